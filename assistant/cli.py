@@ -1,0 +1,149 @@
+"""The ``linli`` command: run, chat, train, skill new | validate | test."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from assistant.shared.config import Settings, load_settings
+from assistant.shared.errors import LinliError
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def build_and_train(settings: Settings, *, force: bool = False) -> Path:
+    from assistant.dialogue import engine
+    from assistant.skill_runtime.build import build_project
+
+    _say("Checking the skills...")
+    result = build_project(settings.root, settings.build_dir)
+    _say(f"{len(result.skills)} skills OK: {', '.join(result.skills)}")
+    model, _ = engine.train(settings, result.project, result.fingerprint, progress=_say, force=force)
+    return model
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    build_and_train(load_settings(), force=args.force)
+    return 0
+
+
+def cmd_skill_validate(args: argparse.Namespace) -> int:
+    from assistant.skill_runtime.loader import load_skills
+
+    settings = load_settings()
+    skills = load_skills(settings.root / "skills", settings.root / "nlu_data")
+    _say(f"{len(skills)} skills are valid: {', '.join(s.name for s in skills)}")
+    return 0
+
+
+def cmd_skill_new(args: argparse.Namespace) -> int:
+    from assistant.skill_runtime.scaffold import new_skill
+
+    folder = new_skill(load_settings().root / "skills", args.name)
+    _say(f"Created {folder}. Edit skill.yml, then run `linli skill validate` and `linli train`.")
+    return 0
+
+
+def cmd_skill_test(args: argparse.Namespace) -> int:
+    from assistant.dialogue.rasa_client import ConversationClient
+    from assistant.skill_runtime.conversation_tests import run_skill_tests
+    from assistant.skill_runtime.loader import load_skills
+
+    settings = load_settings()
+    skills = load_skills(settings.root / "skills", settings.root / "nlu_data")
+    if args.name:
+        skills = [s for s in skills if s.name in args.name]
+    with ConversationClient(args.url or settings.rasa_url, settings.rasa_token) as client:
+        if not client.health():
+            raise LinliError("The assistant is not running.", hint="Start it with `linli run` first.")
+        outcomes = run_skill_tests(client, skills)
+    failed = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        _say(f"{'PASS' if o.passed else 'FAIL'} {o.skill}: {o.test}")
+        for p in o.problems:
+            _say(f"     {p}")
+    _say(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.chat import chat_loop
+    from assistant.dialogue.rasa_client import ConversationClient
+
+    settings = load_settings()
+    with ConversationClient(args.url or settings.rasa_url, settings.rasa_token) as client:
+        if not client.health():
+            raise LinliError("The assistant is not running.", hint="Start everything with `linli run`.")
+        chat_loop(client)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from assistant.chat import chat_loop
+    from assistant.dialogue.rasa_client import ConversationClient
+    from assistant.stack import Stack
+
+    settings = load_settings()
+    model = build_and_train(settings)
+    stack = Stack(settings, progress=_say)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        stack.start_all(model)
+        _say(f"Linli is ready. Logs are in {settings.var_dir / 'logs'}.")
+        if args.no_frontend:
+            _say("Press Ctrl-C to stop.")
+            signal.pause()
+        else:
+            with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
+                chat_loop(client)
+    except KeyboardInterrupt:
+        _say("")
+    finally:
+        _say("Stopping...")
+        stack.stop_all()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="linli", description="Linli, the community assistant")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start services, actions and Rasa, then the resident front end")
+    run.add_argument("--no-frontend", action="store_true", help="only the back end (for a separate kiosk)")
+    run.set_defaults(func=cmd_run)
+    chat = sub.add_parser("chat", help="text conversation with a running assistant")
+    chat.add_argument("--url", help="Rasa server URL (default from settings)")
+    chat.set_defaults(func=cmd_chat)
+    train = sub.add_parser("train", help="build the skills into a Rasa project and train it if changed")
+    train.add_argument("--force", action="store_true", help="train even if nothing changed")
+    train.set_defaults(func=cmd_train)
+    skill = sub.add_parser("skill", help="author skills").add_subparsers(dest="skill_command", required=True)
+    new = skill.add_parser("new", help="scaffold a new skill")
+    new.add_argument("name")
+    new.set_defaults(func=cmd_skill_new)
+    skill.add_parser("validate", help="check every skill file").set_defaults(func=cmd_skill_validate)
+    test = skill.add_parser("test", help="run the skills' conversation tests against a running assistant")
+    test.add_argument("name", nargs="*")
+    test.add_argument("--url")
+    test.set_defaults(func=cmd_skill_test)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except LinliError as e:
+        print(f"linli: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The action server: rasa-sdk's HTTP endpoint serving the core actions and every skill's actions.
+
+Run with ``python -m assistant.dialogue.action_server``. It sets up the skills' context (services
+client, outbox, kiosk settings), starts the outbox sender, and wraps each action so an unexpected error
+becomes a kind sentence for the resident and a traceback in the log — never a broken conversation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import logging
+import os
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from rasa_sdk.interfaces import ActionExecutionRejection
+
+from assistant.dialogue import core_actions
+from assistant.dialogue.outbox import Outbox
+from assistant.shared.config import Settings, load_settings
+from assistant.skill_runtime import context
+from assistant.skill_runtime.loader import LoadedSkill, load_skills
+from community_services.client import ServicesClient
+
+log = logging.getLogger("linli.actions")
+SORRY = "Sorry, something went wrong on my side. Please try again, or ask at the Property Management Office."
+
+
+def safe(action_class: type[Action]) -> type[Action]:
+    """Subclass that turns any unexpected exception into a spoken apology (form rejections pass through)."""
+
+    class Safe(action_class):  # type: ignore[misc, valid-type]
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[dict[str, Any]]:
+            try:
+                result = super().run(dispatcher, tracker, domain)
+                if inspect.isawaitable(result):
+                    result = await result
+                return list(result or [])
+            except ActionExecutionRejection:
+                raise
+            except Exception:
+                log.exception("action %s failed", self.name())
+                dispatcher.utter_message(text=SORRY)
+                return []
+
+    Safe.__name__ = Safe.__qualname__ = action_class.__name__
+    Safe.__module__ = action_class.__module__
+    return Safe
+
+
+def build_executor(skills: list[LoadedSkill]) -> ActionExecutor:
+    executor = ActionExecutor()
+    for cls in core_actions.CORE_ACTIONS:
+        executor.register_action(safe(cls))
+    for skill in skills:
+        for cls in skill.action_classes.values():
+            executor.register_action(safe(cls))
+    core_actions.register_skills([
+        {"name": s.name, "help": s.spec.help, "intents": list(s.spec.intents)} for s in skills
+    ])
+    return executor
+
+
+def setup_context(settings: Settings) -> context.SkillContext:
+    client = ServicesClient(settings.services_url, settings.kiosk_token)
+    outbox = Outbox(settings.outbox_path, client)
+    ctx = context.SkillContext(settings=settings, services=client, outbox=outbox)
+    context.configure(ctx)
+    return ctx
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Linli action server (rasa-sdk)")
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--sender-interval", type=float, default=5.0,
+                        help="seconds between outbox delivery attempts while items wait")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LINLI_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    port = args.port or settings.actions_port
+    skills = load_skills(settings.root / "skills", settings.root / "nlu_data")
+    executor = build_executor(skills)
+    ctx = setup_context(settings)
+    ctx.outbox.start_sender(args.sender_interval)
+    app = create_app(executor, cors_origins=[])
+    log.info("action server: %d skills, listening on %s:%d", len(skills), settings.host, port)
+    try:
+        app.run(host=settings.host, port=port, single_process=True, access_log=False, motd=False)
+    finally:
+        ctx.outbox.stop_sender()
+
+
+if __name__ == "__main__":
+    main()

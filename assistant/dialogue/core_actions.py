@@ -1,0 +1,176 @@
+"""Actions every Linli assistant has: help, repeat, slower, a person, the fallback ladder, stop a form.
+
+Thin rasa-sdk actions; what they need about skills (help phrases) comes from the skill manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.skill_runtime import context
+
+log = logging.getLogger(__name__)
+
+CORE_TITLES = {
+    "greet": "Say hello", "goodbye": "Say goodbye", "thank": "Say thank you", "help": "What can you do?",
+    "repeat": "Say that again", "speak_slower": "Speak more slowly", "human_handoff": "Talk to a person",
+    "bot_challenge": "Who are you?", "affirm": "Yes", "deny": "No", "cancel": "Stop",
+}
+NOT_A_GUESS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye"}
+_skills: list[dict[str, Any]] = []
+
+
+def register_skills(manifest: list[dict[str, Any]]) -> None:
+    """Help phrases and intent titles come from the skills the action server loaded."""
+    _skills[:] = manifest
+
+
+def intent_title(intent: str) -> str:
+    for skill in _skills:
+        if intent in skill.get("intents", []):
+            help_text = str(skill.get("help", intent))
+            return help_text[:1].upper() + help_text[1:60]
+    return CORE_TITLES.get(intent, intent.replace("_", " ").capitalize())
+
+
+def _last_turn_bot_messages(tracker: Tracker) -> list[dict[str, Any]]:
+    """What the assistant said in answer to the turn before this one."""
+    user_seen = 0
+    said: list[dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            user_seen += 1
+            if user_seen == 2:
+                break
+        elif kind == "bot" and user_seen == 1:
+            said.append(event)
+    return list(reversed(said))
+
+
+def _utter_again(dispatcher: CollectingDispatcher, messages: list[dict[str, Any]]) -> None:
+    for m in messages:
+        data = m.get("data") or {}
+        if m.get("text") or data.get("buttons"):
+            dispatcher.utter_message(text=m.get("text"), buttons=data.get("buttons") or [])
+
+
+class ActionHelp(Action):
+    def name(self) -> str:
+        return "action_help"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        phrases = [str(s["help"]) for s in _skills if s.get("help")]
+        dispatcher.utter_message(text="I can help you with things in the community. For example, I can:")
+        for phrase in phrases[:8]:
+            dispatcher.utter_message(text=f"{phrase[:1].upper()}{phrase[1:]}.")
+        buttons = [{"title": intent_title(s["intents"][0]), "payload": f"/{s['intents'][0]}"}
+                   for s in _skills[:6] if s.get("intents")]
+        dispatcher.utter_message(
+            text="You can say 'repeat' or 'slower' at any time. What would you like to do?", buttons=buttons)
+        return []
+
+
+class ActionRepeat(Action):
+    def name(self) -> str:
+        return "action_repeat"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        messages = _last_turn_bot_messages(tracker)
+        if not messages:
+            dispatcher.utter_message(text="I have not said anything yet. How can I help you?")
+        _utter_again(dispatcher, messages)
+        return []
+
+
+class ActionSpeakSlower(Action):
+    def name(self) -> str:
+        return "action_speak_slower"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(json_message={"speech_rate": "slower"})
+        dispatcher.utter_message(text="All right, I will speak more slowly.")
+        _utter_again(dispatcher, _last_turn_bot_messages(tracker))
+        return [SlotSet("speech_rate", "slower")]
+
+
+class ActionHumanHandoff(Action):
+    """Ask staff to come; the request goes through the outbox so it is not lost if the API is down."""
+
+    def name(self) -> str:
+        return "action_human_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        try:
+            ctx = context.current()
+            ctx.outbox.submit("feedback", {
+                "text": f"A resident at the kiosk ({ctx.settings.kiosk_location}) asked to talk to a person.",
+                "category": "handoff",
+            })
+            dispatcher.utter_message(text="I have asked the office staff to come and help you. Please wait here.")
+        except Exception:
+            log.exception("handoff request could not be stored")
+            dispatcher.utter_message(text="Please ask at the Property Management Office on the ground floor.")
+        dispatcher.utter_message(
+            text="The Property Management Office is on the ground floor of this building, open 8 am to 6 pm. "
+                 "The repair hotline is open 24 hours.")
+        return []
+
+
+class ActionFallbackLadder(Action):
+    """First miss: offer the top guesses as buttons. Second miss in a row: offer a person."""
+
+    def name(self) -> str:
+        return "action_fallback_ladder"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if self._missed_just_before(tracker):
+            dispatcher.utter_message(
+                text="I am sorry, I still do not understand. Shall I ask a person from the office to help you?",
+                buttons=[{"title": "Yes, a person please", "payload": "/human_handoff"},
+                         {"title": "No, thank you", "payload": "/deny"}])
+            return []
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        guesses = [r["name"] for r in ranking if r.get("name") not in NOT_A_GUESS][:3]
+        buttons = [{"title": intent_title(g), "payload": f"/{g}"} for g in guesses]
+        buttons.append({"title": "Something else", "payload": "/out_of_scope"})
+        dispatcher.utter_message(
+            text="Sorry, I did not quite understand. Did you mean one of these? You can also say it in other words.",
+            buttons=buttons)
+        return []
+
+    @staticmethod
+    def _missed_just_before(tracker: Tracker) -> bool:
+        """Was the previous user turn also answered by this action?"""
+        user_seen = 0
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                user_seen += 1
+                if user_seen == 2:
+                    return False
+            elif (user_seen == 1 and event.get("event") == "action"
+                  and event.get("name") == "action_fallback_ladder"):
+                return True
+        return False
+
+
+class ActionStopForm(Action):
+    """Stop the active form and forget what it had collected (so the next form starts clean)."""
+
+    def name(self) -> str:
+        return "action_stop_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        form = tracker.active_loop_name
+        slots = list((domain.get("forms") or {}).get(form, {}).get("required_slots") or []) if form else []
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + [SlotSet(s, None) for s in slots]
+
+
+CORE_ACTIONS: tuple[type[Action], ...] = (
+    ActionHelp, ActionRepeat, ActionSpeakSlower, ActionHumanHandoff, ActionFallbackLadder, ActionStopForm,
+)

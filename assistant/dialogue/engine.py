@@ -1,0 +1,125 @@
+"""Rasa engine management: train a model and serve it, always in ``.venv-rasa`` via subprocess.
+
+Nothing here imports rasa; we run its command line and talk to it over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from assistant.shared.config import Settings
+from assistant.shared.errors import EngineError
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def rasa_executable(settings: Settings) -> Path:
+    exe = settings.rasa_venv / "bin" / "rasa"
+    if not exe.exists():
+        raise EngineError(
+            f"Rasa is not installed in {settings.rasa_venv}.",
+            hint="Run `make install` (it creates .venv-rasa with Python 3.10 and installs rasa==3.6.21).",
+        )
+    return exe
+
+
+def rasa_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "MPLCONFIGDIR": str(settings.var_dir / "mpl"),
+        "PYTHONWARNINGS": "ignore",
+    })
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def model_path(settings: Settings, fingerprint: str) -> Path:
+    return settings.models_dir / f"linli-{fingerprint}.tar.gz"
+
+
+def train(settings: Settings, project: Path, fingerprint: str, *, progress: Progress = _quiet,
+          force: bool = False) -> tuple[Path, bool]:
+    """Train the project unless a model for this fingerprint exists. Returns (model, trained_now)."""
+    target = model_path(settings, fingerprint)
+    if target.exists() and not force:
+        progress(f"Model is up to date ({target.name}); nothing to train.")
+        return target, False
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.models_dir, prefix=".train-") as out:
+        cmd = [str(rasa_executable(settings)), "train", "--config", "config.yml", "--domain", "domain.yml",
+               "--data", "data", "--out", out, "--fixed-model-name", "model", "--force"]
+        progress("Training the assistant (about a minute or two)...")
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=project, env=rasa_env(settings), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, bufsize=1)
+        assert proc.stdout is not None
+        tail: list[str] = []
+        for line in proc.stdout:
+            line = line.rstrip()
+            tail = (tail + [line])[-40:]
+            if _is_progress_line(line):
+                progress(line)
+        if proc.wait() != 0:
+            raise EngineError("Training failed:\n" + "\n".join(tail),
+                              hint="Run `linli skill validate`; the Rasa output above names the problem.")
+        produced = Path(out) / "model.tar.gz"
+        if not produced.exists():
+            raise EngineError("Training finished but produced no model:\n" + "\n".join(tail))
+        shutil.move(str(produced), target)
+        progress(f"Trained in {time.monotonic() - started:.0f} s → {target.name}")
+    return target, True
+
+
+def _is_progress_line(line: str) -> bool:
+    keys = ("Epochs:", "Training", "Finished", "Your Rasa model", "Processed", "Starting")
+    return any(k in line for k in keys) and "%" not in line[:3]
+
+
+def write_runtime_files(settings: Settings, run_dir: Path) -> tuple[Path, Path]:
+    """endpoints.yml (action server, SQLite tracker store) and credentials.yml (REST channel)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    endpoints = {
+        "action_endpoint": {"url": settings.actions_url},
+        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(settings.tracker_db_path)},
+    }
+    credentials = {"rest": None}
+    ep, cr = run_dir / "endpoints.yml", run_dir / "credentials.yml"
+    ep.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    cr.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+    return ep, cr
+
+
+@dataclass(frozen=True)
+class RasaCommand:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+
+
+def serve_command(settings: Settings, model: Path) -> RasaCommand:
+    run_dir = settings.var_dir / "run"
+    endpoints, credentials = write_runtime_files(settings, run_dir)
+    argv = [
+        str(rasa_executable(settings)), "run", "--model", str(model), "--enable-api",
+        "--auth-token", settings.rasa_token, "--interface", settings.host, "--port", str(settings.rasa_port),
+        "--endpoints", str(endpoints), "--credentials", str(credentials), "--cors", "*",
+        "--log-file", str(settings.var_dir / "logs" / "rasa.log"),
+    ]
+    (settings.var_dir / "logs").mkdir(parents=True, exist_ok=True)
+    return RasaCommand(argv=argv, env=rasa_env(settings), cwd=run_dir)

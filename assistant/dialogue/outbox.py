@@ -1,0 +1,215 @@
+"""A durable local outbox: repair tickets, feedback and emergency alerts are never lost.
+
+Each item is written to SQLite (one transaction) with a fresh idempotency key *before* the services API
+is tried. Delivery reuses the same key, and the API returns the first result for a repeated key, so an
+item is created exactly once even if a response is lost or the kiosk restarts mid-send.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from community_services.client import ServicesClient, ServicesRejected, ServicesUnavailable
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["ticket", "alert", "feedback"]
+KINDS: tuple[Kind, ...] = ("ticket", "alert", "feedback")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    local_ref TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'pending',   -- pending | delivered | rejected
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reference TEXT,                           -- the services API's reference once delivered
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+)
+"""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a skill tells the resident: a reference, and whether it is still waiting to be sent."""
+
+    reference: str
+    queued: bool
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    local_ref: str
+    kind: Kind
+    payload: dict[str, Any]
+    idempotency_key: str
+    status: str
+    attempts: int
+    reference: str | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Outbox:
+    def __init__(self, path: Path, client: ServicesClient) -> None:
+        self.path = path
+        self.client = client
+        self._send_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def submit(self, kind: Kind, payload: dict[str, Any]) -> Submission:
+        """Store, then try to deliver now. Raises ``ServicesRejected`` if the API refuses the content."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind: {kind!r}")
+        local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
+        key = str(uuid.uuid4())
+        with self._db() as db:
+            while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
+                local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
+            db.execute(
+                "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
+                (local_ref, kind, json.dumps(payload, ensure_ascii=False), key, _now()),
+            )
+        item = self.get(local_ref)
+        assert item is not None
+        try:
+            result = self._deliver(item)
+        except ServicesUnavailable:
+            self._wake.set()
+            return Submission(reference=local_ref, queued=True)
+        return Submission(reference=str(result.get("reference") or result.get("number")), queued=False,
+                          result=result)
+
+    def _deliver(self, item: OutboxItem) -> dict[str, Any]:
+        with self._send_lock:
+            current = self.get(item.local_ref)
+            if current is None or current.status != "pending":
+                return {"reference": current.reference if current else None}
+            try:
+                result = self.client.submit(item.kind, item.payload, item.idempotency_key)
+            except ServicesUnavailable as e:
+                self._record_failure(item.local_ref, str(e), final=False)
+                raise
+            except ServicesRejected as e:
+                # Kept (not deleted) for staff to see; never retried, since it would be refused again.
+                self._record_failure(item.local_ref, f"{e.status}: {e.detail}", final=True)
+                raise
+            reference = str(result.get("reference") or result.get("number") or "")
+            with self._db() as db:
+                db.execute(
+                    "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1 "
+                    "WHERE local_ref=?",
+                    (reference, _now(), item.local_ref),
+                )
+            log.info("outbox: delivered %s %s as %s", item.kind, item.local_ref, reference)
+            return result
+
+    def _record_failure(self, local_ref: str, error: str, *, final: bool) -> None:
+        with self._db() as db:
+            db.execute(
+                "UPDATE outbox SET attempts=attempts+1, last_error=?, status=? WHERE local_ref=?",
+                (error[:500], "rejected" if final else "pending", local_ref),
+            )
+
+    def get(self, local_ref: str) -> OutboxItem | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM outbox WHERE local_ref=?", (local_ref,)).fetchone()
+        return _item(row) if row else None
+
+    def items(self, status: str | None = None) -> list[OutboxItem]:
+        with self._db() as db:
+            if status is None:
+                rows = db.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+            else:
+                rows = db.execute("SELECT * FROM outbox WHERE status=? ORDER BY id", (status,)).fetchall()
+        return [_item(r) for r in rows]
+
+    def flush(self) -> int:
+        """Deliver pending items oldest first; stop at the first sign the API is still down."""
+        delivered = 0
+        for item in self.items("pending"):
+            try:
+                self._deliver(item)
+                delivered += 1
+            except ServicesUnavailable:
+                break
+            except ServicesRejected:
+                continue
+        return delivered
+
+    def start_sender(self, interval: float = 5.0) -> None:
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(interval,), name="outbox-sender", daemon=True)
+        self._thread.start()
+
+    def stop_sender(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self, interval: float) -> None:
+        wait = interval
+        while not self._stop.is_set():
+            self._wake.wait(wait)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.flush()
+            except Exception:  # the sender must outlive any single bad item
+                log.exception("outbox: flush failed")
+            wait = interval if not self.items("pending") else min(interval, 2.0)
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        local_ref=row["local_ref"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        idempotency_key=row["idempotency_key"],
+        status=row["status"],
+        attempts=row["attempts"],
+        reference=row["reference"],
+    )

@@ -1,0 +1,117 @@
+"""Typed client for the Rasa server: the REST channel for turns, the HTTP API for state and health.
+
+Front ends (text chat, voice terminal, kiosk) use this and receive :class:`Reply` events; they never
+import rasa. Every failure becomes a :class:`LinliError` whose message can be shown to a resident.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+import httpx
+
+from assistant.shared.errors import DialogueUnavailable, InputError
+from assistant.shared.events import Button, Reply
+
+MAX_TEXT_CHARS = 1000
+"""Longer than any spoken request; a paste of 20 kB is refused kindly instead of parsed slowly."""
+SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+UNAVAILABLE = "I cannot answer right now because my thinking part is not running. Please try again in a minute."
+
+
+def clean_text(text: object) -> str:
+    """Strip control characters and surrounding space; refuse empty, too long or non-text input."""
+    if not isinstance(text, str):
+        raise InputError("Please type or say your question in words.")
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise InputError("I did not get any words. Please type or say your question.")
+    if len(cleaned) > MAX_TEXT_CHARS:
+        raise InputError("That is too long for me. Please say it in one or two short sentences.")
+    return cleaned
+
+
+def check_sender(sender_id: object) -> str:
+    if not isinstance(sender_id, str) or not SENDER_RE.match(sender_id):
+        raise InputError("This conversation has an invalid id; please start a new conversation.")
+    return sender_id
+
+
+def _replies(messages: Any) -> list[Reply]:
+    if not isinstance(messages, list):
+        raise DialogueUnavailable("The assistant sent an answer I could not read. Please try again.")
+    replies = []
+    for m in messages:
+        if not isinstance(m, dict):
+            continue
+        buttons = tuple(Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                        for b in m.get("buttons") or [] if isinstance(b, dict))
+        custom = m.get("custom") if isinstance(m.get("custom"), dict) else {}
+        replies.append(Reply(text=str(m.get("text") or ""), buttons=buttons, custom=custom))
+    return replies
+
+
+class ConversationClient:
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ConversationClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        params = kwargs.pop("params", {}) | {"token": self._token}
+        try:
+            response = self._http.request(method, path, params=params, **kwargs)
+        except httpx.HTTPError as e:
+            raise DialogueUnavailable(UNAVAILABLE) from e
+        if response.status_code >= 500:
+            raise DialogueUnavailable(UNAVAILABLE)
+        return response
+
+    def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[Reply]:
+        """One resident turn through the REST channel; returns the assistant's replies in order."""
+        body = {"sender": check_sender(sender_id), "message": clean_text(text), "metadata": metadata or {}}
+        response = self._request("POST", "/webhooks/rest/webhook", json=body)
+        if response.status_code != 200:
+            raise DialogueUnavailable(UNAVAILABLE)
+        try:
+            return _replies(response.json())
+        except ValueError as e:
+            raise DialogueUnavailable("The assistant sent an answer I could not read. Please try again.") from e
+
+    def health(self) -> bool:
+        try:
+            return self._http.get("/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def status(self) -> dict[str, Any]:
+        """Rasa's /status (model file and fingerprint); raises if Rasa is down."""
+        response = self._request("GET", "/status")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    def tracker(self, sender_id: str) -> dict[str, Any]:
+        response = self._request("GET", f"/conversations/{check_sender(sender_id)}/tracker")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    def reset(self, sender_id: str) -> None:
+        """Forget a conversation (privacy: the kiosk clears itself when idle)."""
+        response = self._request("POST", f"/conversations/{check_sender(sender_id)}/tracker/events",
+                                 json={"event": "restart"})
+        response.raise_for_status()

@@ -1,0 +1,51 @@
+"""One exception root for Linli.
+
+Every error carries a ``message`` a resident or admin can read; the traceback goes to the log only.
+Third-party errors are wrapped with the component name (``raise SkillLoadError(...) from e``).
+"""
+
+from __future__ import annotations
+
+
+class LinliError(Exception):
+    """Root of all Linli errors. ``message`` is safe to show to a person."""
+
+    code = "linli_error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  → {self.hint}" if self.hint else self.message
+
+
+class ConfigError(LinliError):
+    code = "config_error"
+
+
+class SkillError(LinliError):
+    """A skill file or skill action is wrong. The message names the file and line."""
+
+    code = "skill_error"
+
+
+class BuildError(LinliError):
+    code = "build_error"
+
+
+class EngineError(LinliError):
+    """The dialogue engine (Rasa) could not be trained, started or reached."""
+
+    code = "engine_error"
+
+
+class DialogueUnavailable(EngineError):
+    code = "dialogue_unavailable"
+
+
+class InputError(LinliError):
+    """A resident's input cannot be used as it is (empty, too long, wrong type)."""
+
+    code = "input_error"

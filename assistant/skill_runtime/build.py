@@ -1,0 +1,202 @@
+"""Merge the core data (``nlu_data/``) and every skill into one Rasa project, then fingerprint it.
+
+The build writes into a temporary folder and renames it into place, so a failed build never leaves a
+half-written project behind. Rules that every form needs (cancel, pause-and-resume, interrupts) are
+generated here, so "every form can be cancelled" holds for every skill an admin writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.shared.errors import BuildError
+
+from .loader import LoadedSkill, load_skills
+from .yaml_lines import read_yaml
+
+RASA_VERSION = "3.6.21"
+PAUSE_INTENTS = ("help", "repeat", "speak_slower", "bot_challenge")
+"""Answered inside a form, which then asks its question again."""
+CORE_INTERRUPTS = {"human_handoff": "action_human_handoff"}
+"""Stop the form and do something else (skills add theirs with ``interrupts:``)."""
+STOP_FORM_ACTION = "action_stop_form"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    project: Path
+    fingerprint: str
+    skills: tuple[str, ...]
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    path.write_text(text, encoding="utf-8")
+
+
+def _rasa_examples(examples: list[str]) -> str:
+    return "".join(f"- {ex}\n" for ex in examples)
+
+
+def _intent_list(domain: dict[str, Any]) -> list[str]:
+    return [next(iter(i)) if isinstance(i, dict) else i for i in domain.get("intents", [])]
+
+
+def _merge_slot(domain_slots: dict[str, Any], name: str, slot: dict[str, Any], skill: str) -> None:
+    """Two skills may share a slot (``phone``): same type, mappings appended."""
+    if name not in domain_slots:
+        domain_slots[name] = slot
+        return
+    existing = domain_slots[name]
+    if existing["type"] != slot["type"]:
+        raise BuildError(f"Slot {name!r} is a {existing['type']} slot elsewhere but a {slot['type']} slot in "
+                         f"skill {skill!r}; use one type or rename it.")
+    for mapping in slot["mappings"]:
+        if mapping not in existing["mappings"]:
+            existing["mappings"].append(mapping)
+    if existing.get("values") or slot.get("values"):
+        existing["values"] = sorted(set(existing.get("values") or []) | set(slot.get("values") or []))
+
+
+def _core_answer_actions(core_rules: list[dict[str, Any]]) -> dict[str, str]:
+    """intent → action from the core's two-step rules (``help`` → ``action_help``)."""
+    answers: dict[str, str] = {}
+    for rule in core_rules:
+        steps = rule.get("steps", [])
+        if len(steps) == 2 and "intent" in steps[0] and "action" in steps[1] and "condition" not in rule:
+            answers[steps[0]["intent"]] = steps[1]["action"]
+    return answers
+
+
+def form_rules(forms: list[str], answers: dict[str, str], interrupts: dict[str, str]) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for form in forms:
+        cond = [{"active_loop": form}]
+        rules.append({"rule": f"cancel inside {form}", "condition": cond, "steps": [
+            {"intent": "cancel"}, {"action": STOP_FORM_ACTION}, {"active_loop": None},
+            {"action": "utter_cancelled"}]})
+        for intent in PAUSE_INTENTS:
+            if intent in answers:
+                rules.append({"rule": f"{intent} inside {form}", "condition": cond, "steps": [
+                    {"intent": intent}, {"action": answers[intent]}, {"action": form}, {"active_loop": form}]})
+        for intent, action in interrupts.items():
+            rules.append({"rule": f"{intent} stops {form}", "condition": cond, "steps": [
+                {"intent": intent}, {"action": STOP_FORM_ACTION}, {"active_loop": None}, {"action": action}]})
+    return rules
+
+
+def _guard_free_text(slots: dict[str, Any], guarded: list[str]) -> None:
+    """Free-text slots must not swallow "stop", "help" or an emergency said mid-form."""
+    for slot in slots.values():
+        for mapping in slot["mappings"]:
+            if mapping.get("type") == "from_text":
+                current = mapping.get("not_intent") or []
+                current = [current] if isinstance(current, str) else list(current)
+                mapping["not_intent"] = current + [i for i in guarded if i not in current]
+
+
+def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None) -> BuildResult:
+    """Validate everything, then write the merged Rasa project to ``out_dir`` atomically."""
+    nlu_data = root / "nlu_data"
+    skills = load_skills(skills_dir or root / "skills", nlu_data)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent if out_dir.parent.exists() else None))
+    try:
+        _write_project(nlu_data, skills, tmp)
+        fingerprint = project_fingerprint(tmp)
+        (tmp / "fingerprint").write_text(fingerprint + "\n", encoding="utf-8")
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        old = out_dir.with_name(out_dir.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        if out_dir.exists():
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old.exists():
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return BuildResult(project=out_dir, fingerprint=fingerprint, skills=tuple(s.name for s in skills))
+
+
+def _write_project(nlu_data: Path, skills: list[LoadedSkill], out: Path) -> None:
+    domain: dict[str, Any] = dict(read_yaml(nlu_data / "domain.yml").data or {})
+    core_rules: list[dict[str, Any]] = (read_yaml(nlu_data / "rules.yml").data or {}).get("rules", [])
+    domain.setdefault("entities", [])
+    domain.setdefault("slots", {})
+    domain.setdefault("forms", {})
+    domain.setdefault("responses", {})
+    domain.setdefault("actions", [])
+    intents = _intent_list(domain)
+    interrupts = dict(CORE_INTERRUPTS)
+    manifest = []
+    for s in skills:
+        # exclude_unset keeps an explicit `active_loop: null` step and drops unwritten defaults
+        spec = s.spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        for key in ("entities", "slots", "forms", "responses", "actions", "synonyms", "lookups", "regexes",
+                    "rules", "stories"):
+            spec.setdefault(key, [] if key in ("entities", "actions", "rules", "stories") else {})
+        for slot in spec["slots"].values():
+            slot.setdefault("influence_conversation", False)
+        intents.extend(spec["intents"])
+        for ent in spec["entities"]:
+            if ent not in domain["entities"]:
+                domain["entities"].append(ent)
+        for name, slot in spec["slots"].items():
+            _merge_slot(domain["slots"], name, slot, s.name)
+        domain["forms"].update(spec["forms"])
+        domain["responses"].update(spec["responses"])
+        domain["actions"].extend(a for a in spec["actions"] if a not in domain["actions"])
+        interrupts.update(s.spec.interrupts)
+        manifest.append({"name": s.name, "help": s.spec.help, "description": s.spec.description,
+                         "intents": list(spec["intents"])})
+        _write_skill_data(s, spec, out)
+    domain["intents"] = intents
+    if STOP_FORM_ACTION not in domain["actions"]:
+        domain["actions"].append(STOP_FORM_ACTION)
+    guarded = ["cancel", *PAUSE_INTENTS, *interrupts]
+    _guard_free_text(domain["slots"], guarded)
+    _dump(out / "domain.yml", domain)
+    shutil.copy(nlu_data / "config.yml", out / "config.yml")
+    core_dir = out / "data" / "core"
+    core_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("nlu.yml", "rules.yml", "stories.yml"):
+        if (nlu_data / name).exists():
+            shutil.copy(nlu_data / name, core_dir / name)
+    generated = form_rules(list(domain["forms"]), _core_answer_actions(core_rules), interrupts)
+    _dump(out / "data" / "generated" / "form_rules.yml", {"version": "3.1", "rules": generated})
+    (out / "skills.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_skill_data(s: LoadedSkill, spec: dict[str, Any], out: Path) -> None:
+    folder = out / "data" / "skills" / s.name
+    nlu: list[dict[str, Any]] = [{"intent": name, "examples": _rasa_examples(body["examples"])}
+                                 for name, body in spec["intents"].items()]
+    nlu += [{"synonym": value, "examples": _rasa_examples(words)} for value, words in spec["synonyms"].items()]
+    nlu += [{"lookup": name, "examples": _rasa_examples(words)} for name, words in spec["lookups"].items()]
+    nlu += [{"regex": name, "examples": _rasa_examples(pats)} for name, pats in spec["regexes"].items()]
+    _dump(folder / "nlu.yml", {"version": "3.1", "nlu": nlu})
+    if spec["rules"]:
+        _dump(folder / "rules.yml", {"version": "3.1", "rules": spec["rules"]})
+    if spec["stories"]:
+        _dump(folder / "stories.yml", {"version": "3.1", "stories": spec["stories"]})
+
+
+def project_fingerprint(project: Path) -> str:
+    """Hash of every file that affects training, plus the Rasa version: same hash, same model."""
+    digest = hashlib.sha256(RASA_VERSION.encode())
+    for path in sorted(p for p in project.rglob("*") if p.is_file() and p.name not in ("fingerprint", "skills.json")):
+        digest.update(str(path.relative_to(project)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]

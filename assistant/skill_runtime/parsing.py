@@ -1,0 +1,198 @@
+"""Understanding days, times, phone numbers and references the way residents say them.
+
+Everything here returns ``None`` when nothing usable is found: "nothing matched" is a normal result and
+the form asks again with an example. Spoken digits ("one three eight ...") are accepted because the
+voice terminal passes recognised words, not digits.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_ALIASES = {name[:3]: i for i, name in enumerate(WEEKDAYS)} | {
+    "tues": 1, "weds": 2, "thur": 3, "thurs": 3,
+}
+_ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "零": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6",
+    "七": "7", "八": "8", "九": "9",
+}
+_MULTIPLIERS = {"double": 2, "triple": 3}
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "forty-five": 45, "fifty": 50,
+}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+|\d+|[\u4e00-\u9fff]", text.lower())
+
+
+def spoken_digits(text: str) -> str:
+    """All digits in ``text``, with spoken digit words turned into digits ("double three" → "33")."""
+    out: list[str] = []
+    repeat = 1
+    for token in re.findall(r"[a-z]+|\d|[\u4e00-\u9fff]", text.lower()):
+        if token in _MULTIPLIERS:
+            repeat = _MULTIPLIERS[token]
+            continue
+        digit = token if token.isdigit() else _DIGIT_WORDS.get(token)
+        if digit is not None:
+            out.append(digit * repeat)
+        repeat = 1
+    return "".join(out)
+
+
+def parse_phone(text: str) -> str | None:
+    """A Chinese mobile (11 digits starting with 1) or a 7–8 digit landline, else ``None``."""
+    digits = spoken_digits(text)
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits
+    if len(digits) in (7, 8) and not digits.startswith("0"):
+        return digits
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """Read back only the last four digits: the resident recognises them, a passer-by learns little."""
+    return f"ending in {' '.join(phone[-4:])}" if len(phone) >= 4 else "on file"
+
+
+def parse_reference(text: str, prefix: str) -> str | None:
+    """A reference like ``R1001`` from "r 1001", "ticket one zero zero one" or "number 1001"."""
+    match = re.search(rf"\b{prefix}\s*-?\s*(\d{{3,6}})\b", text, re.IGNORECASE)
+    if match:
+        return f"{prefix.upper()}{match.group(1)}"
+    digits = spoken_digits(text)
+    if 3 <= len(digits) <= 6:
+        return f"{prefix.upper()}{digits}"
+    return None
+
+
+def _next_weekday(today: date, weekday: int, *, allow_today: bool) -> date:
+    ahead = (weekday - today.weekday()) % 7
+    if ahead == 0 and not allow_today:
+        ahead = 7
+    return today + timedelta(days=ahead)
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """The day a resident means: today, tomorrow, a weekday, "the 25th", "25 November", 2026-11-25."""
+    low = text.lower().strip()
+    if not low:
+        return None
+    iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", low)
+    if iso:
+        try:
+            return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        except ValueError:
+            return None
+    if "day after tomorrow" in low or "后天" in low:
+        return today + timedelta(days=2)
+    if "tomorrow" in low or "明天" in low:
+        return today + timedelta(days=1)
+    if re.search(r"\btoday\b|\bthis (morning|afternoon)\b|今天", low):
+        return today
+    zh = re.search(r"(?:星期|周|礼拜)([一二三四五六日天])", low)
+    if zh:
+        return _next_weekday(today, _ZH_WEEKDAY[zh.group(1)], allow_today=True)
+    words = _words(low)
+    for i, word in enumerate(words):
+        weekday = WEEKDAYS.index(word) if word in WEEKDAYS else _WEEKDAY_ALIASES.get(word)
+        if weekday is None:
+            continue
+        day = _next_weekday(today, weekday, allow_today=True)
+        if i > 0 and words[i - 1] == "next" and day == today:
+            day += timedelta(days=7)
+        return day
+    return _parse_day_of_month(low, today)
+
+
+def _parse_day_of_month(low: str, today: date) -> date | None:
+    month: int | None = None
+    for i, name in enumerate(MONTHS):
+        if re.search(rf"\b{name[:3]}[a-z]*\b", low):
+            month = i + 1
+            break
+    match = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", low)
+    if not match:
+        return None
+    day_num = int(match.group(1))
+    if month is None and not re.search(r"\b\d{1,2}(st|nd|rd|th)\b|\bthe \d{1,2}\b", low):
+        return None
+    candidates: list[date] = []
+    for offset in range(0, 13):
+        year = today.year + (today.month - 1 + offset) // 12
+        m = (today.month - 1 + offset) % 12 + 1
+        if month is not None and m != month:
+            continue
+        try:
+            candidate = date(year, m, day_num)
+        except ValueError:
+            continue
+        if candidate >= today:
+            candidates.append(candidate)
+    return candidates[0] if candidates else None
+
+
+def parse_clock_time(text: str) -> time | None:
+    """A time of day: "9:20", "9.20", "2 pm", "half past nine", "nine twenty", "14:00"."""
+    low = text.lower()
+    pm = bool(re.search(r"\b(pm|p\.m\.|afternoon|evening)\b", low))
+    am = bool(re.search(r"\b(am|a\.m\.|morning)\b", low))
+    match = re.search(r"\b(\d{1,2})[:.](\d{2})\b", low)
+    hour: int | None = None
+    minute = 0
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+    else:
+        half = re.search(r"\bhalf past (\w+)\b", low)
+        quarter = re.search(r"\bquarter past (\w+)\b", low)
+        plain = re.search(r"\b(\d{1,2})\s*(?:o'?clock|am|pm|a\.m\.|p\.m\.)", low)
+        words = re.search(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+                          r"(?:\s+(fifteen|twenty|thirty|forty|forty-five|fifty|o'?clock))?\b", low)
+        if half:
+            hour, minute = _word_number(half.group(1)), 30
+        elif quarter:
+            hour, minute = _word_number(quarter.group(1)), 15
+        elif plain:
+            hour = int(plain.group(1))
+        elif words:
+            hour = _NUMBER_WORDS[words.group(1)]
+            tail = words.group(2)
+            minute = _NUMBER_WORDS.get(tail, 0) if tail else 0
+    if hour is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    if pm and hour < 12:
+        hour += 12
+    elif not am and not pm and 1 <= hour <= 6:
+        hour += 12  # "at three" at a clinic or event means the afternoon
+    return time(hour, minute)
+
+
+def _word_number(word: str) -> int | None:
+    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
+
+
+def spoken_time(value: time | datetime) -> str:
+    """``9:20 am``: short and unambiguous when spoken."""
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return f"{hour}:{value.minute:02d} {suffix}" if value.minute else f"{hour} {suffix}"
+
+
+def spoken_day(value: date, today: date) -> str:
+    """"today", "tomorrow, Tuesday 24 November" or "Thursday 26 November"."""
+    label = f"{value.strftime('%A')} {value.day} {value.strftime('%B')}"
+    if value == today:
+        return f"today, {label}"
+    if value == today + timedelta(days=1):
+        return f"tomorrow, {label}"
+    return label

@@ -1,0 +1,106 @@
+"""YAML reading that remembers line numbers, so admin-facing errors can say ``file:line``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.shared.errors import SkillError
+
+MAX_FILE_BYTES = 2_000_000
+"""A skill file larger than this is surely a mistake (a pasted log, a binary)."""
+
+
+@dataclass(frozen=True)
+class LinedYaml:
+    """Parsed YAML data plus the node tree that knows where each value came from."""
+
+    path: Path
+    data: Any
+    root: yaml.Node | None
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        """1-based line of the deepest node along ``loc`` (a pydantic error location)."""
+        node = self.root
+        line = node.start_mark.line + 1 if node is not None else 1
+        for key in loc:
+            child = _child(node, key)
+            if child is None:
+                break
+            node = child
+            line = node.start_mark.line + 1
+        return line
+
+    def where(self, loc: Sequence[str | int]) -> str:
+        return f"{self.path}:{self.line_of(loc)}"
+
+
+def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == str(key):
+                return v
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def _duplicate_key(node: yaml.Node | None) -> yaml.ScalarNode | None:
+    """PyYAML silently keeps the last of two equal keys; an admin would lose examples that way."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.value in seen:
+                    return k
+                seen.add(k.value)
+            found = _duplicate_key(v)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _duplicate_key(item)
+            if found is not None:
+                return found
+    return None
+
+
+def read_yaml(path: Path) -> LinedYaml:
+    """Read one admin-written YAML file; every failure is a :class:`SkillError` naming file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise SkillError(f"{path}: cannot read the file ({e.strerror}).") from e
+    if len(raw) > MAX_FILE_BYTES:
+        raise SkillError(f"{path}: the file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise SkillError(
+            f"{path}:{line}: the file is not UTF-8 text.", hint="Save it as UTF-8 in your editor."
+        ) from e
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = (e.problem or e.context or "invalid YAML").strip()
+        raise SkillError(
+            f"{path}:{line}: this is not valid YAML ({problem}).",
+            hint="Check the indentation and that text with ':' or '#' is in quotes.",
+        ) from e
+    except yaml.YAMLError as e:
+        raise SkillError(f"{path}: this is not valid YAML ({e}).") from e
+    dup = _duplicate_key(root)
+    if dup is not None:
+        raise SkillError(
+            f"{path}:{dup.start_mark.line + 1}: the key {dup.value!r} appears twice at the same level.",
+            hint="Merge the two entries; YAML would silently keep only the last one.",
+        )
+    return LinedYaml(path=path, data=data, root=root)

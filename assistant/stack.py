@@ -1,0 +1,158 @@
+"""Start and stop the whole back end: services API → action server → Rasa, each checked healthy.
+
+Used by ``linli run`` and by the integration tests (same code, free loopback ports). Children get
+SIGTERM, then SIGKILL after a grace period, so Ctrl-C never leaves servers behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from assistant.dialogue import engine
+from assistant.shared.config import Settings
+from assistant.shared.errors import EngineError
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text("utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "LINLI_ROOT": str(settings.root), "LINLI_VAR_DIR": str(settings.var_dir), "LINLI_HOST": settings.host,
+        "LINLI_SERVICES_PORT": str(settings.services_port), "LINLI_ACTIONS_PORT": str(settings.actions_port),
+        "LINLI_RASA_PORT": str(settings.rasa_port), "LINLI_KIOSK_TOKEN": settings.kiosk_token,
+        "LINLI_STAFF_TOKEN": settings.staff_token, "LINLI_RASA_TOKEN": settings.rasa_token,
+        "LINLI_KIOSK_ID": settings.kiosk_id, "LINLI_KIOSK_LOCATION": settings.kiosk_location,
+        "PYTHONUNBUFFERED": "1",
+    })
+    if settings.services_url_override:
+        env["LINLI_SERVICES_URL"] = settings.services_url_override
+    return env
+
+
+def wait_until(check: Callable[[], bool], child: Child, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise EngineError(f"The {what} stopped while starting. Its last log lines:\n{child.log_tail()}")
+        if check():
+            return
+        time.sleep(0.2)
+    raise EngineError(f"The {what} did not become healthy within {timeout:.0f} s. Log:\n{child.log_tail()}")
+
+
+def _http_ok(url: str, **params: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return httpx.get(url, params=params, timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+    return check
+
+
+def _rasa_ready(settings: Settings) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            r = httpx.get(f"{settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=1.0)
+            return r.status_code == 200 and bool(r.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            return False
+    return check
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    progress: Progress = _quiet
+    children: dict[str, Child] = field(default_factory=dict)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Child:
+        logs = self.settings.var_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path = logs / f"{name}.out"
+        with open(log_path, "ab") as log_file:
+            proc = subprocess.Popen(argv, env=env, cwd=cwd or self.settings.root, stdout=log_file,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        child = Child(name, proc, log_path)
+        self.children[name] = child
+        return child
+
+    def start_services(self, timeout: float = 30) -> Child:
+        s = self.settings
+        self.progress(f"Starting community services on port {s.services_port}...")
+        child = self._spawn("services", [sys.executable, "-m", "community_services", "--host", s.host,
+                                         "--port", str(s.services_port), "--database-url", s.services_db_url],
+                            child_env(s))
+        wait_until(_http_ok(f"{s.services_url}/health"), child, timeout, "community services")
+        return child
+
+    def start_actions(self, timeout: float = 60) -> Child:
+        s = self.settings
+        self.progress(f"Starting the action server on port {s.actions_port}...")
+        child = self._spawn("actions", [sys.executable, "-m", "assistant.dialogue.action_server",
+                                        "--port", str(s.actions_port)], child_env(s))
+        wait_until(_http_ok(f"http://{s.host}:{s.actions_port}/health"), child, timeout, "action server")
+        return child
+
+    def start_rasa(self, model: Path, timeout: float = 120) -> Child:
+        s = self.settings
+        self.progress(f"Starting the dialogue engine (Rasa) on port {s.rasa_port}; this takes about 20 s...")
+        cmd = engine.serve_command(s, model)
+        child = self._spawn("rasa", cmd.argv, cmd.env | child_env(s), cwd=cmd.cwd)
+        wait_until(_rasa_ready(s), child, timeout, "dialogue engine (Rasa)")
+        return child
+
+    def start_all(self, model: Path) -> None:
+        try:
+            self.start_services()
+            self.start_actions()
+            self.start_rasa(model)
+        except BaseException:
+            self.stop_all()
+            raise
+
+    def stop(self, name: str, grace: float = 10) -> None:
+        child = self.children.pop(name, None)
+        if child is None or not child.alive():
+            return
+        try:
+            os.killpg(child.process.pid, signal.SIGTERM)
+            child.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def stop_all(self) -> None:
+        for name in ("rasa", "actions", "services"):
+            self.stop(name)

@@ -1,0 +1,89 @@
+"""Shared fixtures: a real community-services server on a free loopback port, and a skill context."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from assistant.dialogue.outbox import Outbox
+from assistant.shared.config import Settings
+from assistant.skill_runtime import context
+from community_services.app import create_app
+from community_services.client import ServicesClient
+
+KIOSK_TOKEN = "test-kiosk-token"
+STAFF_TOKEN = "test-staff-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningServices:
+    url: str
+    db_path: Path
+    port: int
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def kiosk(self) -> ServicesClient:
+        return ServicesClient(self.url, KIOSK_TOKEN)
+
+    def staff(self) -> ServicesClient:
+        return ServicesClient(self.url, STAFF_TOKEN)
+
+
+def start_services(db_path: Path, port: int | None = None) -> RunningServices:
+    """Start the real services API (uvicorn) in a thread; returns once /health answers."""
+    port = port or free_port()
+    app = create_app(f"sqlite:///{db_path}", kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return RunningServices(url, db_path, port, server, thread)
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("community services did not start")
+
+
+def stop_services(running: RunningServices) -> None:
+    running.server.should_exit = True
+    running.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def services_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServices]:
+    running = start_services(tmp_path_factory.mktemp("services") / "services.db")
+    yield running
+    stop_services(running)
+
+
+@pytest.fixture
+def skill_context(services_server: RunningServices, tmp_path: Path) -> Iterator[context.SkillContext]:
+    """Skills' view of the world, wired to the real services API and a fresh outbox file."""
+    client = services_server.kiosk()
+    ctx = context.SkillContext(
+        settings=Settings(kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN),
+        services=client,
+        outbox=Outbox(tmp_path / "outbox.db", client),
+    )
+    context.configure(ctx)
+    yield ctx
+    context.configure(None)
+    client.close()
