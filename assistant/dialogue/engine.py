@@ -74,7 +74,7 @@ def train(settings: Settings, project: Path, fingerprint: str, *, progress: Prog
             line = line.rstrip()
             tail = (tail + [line])[-40:]
             if _is_progress_line(line):
-                progress(line)
+                progress("  " + line.split("  - ", 1)[-1].replace("\x1b[92m", "").replace("\x1b[0m", ""))
         if proc.wait() != 0:
             raise EngineError("Training failed:\n" + "\n".join(tail),
                               hint="Run `linli skill validate`; the Rasa output above names the problem.")
@@ -87,8 +87,8 @@ def train(settings: Settings, project: Path, fingerprint: str, *, progress: Prog
 
 
 def _is_progress_line(line: str) -> bool:
-    keys = ("Epochs:", "Training", "Finished", "Your Rasa model", "Processed", "Starting")
-    return any(k in line for k in keys) and "%" not in line[:3]
+    """Rasa prints a progress bar per epoch; show only one line per trained component."""
+    return "Starting to train component" in line or "Your Rasa model is trained" in line
 
 
 def write_runtime_files(settings: Settings, run_dir: Path) -> tuple[Path, Path]:

@@ -98,8 +98,11 @@ def _dev_tokens(var_dir: Path) -> dict[str, str]:
     var_dir.mkdir(parents=True, exist_ok=True)
     data = {k: secrets.token_urlsafe(24) for k in ("kiosk", "staff", "rasa")}
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), "utf-8")
-    os.chmod(tmp, 0o600)
+    # created with mode 600: never readable by others, not even between writing and chmod
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data))
+    os.chmod(tmp, 0o600)  # a left-over tmp file keeps its old mode on open
     tmp.replace(path)
     return data
 

@@ -108,12 +108,13 @@ def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None) 
     """Validate everything, then write the merged Rasa project to ``out_dir`` atomically."""
     nlu_data = root / "nlu_data"
     skills = load_skills(skills_dir or root / "skills", nlu_data)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent if out_dir.parent.exists() else None))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # next to out_dir, not in /tmp: a rename across filesystems fails (EXDEV), within one it is atomic
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
     try:
         _write_project(nlu_data, skills, tmp)
         fingerprint = project_fingerprint(tmp)
         (tmp / "fingerprint").write_text(fingerprint + "\n", encoding="utf-8")
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
         old = out_dir.with_name(out_dir.name + ".old")
         if old.exists():
             shutil.rmtree(old)

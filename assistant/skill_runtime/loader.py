@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +126,14 @@ def _import_actions(folder: Path, skills_root: Path) -> ModuleType | None:
     return importlib.import_module(module_name)
 
 
+def _error_line(e: BaseException, path: Path) -> int:
+    """Line of ``path`` where an import failed: the syntax error, or the deepest frame in that file."""
+    if isinstance(e, SyntaxError) and e.filename and Path(e.filename).resolve() == path.resolve():
+        return e.lineno or 1
+    lines = [f.lineno for f in traceback.extract_tb(e.__traceback__) if Path(f.filename).resolve() == path.resolve()]
+    return (lines[-1] or 1) if lines else 1
+
+
 def _action_classes(module: ModuleType) -> dict[str, type]:
     from rasa_sdk import Action  # the action server's SDK, not Rasa itself
 
@@ -145,7 +154,8 @@ def check_actions(src: LinedYaml, spec: Skill, folder: Path) -> tuple[dict[str, 
     try:
         module = _import_actions(folder, folder.parent)
     except Exception as e:  # an admin's Python may fail in any way; report it, don't crash
-        return {}, [f"{folder / 'actions.py'}: cannot import ({type(e).__name__}: {e})."]
+        path = folder / "actions.py"
+        return {}, [f"{path}:{_error_line(e, path)}: cannot import ({type(e).__name__}: {e})."]
     classes = _action_classes(module) if module else {}
     for i, name in enumerate(spec.actions):
         if name not in classes:
@@ -228,7 +238,8 @@ def _check_one(s: LoadedSkill, intents: set[str], entities: set[str], slots: set
                                f"{button.payload!r} names unknown intent {target!r}.")
     for intent, action in spec.interrupts.items():
         if intent not in spec.intents:
-            out.append(f"{src.where(('interrupts', intent))}: interrupt intent {intent!r} is not an intent of this skill.")
+            out.append(f"{src.where(('interrupts', intent))}: interrupt intent {intent!r} is not an intent "
+                       "of this skill.")
         if action not in actions:
             out.append(f"{src.where(('interrupts', intent))}: interrupt action {action!r} is not defined.")
     for kind, items in (("rules", spec.rules), ("stories", spec.stories)):

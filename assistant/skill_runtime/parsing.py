@@ -30,6 +30,8 @@ _NUMBER_WORDS = {
     "forty-five": 45, "fifty": 50,
 }
 
+_PAST_TO = {"half": 30, "quarter": 15, "five": 5, "ten": 10, "twenty": 20, "twenty-five": 25}
+
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+|\d+|[\u4e00-\u9fff]", text.lower())
@@ -118,15 +120,17 @@ def parse_day(text: str, today: date) -> date | None:
 def _parse_day_of_month(low: str, today: date) -> date | None:
     month: int | None = None
     for i, name in enumerate(MONTHS):
-        if re.search(rf"\b{name[:3]}[a-z]*\b", low):
+        short = "sept|sep" if name == "september" else name[:3]
+        not_verb = r"(?!\s+(?:i|we|you|my|me)\b)" if name == "may" else ""  # "may I book..." is not May
+        if re.search(rf"\b(?:{name}|{short})\b{not_verb}", low):
             month = i + 1
             break
-    match = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", low)
+    # "the 25th" beats the other numbers of "room 3 at 9:30 on the 25th"; a bare number only with a month
+    match = (re.search(r"\b(\d{1,2})(?:st|nd|rd|th)\b", low) or re.search(r"\bthe (\d{1,2})\b(?![:.]\d)", low)
+             or (re.search(r"(?<![:.])\b(\d{1,2})\b(?![:.]\d)", low) if month is not None else None))
     if not match:
         return None
     day_num = int(match.group(1))
-    if month is None and not re.search(r"\b\d{1,2}(st|nd|rd|th)\b|\bthe \d{1,2}\b", low):
-        return None
     candidates: list[date] = []
     for offset in range(0, 13):
         year = today.year + (today.month - 1 + offset) // 12
@@ -143,25 +147,24 @@ def _parse_day_of_month(low: str, today: date) -> date | None:
 
 
 def parse_clock_time(text: str) -> time | None:
-    """A time of day: "9:20", "9.20", "2 pm", "half past nine", "nine twenty", "14:00"."""
+    """A time of day: "9:20", "9.20", "2 pm", "half past nine", "ten to three", "nine twenty", "14:00"."""
     low = text.lower()
-    pm = bool(re.search(r"\b(pm|p\.m\.|afternoon|evening)\b", low))
-    am = bool(re.search(r"\b(am|a\.m\.|morning)\b", low))
+    pm = bool(re.search(r"(?<![a-z])(?:pm|p\.m\.)(?![a-z])|\b(?:afternoon|evening)\b", low))
+    am = bool(re.search(r"(?<![a-z])(?<!\bi )(?:am|a\.m\.)(?![a-z])|\bmorning\b", low))
     match = re.search(r"\b(\d{1,2})[:.](\d{2})\b", low)
     hour: int | None = None
     minute = 0
     if match:
         hour, minute = int(match.group(1)), int(match.group(2))
     else:
-        half = re.search(r"\bhalf past (\w+)\b", low)
-        quarter = re.search(r"\bquarter past (\w+)\b", low)
+        rel = re.search(r"\b(half|quarter|five|ten|twenty|twenty-five)\s+(?:minutes\s+)?(past|to)\s+(\w+)\b", low)
         plain = re.search(r"\b(\d{1,2})\s*(?:o'?clock|am|pm|a\.m\.|p\.m\.)", low)
         words = re.search(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-                          r"(?:\s+(fifteen|twenty|thirty|forty|forty-five|fifty|o'?clock))?\b", low)
-        if half:
-            hour, minute = _word_number(half.group(1)), 30
-        elif quarter:
-            hour, minute = _word_number(quarter.group(1)), 15
+                          r"(?:\s+(fifteen|twenty|thirty|forty-five|forty|fifty|o'?clock))?\b", low)
+        if rel:
+            mins, base = _PAST_TO[rel.group(1)], _word_number(rel.group(3))
+            if base is not None:
+                hour, minute = (base, mins) if rel.group(2) == "past" else ((base - 2) % 12 + 1, 60 - mins)
         elif plain:
             hour = int(plain.group(1))
         elif words:
@@ -172,6 +175,8 @@ def parse_clock_time(text: str) -> time | None:
         return None
     if pm and hour < 12:
         hour += 12
+    elif am and hour == 12:
+        hour = 0
     elif not am and not pm and 1 <= hour <= 6:
         hour += 12  # "at three" at a clinic or event means the afternoon
     return time(hour, minute)

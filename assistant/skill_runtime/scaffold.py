@@ -7,7 +7,10 @@ from pathlib import Path
 
 from assistant.shared.errors import SkillError
 
-from .schema import NAME_RE
+from .schema import CORE_INTENTS, NAME_RE
+
+MAX_NAME = 37
+"""The generated ``utter_<name>_intro`` must itself be a valid name (49 characters at most)."""
 
 SKILL_YML = """\
 # {title}: written by `linli skill new`. See docs/skills.md for every key.
@@ -68,9 +71,12 @@ class Action{cls}(Action):
 
 
 def new_skill(skills_dir: Path, name: str) -> Path:
-    if not re.match(NAME_RE, name):
+    if not re.match(NAME_RE, name) or len(name) > MAX_NAME:
         raise SkillError(f"{name!r} is not a valid skill name.",
-                         hint="Use lower-case letters, digits and _, starting with a letter, e.g. parking_info.")
+                         hint=f"Use up to {MAX_NAME} lower-case letters, digits and _, starting with a letter, "
+                              "e.g. parking_info.")
+    if name in CORE_INTENTS:  # the skill's intent takes its name, and core intents cannot be redefined
+        raise SkillError(f"{name!r} is a built-in intent.", hint="Pick a more specific name, e.g. parking_info.")
     folder = skills_dir / name
     if folder.exists():
         raise SkillError(f"{folder} already exists; pick another name or edit that skill.")

@@ -28,24 +28,25 @@ class LinedYaml:
         node = self.root
         line = node.start_mark.line + 1 if node is not None else 1
         for key in loc:
-            child = _child(node, key)
-            if child is None:
+            found = _child(node, key)
+            if found is None:
                 break
-            node = child
-            line = node.start_mark.line + 1
+            marker, node = found  # a mapping key's own line, not its (block) value's next line
+            line = marker.start_mark.line + 1
         return line
 
     def where(self, loc: Sequence[str | int]) -> str:
         return f"{self.path}:{self.line_of(loc)}"
 
 
-def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node | None, key: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """``(node whose line to report, child node)`` for one step of a location."""
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
-                return v
+                return k, v
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key]
+        return node.value[key], node.value[key]
     return None
 
 

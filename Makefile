@@ -1,0 +1,47 @@
+# Linli — the two commands a new machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: install run test test-unit test-integration train lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PY)" || { echo "Linli needs Python 3.11 or newer for .venv (python3.11 not found)."; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip wheel
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt $(VENV)/.installed
+	@RASA_PY=$$($(VENV)/bin/python -m assistant.dialogue.rasa_python) || exit 1; \
+	echo "Creating $(RASA_VENV) with $$RASA_PY (Rasa 3.6 needs Python 3.10)"; \
+	$$RASA_PY -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade pip wheel
+	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.txt -c requirements/rasa-constraints.txt
+	touch $@
+
+install: $(VENV)/.installed $(RASA_VENV)/.installed
+
+train: install
+	$(VENV)/bin/linli train
+
+run: install
+	$(VENV)/bin/linli run
+
+test: install
+	$(VENV)/bin/python -m pytest -q
+
+test-unit: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -m "not integration"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy assistant community_services
+
+bench: install
+	$(VENV)/bin/python -m bench.conversation
+
+clean:
+	rm -rf build var/models var/run

@@ -1,0 +1,102 @@
+"""Core behaviour through the real REST channel: help, repeat, slower, fallback ladder, handoff,
+state across a Rasa restart, and bad input that must never crash anything."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.dialogue.rasa_client import ConversationClient
+from assistant.shared.config import PROJECT_ROOT
+from assistant.shared.errors import InputError
+from assistant.skill_runtime.build import BuildResult
+from assistant.stack import Stack
+
+
+def texts(replies: list) -> str:
+    return " | ".join([r.text for r in replies] + [b.title for r in replies for b in r.buttons])
+
+
+def new_sender() -> str:
+    return f"it-{uuid.uuid4().hex[:10]}"
+
+
+def test_rasa_data_validate_passes(built_project: BuildResult) -> None:
+    rasa = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+    out = subprocess.run([str(rasa), "data", "validate", "--domain", "domain.yml", "--data", "data",
+                          "--config", "config.yml"], cwd=built_project.project, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+
+
+def test_greet_help_repeat_and_slower(chat: ConversationClient) -> None:
+    sender = new_sender()
+    assert "Linli" in texts(chat.send(sender, "hello there"))
+    help_replies = chat.send(sender, "what can you do for me")
+    assert "I can help" in texts(help_replies)
+    assert any(r.buttons for r in help_replies)
+    again = chat.send(sender, "sorry, could you say that again")
+    assert "I can help" in texts(again)
+    slower = chat.send(sender, "you are talking too fast for me, slow down please")
+    assert any(r.custom.get("speech_rate") == "slower" for r in slower)
+    assert "more slowly" in texts(slower)
+
+
+def test_fallback_ladder_offers_guesses_then_a_person(chat: ConversationClient) -> None:
+    sender = new_sender()
+    first = chat.send(sender, "blorf zint quaxle mimsy")
+    assert "did you mean" in texts(first).lower()
+    assert any(r.buttons for r in first)
+    second = chat.send(sender, "wug snarp plimbo")
+    assert "person" in texts(second).lower()
+    handoff = chat.send(sender, "/human_handoff")
+    assert "staff" in texts(handoff).lower()
+
+
+def test_cancel_with_nothing_running(chat: ConversationClient) -> None:
+    assert "nothing to stop" in texts(chat.send(new_sender(), "never mind, forget it")).lower()
+
+
+def test_client_refuses_bad_input_kindly(chat: ConversationClient) -> None:
+    sender = new_sender()
+    for bad in ["", "   ", "\x00\x07", "x" * 20_000]:
+        with pytest.raises(InputError) as e:
+            chat.send(sender, bad)
+        assert e.value.message and "Traceback" not in e.value.message
+    with pytest.raises(InputError):
+        chat.send("../../etc/passwd", "hello")
+    assert chat.send(sender, "hello 👋😊 \u200b there")  # emoji and odd characters still get an answer
+
+
+def test_rest_channel_survives_malformed_requests(live_stack: Stack) -> None:
+    url = f"{live_stack.settings.rasa_url}/webhooks/rest/webhook"
+    bodies: list[dict] = [
+        {"content": b"this is not json", "headers": {"Content-Type": "application/json"}},
+        {"json": {"sender": "x"}},
+        {"json": {"sender": 12, "message": 34}},
+        {"json": {"sender": new_sender(), "message": ""}},
+        {"json": {"sender": new_sender(), "message": "pipe " * 4000}},
+        {"json": {"sender": new_sender(), "message": "\x01\x02 tap \x1b[31m leaking"}},
+        {"json": {"sender": "never-seen-before-" + uuid.uuid4().hex, "message": "hello"}},
+    ]
+    for kwargs in bodies:
+        response = httpx.post(url, timeout=60, **kwargs)
+        assert response.status_code < 500, (kwargs, response.text[:300])
+    assert httpx.get(live_stack.settings.rasa_url, timeout=5).status_code == 200
+
+
+def test_conversation_state_survives_rasa_restart(live_stack: Stack, trained_model: Path) -> None:
+    s = live_stack.settings
+    sender = new_sender()
+    with ConversationClient(s.rasa_url, s.rasa_token) as chat:
+        first = texts(chat.send(sender, "I want to make a complaint about the rubbish in the stairwell"))
+        assert first
+        live_stack.stop("rasa")
+        live_stack.start_rasa(trained_model)
+        tracker = chat.tracker(sender)
+        assert tracker.get("active_loop", {}).get("name") == "feedback_form"
+        assert any(e.get("event") == "user" for e in tracker["events"])
