@@ -13,7 +13,6 @@ from assistant.dialogue.rasa_client import ConversationClient
 from assistant.stack import Stack
 from community_services.client import ServicesClient
 
-from .conftest import STAFF_TOKEN
 
 
 def _texts(replies: list) -> str:
@@ -22,7 +21,7 @@ def _texts(replies: list) -> str:
 
 def _staff_list(stack: Stack, path: str) -> list[dict]:
     r = httpx.get(f"{stack.settings.services_url}/api/v1/{path}",
-                  headers={"Authorization": f"Bearer {STAFF_TOKEN}"}, timeout=10)
+                  headers={"Authorization": f"Bearer {stack.settings.staff_token}"}, timeout=10)
     r.raise_for_status()
     data = r.json()
     return data if isinstance(data, list) else data.get("items", [])

@@ -1,0 +1,81 @@
+"""Run the community services API.
+
+    python -m community_services --host 127.0.0.1 --port 8700 --database-url sqlite:///var/services.db
+
+Tokens come from ``LINLI_KIOSK_TOKEN`` and ``LINLI_STAFF_TOKEN``; ``--kiosk-token`` / ``--staff-token``
+override them. An empty database is seeded with Sunny Garden unless ``--no-seed`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from . import redact
+
+DEFAULT_DATABASE_URL = "sqlite:///var/services.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m community_services",
+        description="Run the community services API (FastAPI + SQLAlchemy) for the Linli kiosk.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8700, help="port to listen on (default: 8700)")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_DATABASE_URL,
+        help=f"SQLAlchemy database URL (default: {DEFAULT_DATABASE_URL})",
+    )
+    parser.add_argument("--no-seed", action="store_true", help="do not fill an empty database with demo data")
+    parser.add_argument("--kiosk-token", help="kiosk bearer token (default: $LINLI_KIOSK_TOKEN)")
+    parser.add_argument("--staff-token", help="staff bearer token (default: $LINLI_STAFF_TOKEN)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    kiosk_token = (args.kiosk_token or os.environ.get("LINLI_KIOSK_TOKEN") or "").strip()
+    staff_token = (args.staff_token or os.environ.get("LINLI_STAFF_TOKEN") or "").strip()
+    missing = [
+        name for name, value in (("LINLI_KIOSK_TOKEN", kiosk_token), ("LINLI_STAFF_TOKEN", staff_token)) if not value
+    ]
+    if missing:
+        print(
+            f"community services: refusing to start without {' and '.join(missing)}.\n"
+            "Set them in the environment (or pass --kiosk-token/--staff-token), for example:\n"
+            "  export LINLI_KIOSK_TOKEN=\"$(python -c 'import secrets; print(secrets.token_urlsafe(24))')\"\n"
+            "  export LINLI_STAFF_TOKEN=\"$(python -c 'import secrets; print(secrets.token_urlsafe(24))')\"",
+            file=sys.stderr,
+        )
+        return 2
+    if kiosk_token == staff_token:
+        print("community services: the kiosk token and the staff token must be different.", file=sys.stderr)
+        return 2
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    redact.install()
+
+    import uvicorn
+
+    from .app import create_app
+
+    try:
+        app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed)
+    except Exception as e:  # a bad URL or an unreachable database: say so in one line
+        print(f"community services: cannot open the database: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    # log_config=None: uvicorn's loggers propagate to the root handler set up above (with redaction)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Typed client of the community services API.
+
+Every method returns the pydantic models of ``schemas.py`` and raises only ``ServicesError`` subclasses:
+
+* ``ServicesUnavailable`` - connection refused, timeout, 5xx, 408/429 or a malformed answer. Safe to
+  retry later with the same idempotency key; the outbox queues the item.
+* ``ServicesRejected`` - the API refused the request (4xx other than 404); carries ``status`` and
+  ``detail``. Retrying the same content will not help.
+* ``NotFound`` - 404. Lookups that may legitimately find nothing return ``None`` instead.
+
+``.message`` is always a short sentence that may be shown or read to a resident.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from . import API_PREFIX
+from .redact import RedactPhoneNumbers
+from .schemas import (
+    Alert,
+    AlertCreate,
+    Announcement,
+    Appointment,
+    AppointmentCreate,
+    Department,
+    Event,
+    Facility,
+    Feedback,
+    FeedbackCreate,
+    Registration,
+    RegistrationCreate,
+    Slot,
+    Ticket,
+    TicketCreate,
+    TicketStatus,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+SubmitKind = Literal["ticket", "alert", "feedback"]
+_SUBMIT: dict[str, tuple[type[BaseModel], str, type[BaseModel]]] = {
+    "ticket": (TicketCreate, "/tickets", Ticket),
+    "alert": (AlertCreate, "/alerts", Alert),
+    "feedback": (FeedbackCreate, "/feedback", Feedback),
+}
+_TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+# httpx logs every request URL at INFO; a resident's words in a query may contain a phone number
+_httpx_log = logging.getLogger("httpx")
+if not any(isinstance(f, RedactPhoneNumbers) for f in _httpx_log.filters):
+    _httpx_log.addFilter(RedactPhoneNumbers())
+
+
+class ServicesError(Exception):
+    """Root of the client's errors. ``message`` is fit to show to a resident."""
+
+    default_message = "The community services could not help with that just now."
+
+    def __init__(self, message: str | None = None, *, status: int | None = None, detail: Any = None) -> None:
+        self.message = message or self.default_message
+        self.status = status
+        self.detail = detail
+        super().__init__(self.message)
+
+
+class ServicesUnavailable(ServicesError):
+    """The service could not be reached or failed; try again later."""
+
+    default_message = "The community office system cannot be reached right now."
+
+
+class ServicesRejected(ServicesError):
+    """The service refused the request (4xx other than 404)."""
+
+    default_message = "The community office system did not accept that."
+    status: int
+
+    def __init__(self, message: str | None = None, *, status: int, detail: Any = None) -> None:
+        super().__init__(message, status=status, detail=detail)
+
+
+class NotFound(ServicesError):
+    """The thing asked for does not exist (404)."""
+
+    default_message = "I could not find that."
+
+
+def _detail_of(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or None
+    return body.get("detail", body) if isinstance(body, dict) else body
+
+
+def _sentence(detail: Any) -> str | None:
+    """The server's own sentence if it sent one (validation errors are lists, not sentences)."""
+    if isinstance(detail, str) and detail.strip() and len(detail) <= 300:
+        return detail.strip()
+    return None
+
+
+class ServicesClient:
+    """``with ServicesClient("http://127.0.0.1:8700", token) as services: services.list_facilities()``"""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        base = base_url.rstrip("/")
+        if not base.endswith(API_PREFIX):
+            base += API_PREFIX
+        self.base_url = base
+        self._closed = False
+        self._http = httpx.Client(
+            base_url=base,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._closed = True
+        self._http.close()
+
+    def __enter__(self) -> ServicesClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ServicesClient({self.base_url!r})"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        if self._closed:
+            raise ServicesError("The services client was closed.")
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else None
+        try:
+            response = self._http.request(method, path, json=json, params=params, headers=headers)
+        except httpx.TimeoutException as e:
+            raise ServicesUnavailable("The community office system did not answer in time.") from e
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as e:
+            raise ServicesUnavailable() from e
+        code = response.status_code
+        if code >= 500 or code in _TRANSIENT_STATUSES:
+            raise ServicesUnavailable(status=code, detail=_detail_of(response))
+        if code == 404:
+            detail = _detail_of(response)
+            raise NotFound(_sentence(detail), status=code, detail=detail)
+        if code >= 400:
+            detail = _detail_of(response)
+            raise ServicesRejected(_sentence(detail), status=code, detail=detail)
+        if code >= 300:
+            raise ServicesUnavailable(status=code, detail=f"unexpected redirect to {response.headers.get('location')}")
+        return response
+
+    @staticmethod
+    def _parse(model: type[M], response: httpx.Response) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as e:
+            raise ServicesUnavailable(
+                "The community office system sent an answer I could not read.", detail=str(e)
+            ) from e
+
+    @staticmethod
+    def _parse_list(model: type[M], response: httpx.Response) -> list[M]:
+        try:
+            return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
+        except ValidationError as e:
+            raise ServicesUnavailable(
+                "The community office system sent an answer I could not read.", detail=str(e)
+            ) from e
+
+    def _create(self, path: str, payload: BaseModel, model: type[M], idempotency_key: str | None) -> M:
+        response = self._request("POST", path, json=payload.model_dump(mode="json"), idempotency_key=idempotency_key)
+        return self._parse(model, response)
+
+    # --- API -----------------------------------------------------------------------------------
+
+    def health(self) -> bool:
+        """True if the service answers its health check; never raises."""
+        try:
+            response = self._request("GET", "/health")
+            return bool(response.json().get("status") == "ok")
+        except (ServicesError, ValueError, AttributeError):
+            return False
+
+    def list_facilities(self) -> list[Facility]:
+        return self._parse_list(Facility, self._request("GET", "/facilities"))
+
+    def find_facility(self, query: str) -> Facility | None:
+        """The best match for a place name as a resident said it; ``None`` if nothing matches."""
+        if not query.strip():
+            return None
+        try:
+            return self._parse(Facility, self._request("GET", "/facilities/search", params={"q": query[:200]}))
+        except NotFound:
+            return None
+
+    def get_facility(self, slug: str) -> Facility:
+        return self._parse(Facility, self._request("GET", f"/facilities/{_path(slug)}"))
+
+    def create_ticket(self, ticket: TicketCreate, idempotency_key: str | None = None) -> Ticket:
+        return self._create("/tickets", ticket, Ticket, idempotency_key)
+
+    def get_ticket_status(self, number: str) -> TicketStatus | None:
+        """Status of a repair ticket by its number (e.g. ``"R1001"``); ``None`` if there is none."""
+        if not number.strip():
+            return None
+        try:
+            return self._parse(TicketStatus, self._request("GET", f"/tickets/{_path(number)}"))
+        except NotFound:
+            return None
+
+    def list_departments(self) -> list[Department]:
+        return self._parse_list(Department, self._request("GET", "/clinic/departments"))
+
+    def list_free_slots(self, department: str, day: date | None = None) -> list[Slot]:
+        """Free slots of a department (slug or name) on ``day``, or from now on if ``day`` is None."""
+        params: dict[str, Any] = {"department": department}
+        if day is not None:
+            params["day"] = day.isoformat()
+        return self._parse_list(Slot, self._request("GET", "/clinic/slots", params=params))
+
+    def book_appointment(self, appointment: AppointmentCreate, idempotency_key: str | None = None) -> Appointment:
+        """Raises ``ServicesRejected`` with status 409 if the slot was taken meanwhile."""
+        return self._create("/clinic/appointments", appointment, Appointment, idempotency_key)
+
+    def cancel_appointment(self, reference: str, phone: str) -> Appointment:
+        """Raises ``ServicesRejected`` with status 403 if ``phone`` is not the booking's number."""
+        response = self._request("POST", f"/clinic/appointments/{_path(reference)}/cancel", json={"phone": phone})
+        return self._parse(Appointment, response)
+
+    def list_events(self, day: date | None = None) -> list[Event]:
+        """Events on ``day``, or all upcoming events."""
+        params = {"day": day.isoformat()} if day is not None else None
+        return self._parse_list(Event, self._request("GET", "/events", params=params))
+
+    def find_event(self, query: str) -> Event | None:
+        """The next occurrence of the event that best matches ``query``; ``None`` if nothing matches."""
+        if not query.strip():
+            return None
+        try:
+            return self._parse(Event, self._request("GET", "/events/search", params={"q": query[:200]}))
+        except NotFound:
+            return None
+
+    def register_event(
+        self, event_id: int, registration: RegistrationCreate, idempotency_key: str | None = None
+    ) -> Registration:
+        """Raises ``ServicesRejected`` with 409 (full, already signed up) or 400 (no sign-up needed)."""
+        return self._create(f"/events/{int(event_id)}/registrations", registration, Registration, idempotency_key)
+
+    def list_announcements(self) -> list[Announcement]:
+        return self._parse_list(Announcement, self._request("GET", "/announcements"))
+
+    def raise_alert(self, alert: AlertCreate, idempotency_key: str | None = None) -> Alert:
+        return self._create("/alerts", alert, Alert, idempotency_key)
+
+    def submit_feedback(self, feedback: FeedbackCreate, idempotency_key: str | None = None) -> Feedback:
+        return self._create("/feedback", feedback, Feedback, idempotency_key)
+
+    def submit(self, kind: SubmitKind, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """Create a ticket, alert or feedback from a plain dict (the outbox's path).
+
+        The payload is validated first; invalid content raises ``ServicesRejected`` (status 422)
+        without contacting the service. Returns the created resource as a JSON-ready dict.
+        """
+        try:
+            create_model, path, model = _SUBMIT[kind]
+        except KeyError:
+            raise ServicesRejected(f"Unknown kind of submission: {kind!r}.", status=422, detail=kind) from None
+        try:
+            payload_model = create_model.model_validate(payload)
+        except ValidationError as e:
+            raise ServicesRejected(
+                "Some of the details were not accepted.",
+                status=422,
+                detail=e.errors(include_url=False, include_input=False),
+            ) from e
+        return self._create(path, payload_model, model, idempotency_key).model_dump(mode="json")
+
+
+def _path(segment: str) -> str:
+    """A single, safe path segment (no slashes, dots or empty segment can change the route)."""
+    cleaned = segment.strip()
+    return quote(cleaned, safe="") if cleaned not in ("", ".", "..") else "-"

@@ -1,0 +1,198 @@
+"""SQLAlchemy ORM models. Times are naive local datetimes; phone numbers are digits only.
+
+Public references (``R1001``, ``A1001``, ...) are derived from the row id, so they are sequential and
+unique without a separate counter; ``sqlite_autoincrement`` stops SQLite from ever reusing an id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+_AUTOINCREMENT = {"sqlite_autoincrement": True}
+
+
+class Meta(Base):
+    """Key/value facts about the database itself, e.g. when it was seeded."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Facility(Base):
+    __tablename__ = "facilities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(40))
+    location: Mapped[str] = mapped_column(Text)
+    directions: Mapped[str] = mapped_column(Text)
+    hours: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    hours_text: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    schedule_text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    doctors: Mapped[list[Doctor]] = relationship(back_populates="department", order_by="Doctor.position")
+
+
+class Doctor(Base):
+    __tablename__ = "doctors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """``{"weekdays": [0, 2, 4], "sessions": [["08:00", "12:00"], ["14:00", "17:00"]]}``"""
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    department: Mapped[Department] = relationship(back_populates="doctors")
+
+
+class Slot(Base):
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("doctor_id", "start"),
+        Index("ix_slots_department_start", "department_id", "start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    start: Mapped[datetime] = mapped_column(DateTime)
+    end: Mapped[datetime] = mapped_column(DateTime)
+    booked: Mapped[bool] = mapped_column(Boolean, default=False)
+    department: Mapped[Department] = relationship()
+    doctor: Mapped[Doctor] = relationship()
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        # at most one live booking per slot, whatever happens to the ``booked`` flag
+        Index(
+            "uq_appointments_booked_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+        _AUTOINCREMENT,
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    patient_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    slot: Mapped[Slot] = relationship()
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (_AUTOINCREMENT,)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    problem_type: Mapped[str] = mapped_column(String(100))
+    place: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_start", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    series: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(200))
+    start: Mapped[datetime] = mapped_column(DateTime)
+    end: Mapped[datetime | None] = mapped_column(DateTime)
+    signup_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Registration(Base):
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("event_id", "phone"), _AUTOINCREMENT)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="registered")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Announcement(Base):
+    __tablename__ = "announcements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime] = mapped_column(DateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (_AUTOINCREMENT,)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(200))
+    kiosk_id: Mapped[str] = mapped_column(String(100))
+    details: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (_AUTOINCREMENT,)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IdempotencyRecord(Base):
+    """The response of a create request, stored in the same transaction as the thing it created."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(300))
+    """``"POST /api/v1/tickets"``: the same key may be used on different endpoints."""
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,332 @@
+"""Pydantic v2 models of the community services API, shared by the server and the client.
+
+Input models (``*Create``, ``*Update``, ``CancelRequest``) clean what residents typed or said:
+control characters are removed, whitespace is stripped, empty strings are refused and lengths are
+capped, so the database only ever holds tidy text. Phone numbers are stored as digits only.
+
+Times are naive local datetimes of the community (the kiosk and the service share one clock zone).
+This module imports nothing but pydantic, so the client can use it without the server's dependencies.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+MAX_NAME = 100
+"""Names of people, problem types, categories."""
+MAX_PLACE = 200
+"""Places and locations."""
+MAX_TEXT = 2000
+"""Free text: ticket descriptions, feedback, alert details."""
+MAX_KEY = 200
+"""Idempotency keys and search queries."""
+MAX_ID = 2**31 - 1
+"""Largest row id accepted in requests (fits every database's integer column)."""
+
+# Unicode bidi overrides/isolates can make text display differently from what it is; never store them.
+_BIDI_CONTROLS = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_LINE_BREAKS = re.compile(r"\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+_MANY_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_SPACES = re.compile(r" {2,}")
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def clean_text(value: Any, *, multiline: bool = False) -> Any:
+    """Tidy a string from a resident: drop control characters, normalise, strip.
+
+    Single-line text has every whitespace run collapsed to one space. Multi-line text keeps line
+    breaks and tabs but no other control characters. Emoji and any other printable text are kept.
+    Non-strings are returned unchanged so the model reports a normal type error.
+    """
+    if not isinstance(value, str):
+        return value
+    text = _LINE_BREAKS.sub("\n", value)
+    kept: list[str] = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cs" or ord(ch) in _BIDI_CONTROLS:  # lone surrogates cannot even be stored
+            continue
+        if category == "Cc":
+            if ch in "\n\t":
+                kept.append(ch if multiline else " ")
+            continue
+        kept.append(ch)
+    text = unicodedata.normalize("NFC", "".join(kept))
+    if multiline:
+        text = "\n".join(_SPACES.sub(" ", line).rstrip() for line in text.split("\n"))
+        text = _MANY_BLANK_LINES.sub("\n\n", text)
+    else:
+        text = " ".join(text.split())
+    return text.strip()
+
+
+def normalize_phone(value: Any) -> Any:
+    """Digits of a Chinese mobile (11 digits starting with 1) or landline (7-8 digits) number.
+
+    Spaces and dashes are allowed between digits. Raises ``ValueError`` (which never repeats the
+    number itself, so it cannot leak into logs) when the number has another shape.
+    """
+    if not isinstance(value, str):
+        return value
+    digits = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
+    if not _ASCII_DIGITS.fullmatch(digits):
+        raise ValueError("a phone number may only contain digits, spaces and dashes")
+    if (len(digits) == 11 and digits.startswith("1")) or 7 <= len(digits) <= 8:
+        return digits
+    raise ValueError("a phone number must be an 11-digit mobile number starting with 1 or a 7-8 digit landline number")
+
+
+def _line(value: Any) -> Any:
+    return clean_text(value, multiline=False)
+
+
+def _multiline(value: Any) -> Any:
+    return clean_text(value, multiline=True)
+
+
+Name = Annotated[str, BeforeValidator(_line), Field(min_length=1, max_length=MAX_NAME)]
+Place = Annotated[str, BeforeValidator(_line), Field(min_length=1, max_length=MAX_PLACE)]
+LongText = Annotated[str, BeforeValidator(_multiline), Field(min_length=1, max_length=MAX_TEXT)]
+OptionalLongText = Annotated[str, BeforeValidator(_multiline), Field(max_length=MAX_TEXT)]
+Phone = Annotated[
+    str,
+    BeforeValidator(normalize_phone),
+    Field(description="11-digit mobile starting with 1, or 7-8 digit landline; spaces and dashes allowed"),
+]
+
+
+class _Input(BaseModel):
+    """Requests: unknown fields are ignored so older and newer kiosks keep working."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Output(BaseModel):
+    """Responses: unknown fields are ignored so the client tolerates a newer server."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class HealthStatus(_Output):
+    status: Literal["ok"] = "ok"
+
+
+class ErrorMessage(_Output):
+    detail: str
+    """A short sentence that may be shown or read to a resident."""
+
+
+# --- facilities -------------------------------------------------------------------------------
+
+
+class OpeningHours(_Output):
+    days: str
+    """Day range such as ``"Mon-Sat"``, ``"Sat"`` or ``"Mon-Sun"``."""
+    opens: str
+    """``"HH:MM"``, 24-hour clock."""
+    closes: str
+    """``"HH:MM"``; ``"24:00"`` means midnight at the end of the day."""
+
+
+class Facility(_Output):
+    slug: str
+    name: str
+    name_zh: str
+    aliases: list[str]
+    kind: str
+    """``service``, ``office``, ``clinic``, ``building``, ``gate``, ``garden``, ..."""
+    location: str
+    directions: str
+    """Short spoken walking directions from the kiosk in the Community Service Centre lobby."""
+    hours: list[OpeningHours]
+    hours_text: str
+    """Opening hours as a spoken sentence, e.g. ``"Monday to Saturday, 8:30 am to 5:30 pm."``."""
+    notes: str | None = None
+
+
+# --- repair tickets ---------------------------------------------------------------------------
+
+TicketStatusValue = Literal["open", "in_progress", "resolved", "cancelled"]
+
+
+class TicketCreate(_Input):
+    problem_type: Name
+    place: Place
+    description: LongText
+    phone: Phone
+
+
+class TicketStatus(_Output):
+    """What the kiosk may see of a ticket: no phone number, no description."""
+
+    number: str
+    status: TicketStatusValue
+    problem_type: str
+    place: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Ticket(TicketStatus):
+    description: str
+    phone: str
+
+
+class TicketUpdate(_Input):
+    status: TicketStatusValue
+
+
+# --- clinic -----------------------------------------------------------------------------------
+
+
+class Department(_Output):
+    slug: str
+    name: str
+    doctors: list[str]
+    schedule_text: str
+
+
+class Slot(_Output):
+    id: int
+    department: str
+    """The department's name, e.g. ``"Dental"``."""
+    doctor: str
+    start: datetime
+    end: datetime
+
+
+class AppointmentCreate(_Input):
+    slot_id: int = Field(gt=0, le=MAX_ID)
+    patient_name: Name
+    phone: Phone
+
+
+AppointmentStatus = Literal["booked", "cancelled"]
+
+
+class Appointment(_Output):
+    reference: str
+    department: str
+    doctor: str
+    start: datetime
+    end: datetime
+    patient_name: str
+    status: AppointmentStatus
+
+
+class AppointmentRecord(Appointment):
+    """Staff view of an appointment."""
+
+    slot_id: int
+    phone: str
+    created_at: datetime
+
+
+class CancelRequest(_Input):
+    phone: Phone
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class Event(_Output):
+    id: int
+    slug: str
+    """Unique per occurrence: series and date, e.g. ``"calligraphy-class-2026-11-24"``."""
+    title: str
+    place: str
+    start: datetime
+    end: datetime | None
+    """``None`` when the community did not announce an end time."""
+    signup_required: bool
+    capacity: int | None
+    registered: int
+    description: str
+
+
+class RegistrationCreate(_Input):
+    name: Name
+    phone: Phone
+
+
+class Registration(_Output):
+    reference: str
+    event_id: int
+    name: str
+    status: Literal["registered"]
+
+
+class RegistrationRecord(Registration):
+    """Staff view of a registration."""
+
+    phone: str
+    created_at: datetime
+
+
+# --- announcements ----------------------------------------------------------------------------
+
+
+class Announcement(_Output):
+    id: int
+    title: str
+    body: str
+    valid_from: datetime
+    valid_until: datetime | None
+    """``None`` for standing notices."""
+
+
+# --- emergency alerts -------------------------------------------------------------------------
+
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+
+
+class AlertCreate(_Input):
+    kind: Name
+    """What happened, e.g. ``"fall"``, ``"medical"``, ``"fire"``, ``"help"``."""
+    location: Place
+    kiosk_id: Name
+    details: OptionalLongText = ""
+
+
+class Alert(_Output):
+    reference: str
+    kind: str
+    location: str
+    kiosk_id: str
+    details: str
+    status: AlertStatus
+    created_at: datetime
+    updated_at: datetime | None = None
+
+
+class AlertUpdate(_Input):
+    status: Literal["acknowledged", "resolved"]
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+class FeedbackCreate(_Input):
+    text: LongText
+    category: Name = "general"
+    """Free word such as ``"general"``, ``"complaint"``, ``"praise"``; missing or blank means general."""
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _default_category(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not clean_text(value)):
+            return "general"
+        return value
+
+
+class Feedback(_Output):
+    reference: str
+    text: str
+    category: str
+    created_at: datetime
