@@ -21,7 +21,9 @@ CORE_TITLES = {
     "repeat": "Say that again", "speak_slower": "Speak more slowly", "human_handoff": "Talk to a person",
     "bot_challenge": "Who are you?", "affirm": "Yes", "deny": "No", "cancel": "Stop",
 }
-NOT_A_GUESS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye"}
+NOT_A_GUESS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye", "cancel", "repeat",
+               "speak_slower", "bot_challenge", "help"}
+MAX_HELP_ITEMS = 6
 _skills: list[dict[str, Any]] = []
 
 
@@ -33,7 +35,8 @@ def register_skills(manifest: list[dict[str, Any]]) -> None:
 def intent_title(intent: str) -> str:
     for skill in _skills:
         if intent in skill.get("intents", []):
-            help_text = str(skill.get("help", intent))
+            # "tell you when a place is open, like the library" → "Tell you when a place is open"
+            help_text = str(skill.get("help", intent)).split(", like", 1)[0].split(", for example", 1)[0]
             return help_text[:1].upper() + help_text[1:60]
     return CORE_TITLES.get(intent, intent.replace("_", " ").capitalize())
 
@@ -67,10 +70,10 @@ class ActionHelp(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         phrases = [str(s["help"]) for s in _skills if s.get("help")]
         dispatcher.utter_message(text="I can help you with things in the community. For example, I can:")
-        for phrase in phrases[:8]:
+        for phrase in phrases[:MAX_HELP_ITEMS]:
             dispatcher.utter_message(text=f"{phrase[:1].upper()}{phrase[1:]}.")
         buttons = [{"title": intent_title(s["intents"][0]), "payload": f"/{s['intents'][0]}"}
-                   for s in _skills[:6] if s.get("intents")]
+                   for s in _skills[:MAX_HELP_ITEMS] if s.get("intents")]
         dispatcher.utter_message(
             text="You can say 'repeat' or 'slower' at any time. What would you like to do?", buttons=buttons)
         return []

@@ -76,8 +76,12 @@ class Outbox:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
+            conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
         with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
 
     @contextmanager

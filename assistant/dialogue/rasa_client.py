@@ -18,6 +18,7 @@ from assistant.shared.events import Button, Reply
 MAX_TEXT_CHARS = 1000
 """Longer than any spoken request; a paste of 20 kB is refused kindly instead of parsed slowly."""
 SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_DROP = frozenset({"Cc", "Cf", "Cs", "Co"})
 UNAVAILABLE = "I cannot answer right now because my thinking part is not running. Please try again in a minute."
 
 
@@ -25,7 +26,9 @@ def clean_text(text: object) -> str:
     """Strip control characters and surrounding space; refuse empty, too long or non-text input."""
     if not isinstance(text, str):
         raise InputError("Please type or say your question in words.")
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    # Control, format, surrogate and private-use characters go; the zero-width joiners that hold emoji like 👨‍👩‍👧
+    # together stay, and so do characters newer than this Python's Unicode tables (category Cn: new emoji).
+    cleaned = "".join(ch for ch in text if ch in "\n\t\u200c\u200d" or unicodedata.category(ch) not in _DROP)
     cleaned = " ".join(cleaned.split())
     if not cleaned:
         raise InputError("I did not get any words. Please type or say your question.")
@@ -76,7 +79,7 @@ class ConversationClient:
             response = self._http.request(method, path, params=params, **kwargs)
         except httpx.HTTPError as e:
             raise DialogueUnavailable(UNAVAILABLE) from e
-        if response.status_code >= 500:
+        if response.status_code >= 400:  # 4xx too (a wrong token): callers only expect LinliError
             raise DialogueUnavailable(UNAVAILABLE)
         return response
 

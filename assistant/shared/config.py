@@ -91,7 +91,7 @@ def _dev_tokens(var_dir: Path) -> dict[str, str]:
     path = var_dir / "tokens.json"
     try:
         data = json.loads(path.read_text("utf-8"))
-        if all(isinstance(data.get(k), str) and data[k] for k in ("kiosk", "staff", "rasa")):
+        if isinstance(data, dict) and all(isinstance(data.get(k), str) and data[k] for k in ("kiosk", "staff", "rasa")):
             return data
     except (OSError, ValueError):
         pass

@@ -1,0 +1,106 @@
+"""events: frozen typed messages that round-trip through plain dicts (and JSON)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from assistant.shared.events import (
+    EVENT_TYPES,
+    Alert,
+    Button,
+    Error,
+    Event,
+    Reply,
+    Speak,
+    Transcript,
+    UserText,
+    event_from_dict,
+)
+
+SAMPLES: list[Event] = [
+    UserText(sender_id="kiosk-1", text="my tap is leaking"),
+    UserText(sender_id="kiosk-1", text="/affirm", source="button"),
+    UserText(sender_id="v", text="你好", source="voice"),
+    Transcript(text="my tap is", final=False),
+    Transcript(text="my tap is leaking", final=True),
+    Reply(text="Where is the leak?"),
+    Reply(text="Did you mean…?", buttons=(Button("Report a repair", "/report_repair"), Button("No", "/deny")),
+          custom={"speech_rate": "slower", "nested": {"a": [1, 2]}}),
+    Speak(text="Hello"),
+    Speak(text="Hello", rate=120),
+    Alert(reference="A1001", queued=False),
+    Alert(reference="Q00042", queued=True),
+    Error(code="dialogue_unavailable", message="Please try again in a minute."),
+]
+
+
+def test_every_event_type_is_sampled() -> None:
+    assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
+    assert set(EVENT_TYPES) == {"user_text", "transcript", "reply", "speak", "alert", "error"}
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")
+def test_round_trip_through_dict(event: Event) -> None:
+    data = event.to_dict()
+    assert data["type"] == event.type
+    assert event_from_dict(data) == event
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")
+def test_round_trip_through_json(event: Event) -> None:
+    data = json.loads(json.dumps(event.to_dict(), ensure_ascii=False))
+    assert event_from_dict(data) == event
+
+
+def test_reply_dict_shape() -> None:
+    reply = Reply(text="Pick one", buttons=(Button("Yes", "/affirm"),))
+    assert reply.to_dict() == {"type": "reply", "text": "Pick one",
+                               "buttons": ({"title": "Yes", "payload": "/affirm"},), "custom": {}}
+    rebuilt = event_from_dict(json.loads(json.dumps(reply.to_dict())))
+    assert isinstance(rebuilt, Reply)
+    assert isinstance(rebuilt.buttons, tuple) and isinstance(rebuilt.buttons[0], Button)
+
+
+def test_defaults() -> None:
+    assert UserText(sender_id="s", text="t").source == "text"
+    reply = Reply(text="x")
+    assert reply.buttons == () and reply.custom == {}
+    assert Reply(text="y").custom is not reply.custom  # no shared mutable default
+
+
+def test_events_are_frozen() -> None:
+    event = UserText(sender_id="s", text="t")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.text = "changed"  # type: ignore[misc]
+
+
+def test_type_is_a_class_tag_not_a_field() -> None:
+    assert "type" not in {f.name for f in dataclasses.fields(Reply)}
+    assert Reply.type == "reply"
+
+
+@pytest.mark.parametrize("data", [
+    {"type": "nope", "text": "x"},
+    {"text": "no type"},
+    {"type": None},
+    {"type": 3},
+    {"type": "event"},
+    {},
+])
+def test_unknown_type_is_a_value_error(data: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="unknown event type"):
+        event_from_dict(data)
+
+
+def test_extra_keys_are_ignored() -> None:
+    event = event_from_dict({"type": "speak", "text": "hi", "volume": 11})
+    assert event == Speak(text="hi")
+
+
+def test_missing_required_field_fails() -> None:
+    with pytest.raises(TypeError):
+        event_from_dict({"type": "alert", "reference": "A1"})

@@ -1,0 +1,85 @@
+"""ask_announcements: the current notices, briefly, newest first, the ones about the question first."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.dialogue.outbox import Outbox
+from assistant.shared.config import Settings
+from assistant.skill_runtime import context
+from community_services.client import ServicesClient
+from community_services.schemas import Announcement
+from skills.ask_announcements import actions as notices
+
+BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+
+
+def read(text: str) -> list[str]:
+    message = {"text": text, "intent": {"name": "ask_announcements", "confidence": 1.0}, "entities": []}
+    tracker = Tracker("tester", {}, message, [{"event": "user", "text": text}], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    assert notices.ActionReadAnnouncements().run(dispatcher, tracker, {}) == []
+    return [m["text"] for m in dispatcher.messages]
+
+
+def notice(i: int, title: str, body: str, day: int) -> Announcement:
+    return Announcement(id=i, title=title, body=body, valid_from=datetime(2026, 11, day), valid_until=None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
+    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
+    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
+    context.configure(ctx)
+    yield ctx
+    context.configure(None)
+    client.close()
+
+
+def test_the_seeded_notices_are_read_newest_first(skill_context: context.SkillContext) -> None:
+    lines = read("any news")
+    assert lines[0] == "There are 4 notices. Here they are, newest first."
+    assert lines[1].startswith("First: The water supply to Buildings 7, 8 and 9")
+    assert lines[4].startswith("Fourth: Reminder: square dancing")
+    assert lines[-1] == "Say repeat to hear them again."
+    assert len(lines) == 6
+
+
+def test_the_notice_about_the_question_comes_first(skill_context: context.SkillContext) -> None:
+    lines = read("will the lift be stopped for maintenance")
+    assert lines[0] == "There are 4 notices. The one about that comes first."
+    assert lines[1].startswith("First: The lift in Building 3")
+
+
+def test_ordering_and_limits() -> None:
+    items = [notice(i, f"Notice {i}", f"Body number {i}", i) for i in range(1, 7)]
+    ordered, about = notices.order_notices(items, "any news")
+    assert [n.id for n in ordered] == [6, 5, 4, 3, 2, 1] and about == 0
+    water = notice(9, "Water off", "The water is off on Thursday.", 1)
+    ordered, about = notices.order_notices([*items, water], "is the water going off")
+    assert ordered[0].id == 9 and about == 1
+    long = notice(10, "Long", "word " * 200, 1)
+    assert len(notices.notice_text(long)) <= notices.MAX_CHARS + 4
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS)
+def test_bad_input(skill_context: context.SkillContext, bad: str) -> None:
+    lines = read(bad)
+    assert lines[-1] == "Say repeat to hear them again."
+
+
+def test_services_down(down_context: context.SkillContext) -> None:
+    assert read("any news") == [notices.SERVICES_DOWN]

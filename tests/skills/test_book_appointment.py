@@ -1,0 +1,442 @@
+"""book_appointment: the form's validation, its questions and the booking, against the real services API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.dialogue.outbox import Outbox
+from assistant.shared.config import Settings
+from assistant.skill_runtime import context
+from assistant.skill_runtime.parsing import spoken_day, spoken_time
+from community_services.client import ServicesClient
+from community_services.schemas import AppointmentCreate
+from skills.book_appointment import actions as book
+
+SKILL = Path(__file__).resolve().parents[2] / "skills" / "book_appointment" / "skill.yml"
+SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
+DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
+BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", intent: str | None = None,
+                 requested_slot: str | None = None, candidates: dict[str, Any] | None = None,
+                 active: bool = True) -> Tracker:
+    """A tracker as the form sends it: slot candidates are the trailing slot events."""
+    all_slots: dict[str, Any] = {name: None for name in book.FORM_SLOTS}
+    all_slots.update(slots or {})
+    all_slots["requested_slot"] = requested_slot
+    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
+    if candidates:
+        events.append({"event": "action", "name": book.FORM})
+        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
+        all_slots.update(candidates)
+    return Tracker(
+        "tester", all_slots,
+        {"text": text, "intent": {"name": intent, "confidence": 1.0} if intent else {}, "entities": []},
+        events, False, None, {"name": book.FORM} if active else {}, "action_listen",
+    )
+
+
+def validate(slots: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None, **kw: Any
+             ) -> tuple[dict[str, Any], list[str]]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots, candidates=candidates, **kw)
+    events = asyncio.run(book.ValidateAppointmentForm().run(dispatcher, tracker, DOMAIN))
+    result = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    return result, [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+
+
+def run_action(action: Any, slots: dict[str, Any] | None = None, **kw: Any
+               ) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, make_tracker(slots, **kw), DOMAIN)
+    return events, dispatcher
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
+    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "test-kiosk-token", timeout=1.0)
+    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
+    context.configure(ctx)
+    yield ctx
+    context.configure(None)
+    client.close()
+
+
+def first_free_day(department: str) -> date:
+    days = book.free_days(department, limit=1)
+    assert days, f"the seed should have free {department} slots"
+    return days[0]
+
+
+def day_without_slots(department: str) -> date:
+    today = date.today()
+    for offset in range(1, 14):
+        day = today + timedelta(days=offset)
+        if not book.free_slots(department, day):
+            return day
+    raise AssertionError("every day has slots?")
+
+
+# --- understanding what residents say ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("said", "department"), [
+    ("my teeth hurt", "Dental"), ("the dentist please", "Dental"), ("Dental", "Dental"),
+    ("my eyes", "Eye"), ("I need new glasses", "Eye"), ("back pain", "Physiotherapy"),
+    ("a massage for my shoulder", "Physiotherapy"), ("physio", "Physiotherapy"),
+    ("TCM", "Traditional Chinese Medicine"), ("acupuncture", "Traditional Chinese Medicine"),
+    ("chinese medicine", "Traditional Chinese Medicine"), ("a check-up", "General Practice"),
+    ("GP", "General Practice"), ("just a doctor", "General Practice"), ("the eye doctor", "Eye"),
+    ("牙科", "Dental"),
+])
+def test_find_department(said: str, department: str) -> None:
+    assert book.find_department(said) == department
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "banana", "the canteen"])
+def test_find_department_nothing(said: str) -> None:
+    assert book.find_department(said) is None
+
+
+@pytest.mark.parametrize(("said", "name"), [
+    ("my name is zhang wei", "Zhang Wei"), ("Li Xiuying", "Li Xiuying"), ("it's Wang Fang.", "Wang Fang"),
+    ("张伟", "张伟"), ("Zhang\x00 Wei\x07", "Zhang Wei"), ("Chen 😀 Jie", "Chen Jie"),
+])
+def test_clean_name(said: str, name: str) -> None:
+    assert book.clean_name(said) == name
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "yes", "no", "138 0013 8000", "a b c d e f g h"])
+def test_clean_name_refuses(said: str) -> None:
+    assert book.clean_name(said) is None
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+def test_first_sentence_fills_department_and_day(skill_context: context.SkillContext) -> None:
+    day = first_free_day("Dental")
+    said = f"I need to see the dentist on {day.strftime('%A')}"
+    slots, messages = validate(text=said, intent="book_appointment", active=False)
+    assert slots["department"] == "Dental"
+    assert slots["appointment_day"] == day.isoformat()
+    assert messages == []
+
+
+def test_first_sentence_ignores_a_far_away_date(skill_context: context.SkillContext) -> None:
+    slots, _ = validate(text="I have had a cough since 2 May, may I see a doctor", intent="book_appointment",
+                        active=False)
+    assert slots["department"] == "General Practice"
+    day = slots.get("appointment_day")
+    assert day is None or date.fromisoformat(day) <= date.today() + timedelta(days=14)
+
+
+def test_unknown_department_is_asked_again(skill_context: context.SkillContext) -> None:
+    slots, messages = validate(candidates={"department": "the swimming pool"}, requested_slot="department")
+    assert slots["department"] is None
+    assert "General Practice, Dental, Eye" in messages[0]
+
+
+def test_button_department(skill_context: context.SkillContext) -> None:
+    slots, messages = validate(candidates={"department": "Traditional Chinese Medicine"},
+                               requested_slot="department")
+    assert slots["department"] == "Traditional Chinese Medicine"
+    assert messages == []
+
+
+def test_ask_day_names_free_days_with_buttons(skill_context: context.SkillContext) -> None:
+    events, dispatcher = run_action(book.ActionAskAppointmentDay(), {"department": "Dental"})
+    assert events == []
+    message = dispatcher.messages[0]
+    assert "next days with free Dental times" in message["text"]
+    assert "Which day" in message["text"]
+    assert 1 <= len(message["buttons"]) <= book.OFFERED_DAYS
+    payload = message["buttons"][0]["payload"]
+    assert payload.startswith("/book_appointment{")
+    day = date.fromisoformat(json.loads(payload[len("/book_appointment"):])["appointment_day"])
+    assert day == first_free_day("Dental")
+    assert all(len(b["title"]) <= 60 for b in message["buttons"])
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "banana"])
+def test_day_not_understood(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate({"department": "Dental"}, {"appointment_day": said}, requested_slot="appointment_day")
+    assert slots["appointment_day"] is None
+    assert "did not catch the day" in messages[0]
+    assert "requested_slot" not in slots  # the form goes on and asks again
+
+
+def test_day_in_the_past(skill_context: context.SkillContext) -> None:
+    past = (date.today() - timedelta(days=3)).isoformat()
+    slots, messages = validate({"department": "Dental"}, {"appointment_day": past}, requested_slot="appointment_day")
+    assert slots["appointment_day"] is None
+    assert "already passed" in messages[0]
+
+
+def test_day_too_far_ahead(skill_context: context.SkillContext) -> None:
+    far = (date.today() + timedelta(days=20)).isoformat()
+    slots, messages = validate({"department": "Eye"}, {"appointment_day": far}, requested_slot="appointment_day")
+    assert slots["appointment_day"] is None
+    assert "two weeks ahead" in messages[0]
+
+
+def test_day_without_free_slots_names_the_next_days(skill_context: context.SkillContext) -> None:
+    day = day_without_slots("Eye")
+    slots, messages = validate({"department": "Eye"}, {"appointment_day": day.isoformat()},
+                               requested_slot="appointment_day")
+    assert slots["appointment_day"] is None
+    assert f"no free Eye times on {spoken_day(day, date.today())}" in messages[0]
+    # ... and the form's question that follows names the days that do have free times
+    _, dispatcher = run_action(book.ActionAskAppointmentDay(), {"department": "Eye"})
+    assert spoken_day(first_free_day("Eye"), date.today()) in texts(dispatcher)
+
+
+def test_the_first_day(skill_context: context.SkillContext) -> None:
+    slots, messages = validate({"department": "Physiotherapy"}, {"appointment_day": "the earliest day please"},
+                               requested_slot="appointment_day")
+    assert slots["appointment_day"] == first_free_day("Physiotherapy").isoformat()
+    assert messages == []
+
+
+def test_weekday_with_free_slots(skill_context: context.SkillContext) -> None:
+    day = first_free_day("Dental")
+    slots, _ = validate({"department": "Dental"}, {"appointment_day": f"on {day.strftime('%A')} please"},
+                        requested_slot="appointment_day")
+    assert slots["appointment_day"] == day.isoformat()
+
+
+def test_ask_time_offers_four_free_slots(skill_context: context.SkillContext) -> None:
+    day = first_free_day("Dental")
+    events, dispatcher = run_action(book.ActionAskSlotTime(),
+                                    {"department": "Dental", "appointment_day": day.isoformat()})
+    assert events == []
+    message = dispatcher.messages[0]
+    offered = book.free_slots("Dental", day)[:4]
+    assert "Dr. Li" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == [spoken_time(s.start) for s in offered]
+    assert json.loads(message["buttons"][0]["payload"][len("/book_appointment"):]) == {
+        "slot_time": spoken_time(offered[0].start)}
+
+
+@pytest.mark.parametrize(("said", "index"), [("the first one", 0), ("the earliest", 0), ("second one please", 1),
+                                             ("the last one", -1)])
+def test_choose_time_by_position(skill_context: context.SkillContext, said: str, index: int) -> None:
+    day = first_free_day("Physiotherapy")
+    offered = book.free_slots("Physiotherapy", day)[:4]
+    slots, messages = validate({"department": "Physiotherapy", "appointment_day": day.isoformat()},
+                               {"slot_time": said}, requested_slot="slot_time")
+    assert messages == []
+    assert slots["slot_id"] == offered[index].id
+    assert slots["slot_time"] == spoken_time(offered[index].start)
+    assert slots["appointment_doctor"] == "Ms. Liu"
+
+
+def test_choose_time_by_clock(skill_context: context.SkillContext) -> None:
+    day = first_free_day("Physiotherapy")
+    second = book.free_slots("Physiotherapy", day)[1]
+    said = f"{second.start.hour}:{second.start.minute:02d} please"
+    slots, _ = validate({"department": "Physiotherapy", "appointment_day": day.isoformat()},
+                        {"slot_time": said}, requested_slot="slot_time")
+    assert slots["slot_id"] == second.id
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "3 am", "midnight"])
+def test_time_not_free_is_asked_again(skill_context: context.SkillContext, said: str) -> None:
+    day = first_free_day("Physiotherapy")
+    slots, messages = validate({"department": "Physiotherapy", "appointment_day": day.isoformat()},
+                               {"slot_time": said}, requested_slot="slot_time")
+    assert slots["slot_time"] is None and slots["slot_id"] is None
+    assert "The free times are" in messages[0]
+
+
+def test_name_and_phone(skill_context: context.SkillContext) -> None:
+    slots, messages = validate(candidates={"patient_name": "my name is zhang wei"}, requested_slot="patient_name")
+    assert slots["patient_name"] == "Zhang Wei" and messages == []
+    slots, messages = validate(candidates={"phone": "one three eight double oh one three eight double oh oh"},
+                               requested_slot="phone")
+    assert slots["phone"] == "13800138000" and messages == []
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "twelve", "138 00"])
+def test_bad_phone_is_asked_again(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate(candidates={"phone": said}, requested_slot="phone")
+    assert slots["phone"] is None
+    assert "for example 138 0013 8000" in messages[0]
+
+
+@pytest.mark.parametrize("said", BAD_INPUTS)
+def test_bad_name_is_asked_again(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate(candidates={"patient_name": said}, requested_slot="patient_name")
+    assert slots["patient_name"] is None
+    assert "full name" in messages[0]
+
+
+def test_confirm_reads_back_with_masked_phone(skill_context: context.SkillContext) -> None:
+    day = first_free_day("Dental")
+    _, dispatcher = run_action(book.ActionAskAppointmentFormConfirm(), {
+        "department": "Dental", "appointment_day": day.isoformat(), "slot_time": "9:20 am",
+        "appointment_doctor": "Dr. Li", "patient_name": "Zhang Wei", "phone": "13800138000"})
+    text = texts(dispatcher)
+    assert f"Dental with Dr. Li, {spoken_day(day, date.today())} at 9:20 am" in text
+    assert "Zhang Wei" in text and "ending in 8 0 0 0" in text
+    assert "13800138000" not in text
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+
+
+# --- booking ----------------------------------------------------------------------------------
+
+
+def _booking_slots(department: str = "Physiotherapy") -> dict[str, Any]:
+    day = first_free_day(department)
+    slot = book.free_slots(department, day)[0]
+    return {"department": department, "appointment_day": day.isoformat(), "slot_time": spoken_time(slot.start),
+            "slot_id": slot.id, "appointment_doctor": slot.doctor, "patient_name": "Zhang Wei",
+            "phone": "13800138000", "confirm": True}
+
+
+def _appointments(services_server: Any) -> list[dict[str, Any]]:
+    with services_server.staff() as staff:
+        response = staff._request("GET", "/clinic/appointments")
+    return list(response.json())
+
+
+def test_book_happy_path(skill_context: context.SkillContext, services_server: Any) -> None:
+    slots = _booking_slots()
+    events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
+    text = texts(dispatcher)
+    assert text.startswith("You are booked: Physiotherapy with Ms. Liu, ")
+    assert f"at {slots['slot_time']}. Your reference is A" in text
+    assert text.endswith("Please bring your identity card.")
+    assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]
+    reference = text.split("Your reference is ")[1].split(".")[0]
+    record = next(a for a in _appointments(services_server) if a["reference"] == reference)
+    assert record["slot_id"] == slots["slot_id"]
+    assert record["patient_name"] == "Zhang Wei" and record["phone"] == "13800138000"
+    assert record["status"] == "booked"
+    assert all(s.id != slots["slot_id"] for s in book.free_slots("Physiotherapy",
+                                                                date.fromisoformat(slots["appointment_day"])))
+
+
+def test_book_twice_in_one_turn_books_once(skill_context: context.SkillContext, services_server: Any) -> None:
+    slots = _booking_slots("General Practice")
+    run_action(book.ActionSubmitAppointment(), slots)
+    _, dispatcher = run_action(book.ActionSubmitAppointment(), slots)  # a retried action: same key
+    assert "You are booked" in texts(dispatcher)
+    booked = [a for a in _appointments(services_server) if a["slot_id"] == slots["slot_id"]]
+    assert len(booked) == 1
+
+
+def test_deny_books_nothing(skill_context: context.SkillContext, services_server: Any) -> None:
+    slots = {**_booking_slots(), "confirm": False}
+    before = len(_appointments(services_server))
+    events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
+    assert "not booked anything" in texts(dispatcher)
+    assert len(_appointments(services_server)) == before
+    assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]
+
+
+def test_form_stopped_early_says_nothing_more(skill_context: context.SkillContext) -> None:
+    events, dispatcher = run_action(book.ActionSubmitAppointment(), {"department": "Dental"})
+    assert dispatcher.messages == []
+    assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]
+
+
+def test_slot_taken_meanwhile_offers_the_next_times(skill_context: context.SkillContext,
+                                                    services_server: Any) -> None:
+    slots = _booking_slots("Dental")
+    with services_server.kiosk() as other:  # another resident is quicker
+        other.book_appointment(AppointmentCreate(slot_id=slots["slot_id"], patient_name="Wang Fang",
+                                                 phone="13900139000"))
+    events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
+    assert "was just booked by someone else" in texts(dispatcher)
+    assert SlotSet("slot_time", None) in events and SlotSet("slot_id", None) in events
+    assert SlotSet("confirm", None) in events
+    assert SlotSet("patient_name", None) not in events  # kept: only the time is asked again
+    assert events[-1] == FollowupAction(book.FORM)
+    # the form then asks for a time again, offering only free ones
+    _, ask = run_action(book.ActionAskSlotTime(), {**slots, "slot_time": None, "slot_id": None})
+    assert slots["slot_time"] not in [b["title"] for b in ask.messages[0]["buttons"]]
+
+
+def test_slot_in_the_past_or_missing(skill_context: context.SkillContext) -> None:
+    slots = {**_booking_slots(), "slot_id": 99_999_999}
+    events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
+    assert "was just booked by someone else" in texts(dispatcher)
+    assert events[-1] == FollowupAction(book.FORM)
+
+
+def test_missing_details_book_nothing(skill_context: context.SkillContext) -> None:
+    slots = {**_booking_slots(), "slot_id": None}
+    events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
+    assert "nothing was booked" in texts(dispatcher)
+    assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]
+
+
+# --- clinic system down -----------------------------------------------------------------------
+
+
+def test_down_when_asking_the_day(services_down: context.SkillContext) -> None:
+    events, dispatcher = run_action(book.ActionAskAppointmentDay(), {"department": "Dental"})
+    assert "cannot reach the clinic's booking system" in texts(dispatcher)
+    assert events == [SlotSet("requested_slot", None)]  # the form stops
+
+
+def test_down_when_checking_the_day(services_down: context.SkillContext) -> None:
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    slots, messages = validate({"department": "Dental"}, {"appointment_day": tomorrow},
+                               requested_slot="appointment_day")
+    assert slots["requested_slot"] is None
+    assert "call the clinic reception" in messages[0]
+
+
+def test_down_when_asking_the_time(services_down: context.SkillContext) -> None:
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    events, dispatcher = run_action(book.ActionAskSlotTime(), {"department": "Dental", "appointment_day": tomorrow})
+    assert "cannot reach the clinic" in texts(dispatcher)
+    assert events == [SlotSet("requested_slot", None)]
+
+
+def test_down_when_booking(services_down: context.SkillContext) -> None:
+    slots = {"department": "Dental", "appointment_day": (date.today() + timedelta(days=1)).isoformat(),
+             "slot_time": "9 am", "slot_id": 5, "appointment_doctor": "Dr. Li", "patient_name": "Zhang Wei",
+             "phone": "13800138000", "confirm": True}
+    events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
+    text = texts(dispatcher)
+    assert "cannot reach the clinic's booking system" in text
+    assert "booked:" not in text and "reference" not in text
+    assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]
+    assert services_down.outbox.items() == []  # bookings are never queued
+
+
+def test_replies_are_short_plain_sentences(skill_context: context.SkillContext) -> None:
+    _, dispatcher = run_action(book.ActionAskAppointmentDay(), {"department": "General Practice"})
+    for message in dispatcher.messages:
+        for sentence in message["text"].split(". "):
+            assert len(sentence.split()) <= 30, sentence
+        assert "http" not in message["text"] and "*" not in message["text"]

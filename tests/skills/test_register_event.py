@@ -1,0 +1,275 @@
+"""register_event: finding the event, events without sign-up, full events, and registering for real."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.dialogue.outbox import Outbox
+from assistant.shared.config import Settings
+from assistant.skill_runtime import context
+from community_services.client import ServicesClient
+from community_services.schemas import Event, RegistrationCreate
+from skills.register_event import actions as reg
+
+SKILL = Path(__file__).resolve().parents[2] / "skills" / "register_event" / "skill.yml"
+SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
+DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
+BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+RESET = [SlotSet(name, None) for name in reg.FORM_SLOTS]
+
+
+def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", intent: str | None = None,
+                 requested_slot: str | None = None, candidates: dict[str, Any] | None = None,
+                 timestamp: float = 1700000000.0) -> Tracker:
+    all_slots: dict[str, Any] = {name: None for name in reg.FORM_SLOTS}
+    all_slots.update(slots or {})
+    all_slots["requested_slot"] = requested_slot
+    events: list[dict[str, Any]] = [{"event": "user", "timestamp": timestamp, "text": text}]
+    if candidates:
+        events.append({"event": "action", "name": reg.FORM})
+        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
+        all_slots.update(candidates)
+    return Tracker("tester", all_slots,
+                   {"text": text, "intent": {"name": intent, "confidence": 1.0} if intent else {}, "entities": []},
+                   events, False, None, {}, "action_listen")
+
+
+def validate(slots: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None, **kw: Any
+             ) -> tuple[dict[str, Any], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(reg.ValidateEventRegistrationForm().run(
+        dispatcher, make_tracker(slots, candidates=candidates, **kw), DOMAIN))
+    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
+            [m.get("text") or "" for m in dispatcher.messages])
+
+
+def run_action(action: Any, slots: dict[str, Any] | None = None, **kw: Any
+               ) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    return action.run(dispatcher, make_tracker(slots, **kw), DOMAIN), dispatcher
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
+    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "test-kiosk-token", timeout=1.0)
+    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
+    context.configure(ctx)
+    yield ctx
+    context.configure(None)
+    client.close()
+
+
+def registrations(services_server: Any, event_id: int) -> list[dict[str, Any]]:
+    with services_server.staff() as staff:
+        return list(staff._request("GET", f"/events/{event_id}/registrations").json())
+
+
+def fill_up(services_server: Any, event: Event) -> None:
+    with services_server.kiosk() as kiosk:
+        current = next(e for e in kiosk.list_events(event.start.date()) if e.id == event.id)
+        assert current.capacity is not None
+        for i in range(current.capacity - current.registered):
+            kiosk.register_event(event.id, RegistrationCreate(name=f"Resident {i}", phone=f"1380000{i:04d}"))
+
+
+# --- which event ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("said", "title"), [
+    ("calligraphy", "Calligraphy class"), ("Calligraphy class", "Calligraphy class"),
+    ("the blood pressure talk", "Health talk: Managing blood pressure"),
+    ("health talk", "Health talk: Managing blood pressure"),
+    ("smartphone class", "Smartphone help for seniors"),
+])
+def test_event_found(skill_context: context.SkillContext, said: str, title: str) -> None:
+    slots, messages = validate(candidates={"event_name": said}, requested_slot="event_name")
+    assert messages == []
+    assert slots["event_name"] == title
+    event = skill_context.services.find_event(title)
+    assert event is not None and slots["event_id"] == event.id
+    assert slots["event_summary"].startswith(f"the {title} on ")
+    assert event.place in slots["event_summary"]
+
+
+def test_event_on_a_named_day(skill_context: context.SkillContext) -> None:
+    events = [e for e in skill_context.services.list_events() if e.title == "Smartphone help for seniors"]
+    later = events[1]
+    slots, _ = validate(candidates={"event_name": f"Smartphone help for seniors on {later.start.date().isoformat()}"},
+                        requested_slot="event_name")
+    assert slots["event_id"] == later.id
+
+
+@pytest.mark.parametrize("said", ["tai chi", "the singing group"])
+def test_no_signup_needed_ends_the_form(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate(candidates={"event_name": said}, requested_slot="event_name")
+    assert "no need to sign up" in messages[0] and "just come" in messages[0]
+    assert slots["requested_slot"] is None and slots["event_name"] is None
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "underwater basket weaving"])
+def test_unknown_event_is_asked_again(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate(candidates={"event_name": said}, requested_slot="event_name")
+    assert slots["event_name"] is None
+    assert "requested_slot" not in slots
+    assert "could not find that event" in messages[0]
+
+
+def test_first_sentence_names_the_event(skill_context: context.SkillContext) -> None:
+    slots, _ = validate(text="I want to join the calligraphy class please", intent="register_event")
+    assert slots["event_name"] == "Calligraphy class"
+    slots, _ = validate(text="I want to sign up for an activity", intent="register_event")
+    assert slots.get("event_name") is None
+
+
+def test_ask_offers_events_that_need_signing_up(skill_context: context.SkillContext) -> None:
+    events, dispatcher = run_action(reg.ActionAskEventName())
+    assert events == []
+    message = dispatcher.messages[0]
+    assert message["text"].startswith("Which event would you like to sign up for? You can choose the ")
+    titles = [b["title"] for b in message["buttons"]]
+    assert 1 <= len(titles) <= 4 and "Tai Chi" not in titles and "Singing group" not in titles
+    assert all(b["payload"].startswith('/register_event{"event_name": ') for b in message["buttons"])
+
+
+def test_full_event_offers_a_later_one(skill_context: context.SkillContext, services_server: Any) -> None:
+    occurrences = [e for e in skill_context.services.list_events() if e.title == "Calligraphy class"]
+    assert len(occurrences) >= 2
+    first = occurrences[0]
+    fill_up(services_server, first)
+    slots, messages = validate(candidates={"event_name": "calligraphy"}, requested_slot="event_name")
+    assert "is full, but there are places on" in messages[0]
+    assert slots["event_id"] == occurrences[1].id
+
+
+def test_full_event_without_a_later_one_ends_the_form(skill_context: context.SkillContext,
+                                                      services_server: Any) -> None:
+    trip = skill_context.services.find_event("day trip")
+    assert trip is not None
+    fill_up(services_server, trip)
+    slots, messages = validate(candidates={"event_name": "the day trip"}, requested_slot="event_name")
+    assert "is full" in messages[0]
+    assert slots["requested_slot"] is None
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "yes", "13800138000"])
+def test_bad_name(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate(candidates={"attendee_name": said}, requested_slot="attendee_name")
+    assert slots["attendee_name"] is None and "full name" in messages[0]
+
+
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "nine", "my phone number"])
+def test_bad_phone(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate(candidates={"phone": said}, requested_slot="phone")
+    assert slots["phone"] is None and "138 0013 8000" in messages[0]
+
+
+def test_confirm_reads_back(skill_context: context.SkillContext) -> None:
+    _, dispatcher = run_action(reg.ActionAskEventRegistrationFormConfirm(), {
+        "event_name": "Calligraphy class", "event_summary": "the Calligraphy class on Tuesday 24 November at 2 pm, "
+        "Elderly Activity Room", "attendee_name": "Wang Fang", "phone": "13912345678"})
+    text = texts(dispatcher)
+    assert text == ("Please check: Wang Fang, phone ending in 5 6 7 8, for the Calligraphy class on Tuesday "
+                    "24 November at 2 pm, Elderly Activity Room. Shall I sign you up?")
+
+
+# --- registering ------------------------------------------------------------------------------
+
+
+def _ready(skill_context: context.SkillContext, query: str = "health talk") -> dict[str, Any]:
+    slots, _ = validate(candidates={"event_name": query}, requested_slot="event_name")
+    return {**slots, "attendee_name": "Wang Fang", "phone": "13912345678", "confirm": True}
+
+
+def test_register_happy_path(skill_context: context.SkillContext, services_server: Any) -> None:
+    slots = _ready(skill_context)
+    events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
+    text = texts(dispatcher)
+    assert text.startswith("You are signed up for the Health talk: Managing blood pressure on ")
+    assert "Your reference is E" in text
+    assert events == RESET
+    reference = text.split("Your reference is ")[1].rstrip(".")
+    record = next(r for r in registrations(services_server, slots["event_id"]) if r["reference"] == reference)
+    assert record["name"] == "Wang Fang" and record["phone"] == "13912345678"
+    # the same phone again: the service says so, and nothing new is created
+    count = len(registrations(services_server, slots["event_id"]))
+    _, again = run_action(reg.ActionSubmitEventRegistration(), slots, timestamp=1700000999.0)
+    assert "already signed up" in texts(again)
+    assert len(registrations(services_server, slots["event_id"])) == count
+
+
+def test_retried_action_registers_once(skill_context: context.SkillContext, services_server: Any) -> None:
+    slots = {**_ready(skill_context, "smartphone"), "phone": "13712340000"}
+    _, first = run_action(reg.ActionSubmitEventRegistration(), slots)
+    _, second = run_action(reg.ActionSubmitEventRegistration(), slots)  # same turn, same key
+    assert texts(first) == texts(second)
+    mine = [r for r in registrations(services_server, slots["event_id"]) if r["phone"] == "13712340000"]
+    assert len(mine) == 1
+
+
+def test_deny_registers_nobody(skill_context: context.SkillContext, services_server: Any) -> None:
+    slots = {**_ready(skill_context), "phone": "13600000001", "confirm": False}
+    events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
+    assert texts(dispatcher) == "All right, I have not signed you up."
+    assert events == RESET
+    assert all(r["phone"] != "13600000001" for r in registrations(services_server, slots["event_id"]))
+
+
+def test_became_full_meanwhile(skill_context: context.SkillContext, services_server: Any) -> None:
+    slots = {**_ready(skill_context, "smartphone"), "phone": "13600000002"}
+    event = next(e for e in skill_context.services.list_events() if e.id == slots["event_id"])
+    fill_up(services_server, event)
+    events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
+    assert "full" in texts(dispatcher) and "not signed up" in texts(dispatcher)
+    assert events == RESET
+
+
+def test_form_stopped_early(skill_context: context.SkillContext) -> None:
+    events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), {"event_name": "Tai Chi"})
+    assert dispatcher.messages == [] and events == RESET
+
+
+# --- Service Centre system down ---------------------------------------------------------------
+
+
+def test_down_while_finding_the_event(services_down: context.SkillContext) -> None:
+    slots, messages = validate(candidates={"event_name": "day trip"}, requested_slot="event_name")
+    assert "cannot reach the Service Centre system" in messages[0]
+    assert "ask at the Service Centre" in messages[0]
+    assert slots["requested_slot"] is None
+
+
+def test_down_while_asking(services_down: context.SkillContext) -> None:
+    events, dispatcher = run_action(reg.ActionAskEventName())
+    assert "cannot reach the Service Centre system" in texts(dispatcher)
+    assert events == [SlotSet("requested_slot", None)]
+
+
+def test_down_while_registering(services_down: context.SkillContext) -> None:
+    slots = {"event_name": "Calligraphy class", "event_id": 3, "event_summary": "the Calligraphy class",
+             "attendee_name": "Wang Fang", "phone": "13912345678", "confirm": True}
+    events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
+    text = texts(dispatcher)
+    assert "not signed up yet" in text and "try again later" in text
+    assert "reference" not in text
+    assert events == RESET
+    assert services_down.outbox.items() == []  # registrations are never queued
