@@ -60,7 +60,8 @@ def build_executor(skills: list[LoadedSkill]) -> ActionExecutor:
         for cls in skill.action_classes.values():
             executor.register_action(safe(cls))
     core_actions.register_skills([
-        {"name": s.name, "help": s.spec.help, "intents": list(s.spec.intents)} for s in skills
+        {"name": s.name, "help": s.spec.help, "intents": list(s.spec.intents)}
+        for s in sorted(skills, key=lambda s: (s.spec.rank, s.name))
     ])
     return executor
 

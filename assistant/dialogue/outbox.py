@@ -126,8 +126,10 @@ class Outbox:
     def _deliver(self, item: OutboxItem) -> dict[str, Any]:
         with self._send_lock:
             current = self.get(item.local_ref)
-            if current is None or current.status != "pending":
-                return {"reference": current.reference if current else None}
+            if current is not None and current.status == "delivered":
+                return {"reference": current.reference}  # another sender got there first
+            if current is None or current.status == "rejected":
+                raise ServicesRejected(status=422, detail="this item was refused by the services API")
             try:
                 result = self.client.submit(item.kind, item.payload, item.idempotency_key)
             except ServicesUnavailable as e:
@@ -202,9 +204,10 @@ class Outbox:
                 break
             try:
                 self.flush()
-            except Exception:  # the sender must outlive any single bad item
+                wait = interval if not self.items("pending") else min(interval, 2.0)
+            except Exception:  # the sender must outlive any single bad item or a locked database
                 log.exception("outbox: flush failed")
-            wait = interval if not self.items("pending") else min(interval, 2.0)
+                wait = interval
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:

@@ -55,6 +55,8 @@ def spoken_digits(text: str) -> str:
 def parse_phone(text: str) -> str | None:
     """A Chinese mobile (11 digits starting with 1) or a 7–8 digit landline, else ``None``."""
     digits = spoken_digits(text)
+    if len(digits) > 11 and digits.lstrip("0").startswith("1"):
+        digits = digits.lstrip("0")  # "oh, my number is 138..." — the "oh" was not a digit
     if len(digits) == 11 and digits.startswith("1"):
         return digits
     if len(digits) in (7, 8) and not digits.startswith("0"):

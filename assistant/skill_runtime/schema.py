@@ -174,6 +174,8 @@ class Skill(Strict):
     help: str = Field(min_length=3, max_length=120)
     """One short phrase for the "what can you do" answer."""
     version: int = 1
+    rank: int = 100
+    """Order in the "what can you do" answer: lower comes first."""
     intents: dict[str, Intent] = Field(min_length=1)
     entities: list[str] = []
     synonyms: dict[str, list[str]] = {}
