@@ -32,7 +32,7 @@ SORRY = "Sorry, something went wrong on my side. Please try again, or ask at the
 def safe(action_class: type[Action]) -> type[Action]:
     """Subclass that turns any unexpected exception into a spoken apology (form rejections pass through)."""
 
-    class Safe(action_class):  # type: ignore[misc, valid-type]
+    class Safe(action_class):
         async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: dict[str, Any]) -> list[dict[str, Any]]:
             try:

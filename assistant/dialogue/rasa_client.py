@@ -52,7 +52,8 @@ def _replies(messages: Any) -> list[Reply]:
             continue
         buttons = tuple(Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
                         for b in m.get("buttons") or [] if isinstance(b, dict))
-        custom = m.get("custom") if isinstance(m.get("custom"), dict) else {}
+        raw_custom = m.get("custom")
+        custom: dict[str, Any] = raw_custom if isinstance(raw_custom, dict) else {}
         replies.append(Reply(text=str(m.get("text") or ""), buttons=buttons, custom=custom))
     return replies
 

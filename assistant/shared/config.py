@@ -80,7 +80,8 @@ class Settings:
 
     @property
     def rasa_venv(self) -> Path:
-        return self.root / ".venv-rasa"
+        """Belongs to the installation, not to the content root (skills may live elsewhere)."""
+        return Path(os.environ.get("LINLI_RASA_VENV") or PROJECT_ROOT / ".venv-rasa")
 
     def with_ports(self, services: int, actions: int, rasa: int) -> Settings:
         return replace(self, services_port=services, actions_port=actions, rasa_port=rasa)

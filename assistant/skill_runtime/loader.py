@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from assistant.shared.errors import SkillError
 
-from .schema import Skill, annotated_entities
+from .schema import Skill, Step, annotated_entities
 from .yaml_lines import LinedYaml, read_yaml
 
 # Actions Rasa itself provides; rules and stories may name them.
@@ -141,7 +141,8 @@ def _action_classes(module: ModuleType) -> dict[str, type]:
     for _, obj in inspect.getmembers(module, inspect.isclass):
         if issubclass(obj, Action) and obj.__module__ == module.__name__ and not inspect.isabstract(obj):
             try:
-                name = obj().name()
+                instance: Any = obj()
+                name = str(instance.name())
             except Exception:
                 continue
             found[name] = obj
@@ -242,17 +243,18 @@ def _check_one(s: LoadedSkill, intents: set[str], entities: set[str], slots: set
                        "of this skill.")
         if action not in actions:
             out.append(f"{src.where(('interrupts', intent))}: interrupt action {action!r} is not defined.")
-    for kind, items in (("rules", spec.rules), ("stories", spec.stories)):
-        for r, item in enumerate(items):
-            for st, step in enumerate(item.steps):
-                loc = (kind, r, "steps", st)
-                if step.intent is not None and step.intent not in intents:
-                    out.append(f"{src.where(loc)}: unknown intent {step.intent!r}.")
-                if step.action is not None and step.action not in actions:
-                    out.append(f"{src.where(loc)}: unknown action or response {step.action!r}; define it "
-                               "under 'responses:' or 'actions:'.")
-                if step.active_loop and step.active_loop not in spec.forms and step.active_loop not in actions:
-                    out.append(f"{src.where(loc)}: unknown form {step.active_loop!r}.")
+    flows: list[tuple[str, int, list[Step]]] = [("rules", r, x.steps) for r, x in enumerate(spec.rules)]
+    flows += [("stories", r, x.steps) for r, x in enumerate(spec.stories)]
+    for kind, r, steps in flows:
+        for st, step in enumerate(steps):
+            where = src.where((kind, r, "steps", st))
+            if step.intent is not None and step.intent not in intents:
+                out.append(f"{where}: unknown intent {step.intent!r}.")
+            if step.action is not None and step.action not in actions:
+                out.append(f"{where}: unknown action or response {step.action!r}; define it "
+                           "under 'responses:' or 'actions:'.")
+            if step.active_loop and step.active_loop not in spec.forms and step.active_loop not in actions:
+                out.append(f"{where}: unknown form {step.active_loop!r}.")
     return out
 
 

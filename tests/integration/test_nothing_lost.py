@@ -14,7 +14,6 @@ from assistant.stack import Stack
 from community_services.client import ServicesClient
 
 
-
 def _texts(replies: list) -> str:
     return " | ".join(r.text for r in replies)
 
