@@ -192,3 +192,15 @@ def test_unknown_item_answer_says_it_is_not_sure() -> None:
 def test_action_never_raises_on_bad_input(bad: str) -> None:
     _, lines = sort({garbage.SLOT: bad}, text=bad)
     assert lines
+
+
+def test_neighbouring_entities_are_joined_and_empty_ones_dropped() -> None:
+    text = "where should I put old batteries"
+    tracker = make_tracker(text=text)
+    tracker.latest_message["entities"] = [
+        {"entity": "garbage_item", "value": "old", "start": 19, "end": 22},
+        {"entity": "garbage_item", "value": "batteries", "start": 23, "end": 32},
+    ]
+    assert garbage._entities(tracker) == ["old batteries"]
+    tracker.latest_message["entities"] = [{"entity": "garbage_item", "value": "old", "start": 19, "end": 22}]
+    assert garbage._entities(tracker) == []

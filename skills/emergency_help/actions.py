@@ -1,0 +1,131 @@
+"""Emergency: raise the alert first, ask nothing, and tell the resident calmly what happens next.
+
+The alert goes through the outbox, so it is stored before it is sent and is never lost when the office
+system is down. This action must never fail: whatever happens, the resident hears what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.skill_runtime.context import outbox, settings
+from community_services.schemas import clean_text
+
+log = logging.getLogger(__name__)
+
+MAX_DETAILS = 500
+FALLBACK_LOCATION = "Community Service Centre lobby, just inside the North Gate"
+FALLBACK_KIOSK_ID = "kiosk"
+
+# Checked in this order: fire first (it changes the advice), then a fall, then illness.
+_KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fire", ("fire", "smoke", "smoky", "burning", "flames", "flame", "on fire", "着火", "火")),
+    ("medical", ("collapsed", "collapse", "unconscious", "not breathing", "can't breathe", "cannot breathe",
+                 "can not breathe", "breathe", "breathing", "breath", "chest", "heart", "stroke", "faint",
+                 "fainted", "dizzy", "bleeding", "blood", "choking", "choke", "seizure", "fit", "ambulance",
+                 "pain", "hurts", "burned", "burnt", "sick", "diabetic", "not moving", "won't wake",
+                 "will not wake", "doctor", "shaking", "120")),
+    ("fall", ("fell", "fallen", "fall", "falling", "slipped", "tripped", "can't get up", "cannot get up",
+              "on the floor", "on the ground", "摔")),
+)
+_FALL_FIRST = ("fell", "fallen", "slipped", "tripped", "can't get up", "cannot get up")
+
+
+def guess_kind(text: str) -> str:
+    """``fire``, ``fall``, ``medical`` or ``other`` from the resident's own words."""
+    low = (text or "").lower().replace("’", "'")
+    found = {kind for kind, words in _KIND_WORDS if any(_has(low, w) for w in words)}
+    if "fire" in found:
+        return "fire"
+    # "I fell and it hurts" is a fall; "my husband collapsed" is medical.
+    if "fall" in found and any(_has(low, w) for w in _FALL_FIRST):
+        return "fall"
+    if "medical" in found:
+        return "medical"
+    if "fall" in found:
+        return "fall"
+    return "other"
+
+
+def _has(text: str, word: str) -> bool:
+    if re.search(r"[\u4e00-\u9fff]", word):
+        return word in text
+    return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text) is not None
+
+
+def details_from(text: str | None) -> str:
+    """The resident's words, tidied and cut to 500 characters; a button press says so."""
+    raw = text or ""
+    if raw.startswith("/"):
+        return "The emergency button was pressed at the kiosk."
+    cleaned = clean_text(raw)
+    if not isinstance(cleaned, str) or not cleaned:
+        return "The resident asked for emergency help at the kiosk."
+    return cleaned[:MAX_DETAILS]
+
+
+PHONE_ADVICE = ("If it is life-threatening, please also call 120 for an ambulance. "
+                "Call 119 for fire, or 110 for the police.")
+FIRE_ADVICE = ("If there is fire or smoke, leave by the stairs if you can, do not use the lift, and call 119. "
+               "For an ambulance call 120.")
+STAY = "Please stay where you are. Someone will come to you."
+POLICE_OFFICE = "The Community Police Office beside the North Gate is staffed day and night."
+
+
+class ActionRaiseEmergency(Action):
+    def name(self) -> str:
+        return "action_raise_emergency"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        try:
+            kind = guess_kind(text)
+        except Exception:  # never let a guess stop the alert
+            kind = "other"
+        reference: str | None = None
+        queued = False
+        sent = False
+        try:
+            try:
+                location = settings().kiosk_location or FALLBACK_LOCATION
+                kiosk_id = settings().kiosk_id or FALLBACK_KIOSK_ID
+            except Exception:
+                location, kiosk_id = FALLBACK_LOCATION, FALLBACK_KIOSK_ID
+            payload = {"kind": kind, "location": location, "kiosk_id": kiosk_id, "details": details_from(text)}
+            try:
+                submission = outbox().submit("alert", payload)
+            except Exception:
+                # Refused content (or anything odd about it): send the plainest possible alert instead.
+                log.exception("emergency alert with the resident's words failed; sending a plain one")
+                payload["details"] = "Emergency help requested at the kiosk."
+                submission = outbox().submit("alert", payload)
+            reference, queued, sent = submission.reference, submission.queued, True
+        except Exception:
+            log.exception("emergency alert could not be stored or sent")
+
+        if sent and not queued:
+            dispatcher.utter_message(
+                text="Help is coming. I have alerted the staff at the Community Service Centre.")
+        elif sent:
+            dispatcher.utter_message(
+                text="Help is being called. Your call for help is saved, and I keep sending it to the staff.")
+        else:
+            dispatcher.utter_message(
+                text="Please ask someone near you to help, or call 120 for an ambulance now.")
+            dispatcher.utter_message(text=POLICE_OFFICE)
+        if kind == "fire":
+            dispatcher.utter_message(text=FIRE_ADVICE)
+        else:
+            if sent:
+                dispatcher.utter_message(text=STAY)
+            dispatcher.utter_message(text=PHONE_ADVICE)
+        if sent and queued:
+            dispatcher.utter_message(text=POLICE_OFFICE)
+        dispatcher.utter_message(json_message={"alert": {"reference": reference, "queued": queued, "kind": kind}})
+        return []

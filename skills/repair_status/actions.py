@@ -1,0 +1,112 @@
+"""How is my repair going? Ask for the repair number (R1001) if it was not said, then answer in words."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from assistant.skill_runtime.context import services
+from assistant.skill_runtime.parsing import parse_reference, spoken_day
+from community_services.client import ServicesError
+from community_services.schemas import clean_text
+
+log = logging.getLogger(__name__)
+
+SLOT = "ticket_number"
+STATUS_WORDS = {
+    "open": "has been received and is waiting for a worker.",
+    "in_progress": "is being worked on. A worker has it now.",
+    "resolved": "has been finished.",
+    "cancelled": "was cancelled.",
+}
+PROBLEM_WORDS = {
+    "plumbing": "plumbing", "electrical": "electrical work", "lift": "the lift", "door_or_lock": "a door or lock",
+    "heating": "heating", "gas": "gas", "window": "a window", "other": "a repair",
+}
+SERVICES_DOWN = ("The office system is not answering right now, so I cannot check your repair. "
+                 "Please try again in a little while, or ask at the Property Management Office.")
+_EXPLICIT = re.compile(r"\bR\s*-?\s*\d{3,6}\b", re.I)
+_NUMBER_WORDS = re.compile(r"\b(number|ticket|reference|ref)\b", re.I)
+
+
+def _text(value: Any) -> str:
+    cleaned = clean_text(str(value) if value is not None else "")
+    return cleaned[:200] if isinstance(cleaned, str) else ""
+
+
+def reference_in_first_sentence(text: str) -> str | None:
+    """A repair number said with the question: "R1003", or digits after "number"/"ticket"."""
+    text = _text(text)
+    if not text or text.startswith("/"):
+        return None
+    if _EXPLICIT.search(text) or _NUMBER_WORDS.search(text):
+        return parse_reference(text, "R")
+    return None
+
+
+def status_sentence(number: str, status: str, problem_type: str, created: date | None, today: date) -> str:
+    problem = PROBLEM_WORDS.get(problem_type, problem_type or "a repair")
+    sentence = f"Repair {number}, for {problem}, {STATUS_WORDS.get(status, 'is being handled.')}"
+    if created is not None:
+        when = "today" if created == today else f"on {spoken_day(created, today)}"
+        sentence += f" It was reported {when}."
+    if status == "cancelled":
+        sentence += " If the problem is still there, you can report it again."
+    return sentence
+
+
+class ValidateRepairStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_repair_status_form"
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("requested_slot") is not None:
+            return []
+        text = str((tracker.latest_message or {}).get("text") or "")
+        return [SlotSet(SLOT, reference_in_first_sentence(text))]
+
+    def validate_ticket_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:
+            return {SLOT: None}
+        number = parse_reference(_text(value), "R")
+        if number is None:
+            dispatcher.utter_message(
+                text="Sorry, I did not catch a repair number. It starts with R, for example R1001.")
+        return {SLOT: number}
+
+
+class ActionRepairStatus(Action):
+    def name(self) -> str:
+        return "action_repair_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reset: list[EventType] = [SlotSet(SLOT, None)]
+        number = parse_reference(_text(tracker.get_slot(SLOT)), "R")
+        if number is None:
+            dispatcher.utter_message(
+                text="I need the repair number to check it. It starts with R, for example R1001.")
+            return reset
+        try:
+            ticket = services().get_ticket_status(number)
+        except ServicesError:
+            dispatcher.utter_message(text=SERVICES_DOWN)
+            return reset
+        if ticket is None:
+            dispatcher.utter_message(
+                text=f"I could not find repair number {number}. Please check the number on your slip.")
+            return [*reset, FollowupAction("utter_offer_new_repair")]
+        today = date.today()
+        dispatcher.utter_message(text=status_sentence(
+            ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(), today))
+        return reset
