@@ -155,7 +155,11 @@ def _write_project(nlu_data: Path, skills: list[LoadedSkill], out: Path) -> None
         for name, slot in spec["slots"].items():
             _merge_slot(domain["slots"], name, slot, s.name)
         domain["forms"].update(spec["forms"])
-        domain["responses"].update(spec["responses"])
+        for name, variants in spec["responses"].items():
+            if name in domain["responses"] and domain["responses"][name] != variants:
+                raise BuildError(f"Response {name!r} is defined differently in skill {s.name!r} and elsewhere "
+                                 f"({s.source.path}); give one of them another name or make them the same.")
+            domain["responses"][name] = variants
         domain["actions"].extend(a for a in spec["actions"] if a not in domain["actions"])
         interrupts.update(s.spec.interrupts)
         manifest.append({"name": s.name, "help": s.spec.help, "description": s.spec.description,
