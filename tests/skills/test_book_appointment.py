@@ -132,7 +132,8 @@ def test_clean_name(said: str, name: str) -> None:
     assert book.clean_name(said) == name
 
 
-@pytest.mark.parametrize("said", [*BAD_INPUTS, "yes", "no", "138 0013 8000", "a b c d e f g h", "cancel the appointment"])
+@pytest.mark.parametrize("said", [*BAD_INPUTS, "yes", "no", "138 0013 8000", "a b c d e f g h",
+                                  "cancel the appointment"])
 def test_clean_name_refuses(said: str) -> None:
     assert book.clean_name(said) is None
 
