@@ -1,8 +1,9 @@
 """Community services: the residential community's own backend (a separate system in production).
 
-A FastAPI + SQLAlchemy service (``app.py``) with its own OpenAPI spec (``openapi.json``), seeded with the
-demo community "Sunny Garden" (``seed.py``), and a typed httpx client (``client.py``) that the assistant
-uses. ``schemas.py`` holds the pydantic models both sides share; it imports nothing but pydantic.
+A FastAPI + SQLAlchemy service (``app.py`` wires the routers in ``api/``) with its own OpenAPI spec
+(``openapi.json``), seeded with the demo community "Sunny Garden" (data in ``seed_data.py``, rows made by
+``seed.py``), and a typed httpx client (``client.py``) that the assistant uses. ``schemas.py`` holds the
+pydantic models both sides share; it imports nothing but pydantic.
 
 Start it with ``python -m community_services --help``.
 """

@@ -1,0 +1,32 @@
+"""Request dependencies the routers share: the database session, the clock and the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from .. import schemas
+from ..auth import AnyRole, Role, StaffRole
+from ..db import Database
+
+__all__ = ["AnyRole", "NowDep", "Role", "SearchQuery", "SessionDep", "StaffRole"]
+
+
+def _session(request: Request) -> Iterator[Session]:
+    database: Database = request.app.state.db
+    with database.session() as session:
+        yield session
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+NowDep = Annotated[datetime, Depends(_now)]
+SearchQuery = Annotated[str, Query(min_length=1, max_length=schemas.MAX_KEY, description="What was asked.")]

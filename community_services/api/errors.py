@@ -1,0 +1,55 @@
+"""HTTP errors: the ones routes raise, how the spec documents them, and the app's handlers for the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .. import schemas
+from . import log
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": schemas.ErrorMessage, "description": "Missing or unknown token"},
+}
+STAFF_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    403: {"model": schemas.ErrorMessage, "description": "Staff token required"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ErrorMessage, "description": "Not found"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": schemas.ErrorMessage, "description": "Conflict"}}
+
+
+def not_found(detail: str) -> HTTPException:
+    return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=detail)
+
+
+def conflict(detail: str) -> HTTPException:
+    return HTTPException(status_code=status.HTTP_409_CONFLICT, detail=detail)
+
+
+def error_response(status_code: int, detail: str) -> JSONResponse:
+    return JSONResponse(status_code=status_code, content={"detail": detail})
+
+
+async def _on_integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
+    return error_response(status.HTTP_409_CONFLICT, "This conflicts with something that already exists.")
+
+
+async def _on_operational_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable: %s", type(exc).__name__)
+    return error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The service is busy. Please try again in a moment.")
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
+
+
+def add_handlers(app: FastAPI) -> None:
+    """Database conflicts are 409, an unreachable database 503, anything else 500 (logged, not shown)."""
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(OperationalError, _on_operational_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)
