@@ -6,7 +6,10 @@ Validation is all-or-nothing: :func:`load_skills` collects every error in every 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.machinery
+import importlib.util
 import inspect
 import sys
 import traceback
@@ -114,13 +117,38 @@ def parse_skill(folder: Path) -> tuple[LinedYaml | None, Skill | None, list[str]
     return src, spec, []
 
 
+def _skills_package(skills_root: Path) -> str:
+    """The package name the skill folders are imported under.
+
+    Normally the folder's own name (``skills``). If that name is taken by another folder (a second
+    skills tree, e.g. a test or a staging copy), a name derived from the path is registered instead,
+    so relative imports inside a skill still work and the two trees never shadow each other.
+    """
+    root = skills_root.resolve()
+    existing = sys.modules.get(skills_root.name)
+    if existing is None:
+        if str(root.parent) not in sys.path:
+            sys.path.insert(0, str(root.parent))
+        spec = importlib.util.find_spec(skills_root.name)
+        located = list(spec.submodule_search_locations or []) if spec else []
+    else:
+        located = list(getattr(existing, "__path__", []))
+    if [Path(p).resolve() for p in located] == [root]:
+        return skills_root.name
+    synthetic = f"_linli_skills_{hashlib.sha1(str(root).encode()).hexdigest()[:10]}"
+    if synthetic not in sys.modules:
+        package = ModuleType(synthetic)
+        package.__path__ = [str(root)]
+        package.__spec__ = importlib.machinery.ModuleSpec(synthetic, None, is_package=True)
+        package.__spec__.submodule_search_locations = [str(root)]
+        sys.modules[synthetic] = package
+    return synthetic
+
+
 def _import_actions(folder: Path, skills_root: Path) -> ModuleType | None:
     if not (folder / "actions.py").is_file():
         return None
-    root = str(skills_root.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    module_name = f"{skills_root.name}.{folder.name}.actions"
+    module_name = f"{_skills_package(skills_root)}.{folder.name}.actions"
     if module_name in sys.modules:
         return importlib.reload(sys.modules[module_name])
     return importlib.import_module(module_name)

@@ -480,3 +480,19 @@ def test_broken_core_domain_is_reported_first(tmp_path: Path, skills_dir: Path, 
                                     encoding="utf-8")
     err = load_error(skills_dir, nlu)
     assert str(err.value).startswith(f"The core domain is broken: {nlu / 'domain.yml'}:4:")
+
+
+def test_second_skills_tree_with_the_same_name_is_not_shadowed(tmp_path: Path) -> None:
+    """A staging or test copy named `skills` loads its own actions, not the project's package."""
+    import importlib
+
+    from assistant.skill_runtime.scaffold import new_skill
+
+    importlib.import_module("skills")  # the project's skills package claims the name first
+    other = tmp_path / "skills"
+    other.mkdir()
+    (other / "__init__.py").write_text("")
+    new_skill(other, "parking_info")
+    loaded = load_skills(other, NLU_DATA)
+    assert [s.name for s in loaded] == ["parking_info"]
+    assert list(loaded[0].action_classes) == ["action_parking_info"]
