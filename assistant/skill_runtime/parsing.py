@@ -203,3 +203,10 @@ def spoken_day(value: date, today: date) -> str:
     if value == today + timedelta(days=1):
         return f"tomorrow, {label}"
     return label
+
+
+def spoken_list(items: list[str], last: str = "and") -> str:
+    """"A, B and C" (or "A, B or C"): how a list is said aloud."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.skill_runtime.context import services
-from assistant.skill_runtime.parsing import parse_day, spoken_day, spoken_time
+from assistant.skill_runtime.parsing import parse_day, spoken_day, spoken_list, spoken_time
+from assistant.skill_runtime.resident_text import one_line
 from community_services.client import ServicesError
 from community_services.schemas import Event
 
@@ -35,17 +34,9 @@ def today() -> date:
     return date.today()
 
 
-def clean_text(value: Any) -> str:
-    if value is None:
-        return ""
-    kept = [" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(value)
-            if unicodedata.category(ch) not in ("Cf", "Cs", "Co")]
-    return " ".join("".join(kept).split())
-
-
 def days_asked(text: str, now: date) -> list[date]:
     """The days a question is about ("this weekend" → Saturday and Sunday); empty for "soon"."""
-    low = clean_text(text).lower()[:MAX_INPUT]
+    low = one_line(text).lower()[:MAX_INPUT]
     if not low or low.startswith("/"):
         return []
     if _WEEKEND.search(low):
@@ -57,10 +48,6 @@ def days_asked(text: str, now: date) -> list[date]:
         return days
     day = parse_day(low, now)
     return [day] if day is not None and day >= now else []
-
-
-def spoken_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def recurrence(occurrences: list[Event]) -> str | None:

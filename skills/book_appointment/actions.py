@@ -6,10 +6,8 @@ when the clinic system cannot be reached the resident is told so and nothing is 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,14 +18,30 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.skill_runtime.context import services
+from assistant.skill_runtime.form_helpers import (
+    MAX_INPUT,
+    ButtonConfirm,
+    PhoneAnswer,
+    ask_to_confirm,
+    checked_answer,
+    clear_slots,
+    confirmed,
+    form_starting,
+    idempotency_key,
+    latest_words,
+    name_lead_ins,
+    phone_from,
+    read_name,
+)
 from assistant.skill_runtime.parsing import (
     mask_phone,
     parse_clock_time,
     parse_day,
-    parse_phone,
     spoken_day,
+    spoken_list,
     spoken_time,
 )
+from assistant.skill_runtime.resident_text import one_line
 from community_services.client import NotFound, ServicesError, ServicesRejected, ServicesUnavailable
 from community_services.schemas import AppointmentCreate, Slot
 
@@ -66,46 +80,19 @@ _ORDINALS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(last|latest|final)\b"), -1),
 )
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
-_NAME_PREFIX = re.compile(
-    r"^(?:(?:my|her|his|the)\s+(?:full\s+)?name\s+is|(?:full\s+)?name\s+is|name\s*:|i\s+am|i'm|im|it'?s|"
-    r"it\s+is|this\s+is|call\s+me|the\s+patient\s+is|patient\s+is|for)\b[\s:,.-]*",
-    re.IGNORECASE,
-)
-_NOT_NAMES = frozenset({
-    "yes", "no", "ok", "okay", "yeah", "nope", "sure", "fine", "hello", "hi", "what", "pardon", "sorry",
-    "help", "stop", "cancel", "thanks", "thank you", "i don't know", "dont know", "don't know", "me", "myself",
-})
-MAX_INPUT = 300
-"""Anything longer than this is not an answer to a form question."""
+_NAME_LEAD_INS = name_lead_ins(r"the\s+patient\s+is", r"patient\s+is")
 
 
 # --- small helpers shared by the actions -------------------------------------------------------
-
-
-_POLITE = frozenset({"please", "thanks", "thank", "dear", "er", "um", "erm"})
-_NOT_IN_NAMES = frozenset({
-    "cancel", "stop", "appointment", "booking", "book", "help", "doctor", "clinic", "want", "don't", "dont",
-    "not", "phone", "number", "time", "day", "event", "sign", "register", "never", "mind", "what", "why",
-})
 
 
 def today() -> date:
     return date.today()
 
 
-def clean_text(value: Any) -> str:
-    """One line of what the resident said: no control or format characters, single spaces."""
-    if value is None:
-        return ""
-    text = str(value)
-    kept = [" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text
-            if unicodedata.category(ch) not in ("Cf", "Cs", "Co")]
-    return " ".join("".join(kept).split())
-
-
 def find_department(text: Any) -> str | None:
     """The clinic department a resident means ("my teeth" → Dental), or ``None``."""
-    low = clean_text(text).lower()[:MAX_INPUT]
+    low = one_line(text).lower()[:MAX_INPUT]
     if not low:
         return None
     for name in DEPARTMENTS:
@@ -127,31 +114,8 @@ def ordinal_choice(text: str) -> int | None:
 
 
 def clean_name(value: Any) -> str | None:
-    """A person's name from "my name is zhang wei" → "Zhang Wei"; ``None`` if it is not a name."""
-    text = clean_text(value)
-    if not text or len(text) > MAX_INPUT:
-        return None
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("S"))
-    text = _NAME_PREFIX.sub("", text.strip()).strip(" .,!?;:'\"-")
-    text = " ".join(w for w in text.split() if w.lower().strip(".,!?") not in _POLITE)
-    if any(w.lower().strip(".,!?") in _NOT_IN_NAMES for w in text.split()):
-        return None  # "cancel the appointment" said while the form asks for a name
-    if not text or len(text) > 60 or len(text.split()) > 5:
-        return None
-    if any(ch.isdigit() for ch in text) or sum(ch.isalpha() for ch in text) < 2:
-        return None
-    if text.lower() in _NOT_NAMES:
-        return None
-    if text == text.lower() and text.isascii():
-        text = " ".join(word.capitalize() for word in text.split())
-    return text
-
-
-def phone_from(value: Any) -> str | None:
-    text = clean_text(value)
-    if not text or len(text) > MAX_INPUT:
-        return None
-    return parse_phone(text)
+    """The patient's name from "the patient is zhang wei" → "Zhang Wei"; ``None`` if it is not a name."""
+    return read_name(value, _NAME_LEAD_INS)
 
 
 def as_day(value: Any) -> date | None:
@@ -161,12 +125,6 @@ def as_day(value: Any) -> date | None:
         except ValueError:
             return None
     return None
-
-
-def spoken_list(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def free_slots(department: str, day: date) -> list[Slot]:
@@ -217,28 +175,6 @@ def choose_slot(text: str, offered: list[Slot], all_free: list[Slot]) -> Slot | 
     return None
 
 
-def idempotency_key(tracker: Tracker, *parts: Any) -> str:
-    """Same resident turn and same content → same key, so a retried action books only once."""
-    stamp = next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "user"), None)
-    raw = "|".join([tracker.sender_id, str(stamp), *(str(p) for p in parts)])
-    return "book-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
-
-
-def reset_events() -> list[EventType]:
-    return [SlotSet(name, None) for name in FORM_SLOTS]
-
-
-def _activating(tracker: Tracker) -> bool:
-    """The form is starting from the resident's first request (not asking a question yet)."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return tracker.get_slot("requested_slot") is None and intent == "book_appointment"
-
-
-def _latest_text(tracker: Tracker) -> str:
-    text = clean_text(tracker.latest_message.get("text"))
-    return "" if text.startswith("/") else text[:MAX_INPUT]
-
-
 def ask_for_day(dispatcher: CollectingDispatcher, department: str | None) -> list[EventType]:
     """Ask for the day, naming the next days with free times; stops the form if there are none."""
     if department is None:
@@ -270,24 +206,24 @@ def ask_for_day(dispatcher: CollectingDispatcher, department: str | None) -> lis
 # --- the form ----------------------------------------------------------------------------------
 
 
-class ValidateAppointmentForm(FormValidationAction):
+class ValidateAppointmentForm(PhoneAnswer, ButtonConfirm, FormValidationAction):
     def name(self) -> str:
         return "validate_appointment_form"
 
     # Filled from the resident's first sentence ("the dentist on Thursday") when NLU found no entity.
     def extract_department(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> dict[str, Any]:
-        if not _activating(tracker) or tracker.get_slot("department") is not None:
+        if not form_starting(tracker, "book_appointment") or tracker.get_slot("department") is not None:
             return {}
-        found = find_department(_latest_text(tracker))
+        found = find_department(latest_words(tracker))
         return {"department": found} if found else {}
 
     def extract_appointment_day(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
-        if not _activating(tracker) or tracker.get_slot("appointment_day") is not None:
+        if not form_starting(tracker, "book_appointment") or tracker.get_slot("appointment_day") is not None:
             return {}
         now = today()
-        day = parse_day(_latest_text(tracker), now)
+        day = parse_day(latest_words(tracker), now)
         # Only a day inside the booking window: "a cough since 2 May" is not the day they want to come.
         if day is None or not now <= day <= now + timedelta(days=MAX_DAYS_AHEAD):
             return {}
@@ -310,7 +246,7 @@ class ValidateAppointmentForm(FormValidationAction):
                                  domain: DomainDict) -> dict[str, Any]:
         if value is None:
             return {"appointment_day": None}
-        text = clean_text(value)[:MAX_INPUT]
+        text = one_line(value)[:MAX_INPUT]
         now = today()
         department = find_department(tracker.get_slot("department"))
         day = parse_day(text, now) if text else None
@@ -369,7 +305,7 @@ class ValidateAppointmentForm(FormValidationAction):
             )
             return {"slot_time": None, "slot_id": None, "appointment_day": None}
         offered = slots[:OFFERED_TIMES]
-        chosen = choose_slot(clean_text(value)[:MAX_INPUT], offered, slots)
+        chosen = choose_slot(one_line(value)[:MAX_INPUT], offered, slots)
         if chosen is None:
             times = spoken_list([spoken_time(s.start) for s in offered])
             dispatcher.utter_message(
@@ -380,29 +316,9 @@ class ValidateAppointmentForm(FormValidationAction):
 
     def validate_patient_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> dict[str, Any]:
-        if value is None:
-            return {"patient_name": None}
-        name = clean_name(value)
-        if name is None:
-            dispatcher.utter_message(
-                text="Sorry, I did not catch the name. Please say the patient's full name, for example Zhang Wei."
-            )
-        return {"patient_name": name}
-
-    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict) -> dict[str, Any]:
-        if value is None:
-            return {"phone": None}
-        phone = phone_from(value)
-        if phone is None:
-            dispatcher.utter_message(
-                text="Sorry, I did not catch a phone number. Please say all the digits, for example 138 0013 8000."
-            )
-        return {"phone": phone}
-
-    def validate_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> dict[str, Any]:
-        return {"confirm": value if isinstance(value, bool) else None}
+        return checked_answer("patient_name", value, dispatcher, clean_name,
+                              "Sorry, I did not catch the name. Please say the patient's full name, "
+                              "for example Zhang Wei.")
 
 
 class ActionAskAppointmentDay(Action):
@@ -456,12 +372,12 @@ class ActionAskAppointmentFormConfirm(Action):
         with_doctor = f" with {doctor}" if doctor else ""
         when = f"{spoken_day(day, today())} at {tracker.get_slot('slot_time')}" if day else "the chosen time"
         phone = tracker.get_slot("phone") or ""
-        dispatcher.utter_message(
-            text=f"Please check: {tracker.get_slot('department')}{with_doctor}, {when}, "
-                 f"for {tracker.get_slot('patient_name')}, phone {mask_phone(phone)}. Shall I book it?",
-            buttons=[{"title": "Yes, book it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+        return ask_to_confirm(
+            dispatcher,
+            f"Please check: {tracker.get_slot('department')}{with_doctor}, {when}, "
+            f"for {tracker.get_slot('patient_name')}, phone {mask_phone(phone)}. Shall I book it?",
+            yes="Yes, book it",
         )
-        return []
 
 
 class ActionSubmitAppointment(Action):
@@ -469,12 +385,8 @@ class ActionSubmitAppointment(Action):
         return "action_submit_appointment"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        confirm = tracker.get_slot("confirm")
-        if confirm is None:
-            return reset_events()  # the form stopped early and already said why
-        if confirm is False:
-            dispatcher.utter_message(text="All right, I have not booked anything.")
-            return reset_events()
+        if not confirmed(tracker, dispatcher, declined="All right, I have not booked anything."):
+            return clear_slots(FORM_SLOTS)
         department = find_department(tracker.get_slot("department")) or ""
         day = as_day(tracker.get_slot("appointment_day"))
         slot_id = tracker.get_slot("slot_id")
@@ -485,28 +397,28 @@ class ActionSubmitAppointment(Action):
         except (TypeError, ValueError, ValidationError):
             dispatcher.utter_message(text="Sorry, some of the details were missing, so nothing was booked. "
                                           "Please start again.")
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         try:
             appointment = services().book_appointment(
-                request, idempotency_key=idempotency_key(tracker, slot_id, name, phone))
+                request, idempotency_key=idempotency_key(tracker, "book", slot_id, name, phone))
         except ServicesUnavailable:
             dispatcher.utter_message(text=CLINIC_DOWN)
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         except (ServicesRejected, NotFound) as e:
             if e.status in (404, 409) and day is not None:
                 return self._slot_taken(dispatcher, tracker, department, day)
             dispatcher.utter_message(text="The clinic system did not accept the booking, so nothing was booked. "
                                           "Please ask at the clinic reception.")
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         except ServicesError:
             dispatcher.utter_message(text=CLINIC_DOWN)
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         when = f"{spoken_day(appointment.start.date(), today())} at {spoken_time(appointment.start)}"
         dispatcher.utter_message(
             text=f"You are booked: {appointment.department} with {appointment.doctor}, {when}. "
                  f"Your reference is {appointment.reference}. Please bring your identity card."
         )
-        return reset_events()
+        return clear_slots(FORM_SLOTS)
 
     @staticmethod
     def _slot_taken(dispatcher: CollectingDispatcher, tracker: Tracker, department: str,
@@ -520,7 +432,7 @@ class ActionSubmitAppointment(Action):
             left = free_slots(department, day)
         except ServicesError:
             dispatcher.utter_message(text=CLINIC_DOWN)
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         events: list[EventType] = [SlotSet("slot_time", None), SlotSet("slot_id", None),
                                    SlotSet("appointment_doctor", None), SlotSet("confirm", None)]
         if not left:

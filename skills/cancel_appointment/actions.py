@@ -8,7 +8,6 @@ cancelled and the resident is told so.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -18,12 +17,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.skill_runtime.context import services
+from assistant.skill_runtime.form_helpers import (
+    MAX_INPUT,
+    ButtonConfirm,
+    PhoneAnswer,
+    ask_to_confirm,
+    checked_answer,
+    clear_slots,
+    confirmed,
+    form_starting,
+    latest_words,
+    phone_from,
+)
 from assistant.skill_runtime.parsing import mask_phone, parse_phone, parse_reference, spoken_day, spoken_time
+from assistant.skill_runtime.resident_text import one_line
 from community_services.client import NotFound, ServicesError, ServicesRejected, ServicesUnavailable
 
 FORM = "cancel_appointment_form"
 FORM_SLOTS = ("appointment_reference", "phone", "confirm", "cancel_attempts")
-MAX_INPUT = 300
 PHONE_RETRIES = 1
 """A wrong phone number is asked again this many times before the resident is sent to reception."""
 _SAID_REFERENCE = re.compile(r"\ba\s*-?\s*\d", re.IGNORECASE)
@@ -36,17 +47,9 @@ def today() -> date:
     return date.today()
 
 
-def clean_text(value: Any) -> str:
-    if value is None:
-        return ""
-    kept = [" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(value)
-            if unicodedata.category(ch) not in ("Cf", "Cs", "Co")]
-    return " ".join("".join(kept).split())
-
-
 def reference_from(value: Any) -> str | None:
     """"A1001" from "a 1001", "A one zero zero one" or "1001"; ``None`` for anything else."""
-    text = clean_text(value)
+    text = one_line(value)
     if not text or len(text) > MAX_INPUT:
         return None
     if parse_phone(text):  # a phone number said by mistake is not a reference
@@ -54,60 +57,26 @@ def reference_from(value: Any) -> str | None:
     return parse_reference(text, "A")
 
 
-def phone_from(value: Any) -> str | None:
-    text = clean_text(value)
-    if not text or len(text) > MAX_INPUT:
-        return None
-    return parse_phone(text)
-
-
-def reset_events() -> list[EventType]:
-    return [SlotSet(name, None) for name in FORM_SLOTS]
-
-
-class ValidateCancelAppointmentForm(FormValidationAction):
+class ValidateCancelAppointmentForm(PhoneAnswer, ButtonConfirm, FormValidationAction):
     def name(self) -> str:
         return "validate_cancel_appointment_form"
 
     def extract_appointment_reference(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:
         """"Cancel my appointment A1001": take the reference from the first sentence."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if (tracker.get_slot("requested_slot") is not None or intent != "cancel_appointment"
-                or tracker.get_slot("appointment_reference") is not None):
+        if not form_starting(tracker, "cancel_appointment") or tracker.get_slot("appointment_reference") is not None:
             return {}
-        text = clean_text(tracker.latest_message.get("text"))[:MAX_INPUT]
-        if text.startswith("/") or not _SAID_REFERENCE.search(text):
+        text = latest_words(tracker)
+        if not _SAID_REFERENCE.search(text):
             return {}
         reference = parse_reference(text, "A")
         return {"appointment_reference": reference} if reference else {}
 
     def validate_appointment_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:
-        if value is None:
-            return {"appointment_reference": None}
-        reference = reference_from(value)
-        if reference is None:
-            dispatcher.utter_message(
-                text="Sorry, I did not catch the reference. It starts with A and is on your booking slip, "
-                     "for example A1001."
-            )
-        return {"appointment_reference": reference}
-
-    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict) -> dict[str, Any]:
-        if value is None:
-            return {"phone": None}
-        phone = phone_from(value)
-        if phone is None:
-            dispatcher.utter_message(
-                text="Sorry, I did not catch a phone number. Please say all the digits, for example 138 0013 8000."
-            )
-        return {"phone": phone}
-
-    def validate_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> dict[str, Any]:
-        return {"confirm": value if isinstance(value, bool) else None}
+        return checked_answer("appointment_reference", value, dispatcher, reference_from,
+                              "Sorry, I did not catch the reference. It starts with A and is on your booking slip, "
+                              "for example A1001.")
 
 
 class ActionAskCancelAppointmentFormConfirm(Action):
@@ -117,13 +86,12 @@ class ActionAskCancelAppointmentFormConfirm(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reference = tracker.get_slot("appointment_reference")
         phone = tracker.get_slot("phone") or ""
-        dispatcher.utter_message(
-            text=f"Shall I cancel appointment {reference}, booked with the phone number {mask_phone(phone)}? "
-                 "Please say yes or no.",
-            buttons=[{"title": "Yes, cancel it", "payload": "/affirm"},
-                     {"title": "No, keep it", "payload": "/deny"}],
+        return ask_to_confirm(
+            dispatcher,
+            f"Shall I cancel appointment {reference}, booked with the phone number {mask_phone(phone)}? "
+            "Please say yes or no.",
+            yes="Yes, cancel it", no="No, keep it",
         )
-        return []
 
 
 class ActionSubmitCancelAppointment(Action):
@@ -131,18 +99,15 @@ class ActionSubmitCancelAppointment(Action):
         return "action_submit_cancel_appointment"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        confirm = tracker.get_slot("confirm")
-        if confirm is None:
-            return reset_events()
-        if confirm is False:
-            dispatcher.utter_message(text="All right, I have not cancelled anything. Your appointment stays booked.")
-            return reset_events()
+        if not confirmed(tracker, dispatcher,
+                         declined="All right, I have not cancelled anything. Your appointment stays booked."):
+            return clear_slots(FORM_SLOTS)
         reference = reference_from(tracker.get_slot("appointment_reference"))
         phone = phone_from(tracker.get_slot("phone"))
         if reference is None or phone is None:
             dispatcher.utter_message(text="Sorry, some of the details were missing, so nothing was cancelled. "
                                           "Please start again.")
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         try:
             appointment = services().cancel_appointment(reference, phone)
         except NotFound:
@@ -150,22 +115,22 @@ class ActionSubmitCancelAppointment(Action):
                 text=f"I cannot find an appointment with reference {reference}. Please check the number on your "
                      "booking slip, or ask at the clinic reception."
             )
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         except ServicesRejected as e:
             if e.status == 403:
                 return self._wrong_phone(dispatcher, tracker, reference)
             dispatcher.utter_message(text="The clinic system did not accept that, so nothing was cancelled. "
                                           "Please ask at the clinic reception.")
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         except (ServicesUnavailable, ServicesError):
             dispatcher.utter_message(text=CLINIC_DOWN)
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         when = f"{spoken_day(appointment.start.date(), today())} at {spoken_time(appointment.start)}"
         dispatcher.utter_message(
             text=f"Your {appointment.department} appointment with {appointment.doctor} on {when} is cancelled. "
                  f"The reference was {appointment.reference}."
         )
-        return reset_events()
+        return clear_slots(FORM_SLOTS)
 
     @staticmethod
     def _wrong_phone(dispatcher: CollectingDispatcher, tracker: Tracker, reference: str) -> list[EventType]:
@@ -176,7 +141,7 @@ class ActionSubmitCancelAppointment(Action):
                 text=f"That phone number still does not match appointment {reference}, so nothing was cancelled. "
                      "Please ask at the clinic reception, and bring your identity card."
             )
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         dispatcher.utter_message(
             text=f"That phone number does not match appointment {reference}. "
                  "Please tell me the phone number you gave when you booked."

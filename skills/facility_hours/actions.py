@@ -14,9 +14,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.skill_runtime.context import services
-from community_services.client import NotFound, ServicesError
-from community_services.schemas import Facility, clean_text
+from assistant.skill_runtime.facilities import (
+    facility_answer,
+    facility_named_in,
+    facility_to_answer,
+    is_plural,
+    lower_first,
+    opening_question,
+    the_name,
+)
+from community_services.schemas import Facility
 
 SLOT = "hours_facility"
 SERVICES_DOWN = ("The office system is not answering right now, so I cannot look up the opening hours. "
@@ -27,58 +34,6 @@ DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _NOW = re.compile(r"\b(now|today|tonight|at the moment|right now|still open|this (morning|afternoon|evening))\b",
                   re.I)
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def tidy(value: Any, limit: int = 200) -> str:
-    cleaned = clean_text(str(value) if value is not None else "")
-    return cleaned[:limit] if isinstance(cleaned, str) else ""
-
-
-def the_name(facility: Facility, *, start: bool = False) -> str:
-    """"the Community Clinic", but "Building 7"; capitalised at the start of a sentence."""
-    name = facility.name if facility.kind == "building" else f"the {facility.name}"
-    return name[:1].upper() + name[1:] if start else name
-
-
-def is_plural(facility: Facility) -> bool:
-    """"The Parcel Lockers are ...", but "The Community Canteen for Seniors is ..."."""
-    return facility.kind != "building" and facility.slug.endswith("s") and not facility.slug.endswith("ss")
-
-
-def _words(text: str) -> set[str]:
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9]+", text.lower())}
-
-
-def names_in(text: str, facility: Facility) -> bool:
-    """Does the resident's sentence really name this place (not just share a fuzzy word with it)?"""
-    said = _words(text)
-    terms = [facility.name, facility.slug.replace("-", " "), *facility.aliases]
-    for term in terms:
-        words = _words(term) - {"the", "of", "and", "for"}
-        if words and words <= said:
-            return True
-    return bool(facility.name_zh) and facility.name_zh in text
-
-
-def lookup(value: str) -> Facility | None:
-    """A facility by slug (from a button or an earlier answer) or by the words a resident used.
-
-    Raises ``ServicesError`` when the office system cannot be reached.
-    """
-    value = tidy(value)
-    if not value:
-        return None
-    if _SLUG.match(value):
-        try:
-            return services().get_facility(value)
-        except NotFound:
-            pass
-    return services().find_facility(value)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def hours_sentence(facility: Facility) -> str:
@@ -89,15 +44,15 @@ def hours_sentence(facility: Facility) -> str:
         return f"I do not have opening hours for {the_name(facility)}."
     first = text.split(" ", 1)[0].rstrip(",")
     if first in DAY_NAMES or text.startswith("Every day"):
-        sentence = f"{subject} {verb} open {text if first in DAY_NAMES else _lower_first(text)}"
+        sentence = f"{subject} {verb} open {text if first in DAY_NAMES else lower_first(text)}"
     elif text.startswith("Open air"):
         sentence = f"{subject} {verb} in the open air{text[len('Open air'):]}"
     elif text.startswith("Open "):
         sentence = f"{subject} {verb} open {text[len('Open '):]}"
     elif text.startswith(("A ", "An ")):
-        sentence = f"{subject} {verb} {_lower_first(text)}"
+        sentence = f"{subject} {verb} {lower_first(text)}"
     else:
-        sentence = f"At {the_name(facility)}: {_lower_first(text)}"
+        sentence = f"At {the_name(facility)}: {lower_first(text)}"
     notes = [s.strip() for s in re.split(r"(?<=\.)\s+", facility.notes or "") if "hotline" in s.lower()]
     return " ".join([sentence, *notes])
 
@@ -160,35 +115,14 @@ class ValidateFacilityHoursForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """At the start, a place named in the question counts even if the NLU did not mark it."""
-        if tracker.get_slot("requested_slot") is not None or tracker.get_slot(SLOT):
-            return []
-        text = tidy((tracker.latest_message or {}).get("text"))
-        if not text or text.startswith("/"):
-            return []
-        try:
-            found = services().find_facility(text)
-        except ServicesError:
-            return []
-        if found is not None and names_in(text, found):
-            return [SlotSet(SLOT, found.slug)]
-        return []
+        text = opening_question(tracker, SLOT)
+        found = facility_named_in(text) if text else None
+        return [SlotSet(SLOT, found.slug)] if found is not None else []
 
     def validate_hours_facility(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:
-            return {SLOT: None}
-        text = tidy(value)
-        if not text:
-            return {SLOT: None}
-        try:
-            found = lookup(text)
-        except ServicesError:
-            return {SLOT: text}  # the answer will say that the office system is down
-        if found is None:
-            dispatcher.utter_message(text=f"Sorry, I do not know a place called {text[:60]}. {KNOWN_EXAMPLES}")
-            return {SLOT: None}
-        return {SLOT: found.slug}
+        return facility_answer(SLOT, value, dispatcher, known_examples=KNOWN_EXAMPLES)
 
 
 class ActionFacilityHours(Action):
@@ -197,14 +131,9 @@ class ActionFacilityHours(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset: list[EventType] = [SlotSet(SLOT, None)]
-        value = tidy(tracker.get_slot(SLOT))
-        try:
-            facility = lookup(value) if value else None
-        except ServicesError:
-            dispatcher.utter_message(text=SERVICES_DOWN)
-            return reset
+        facility = facility_to_answer(dispatcher, tracker.get_slot(SLOT), services_down=SERVICES_DOWN,
+                                      known_examples=KNOWN_EXAMPLES)
         if facility is None:
-            dispatcher.utter_message(text=f"Sorry, I do not know that place. {KNOWN_EXAMPLES}")
             return reset
         dispatcher.utter_message(text=hours_sentence(facility))
         if any(_NOW.search(t) for t in recent_user_texts(tracker)):

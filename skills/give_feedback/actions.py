@@ -5,9 +5,7 @@ Sent through the outbox, so nothing is lost when the office system is down.
 
 from __future__ import annotations
 
-import logging
 import re
-import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,15 +13,27 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.skill_runtime.context import outbox
-from community_services.client import ServicesRejected
-from community_services.schemas import clean_text
-
-log = logging.getLogger(__name__)
+from assistant.skill_runtime.form_helpers import (
+    SpokenConfirm,
+    ask_to_confirm,
+    clear_slots,
+    free_text_answer,
+    latest_text,
+)
+from assistant.skill_runtime.outbox_submit import SubmitReplies, submit_and_tell
+from assistant.skill_runtime.resident_text import speakable, tidy
 
 SLOTS = ("feedback_text", "confirm")
 MIN_TEXT = 3
 MAX_TEXT = 2000
+READ_BACK_CHARS = 200
+REPLIES = SubmitReplies(
+    what="feedback",
+    saved="feedback",
+    ask_instead="Please give it at the Community Service Centre reception.",
+    delivered=("Thank you. Your feedback has been sent to the Community Service Centre. "
+               "Your reference is {reference}.",),
+)
 
 _FILLERS = re.compile(r"^(?:(?:hello|hi|excuse me|sorry|um+|uh+|er+|erm|well|so|oh|yes|dear|please|ok|okay)"
                       r"\b[\s,.!]*)+", re.I)
@@ -37,9 +47,6 @@ _LEAD_INS = re.compile(
     r"note|complain|suggest)?s?"
     r"\s*(?:about|on|regarding|that|for|to the office|to the management|to you)?"
     r")", re.I)
-_YES = re.compile(r"\b(yes|yeah|yep|ok|okay|sure|send|correct|right|go ahead|please do|fine)\b|好|是|对", re.I)
-_NO = re.compile(r"\b(no|nope|not|don't|dont|do not|wrong|stop)\b|不", re.I)
-_NOT_YES = re.compile(r"\b(don't|dont|do not|not|never)\s+(?:\w+\s+)?(send|do|go ahead|want)\b", re.I)
 
 _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("suggestion", ("suggest", "suggestion", "idea", "it would be nice", "would be good", "could you",
@@ -49,11 +56,6 @@ _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("praise", ("thank", "thanks", "great", "good job", "wonderful", "excellent", "praise", "compliment",
                 "lovely", "kind", "helpful", "patient", "good value", "well done", "happy with")),
 )
-
-
-def tidy(value: Any, *, multiline: bool = True) -> str:
-    cleaned = clean_text(str(value) if value is not None else "", multiline=multiline)
-    return cleaned if isinstance(cleaned, str) else ""
 
 
 def guess_category(text: str) -> str:
@@ -76,7 +78,7 @@ def feedback_from_first_sentence(text: str) -> str | None:
 
     "I'd like to say the cleaners are doing a great job" holds it; "I want to make a complaint" does not.
     """
-    raw = tidy(text)
+    raw = tidy(text, multiline=True)
     if not raw or raw.startswith("/"):
         return None
     body = _FILLERS.sub("", raw).strip()
@@ -86,27 +88,7 @@ def feedback_from_first_sentence(text: str) -> str | None:
     return raw[:MAX_TEXT]
 
 
-def speakable(text: str, limit: int = 200) -> str:
-    kept = "".join(ch for ch in text if unicodedata.category(ch)[0] not in ("S", "C") or ch == " ")
-    kept = " ".join(kept.replace("\n", " ").split())
-    if len(kept) > limit:
-        kept = kept[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
-    return kept
-
-
-def yes_or_no(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    text = tidy(value, multiline=False)
-    if not text:
-        return None
-    if _NOT_YES.search(text):
-        return False  # "don't send it"
-    no, yes = bool(_NO.search(text)), bool(_YES.search(text))
-    return yes if no != yes else None
-
-
-class ValidateFeedbackForm(FormValidationAction):
+class ValidateFeedbackForm(SpokenConfirm, FormValidationAction):
     def name(self) -> str:
         return "validate_feedback_form"
 
@@ -116,34 +98,16 @@ class ValidateFeedbackForm(FormValidationAction):
         """At the start: forget earlier answers; the first sentence may already be the feedback."""
         if tracker.get_slot("requested_slot") is not None:
             return []
-        text = str((tracker.latest_message or {}).get("text") or "")
+        text = latest_text(tracker)
         return [SlotSet("feedback_text", feedback_from_first_sentence(text)), SlotSet("confirm", None)]
 
     def validate_feedback_text(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:
-            return {"feedback_text": None}
-        text = tidy(value)
-        if len(text) < MIN_TEXT or not re.search(r"[^\W_]", text):
-            dispatcher.utter_message(
-                text="Please tell me your feedback in a sentence, for example: the stairs in Building 4 "
-                     "need cleaning.")
-            return {"feedback_text": None}
-        if len(text) > MAX_TEXT:
-            dispatcher.utter_message(text="That was long, so I kept the first 2000 characters.")
-            text = text[:MAX_TEXT].rstrip()
-        return {"feedback_text": text}
-
-    def validate_confirm(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value is None:
-            return {"confirm": None}
-        answer = yes_or_no(value)
-        if answer is None:
-            dispatcher.utter_message(text="Please say yes to send it, or no to leave it.")
-        return {"confirm": answer}
+        return free_text_answer("feedback_text", value, dispatcher, shortest=MIN_TEXT, longest=MAX_TEXT,
+                                sorry="Please tell me your feedback in a sentence, for example: the stairs in "
+                                      "Building 4 need cleaning.",
+                                multiline=True)
 
 
 class ActionAskFeedbackFormConfirm(Action):
@@ -151,12 +115,11 @@ class ActionAskFeedbackFormConfirm(Action):
         return "action_ask_feedback_form_confirm"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        said = speakable(str(tracker.get_slot("feedback_text") or "")).rstrip(".!?")
-        dispatcher.utter_message(
-            text=f"I will send this feedback to the Community Service Centre: {said}. Shall I send it?",
-            buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+        said = speakable(str(tracker.get_slot("feedback_text") or ""), READ_BACK_CHARS).rstrip(".!?")
+        return ask_to_confirm(
+            dispatcher, f"I will send this feedback to the Community Service Centre: {said}. Shall I send it?",
+            yes="Yes, send it",
         )
-        return []
 
 
 class ActionSubmitFeedback(Action):
@@ -164,34 +127,15 @@ class ActionSubmitFeedback(Action):
         return "action_submit_feedback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reset: list[EventType] = [SlotSet(slot, None) for slot in SLOTS]
+        reset = clear_slots(SLOTS)
         if tracker.get_slot("confirm") is not True:
             dispatcher.utter_message(text="All right, I have not sent it. Nothing was sent.")
             return reset
-        text = tidy(tracker.get_slot("feedback_text"))[:MAX_TEXT]
+        text = tidy(tracker.get_slot("feedback_text"), multiline=True)[:MAX_TEXT]
         if len(text) < MIN_TEXT:
             dispatcher.utter_message(text="Sorry, the feedback was empty, so nothing was sent.")
             return reset
-        try:
-            submission = outbox().submit("feedback", {"text": text, "category": guess_category(text)})
-        except ServicesRejected:
-            dispatcher.utter_message(
-                text="Sorry, the office system did not accept this feedback. "
-                     "Please give it at the Community Service Centre reception.")
+        if submit_and_tell(dispatcher, "feedback", {"text": text, "category": guess_category(text)}, REPLIES) is None:
             return reset
-        except Exception:
-            log.exception("feedback could not be stored")
-            dispatcher.utter_message(
-                text="Sorry, I could not save your feedback. "
-                     "Please give it at the Community Service Centre reception.")
-            return reset
-        if submission.queued:
-            dispatcher.utter_message(
-                text="The office system is not answering right now. Your feedback is saved and will be sent "
-                     f"when the system is back. Your reference is {submission.reference}.")
-        else:
-            dispatcher.utter_message(
-                text="Thank you. Your feedback has been sent to the Community Service Centre. "
-                     f"Your reference is {submission.reference}.")
         dispatcher.utter_message(response="utter_anything_else")
         return reset

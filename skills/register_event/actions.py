@@ -7,10 +7,8 @@ system cannot be reached the resident is told to try again later or ask at the S
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -21,13 +19,28 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.skill_runtime.context import services
-from assistant.skill_runtime.parsing import mask_phone, parse_day, parse_phone, spoken_day, spoken_time
+from assistant.skill_runtime.form_helpers import (
+    MAX_INPUT,
+    ButtonConfirm,
+    PhoneAnswer,
+    ask_to_confirm,
+    checked_answer,
+    clear_slots,
+    confirmed,
+    form_starting,
+    idempotency_key,
+    latest_words,
+    name_lead_ins,
+    phone_from,
+    read_name,
+)
+from assistant.skill_runtime.parsing import mask_phone, parse_day, spoken_day, spoken_list, spoken_time
+from assistant.skill_runtime.resident_text import one_line
 from community_services.client import NotFound, ServicesError, ServicesRejected, ServicesUnavailable
 from community_services.schemas import Event, RegistrationCreate
 
 FORM = "event_registration_form"
 FORM_SLOTS = ("event_name", "event_id", "event_summary", "attendee_name", "phone", "confirm")
-MAX_INPUT = 300
 OFFERED_EVENTS = 4
 
 SERVICE_CENTRE_DOWN = ("I cannot reach the Service Centre system now, so you are not signed up yet. "
@@ -39,62 +52,16 @@ _EVENT_WORDS = re.compile(
     r"mobile phone|singing|choir|day trip|\btrip\b|botanical|outing|excursion|书法|太极|讲座|手机|唱歌|植物园",
     re.IGNORECASE,
 )
-_NAME_PREFIX = re.compile(
-    r"^(?:(?:my|her|his|the)\s+(?:full\s+)?name\s+is|(?:full\s+)?name\s+is|name\s*:|i\s+am|i'm|im|it'?s|"
-    r"it\s+is|this\s+is|call\s+me|put\s+me\s+down\s+as|for)\b[\s:,.-]*",
-    re.IGNORECASE,
-)
-_NOT_NAMES = frozenset({
-    "yes", "no", "ok", "okay", "yeah", "nope", "sure", "fine", "hello", "hi", "what", "pardon", "sorry",
-    "help", "stop", "cancel", "thanks", "thank you", "i don't know", "dont know", "don't know", "me", "myself",
-})
-
-
-_POLITE = frozenset({"please", "thanks", "thank", "dear", "er", "um", "erm"})
-_NOT_IN_NAMES = frozenset({
-    "cancel", "stop", "appointment", "booking", "book", "help", "doctor", "clinic", "want", "don't", "dont",
-    "not", "phone", "number", "time", "day", "event", "sign", "register", "never", "mind", "what", "why",
-})
+_NAME_LEAD_INS = name_lead_ins(r"put\s+me\s+down\s+as")
 
 
 def today() -> date:
     return date.today()
 
 
-def clean_text(value: Any) -> str:
-    if value is None:
-        return ""
-    kept = [" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(value)
-            if unicodedata.category(ch) not in ("Cf", "Cs", "Co")]
-    return " ".join("".join(kept).split())
-
-
 def clean_name(value: Any) -> str | None:
     """A person's name from "my name is wang fang" → "Wang Fang"; ``None`` if it is not a name."""
-    text = clean_text(value)
-    if not text or len(text) > MAX_INPUT:
-        return None
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("S"))
-    text = _NAME_PREFIX.sub("", text.strip()).strip(" .,!?;:'\"-")
-    text = " ".join(w for w in text.split() if w.lower().strip(".,!?") not in _POLITE)
-    if any(w.lower().strip(".,!?") in _NOT_IN_NAMES for w in text.split()):
-        return None  # "cancel the appointment" said while the form asks for a name
-    if not text or len(text) > 60 or len(text.split()) > 5:
-        return None
-    if any(ch.isdigit() for ch in text) or sum(ch.isalpha() for ch in text) < 2:
-        return None
-    if text.lower() in _NOT_NAMES:
-        return None
-    if text == text.lower() and text.isascii():
-        text = " ".join(word.capitalize() for word in text.split())
-    return text
-
-
-def phone_from(value: Any) -> str | None:
-    text = clean_text(value)
-    if not text or len(text) > MAX_INPUT:
-        return None
-    return parse_phone(text)
+    return read_name(value, _NAME_LEAD_INS)
 
 
 def places_left(event: Event) -> int | None:
@@ -127,37 +94,23 @@ def later_with_places(event: Event) -> Event | None:
     return None
 
 
-def idempotency_key(tracker: Tracker, *parts: Any) -> str:
-    stamp = next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "user"), None)
-    raw = "|".join([tracker.sender_id, str(stamp), *(str(p) for p in parts)])
-    return "event-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
-
-
-def reset_events() -> list[EventType]:
-    return [SlotSet(name, None) for name in FORM_SLOTS]
-
-
-class ValidateEventRegistrationForm(FormValidationAction):
+class ValidateEventRegistrationForm(PhoneAnswer, ButtonConfirm, FormValidationAction):
     def name(self) -> str:
         return "validate_event_registration_form"
 
     def extract_event_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> dict[str, Any]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if (tracker.get_slot("requested_slot") is not None or intent != "register_event"
-                or tracker.get_slot("event_name") is not None):
+        if not form_starting(tracker, "register_event") or tracker.get_slot("event_name") is not None:
             return {}
-        text = clean_text(tracker.latest_message.get("text"))[:MAX_INPUT]
-        if text.startswith("/") or not _EVENT_WORDS.search(text):
-            return {}
-        return {"event_name": text}
+        text = latest_words(tracker)
+        return {"event_name": text} if _EVENT_WORDS.search(text) else {}
 
     def validate_event_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> dict[str, Any]:
         if value is None:
             return {"event_name": None}
         stop = {"event_name": None, "event_id": None, "event_summary": None, "requested_slot": None}
-        text = clean_text(value)[:MAX_INPUT]
+        text = one_line(value)[:MAX_INPUT]
         try:
             event = find_occurrence(text) if text and not text.startswith("/") else None
             if event is not None and event.signup_required and places_left(event) == 0:
@@ -186,28 +139,8 @@ class ValidateEventRegistrationForm(FormValidationAction):
 
     def validate_attendee_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
-        if value is None:
-            return {"attendee_name": None}
-        name = clean_name(value)
-        if name is None:
-            dispatcher.utter_message(text="Sorry, I did not catch your name. Please say your full name, "
-                                          "for example Wang Fang.")
-        return {"attendee_name": name}
-
-    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: DomainDict) -> dict[str, Any]:
-        if value is None:
-            return {"phone": None}
-        phone = phone_from(value)
-        if phone is None:
-            dispatcher.utter_message(
-                text="Sorry, I did not catch a phone number. Please say all the digits, for example 138 0013 8000."
-            )
-        return {"phone": phone}
-
-    def validate_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> dict[str, Any]:
-        return {"confirm": value if isinstance(value, bool) else None}
+        return checked_answer("attendee_name", value, dispatcher, clean_name,
+                              "Sorry, I did not catch your name. Please say your full name, for example Wang Fang.")
 
 
 class ActionAskEventName(Action):
@@ -234,8 +167,7 @@ class ActionAskEventName(Action):
             dispatcher.utter_message(text="There are no events with free places to sign up for just now. "
                                           "Please ask at the Service Centre.")
             return [SlotSet("requested_slot", None)]
-        titles = [f"the {e.title}" for e in offered]
-        choices = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " or " + titles[-1]
+        choices = spoken_list([f"the {e.title}" for e in offered], "or")
         dispatcher.utter_message(
             text=f"Which event would you like to sign up for? You can choose {choices}.",
             buttons=[{"title": e.title[:60], "payload": "/register_event" + json.dumps({"event_name": e.title})}
@@ -251,12 +183,12 @@ class ActionAskEventRegistrationFormConfirm(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         summary = tracker.get_slot("event_summary") or f"the {tracker.get_slot('event_name')}"
         phone = tracker.get_slot("phone") or ""
-        dispatcher.utter_message(
-            text=f"Please check: {tracker.get_slot('attendee_name')}, phone {mask_phone(phone)}, for {summary}. "
-                 "Shall I sign you up?",
-            buttons=[{"title": "Yes, sign me up", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+        return ask_to_confirm(
+            dispatcher,
+            f"Please check: {tracker.get_slot('attendee_name')}, phone {mask_phone(phone)}, for {summary}. "
+            "Shall I sign you up?",
+            yes="Yes, sign me up",
         )
-        return []
 
 
 class ActionSubmitEventRegistration(Action):
@@ -264,12 +196,8 @@ class ActionSubmitEventRegistration(Action):
         return "action_submit_event_registration"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        confirm = tracker.get_slot("confirm")
-        if confirm is None:
-            return reset_events()  # the form stopped early and already said why
-        if confirm is False:
-            dispatcher.utter_message(text="All right, I have not signed you up.")
-            return reset_events()
+        if not confirmed(tracker, dispatcher, declined="All right, I have not signed you up."):
+            return clear_slots(FORM_SLOTS)
         event_id = tracker.get_slot("event_id")
         name = clean_name(tracker.get_slot("attendee_name"))
         phone = phone_from(tracker.get_slot("phone"))
@@ -279,16 +207,16 @@ class ActionSubmitEventRegistration(Action):
         except (TypeError, ValueError, ValidationError):
             dispatcher.utter_message(text="Sorry, some of the details were missing, so you are not signed up. "
                                           "Please start again.")
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         try:
             registration = services().register_event(
-                event_id, request, idempotency_key=idempotency_key(tracker, event_id, name, phone))
+                event_id, request, idempotency_key=idempotency_key(tracker, "event", event_id, name, phone))
         except ServicesUnavailable:
             dispatcher.utter_message(text=SERVICE_CENTRE_DOWN)
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         except NotFound:
             dispatcher.utter_message(text="Sorry, I cannot find that event any more, so you are not signed up.")
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         except ServicesRejected as e:
             # The service's own sentence: full, already signed up, already started, no sign-up needed.
             if "already signed up" in e.message.lower():
@@ -297,12 +225,12 @@ class ActionSubmitEventRegistration(Action):
                 dispatcher.utter_message(text=e.message)
             else:
                 dispatcher.utter_message(text=f"{e.message} You are not signed up.")
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         except ServicesError:
             dispatcher.utter_message(text=SERVICE_CENTRE_DOWN)
-            return reset_events()
+            return clear_slots(FORM_SLOTS)
         summary = tracker.get_slot("event_summary") or f"the {tracker.get_slot('event_name')}"
         dispatcher.utter_message(
             text=f"You are signed up for {summary}. Your reference is {registration.reference}."
         )
-        return reset_events()
+        return clear_slots(FORM_SLOTS)

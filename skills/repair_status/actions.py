@@ -13,9 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.skill_runtime.context import services
+from assistant.skill_runtime.form_helpers import checked_answer, latest_text
 from assistant.skill_runtime.parsing import parse_reference, spoken_day
+from assistant.skill_runtime.resident_text import tidy
 from community_services.client import ServicesError
-from community_services.schemas import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,12 @@ _NUMBER_WORDS = re.compile(r"\b(number|ticket|reference|ref)\b", re.I)
 
 
 def _text(value: Any) -> str:
-    cleaned = clean_text(str(value) if value is not None else "")
-    return cleaned[:200] if isinstance(cleaned, str) else ""
+    return tidy(value, limit=200)
+
+
+def repair_number(value: Any) -> str | None:
+    """"R1002" from "r 1002", "one zero zero two" or "it is R-1004 I think"; else ``None``."""
+    return parse_reference(_text(value), "R")
 
 
 def reference_in_first_sentence(text: str) -> str | None:
@@ -71,19 +76,13 @@ class ValidateRepairStatusForm(FormValidationAction):
     ) -> list[EventType]:
         if tracker.get_slot("requested_slot") is not None:
             return []
-        text = str((tracker.latest_message or {}).get("text") or "")
-        return [SlotSet(SLOT, reference_in_first_sentence(text))]
+        return [SlotSet(SLOT, reference_in_first_sentence(latest_text(tracker)))]
 
     def validate_ticket_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:
-            return {SLOT: None}
-        number = parse_reference(_text(value), "R")
-        if number is None:
-            dispatcher.utter_message(
-                text="Sorry, I did not catch a repair number. It starts with R, for example R1001.")
-        return {SLOT: number}
+        return checked_answer(SLOT, value, dispatcher, repair_number,
+                              "Sorry, I did not catch a repair number. It starts with R, for example R1001.")
 
 
 class ActionRepairStatus(Action):
@@ -92,7 +91,7 @@ class ActionRepairStatus(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset: list[EventType] = [SlotSet(SLOT, None)]
-        number = parse_reference(_text(tracker.get_slot(SLOT)), "R")
+        number = repair_number(tracker.get_slot(SLOT))
         if number is None:
             dispatcher.utter_message(
                 text="I need the repair number to check it. It starts with R, for example R1001.")

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.skill_runtime.parsing import spoken_digits
-from community_services.schemas import clean_text
+from assistant.skill_runtime.resident_text import tidy
 
 PROBLEM_TYPES = ("plumbing", "electrical", "lift", "door_or_lock", "heating", "gas", "window", "other")
 SPOKEN_PROBLEM = {
@@ -74,21 +74,6 @@ def normalise_problem_type(text: str) -> str | None:
     cleaned = tidy(text)
     # at least one letter: "the thing in the corridor" is a real (other) answer, "?!" is not
     return "other" if re.search(r"[^\W\d_]", cleaned) else None
-
-
-def tidy(text: str | None) -> str:
-    """Tidy free text: no control characters, single spaces. Never raises."""
-    cleaned = clean_text(text or "")
-    return cleaned if isinstance(cleaned, str) else ""
-
-
-def speakable(text: str, limit: int = 160) -> str:
-    """A short, speakable echo of the resident's words: no emoji or symbols, cut at a word boundary."""
-    kept = "".join(ch for ch in text if unicodedata.category(ch)[0] not in ("S", "C") or ch in " ")
-    kept = " ".join(kept.split())
-    if len(kept) > limit:
-        kept = kept[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
-    return kept
 
 
 # --- places -------------------------------------------------------------------------------------

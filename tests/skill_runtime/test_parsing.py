@@ -14,6 +14,7 @@ from assistant.skill_runtime.parsing import (
     parse_reference,
     spoken_day,
     spoken_digits,
+    spoken_list,
     spoken_time,
 )
 
@@ -261,3 +262,11 @@ def test_spoken_day(value: date, spoken: str) -> None:
 
 def test_spoken_day_across_the_year_end() -> None:
     assert spoken_day(date(2027, 1, 1), date(2026, 12, 31)) == "tomorrow, Friday 1 January"
+
+
+@pytest.mark.parametrize(("items", "last", "said"), [
+    ([], "and", ""), (["tea"], "and", "tea"), (["tea", "cake"], "and", "tea and cake"),
+    (["tea", "cake", "fruit"], "and", "tea, cake and fruit"), (["tea", "cake", "fruit"], "or", "tea, cake or fruit"),
+])
+def test_spoken_list(items: list[str], last: str, said: str) -> None:
+    assert spoken_list(items, last) == said

@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from helpers import BAD_INPUTS, message_tracker, perform
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from community_services.schemas import Announcement
 from skills.ask_announcements import actions as notices
 
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
-
 
 def read(text: str) -> list[str]:
-    message = {"text": text, "intent": {"name": "ask_announcements", "confidence": 1.0}, "entities": []}
-    tracker = Tracker("tester", {}, message, [{"event": "user", "text": text}], False, None, {}, "action_listen")
-    dispatcher = CollectingDispatcher()
-    assert notices.ActionReadAnnouncements().run(dispatcher, tracker, {}) == []
+    events, dispatcher = perform(notices.ActionReadAnnouncements(), message_tracker(text, "ask_announcements"), {})
+    assert events == []
     return [m["text"] for m in dispatcher.messages]
 
 
 def notice(i: int, title: str, body: str, day: int) -> Announcement:
     return Announcement(id=i, title=title, body=body, valid_from=datetime(2026, 11, day), valid_until=None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
 
 
 def test_the_seeded_notices_are_read_newest_first(skill_context: context.SkillContext) -> None:
@@ -81,5 +54,5 @@ def test_bad_input(skill_context: context.SkillContext, bad: str) -> None:
     assert lines[-1] == "Say repeat to hear them again."
 
 
-def test_services_down(down_context: context.SkillContext) -> None:
+def test_services_down(services_down: context.SkillContext) -> None:
     assert read("any news") == [notices.SERVICES_DOWN]

@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
+from helpers import BAD_INPUTS, message_tracker, perform
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.parsing import spoken_day
-from community_services.client import ServicesClient
 from skills.ask_events import actions as events_skill
-
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
 
 
 def ask(text: str) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    tracker = Tracker("tester", {"event_day": None},
-                      {"text": text, "intent": {"name": "ask_events", "confidence": 1.0}, "entities": []},
-                      [{"event": "user", "text": text}], False, None, {}, "action_listen")
-    return events_skill.ActionListEvents().run(dispatcher, tracker, {}), dispatcher
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "test-kiosk-token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
+    return perform(events_skill.ActionListEvents(), message_tracker(text, "ask_events", {"event_day": None}), {})
 
 
 def next_weekday(weekday: int) -> date:

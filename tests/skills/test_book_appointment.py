@@ -2,90 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.parsing import spoken_day, spoken_time
-from community_services.client import ServicesClient
 from community_services.schemas import AppointmentCreate
 from skills.book_appointment import actions as book
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "book_appointment" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("book_appointment")
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", intent: str | None = None,
-                 requested_slot: str | None = None, candidates: dict[str, Any] | None = None,
-                 active: bool = True) -> Tracker:
+def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
     """A tracker as the form sends it: slot candidates are the trailing slot events."""
-    all_slots: dict[str, Any] = {name: None for name in book.FORM_SLOTS}
-    all_slots.update(slots or {})
-    all_slots["requested_slot"] = requested_slot
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": book.FORM})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    return Tracker(
-        "tester", all_slots,
-        {"text": text, "intent": {"name": intent, "confidence": 1.0} if intent else {}, "entities": []},
-        events, False, None, {"name": book.FORM} if active else {}, "action_listen",
-    )
+    return form_tracker(book.FORM, book.FORM_SLOTS, slots, **kw)
 
 
 def validate(slots: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None, **kw: Any
              ) -> tuple[dict[str, Any], list[str]]:
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker(slots, candidates=candidates, **kw)
-    events = asyncio.run(book.ValidateAppointmentForm().run(dispatcher, tracker, DOMAIN))
-    result = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    return result, [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+    return run_validation(book.ValidateAppointmentForm(), make_tracker(slots, candidates=candidates, **kw), DOMAIN)
 
 
 def run_action(action: Any, slots: dict[str, Any] | None = None, **kw: Any
                ) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    events = action.run(dispatcher, make_tracker(slots, **kw), DOMAIN)
-    return events, dispatcher
-
-
-def texts(dispatcher: CollectingDispatcher) -> str:
-    return " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "test-kiosk-token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
+    return perform(action, make_tracker(slots, **kw), DOMAIN)
 
 
 def first_free_day(department: str) -> date:
@@ -215,7 +165,7 @@ def test_day_without_free_slots_names_the_next_days(skill_context: context.Skill
     assert f"no free Eye times on {spoken_day(day, date.today())}" in messages[0]
     # ... and the form's question that follows names the days that do have free times
     _, dispatcher = run_action(book.ActionAskAppointmentDay(), {"department": "Eye"})
-    assert spoken_day(first_free_day("Eye"), date.today()) in texts(dispatcher)
+    assert spoken_day(first_free_day("Eye"), date.today()) in said(dispatcher)
 
 
 def test_the_first_day(skill_context: context.SkillContext) -> None:
@@ -303,7 +253,7 @@ def test_confirm_reads_back_with_masked_phone(skill_context: context.SkillContex
     _, dispatcher = run_action(book.ActionAskAppointmentFormConfirm(), {
         "department": "Dental", "appointment_day": day.isoformat(), "slot_time": "9:20 am",
         "appointment_doctor": "Dr. Li", "patient_name": "Zhang Wei", "phone": "13800138000"})
-    text = texts(dispatcher)
+    text = said(dispatcher)
     assert f"Dental with Dr. Li, {spoken_day(day, date.today())} at 9:20 am" in text
     assert "Zhang Wei" in text and "ending in 8 0 0 0" in text
     assert "13800138000" not in text
@@ -330,7 +280,7 @@ def _appointments(services_server: Any) -> list[dict[str, Any]]:
 def test_book_happy_path(skill_context: context.SkillContext, services_server: Any) -> None:
     slots = _booking_slots()
     events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
-    text = texts(dispatcher)
+    text = said(dispatcher)
     assert text.startswith("You are booked: Physiotherapy with Ms. Liu, ")
     assert f"at {slots['slot_time']}. Your reference is A" in text
     assert text.endswith("Please bring your identity card.")
@@ -348,7 +298,7 @@ def test_book_twice_in_one_turn_books_once(skill_context: context.SkillContext, 
     slots = _booking_slots("General Practice")
     run_action(book.ActionSubmitAppointment(), slots)
     _, dispatcher = run_action(book.ActionSubmitAppointment(), slots)  # a retried action: same key
-    assert "You are booked" in texts(dispatcher)
+    assert "You are booked" in said(dispatcher)
     booked = [a for a in _appointments(services_server) if a["slot_id"] == slots["slot_id"]]
     assert len(booked) == 1
 
@@ -357,7 +307,7 @@ def test_deny_books_nothing(skill_context: context.SkillContext, services_server
     slots = {**_booking_slots(), "confirm": False}
     before = len(_appointments(services_server))
     events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
-    assert "not booked anything" in texts(dispatcher)
+    assert "not booked anything" in said(dispatcher)
     assert len(_appointments(services_server)) == before
     assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]
 
@@ -375,7 +325,7 @@ def test_slot_taken_meanwhile_offers_the_next_times(skill_context: context.Skill
         other.book_appointment(AppointmentCreate(slot_id=slots["slot_id"], patient_name="Wang Fang",
                                                  phone="13900139000"))
     events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
-    assert "was just booked by someone else" in texts(dispatcher)
+    assert "was just booked by someone else" in said(dispatcher)
     assert SlotSet("slot_time", None) in events and SlotSet("slot_id", None) in events
     assert SlotSet("confirm", None) in events
     assert SlotSet("patient_name", None) not in events  # kept: only the time is asked again
@@ -388,14 +338,14 @@ def test_slot_taken_meanwhile_offers_the_next_times(skill_context: context.Skill
 def test_slot_in_the_past_or_missing(skill_context: context.SkillContext) -> None:
     slots = {**_booking_slots(), "slot_id": 99_999_999}
     events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
-    assert "was just booked by someone else" in texts(dispatcher)
+    assert "was just booked by someone else" in said(dispatcher)
     assert events[-1] == FollowupAction(book.FORM)
 
 
 def test_missing_details_book_nothing(skill_context: context.SkillContext) -> None:
     slots = {**_booking_slots(), "slot_id": None}
     events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
-    assert "nothing was booked" in texts(dispatcher)
+    assert "nothing was booked" in said(dispatcher)
     assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]
 
 
@@ -404,7 +354,7 @@ def test_missing_details_book_nothing(skill_context: context.SkillContext) -> No
 
 def test_down_when_asking_the_day(services_down: context.SkillContext) -> None:
     events, dispatcher = run_action(book.ActionAskAppointmentDay(), {"department": "Dental"})
-    assert "cannot reach the clinic's booking system" in texts(dispatcher)
+    assert "cannot reach the clinic's booking system" in said(dispatcher)
     assert events == [SlotSet("requested_slot", None)]  # the form stops
 
 
@@ -419,7 +369,7 @@ def test_down_when_checking_the_day(services_down: context.SkillContext) -> None
 def test_down_when_asking_the_time(services_down: context.SkillContext) -> None:
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     events, dispatcher = run_action(book.ActionAskSlotTime(), {"department": "Dental", "appointment_day": tomorrow})
-    assert "cannot reach the clinic" in texts(dispatcher)
+    assert "cannot reach the clinic" in said(dispatcher)
     assert events == [SlotSet("requested_slot", None)]
 
 
@@ -428,7 +378,7 @@ def test_down_when_booking(services_down: context.SkillContext) -> None:
              "slot_time": "9 am", "slot_id": 5, "appointment_doctor": "Dr. Li", "patient_name": "Zhang Wei",
              "phone": "13800138000", "confirm": True}
     events, dispatcher = run_action(book.ActionSubmitAppointment(), slots)
-    text = texts(dispatcher)
+    text = said(dispatcher)
     assert "cannot reach the clinic's booking system" in text
     assert "booked:" not in text and "reference" not in text
     assert events == [SlotSet(name, None) for name in book.FORM_SLOTS]

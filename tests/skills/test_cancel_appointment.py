@@ -2,77 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from community_services.schemas import AppointmentCreate
 from skills.cancel_appointment import actions as cancel
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "cancel_appointment" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("cancel_appointment")
 PHONE = "13712345678"
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", intent: str | None = None,
-                 requested_slot: str | None = None, candidates: dict[str, Any] | None = None) -> Tracker:
-    all_slots: dict[str, Any] = {name: None for name in cancel.FORM_SLOTS}
-    all_slots.update(slots or {})
-    all_slots["requested_slot"] = requested_slot
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": cancel.FORM})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    return Tracker("tester", all_slots,
-                   {"text": text, "intent": {"name": intent, "confidence": 1.0} if intent else {}, "entities": []},
-                   events, False, None, {}, "action_listen")
+def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
+    return form_tracker(cancel.FORM, cancel.FORM_SLOTS, slots, active=False, **kw)
 
 
 def validate(slots: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None, **kw: Any
              ) -> tuple[dict[str, Any], list[str]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(cancel.ValidateCancelAppointmentForm().run(
-        dispatcher, make_tracker(slots, candidates=candidates, **kw), DOMAIN))
-    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
-            [m.get("text") or "" for m in dispatcher.messages])
+    return run_validation(cancel.ValidateCancelAppointmentForm(), make_tracker(slots, candidates=candidates, **kw),
+                          DOMAIN)
 
 
 def submit(slots: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
-    dispatcher = CollectingDispatcher()
-    events = cancel.ActionSubmitCancelAppointment().run(dispatcher, make_tracker(slots), DOMAIN)
-    return events, " ".join(m.get("text") or "" for m in dispatcher.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "test-kiosk-token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
+    events, dispatcher = perform(cancel.ActionSubmitCancelAppointment(), make_tracker(slots), DOMAIN)
+    return events, said(dispatcher)
 
 
 @pytest.fixture

@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from helpers import message_tracker, perform, unreachable_services
 
-from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from skills.emergency_help.actions import MAX_DETAILS, ActionRaiseEmergency, details_from, guess_kind
 
 BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J help", "\u202e\u2066 help", "/emergency_help"]
 
 
-def make_tracker(text: str) -> Tracker:
-    message = {"text": text, "intent": {"name": "emergency_help", "confidence": 1.0}, "entities": []}
-    events = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    return Tracker("tester", {}, message, events, False, None, {}, "action_listen")
-
-
 def run(text: str) -> tuple[list[str], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    events = ActionRaiseEmergency().run(dispatcher, make_tracker(text), {})
+    events, dispatcher = perform(ActionRaiseEmergency(), message_tracker(text, "emergency_help"), {})
     assert events == []
     texts = [m["text"] for m in dispatcher.messages if m.get("text")]
     customs = [m["custom"] for m in dispatcher.messages if m.get("custom")]
@@ -41,22 +30,12 @@ def staff_alerts(services_server: Any) -> list[dict[str, Any]]:
         return list(staff._request("GET", "/alerts").json())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
-    """Services unreachable: a client pointing at a closed port, and a real outbox."""
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(kiosk_id="kiosk-7", kiosk_location="Lobby of the Service Centre"),
-                               services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
+def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
+    """Services unreachable, with this kiosk's own id and location."""
+    with unreachable_services(tmp_path, Settings(kiosk_id="kiosk-7", kiosk_location="Lobby of the Service Centre")
+                              ) as ctx:
+        yield ctx
 
 
 @pytest.mark.parametrize(("text", "kind"), [
@@ -121,7 +100,7 @@ def test_bad_input_still_raises_the_alert(text: str, skill_context: context.Skil
     assert "\x00" not in stored["details"] and "\u202e" not in stored["details"]
 
 
-def test_services_down_queues_the_alert_and_still_says_help_is_called(down_context: context.SkillContext) -> None:
+def test_services_down_queues_the_alert_and_still_says_help_is_called(services_down: context.SkillContext) -> None:
     texts, customs = run("my husband collapsed")
     said = " ".join(texts)
     assert "Help is being called" in said
@@ -130,7 +109,7 @@ def test_services_down_queues_the_alert_and_still_says_help_is_called(down_conte
     alert = customs[0]["alert"]
     assert alert["queued"] is True
     assert re.fullmatch(r"Q\d{5}", alert["reference"])
-    pending = down_context.outbox.items("pending")
+    pending = services_down.outbox.items("pending")
     assert [(i.kind, i.payload["kind"], i.payload["location"], i.payload["kiosk_id"]) for i in pending] == [
         ("alert", "medical", "Lobby of the Service Centre", "kiosk-7")]
 

@@ -2,70 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, skill_domain
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from skills.facility_hours import actions as hours
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "facility_hours" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("facility_hours")
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", requested_slot: str | None = None,
-                 candidates: dict[str, Any] | None = None) -> Tracker:
-    all_slots: dict[str, Any] = {hours.SLOT: None, **(slots or {}), "requested_slot": requested_slot}
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": "facility_hours_form"})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    message = {"text": text, "intent": {"name": "facility_hours", "confidence": 1.0}, "entities": []}
-    return Tracker("tester", all_slots, message, events, False, None, {"name": "facility_hours_form"},
-                   "action_listen")
+def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
+    return form_tracker("facility_hours_form", [hours.SLOT], slots, intent="facility_hours", **kw)
 
 
 def validate(**kw: Any) -> tuple[dict[str, Any], str]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(hours.ValidateFacilityHoursForm().run(dispatcher, make_tracker(**kw), DOMAIN))
-    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
-            " ".join(m.get("text") or "" for m in dispatcher.messages))
+    result, messages = run_validation(hours.ValidateFacilityHoursForm(), make_tracker(**kw), DOMAIN)
+    return result, " ".join(messages)
 
 
 def answer(value: str | None, text: str = "") -> tuple[list[dict[str, Any]], list[str]]:
-    dispatcher = CollectingDispatcher()
-    events = hours.ActionFacilityHours().run(dispatcher, make_tracker({hours.SLOT: value}, text=text), DOMAIN)
+    events, dispatcher = perform(hours.ActionFacilityHours(), make_tracker({hours.SLOT: value}, text=text), DOMAIN)
     return events, [m["text"] for m in dispatcher.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
 
 
 @pytest.mark.parametrize(("value", "sentence"), [
@@ -127,7 +88,7 @@ def test_bad_input(skill_context: context.SkillContext, bad: str) -> None:
     assert lines
 
 
-def test_services_down(down_context: context.SkillContext) -> None:
+def test_services_down(services_down: context.SkillContext) -> None:
     result, said = validate(requested_slot=hours.SLOT, candidates={hours.SLOT: "library"})
     assert result[hours.SLOT] == "library" and said == ""
     _, lines = answer("library")

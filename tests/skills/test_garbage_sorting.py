@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, skill_domain, skill_spec
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from skills.garbage_sorting import actions as garbage
 from skills.garbage_sorting.sorting import (
@@ -22,35 +19,22 @@ from skills.garbage_sorting.sorting import (
     split_items,
 )
 
-FOLDER = Path(__file__).resolve().parents[2] / "skills" / "garbage_sorting"
-SPEC = yaml.safe_load((FOLDER / "skill.yml").read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+SPEC = skill_spec("garbage_sorting")
+DOMAIN = skill_domain("garbage_sorting")
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", requested_slot: str | None = None,
-                 candidates: dict[str, Any] | None = None, items: list[str] | None = None) -> Tracker:
-    all_slots: dict[str, Any] = {garbage.SLOT: None, **(slots or {}), "requested_slot": requested_slot}
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": "garbage_form"})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
+def make_tracker(slots: dict[str, Any] | None = None, *, items: list[str] | None = None, **kw: Any) -> Tracker:
     entities = [{"entity": "garbage_item", "value": v} for v in items or []]
-    message = {"text": text, "intent": {"name": "garbage_sorting", "confidence": 1.0}, "entities": entities}
-    return Tracker("tester", all_slots, message, events, False, None, {"name": "garbage_form"}, "action_listen")
+    return form_tracker("garbage_form", [garbage.SLOT], slots, intent="garbage_sorting", entities=entities, **kw)
 
 
 def validate(**kw: Any) -> tuple[dict[str, Any], str]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(garbage.ValidateGarbageForm().run(dispatcher, make_tracker(**kw), DOMAIN))
-    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
-            " ".join(m.get("text") or "" for m in dispatcher.messages))
+    result, messages = run_validation(garbage.ValidateGarbageForm(), make_tracker(**kw), DOMAIN)
+    return result, " ".join(messages)
 
 
 def sort(slots: dict[str, Any] | None = None, **kw: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    dispatcher = CollectingDispatcher()
-    events = garbage.ActionSortGarbage().run(dispatcher, make_tracker(slots, **kw), DOMAIN)
+    events, dispatcher = perform(garbage.ActionSortGarbage(), make_tracker(slots, **kw), DOMAIN)
     return events, [m["text"] for m in dispatcher.messages]
 
 

@@ -2,74 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from skills.give_feedback import actions as feedback
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "give_feedback" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("give_feedback")
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", requested_slot: str | None = None,
-                 candidates: dict[str, Any] | None = None) -> Tracker:
-    all_slots: dict[str, Any] = {**dict.fromkeys(feedback.SLOTS), **(slots or {}), "requested_slot": requested_slot}
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": "feedback_form"})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    message = {"text": text, "intent": {"name": "give_feedback", "confidence": 1.0}, "entities": []}
-    return Tracker("tester", all_slots, message, events, False, None, {"name": "feedback_form"}, "action_listen")
+def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
+    return form_tracker("feedback_form", feedback.SLOTS, slots, intent="give_feedback", **kw)
 
 
 def validate(**kw: Any) -> tuple[dict[str, Any], str]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(feedback.ValidateFeedbackForm().run(dispatcher, make_tracker(**kw), DOMAIN))
-    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
-            " ".join(m.get("text") or "" for m in dispatcher.messages))
+    result, messages = run_validation(feedback.ValidateFeedbackForm(), make_tracker(**kw), DOMAIN)
+    return result, " ".join(messages)
 
 
 def run_action(action: Any, slots: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
-    dispatcher = CollectingDispatcher()
-    events = action.run(dispatcher, make_tracker(slots), DOMAIN)
-    return events, " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
+    events, dispatcher = perform(action, make_tracker(slots), DOMAIN)
+    return events, said(dispatcher)
 
 
 def staff_feedback(services_server: Any) -> list[dict[str, Any]]:
     with services_server.staff() as staff:
         return list(staff._request("GET", "/feedback").json())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
 
 
 @pytest.mark.parametrize(("text", "kept"), [
@@ -147,11 +109,11 @@ def test_no_sends_nothing(skill_context: context.SkillContext, services_server: 
     assert len(staff_feedback(services_server)) == before
 
 
-def test_services_down_saves_the_feedback(down_context: context.SkillContext) -> None:
+def test_services_down_saves_the_feedback(services_down: context.SkillContext) -> None:
     _, said = run_action(feedback.ActionSubmitFeedback(),
                          {"feedback_text": "The stairs in Building 4 need cleaning.", "confirm": True})
     reference = re.search(r"reference is (Q\d{5})", said)
     assert reference and "saved" in said, said
-    item = down_context.outbox.get(reference.group(1))
+    item = services_down.outbox.get(reference.group(1))
     assert item is not None and item.kind == "feedback"
     assert item.payload == {"text": "The stairs in Building 4 need cleaning.", "category": "general"}

@@ -2,69 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, skill_domain
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from skills.navigate_to import actions as nav
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "navigate_to" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("navigate_to")
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", requested_slot: str | None = None,
-                 candidates: dict[str, Any] | None = None) -> Tracker:
-    all_slots: dict[str, Any] = {nav.SLOT: None, **(slots or {}), "requested_slot": requested_slot}
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": "navigate_form"})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    message = {"text": text, "intent": {"name": "navigate_to", "confidence": 1.0}, "entities": []}
-    return Tracker("tester", all_slots, message, events, False, None, {"name": "navigate_form"}, "action_listen")
+def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
+    return form_tracker("navigate_form", [nav.SLOT], slots, intent="navigate_to", **kw)
 
 
 def validate(**kw: Any) -> tuple[dict[str, Any], str]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(nav.ValidateNavigateForm().run(dispatcher, make_tracker(**kw), DOMAIN))
-    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
-            " ".join(m.get("text") or "" for m in dispatcher.messages))
+    result, messages = run_validation(nav.ValidateNavigateForm(), make_tracker(**kw), DOMAIN)
+    return result, " ".join(messages)
 
 
 def directions(value: str | None) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    events = nav.ActionNavigateTo().run(dispatcher, make_tracker({nav.SLOT: value}), DOMAIN)
+    events, dispatcher = perform(nav.ActionNavigateTo(), make_tracker({nav.SLOT: value}), DOMAIN)
     return (events, [m["text"] for m in dispatcher.messages if m.get("text")],
             [m["custom"] for m in dispatcher.messages if m.get("custom")])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
 
 
 def test_the_clinic(skill_context: context.SkillContext) -> None:
@@ -126,6 +88,6 @@ def test_bad_input(skill_context: context.SkillContext, bad: str) -> None:
     assert lines
 
 
-def test_services_down(down_context: context.SkillContext) -> None:
+def test_services_down(services_down: context.SkillContext) -> None:
     _, lines, customs = directions("clinic")
     assert lines == [nav.SERVICES_DOWN] and customs == []

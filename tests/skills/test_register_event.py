@@ -2,81 +2,35 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from community_services.schemas import Event, RegistrationCreate
 from skills.register_event import actions as reg
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "register_event" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("register_event")
 RESET = [SlotSet(name, None) for name in reg.FORM_SLOTS]
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", intent: str | None = None,
-                 requested_slot: str | None = None, candidates: dict[str, Any] | None = None,
-                 timestamp: float = 1700000000.0) -> Tracker:
-    all_slots: dict[str, Any] = {name: None for name in reg.FORM_SLOTS}
-    all_slots.update(slots or {})
-    all_slots["requested_slot"] = requested_slot
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": timestamp, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": reg.FORM})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    return Tracker("tester", all_slots,
-                   {"text": text, "intent": {"name": intent, "confidence": 1.0} if intent else {}, "entities": []},
-                   events, False, None, {}, "action_listen")
+def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
+    return form_tracker(reg.FORM, reg.FORM_SLOTS, slots, active=False, **kw)
 
 
 def validate(slots: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None, **kw: Any
              ) -> tuple[dict[str, Any], list[str]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(reg.ValidateEventRegistrationForm().run(
-        dispatcher, make_tracker(slots, candidates=candidates, **kw), DOMAIN))
-    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
-            [m.get("text") or "" for m in dispatcher.messages])
+    return run_validation(reg.ValidateEventRegistrationForm(), make_tracker(slots, candidates=candidates, **kw),
+                          DOMAIN)
 
 
 def run_action(action: Any, slots: dict[str, Any] | None = None, **kw: Any
                ) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    return action.run(dispatcher, make_tracker(slots, **kw), DOMAIN), dispatcher
-
-
-def texts(dispatcher: CollectingDispatcher) -> str:
-    return " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "test-kiosk-token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
+    return perform(action, make_tracker(slots, **kw), DOMAIN)
 
 
 def registrations(services_server: Any, event_id: int) -> list[dict[str, Any]]:
@@ -187,7 +141,7 @@ def test_confirm_reads_back(skill_context: context.SkillContext) -> None:
     _, dispatcher = run_action(reg.ActionAskEventRegistrationFormConfirm(), {
         "event_name": "Calligraphy class", "event_summary": "the Calligraphy class on Tuesday 24 November at 2 pm, "
         "Elderly Activity Room", "attendee_name": "Wang Fang", "phone": "13912345678"})
-    text = texts(dispatcher)
+    text = said(dispatcher)
     assert text == ("Please check: Wang Fang, phone ending in 5 6 7 8, for the Calligraphy class on Tuesday "
                     "24 November at 2 pm, Elderly Activity Room. Shall I sign you up?")
 
@@ -203,7 +157,7 @@ def _ready(skill_context: context.SkillContext, query: str = "health talk") -> d
 def test_register_happy_path(skill_context: context.SkillContext, services_server: Any) -> None:
     slots = _ready(skill_context)
     events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
-    text = texts(dispatcher)
+    text = said(dispatcher)
     assert text.startswith("You are signed up for the Health talk: Managing blood pressure on ")
     assert "Your reference is E" in text
     assert events == RESET
@@ -213,7 +167,7 @@ def test_register_happy_path(skill_context: context.SkillContext, services_serve
     # the same phone again: the service says so, and nothing new is created
     count = len(registrations(services_server, slots["event_id"]))
     _, again = run_action(reg.ActionSubmitEventRegistration(), slots, timestamp=1700000999.0)
-    assert "already signed up" in texts(again)
+    assert "already signed up" in said(again)
     assert len(registrations(services_server, slots["event_id"])) == count
 
 
@@ -221,7 +175,7 @@ def test_retried_action_registers_once(skill_context: context.SkillContext, serv
     slots = {**_ready(skill_context, "smartphone"), "phone": "13712340000"}
     _, first = run_action(reg.ActionSubmitEventRegistration(), slots)
     _, second = run_action(reg.ActionSubmitEventRegistration(), slots)  # same turn, same key
-    assert texts(first) == texts(second)
+    assert said(first) == said(second)
     mine = [r for r in registrations(services_server, slots["event_id"]) if r["phone"] == "13712340000"]
     assert len(mine) == 1
 
@@ -229,7 +183,7 @@ def test_retried_action_registers_once(skill_context: context.SkillContext, serv
 def test_deny_registers_nobody(skill_context: context.SkillContext, services_server: Any) -> None:
     slots = {**_ready(skill_context), "phone": "13600000001", "confirm": False}
     events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
-    assert texts(dispatcher) == "All right, I have not signed you up."
+    assert said(dispatcher) == "All right, I have not signed you up."
     assert events == RESET
     assert all(r["phone"] != "13600000001" for r in registrations(services_server, slots["event_id"]))
 
@@ -239,7 +193,7 @@ def test_became_full_meanwhile(skill_context: context.SkillContext, services_ser
     event = next(e for e in skill_context.services.list_events() if e.id == slots["event_id"])
     fill_up(services_server, event)
     events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
-    assert "full" in texts(dispatcher) and "not signed up" in texts(dispatcher)
+    assert "full" in said(dispatcher) and "not signed up" in said(dispatcher)
     assert events == RESET
 
 
@@ -260,7 +214,7 @@ def test_down_while_finding_the_event(services_down: context.SkillContext) -> No
 
 def test_down_while_asking(services_down: context.SkillContext) -> None:
     events, dispatcher = run_action(reg.ActionAskEventName())
-    assert "cannot reach the Service Centre system" in texts(dispatcher)
+    assert "cannot reach the Service Centre system" in said(dispatcher)
     assert events == [SlotSet("requested_slot", None)]
 
 
@@ -268,7 +222,7 @@ def test_down_while_registering(services_down: context.SkillContext) -> None:
     slots = {"event_name": "Calligraphy class", "event_id": 3, "event_summary": "the Calligraphy class",
              "attendee_name": "Wang Fang", "phone": "13912345678", "confirm": True}
     events, dispatcher = run_action(reg.ActionSubmitEventRegistration(), slots)
-    text = texts(dispatcher)
+    text = said(dispatcher)
     assert "not signed up yet" in text and "try again later" in text
     assert "reference" not in text
     assert events == RESET

@@ -2,71 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from community_services.schemas import TicketCreate
 from skills.repair_status import actions as status
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "repair_status" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("repair_status")
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", requested_slot: str | None = None,
-                 candidates: dict[str, Any] | None = None) -> Tracker:
-    all_slots: dict[str, Any] = {status.SLOT: None, **(slots or {}), "requested_slot": requested_slot}
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": "repair_status_form"})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    message = {"text": text, "intent": {"name": "repair_status", "confidence": 1.0}, "entities": []}
-    return Tracker("tester", all_slots, message, events, False, None, {"name": "repair_status_form"},
-                   "action_listen")
+def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
+    return form_tracker("repair_status_form", [status.SLOT], slots, intent="repair_status", **kw)
 
 
 def validate(**kw: Any) -> tuple[dict[str, Any], str]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(status.ValidateRepairStatusForm().run(dispatcher, make_tracker(**kw), DOMAIN))
-    return ({e["name"]: e["value"] for e in events if e["event"] == "slot"},
-            " ".join(m.get("text") or "" for m in dispatcher.messages))
+    result, messages = run_validation(status.ValidateRepairStatusForm(), make_tracker(**kw), DOMAIN)
+    return result, " ".join(messages)
 
 
 def answer(number: str | None) -> tuple[list[dict[str, Any]], str]:
-    dispatcher = CollectingDispatcher()
-    events = status.ActionRepairStatus().run(dispatcher, make_tracker({status.SLOT: number}), DOMAIN)
-    return events, " ".join(m.get("text") or "" for m in dispatcher.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
+    events, dispatcher = perform(status.ActionRepairStatus(), make_tracker({status.SLOT: number}), DOMAIN)
+    return events, said(dispatcher)
 
 
 @pytest.fixture
@@ -140,7 +101,7 @@ def test_no_number_asks_for_it(skill_context: context.SkillContext) -> None:
     assert "starts with R" in said
 
 
-def test_services_down(down_context: context.SkillContext) -> None:
+def test_services_down(services_down: context.SkillContext) -> None:
     events, said = answer("R1001")
     assert said == status.SERVICES_DOWN
     assert events[0]["value"] is None

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings
 from assistant.skill_runtime import context
-from community_services.client import ServicesClient
 from skills.report_repair import actions as repair
 from skills.report_repair.repair_text import (
     description_from_first_sentence,
@@ -26,42 +18,25 @@ from skills.report_repair.repair_text import (
     place_from_first_sentence,
 )
 
-SKILL = Path(__file__).resolve().parents[2] / "skills" / "report_repair" / "skill.yml"
-SPEC = yaml.safe_load(SKILL.read_text("utf-8"))
-DOMAIN: dict[str, Any] = {"forms": SPEC["forms"], "slots": SPEC["slots"], "responses": SPEC["responses"]}
-BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
+DOMAIN = skill_domain("report_repair")
 FULL = {"problem_type": "plumbing", "place": "Building 5, flat 302", "description": "the kitchen tap leaks",
         "phone": "13800138000"}
 
 
-def make_tracker(slots: dict[str, Any] | None = None, *, text: str = "", requested_slot: str | None = None,
-                 candidates: dict[str, Any] | None = None, entities: list[dict[str, Any]] | None = None,
-                 intent: str = "report_repair") -> Tracker:
-    all_slots: dict[str, Any] = dict.fromkeys(repair.SLOTS)
-    all_slots.update(slots or {})
-    all_slots["requested_slot"] = requested_slot
-    events: list[dict[str, Any]] = [{"event": "user", "timestamp": 1700000000.0, "text": text}]
-    if candidates:
-        events.append({"event": "action", "name": repair.FORM})
-        events += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
-        all_slots.update(candidates)
-    message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
-    return Tracker("tester", all_slots, message, events, False, None, {"name": repair.FORM}, "action_listen")
+def make_tracker(slots: dict[str, Any] | None = None, *, intent: str = "report_repair", **kw: Any) -> Tracker:
+    return form_tracker(repair.FORM, repair.SLOTS, slots, intent=intent, **kw)
 
 
 def validate(slots: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None, **kw: Any
              ) -> tuple[dict[str, Any], str]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(repair.ValidateRepairForm().run(dispatcher, make_tracker(slots, candidates=candidates, **kw),
-                                                         DOMAIN))
-    result = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    return result, " ".join(m.get("text") or "" for m in dispatcher.messages)
+    result, messages = run_validation(repair.ValidateRepairForm(), make_tracker(slots, candidates=candidates, **kw),
+                                      DOMAIN)
+    return result, " ".join(messages)
 
 
 def run_action(action: Any, slots: dict[str, Any] | None = None, **kw: Any) -> tuple[list[dict[str, Any]], str]:
-    dispatcher = CollectingDispatcher()
-    events = action.run(dispatcher, make_tracker(slots, **kw), DOMAIN)
-    return events, " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
+    events, dispatcher = perform(action, make_tracker(slots, **kw), DOMAIN)
+    return events, said(dispatcher)
 
 
 def staff_ticket(services_server: Any, number: str) -> dict[str, Any]:
@@ -72,22 +47,6 @@ def staff_ticket(services_server: Any, number: str) -> dict[str, Any]:
 def ticket_count(services_server: Any) -> int:
     with services_server.staff() as staff:
         return len(staff._request("GET", "/tickets", params={"limit": 1000}).json())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def down_context(tmp_path: Path) -> Iterator[context.SkillContext]:
-    client = ServicesClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1.0)
-    ctx = context.SkillContext(settings=Settings(), services=client, outbox=Outbox(tmp_path / "outbox.db", client))
-    context.configure(ctx)
-    yield ctx
-    context.configure(None)
-    client.close()
 
 
 # --- understanding ---------------------------------------------------------------------------------
@@ -255,11 +214,11 @@ def test_missing_details_send_nothing(skill_context: context.SkillContext, servi
     assert ticket_count(services_server) == before
 
 
-def test_services_down_saves_the_ticket_with_a_reference(down_context: context.SkillContext) -> None:
+def test_services_down_saves_the_ticket_with_a_reference(services_down: context.SkillContext) -> None:
     _, said = run_action(repair.ActionSubmitRepair(), {**FULL, "confirm": True})
     assert "saved" in said and "will be sent when the system is back" in said
     reference = re.search(r"reference is (Q\d{5})", said)
     assert reference, said
-    item = down_context.outbox.get(reference.group(1))
+    item = services_down.outbox.get(reference.group(1))
     assert item is not None and item.kind == "ticket" and item.status == "pending"
     assert item.payload == FULL
