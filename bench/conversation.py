@@ -1,0 +1,897 @@
+"""Conversation benchmark: training time, Rasa start-up, NLU and full-turn latency, throughput, memory and
+NLU quality, measured on the real stack (services API → action server → Rasa) on free loopback ports.
+
+    .venv/bin/python -m bench.conversation           # everything (about 10-15 min on 2 cores)
+    .venv/bin/python -m bench.conversation --quick   # no forced retrain, no cross-validation (≤ 5 min)
+
+Prints a table and writes ``bench/results/conversation.json``. Nothing here imports rasa: Rasa is run via
+``.venv-rasa/bin/rasa`` and reached over HTTP only. See ``bench/README.md`` for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from assistant.dialogue import engine
+from assistant.dialogue.rasa_client import ConversationClient
+from assistant.shared.config import PROJECT_ROOT, Settings
+from assistant.skill_runtime.build import BuildResult, build_project
+from assistant.stack import Child, Stack
+from community_services.client import ServicesClient
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RESULTS = Path(__file__).resolve().parent / "results" / "conversation.json"
+HOLDOUT = PROJECT_ROOT / "tests" / "data" / "nlu_holdout.yml"
+MODEL_CACHE = Path(os.environ.get("LINLI_MODEL_CACHE", PROJECT_ROOT / "var" / "models"))
+
+TARGETS = {
+    "train_s": 240.0,
+    "rasa_start_s": 30.0,
+    "rasa_rss_mb": 1200.0,
+    "parse_p95_ms": 25.0,
+    "turn_p95_ms": 80.0,
+}
+
+ACTION_TEXT = "when is the library open"
+# The Library is open Tuesday to Sunday, 9 am to 8 pm (community_services/seed.py): the reply must say so.
+ACTION_EXPECT = r"(?=.*\b9(:00)?\s*(am|a\.m\.))(?=.*\b(8(:00)?\s*(pm|p\.m\.)|20:00))"
+SIMPLE_TEXT = "hello"
+SIMPLE_EXPECT = r"hello|hi\b|help"
+HELP_TEXT = "what can you do"
+
+FALLBACK_SENTENCES: list[tuple[str, str | None]] = [
+    ("hello", "greet"), ("good morning dear", "greet"), ("hi there, I'm new here", "greet"),
+    ("bye", "goodbye"), ("see you later", "goodbye"), ("thank you very much", "thank"),
+    ("thanks a lot", "thank"), ("yes please", "affirm"), ("that's right", "affirm"), ("no thanks", "deny"),
+    ("not really", "deny"), ("what can you do", "help"), ("how does this work", "help"),
+    ("say that again please", "repeat"), ("could you repeat that", "repeat"), ("please speak slower", "speak_slower"),
+    ("too fast, slow down", "speak_slower"), ("stop, never mind", "cancel"), ("forget it", "cancel"),
+    ("can I talk to a real person", "human_handoff"), ("are you a robot", "bot_challenge"),
+    ("what's the weather in Paris", "out_of_scope"), ("when is the library open", None),
+    ("my kitchen tap is leaking", None), ("where is the clinic", None), ("which bin do batteries go in", None),
+    ("I want to see a doctor tomorrow", None), ("help, I have fallen and cannot get up", None),
+    ("what is the news this week", None), ("is my repair done yet, ticket 12", None),
+]
+
+CONCURRENT_SCRIPT = ["hello", ACTION_TEXT, "thank you", "what can you do", ACTION_TEXT, "goodbye"]
+"""One conversation per pass: simple turns (rule → response) mixed with action turns (help, facility hours)."""
+
+_ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\])")
+_ACCESS = re.compile(r'"(GET|POST|PUT|PATCH|DELETE) (?P<path>/[^ "]*)')
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def summary_ms(samples: list[float]) -> dict[str, Any]:
+    """p50/p95/p99/mean/min/max in milliseconds from samples in seconds."""
+    if not samples:
+        return {"n": 0}
+    ms = sorted(x * 1000 for x in samples)
+
+    def pct(p: float) -> float:  # nearest rank
+        return ms[max(0, min(len(ms) - 1, math.ceil(p / 100 * len(ms)) - 1))]
+
+    return {"n": len(ms), "p50": round(statistics.median(ms), 1), "p95": round(pct(95), 1),
+            "p99": round(pct(99), 1), "mean": round(statistics.fmean(ms), 1), "min": round(ms[0], 1),
+            "max": round(ms[-1], 1)}
+
+
+def holdout_sentences(path: Path) -> tuple[list[tuple[str, str | None]], str]:
+    """(text, intent) pairs from a Rasa NLU YAML file, entity annotations stripped; else a built-in list."""
+    if not path.exists():
+        return FALLBACK_SENTENCES, f"built-in list ({path} is missing)"
+    data = yaml.safe_load(path.read_text("utf-8")) or {}
+    pairs: list[tuple[str, str | None]] = []
+    for item in data.get("nlu") or []:
+        if not isinstance(item, dict) or "intent" not in item:
+            continue
+        examples = item.get("examples") or ""
+        lines = examples.splitlines() if isinstance(examples, str) else [str(e) for e in examples]
+        for line in lines:
+            line = line.strip()
+            if line.startswith("- "):
+                line = line[2:]
+            text = _ANNOTATION.sub(lambda m: m.group("text"), line).strip()
+            if text:
+                pairs.append((text, str(item["intent"])))
+    if not pairs:
+        return FALLBACK_SENTENCES, f"built-in list ({path} has no examples)"
+    return pairs, str(path)
+
+
+def process_group_rss(pgid: int) -> dict[str, Any]:
+    """VmRSS and VmHWM (peak) summed over every live process in a process group, in MB."""
+    rss_kb = hwm_kb = 0
+    pids: list[int] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            status = Path(f"/proc/{entry}/status").read_text()
+        except (OSError, ValueError, IndexError):
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        rss_kb += int(fields.get("VmRSS", "0 kB").split()[0])
+        hwm_kb += int(fields.get("VmHWM", "0 kB").split()[0])
+        pids.append(int(entry))
+    return {"rss_mb": round(rss_kb / 1024, 1), "peak_mb": round(hwm_kb / 1024, 1), "pids": sorted(pids)}
+
+
+def _busy_jiffies() -> int:
+    """CPU time spent by everything on the machine (not idle, not iowait), in clock ticks."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4]
+
+
+def _own_jiffies(pgids: list[int]) -> float:
+    """CPU time of this process, its reaped children and the live process groups of the stack."""
+    t = os.times()
+    total = (t.user + t.system + t.children_user + t.children_system) * CLK_TCK
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) in pgids:
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total
+
+
+def cpu_snapshot(stack: Stack | None) -> tuple[float, int, float]:
+    """(wall time, machine busy ticks, our ticks): the difference is what other work used meanwhile."""
+    pgids = [c.process.pid for c in stack.children.values()] if stack else []
+    try:
+        return time.monotonic(), _busy_jiffies(), _own_jiffies(pgids)
+    except (OSError, ValueError, IndexError):
+        return time.monotonic(), 0, 0.0
+
+
+def stack_rss(stack: Stack) -> dict[str, dict[str, Any]]:
+    return {name: process_group_rss(child.process.pid) for name, child in stack.children.items()}
+
+
+def services_requests(child: Child | None) -> Counter[str]:
+    """API requests the services process logged (uvicorn access log), by path without query; no /health."""
+    counts: Counter[str] = Counter()
+    if child is None:
+        return counts
+    try:
+        text = child.log_path.read_text("utf-8", errors="replace")
+    except OSError:
+        return counts
+    for m in _ACCESS.finditer(text):
+        path = m.group("path").split("?", 1)[0]
+        if not path.rstrip("/").endswith("/health"):
+            counts[f"{m.group(1)} {path}"] += 1
+    return counts
+
+
+def run_rasa_cli(argv: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float) -> tuple[int, float]:
+    """Run a rasa command in its own process group; killed (whole group) on timeout or interrupt."""
+    started = time.monotonic()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            rc = -9
+        finally:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+    return rc, time.monotonic() - started
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text("utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def intent_report_summary(report: dict[str, Any], errors: list[dict[str, Any]] | None = None,
+                          worst: int = 5) -> dict[str, Any]:
+    """Accuracy, weighted/macro F1 and the worst intents (with what they were mistaken for)."""
+    aggregate = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+    per_intent = {k: v for k, v in report.items() if k not in aggregate and isinstance(v, dict)}
+    accuracy = report.get("accuracy")
+    if accuracy is None and isinstance(report.get("micro avg"), dict):
+        accuracy = report["micro avg"].get("f1-score")
+    confusions: dict[str, Counter[str]] = {}
+    for e in errors or []:
+        predicted = (e.get("intent_prediction") or {}).get("name") or "?"
+        confusions.setdefault(str(e.get("intent")), Counter())[str(predicted)] += 1
+    ranked = sorted(per_intent.items(), key=lambda kv: (kv[1].get("f1-score", 0.0), -kv[1].get("support", 0)))
+    worst_rows = [
+        {"intent": name, "f1": round(v.get("f1-score", 0.0), 3), "precision": round(v.get("precision", 0.0), 3),
+         "recall": round(v.get("recall", 0.0), 3), "support": v.get("support", 0),
+         "mistaken_for": dict(confusions.get(name, Counter()).most_common(3))}
+        for name, v in ranked[:worst]
+    ]
+    return {
+        "accuracy": round(accuracy, 4) if isinstance(accuracy, float | int) else None,
+        "weighted_f1": round(report.get("weighted avg", {}).get("f1-score", 0.0), 4),
+        "macro_f1": round(report.get("macro avg", {}).get("f1-score", 0.0), 4),
+        "intents": len(per_intent),
+        "examples": int(report.get("weighted avg", {}).get("support", 0)),
+        "worst": worst_rows,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- bench
+
+
+@dataclass
+class Row:
+    measure: str
+    value: str
+    target: str = ""
+    ok: bool | None = None
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    results: dict[str, Any] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    """Sections during which other work on the machine used a noticeable share of the CPUs."""
+    started: float = field(default_factory=time.monotonic)
+    stack: Stack | None = None
+
+    def say(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f}s] {text}", flush=True)
+
+    def row(self, measure: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        self.rows.append(Row(measure, value, target, ok))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    @contextlib.contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        """Run one measurement; an error is recorded and reported, and the next measurement still runs."""
+        self.say(f"— {name}")
+        self.results.setdefault("loadavg_by_section", {})[name] = loadavg()
+        before = cpu_snapshot(self.stack)
+        try:
+            yield
+        except Exception as e:  # a benchmark reports what failed and goes on
+            message = f"{type(e).__name__}: {e}"
+            self.errors.append({"section": name, "error": message, "traceback": traceback.format_exc()[-3000:]})
+            self.say(f"  FAILED: {message.splitlines()[0] if message else type(e).__name__}")
+            self.row(name, "FAILED (see errors)", ok=False)
+        finally:
+            after = cpu_snapshot(self.stack)
+            wall = after[0] - before[0]
+            if wall > 1 and before[1] and after[1]:
+                others = max(0.0, (after[1] - before[1]) - (after[2] - before[2])) / CLK_TCK / wall
+                self.results.setdefault("other_cpu_cores_by_section", {})[name] = round(others, 2)
+                if others > 0.25:
+                    self.busy.append(f"{name} {others:.1f}")
+
+
+def measure_training(b: Bench, built: BuildResult, root: Path, tmp: Path, cache_model: Path) -> None:
+    settings = Settings(root=root, var_dir=tmp / "train-var")
+    components: list[str] = []
+
+    def progress(line: str) -> None:
+        components.append(f"{time.monotonic() - t0:6.1f}s {line.strip()}")
+        b.say("  " + line.strip())
+
+    t0 = time.monotonic()
+    model, _ = engine.train(settings, built.project, built.fingerprint, progress=progress, force=True)
+    seconds = time.monotonic() - t0
+    b.results["training"] = {"seconds": round(seconds, 1), "forced": True, "model_mb":
+                             round(model.stat().st_size / 2**20, 1), "progress": components}
+    b.row("Full training (forced)", f"{seconds:.0f} s", f"≤ {TARGETS['train_s']:.0f} s",
+          seconds <= TARGETS["train_s"])
+    if not cache_model.exists():  # same project, same Rasa: the cache gets this model instead of a second train
+        cache_model.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache_model.with_name(f".{cache_model.name}.bench-{os.getpid()}")
+        shutil.copy2(model, partial)
+        os.replace(partial, cache_model)
+        b.results["training"]["copied_to_cache"] = str(cache_model)
+
+
+def start_stack(b: Bench, stack: Stack, model: Path) -> None:
+    t0 = time.monotonic()
+    stack.start_services()
+    t1 = time.monotonic()
+    stack.start_actions()
+    t2 = time.monotonic()
+    stack.start_rasa(model)
+    t3 = time.monotonic()
+    rss = stack_rss(stack)
+    b.results["startup"] = {"services_s": round(t1 - t0, 1), "actions_s": round(t2 - t1, 1),
+                            "rasa_s": round(t3 - t2, 1), "rss_after_start": rss}
+    b.say(f"  services {t1 - t0:.1f} s, actions {t2 - t1:.1f} s, rasa {t3 - t2:.1f} s")
+    rasa_mb = rss.get("rasa", {}).get("rss_mb", 0.0)
+    b.row("Rasa start (spawn → /status has model)", f"{t3 - t2:.1f} s", f"≤ {TARGETS['rasa_start_s']:.0f} s",
+          t3 - t2 <= TARGETS["rasa_start_s"])
+    b.row("Rasa RSS after start", f"{rasa_mb:.0f} MB", f"≤ {TARGETS['rasa_rss_mb']:.0f} MB",
+          rasa_mb <= TARGETS["rasa_rss_mb"])
+
+
+def measure_parse(b: Bench, settings: Settings, sentences: list[tuple[str, str | None]], source: str) -> None:
+    url = f"{settings.rasa_url}/model/parse"
+    params = {"token": settings.rasa_token}
+    n = max(b.args.parses, 1)
+    samples: list[float] = []
+    correct = labelled = fallback = 0
+    mistakes: Counter[tuple[str, str]] = Counter()
+    with httpx.Client(timeout=30) as http:
+        for text, _ in sentences[:10]:  # warm-up
+            http.post(url, params=params, json={"text": text}).raise_for_status()
+        for i in range(max(n, len(sentences) if b.args.full_holdout_pass else n)):
+            text, intent = sentences[i % len(sentences)]
+            t0 = time.perf_counter()
+            r = http.post(url, params=params, json={"text": text})
+            samples.append(time.perf_counter() - t0)
+            r.raise_for_status()
+            if i < len(sentences):  # each sentence judged once
+                predicted = (r.json().get("intent") or {}).get("name")
+                fallback += predicted == "nlu_fallback"
+                if intent is not None:
+                    labelled += 1
+                    correct += predicted == intent
+                    if predicted != intent:
+                        mistakes[(intent, str(predicted))] += 1
+    stats = summary_ms(samples)
+    b.results["nlu_parse"] = {
+        "latency_ms": stats, "sentences": len(sentences), "source": source,
+        "http_accuracy": round(correct / labelled, 4) if labelled else None, "labelled": labelled,
+        "nlu_fallback_share": round(fallback / min(len(sentences), len(samples)), 4),
+        "top_mistakes": [{"intent": i, "predicted": p, "n": c} for (i, p), c in mistakes.most_common(10)],
+    }
+    b.say(f"  parse p50 {stats['p50']} ms, p95 {stats['p95']} ms over {stats['n']} calls")
+    b.row(f"NLU parse p50 / p95 ({stats['n']} calls)", f"{stats['p50']:.1f} / {stats['p95']:.1f} ms",
+          f"p95 ≤ {TARGETS['parse_p95_ms']:.0f} ms", stats["p95"] <= TARGETS["parse_p95_ms"])
+    if labelled:
+        # Unlike `rasa test nlu`, the live API answers nlu_fallback below the FallbackClassifier threshold.
+        b.row(f"Held-out via live API: right / nlu_fallback ({labelled} ex.)",
+              f"{correct / labelled:.3f} / {b.results['nlu_parse']['nlu_fallback_share']:.3f}")
+
+
+def _turn_series(client: ConversationClient, prefix: str, text: str, expect: re.Pattern[str], turns: int,
+                 per_conversation: int) -> tuple[list[float], list[float], int, list[str]]:
+    """``turns`` turns of ``text``; a new conversation every ``per_conversation`` turns."""
+    samples: list[float] = []
+    first_turns: list[float] = []
+    passed = 0
+    replies_seen: list[str] = []
+    for i in range(turns):
+        sender = f"{prefix}-{i // per_conversation}"
+        t0 = time.perf_counter()
+        replies = client.send(sender, text)
+        elapsed = time.perf_counter() - t0
+        (first_turns if i % per_conversation == 0 else samples).append(elapsed)
+        joined = " ".join(r.text for r in replies)
+        passed += bool(expect.search(joined))
+        if len(replies_seen) < 3 and joined not in replies_seen:
+            replies_seen.append(joined)
+    return samples, first_turns, passed, replies_seen
+
+
+def _actions_of_last_turn(client: ConversationClient, sender: str) -> list[str]:
+    events = client.tracker(sender).get("events") or []
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return [str(e.get("name")) for e in events[last_user + 1:]
+            if e.get("event") == "action" and e.get("name") != "action_listen"]
+
+
+def measure_turns(b: Bench, stack: Stack, run_id: str) -> None:
+    s = stack.settings
+    expect = re.compile(b.args.action_expect, re.IGNORECASE | re.DOTALL)
+    per_conversation = 10
+    with ConversationClient(s.rasa_url, s.rasa_token) as client:
+        for i in range(5):  # warm-up: action server, services, tracker store
+            client.send(f"bench-{run_id}-warm", b.args.action_text if i % 2 else SIMPLE_TEXT)
+        before = services_requests(stack.children.get("services"))
+        samples, first, passed, replies = _turn_series(client, f"bench-{run_id}-turn", b.args.action_text, expect,
+                                                       b.args.turns, per_conversation)
+        after = services_requests(stack.children.get("services"))
+        actions = _actions_of_last_turn(client, f"bench-{run_id}-turn-0")
+        simple, simple_first, simple_passed, simple_replies = _turn_series(
+            client, f"bench-{run_id}-simple", SIMPLE_TEXT, re.compile(SIMPLE_EXPECT, re.I), b.args.turns // 2,
+            per_conversation)
+        simple_actions = _actions_of_last_turn(client, f"bench-{run_id}-simple-0")
+        one, one_first, one_passed, _ = _turn_series(client, f"bench-{run_id}-help", HELP_TEXT,
+                                                     re.compile(".", re.S), b.args.turns // 2, per_conversation)
+        one_actions = _actions_of_last_turn(client, f"bench-{run_id}-help-0")
+        # One long conversation: does a growing tracker slow turns down?
+        long_n = 60
+        long_samples, long_first, _, _ = _turn_series(client, f"bench-{run_id}-long", b.args.action_text, expect,
+                                                      long_n, long_n)
+        # The kiosk resets a conversation when idle (a ``restart`` event): are turns fast again afterwards?
+        long_tracker = client.tracker(f"bench-{run_id}-long-0")
+        long_size = {"events": len(long_tracker.get("events") or []),
+                     "json_kb": round(len(json.dumps(long_tracker)) / 1024, 1)}
+        client.reset(f"bench-{run_id}-long-0")
+        reset_later, reset_first, _, _ = _turn_series(client, f"bench-{run_id}-long", b.args.action_text, expect,
+                                                      10, long_n)
+    delta = after - before
+    all_turns = first + samples
+    stats = summary_ms(all_turns)
+    b.results["action_turn"] = {
+        "text": b.args.action_text, "latency_ms": stats, "latency_ms_first_turn_of_conversation": summary_ms(first),
+        "latency_ms_later_turns": summary_ms(samples), "turns_per_conversation": per_conversation,
+        "reply_check": {"pattern": b.args.action_expect, "passed": passed, "of": len(all_turns)},
+        "sample_replies": replies, "actions_run": actions,
+        "services_requests": dict(delta), "services_requests_per_turn": round(sum(delta.values()) / len(all_turns), 2),
+    }
+    simple_all = simple_first + simple
+    b.results["simple_turn"] = {"text": SIMPLE_TEXT, "latency_ms": summary_ms(simple_all),
+                                "reply_check": {"passed": simple_passed, "of": len(simple_all)},
+                                "sample_replies": simple_replies, "actions_run": simple_actions}
+    b.results["help_turn"] = {"text": HELP_TEXT, "latency_ms": summary_ms(one_first + one),
+                              "replies": {"passed": one_passed, "of": len(one_first + one)}, "actions_run": one_actions}
+    early, late = long_first + long_samples[:9], long_samples[-10:]
+    after_reset = summary_ms(reset_first + reset_later)
+    b.results["long_conversation"] = {"turns": long_n, "first_10_ms": summary_ms(early), "last_10_ms": summary_ms(late),
+                                      "10_after_reset_ms": after_reset, "tracker_after_60_turns": long_size}
+    b.say(f"  action turn p50 {stats['p50']} ms, p95 {stats['p95']} ms; reply check {passed}/{len(all_turns)}; "
+          f"actions {actions}; services requests {dict(delta)}")
+    services_ok = sum(delta.values()) >= len(all_turns)
+    per_turn = sum(delta.values()) / len(all_turns)
+    if per_turn > 1.2:
+        b.note(f"Each {b.args.action_text!r} turn made {per_turn:.1f} services requests "
+               f"({', '.join(delta)}) and ran {actions}.")
+    growth = summary_ms(late)["p50"] / max(summary_ms(early)["p50"], 0.001)
+    if growth > 1.3:
+        b.note(f"Turns get slower as a conversation grows: p50 {summary_ms(early)['p50']:.0f} ms for turns 1-10, "
+               f"{summary_ms(late)['p50']:.0f} ms for turns 51-60 (×{growth:.1f}), "
+               f"{after_reset['p50']:.0f} ms after a reset (restart event) of that conversation; after 60 turns "
+               f"its tracker had {long_size['events']} events ({long_size['json_kb']} kB).")
+    ok = stats["p95"] <= TARGETS["turn_p95_ms"] and passed == len(all_turns) and services_ok
+    b.row(f"Action turn p50 / p95 ({stats['n']} turns, REST)", f"{stats['p50']:.1f} / {stats['p95']:.1f} ms",
+          f"p95 ≤ {TARGETS['turn_p95_ms']:.0f} ms", ok)
+    b.row("  reply check / services calls per turn",
+          f"{passed}/{len(all_turns)} / {sum(delta.values()) / len(all_turns):.2f}", "all / ≥ 1",
+          passed == len(all_turns) and services_ok)
+    st = b.results["simple_turn"]["latency_ms"]
+    b.row(f"Simple turn p50 / p95 ({st['n']} turns, no action)", f"{st['p50']:.1f} / {st['p95']:.1f} ms")
+    ht = b.results["help_turn"]["latency_ms"]
+    b.row(f"Help turn p50 / p95 ({ht['n']} turns, 1 action, no form)", f"{ht['p50']:.1f} / {ht['p95']:.1f} ms")
+    b.row("Long conversation p50: turns 1-10 → 51-60 → after reset",
+          f"{summary_ms(early)['p50']:.0f} → {summary_ms(late)['p50']:.0f} → {after_reset['p50']:.0f} ms")
+
+
+def _timed(n: int, call: Callable[[], Any]) -> list[float]:
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def measure_breakdown(b: Bench, stack: Stack, run_id: str) -> None:
+    """Where an action turn's time goes: one services request, one action-server call, tracker size."""
+    s = stack.settings
+    n = 50
+    out: dict[str, Any] = {}
+    with ServicesClient(s.services_url, s.kiosk_token) as services, httpx.Client(timeout=30) as http:
+        services.get_facility("library")
+        out["services_get_facility_ms"] = summary_ms(_timed(n, lambda: services.get_facility("library")))
+        token = {"token": s.rasa_token}
+        domain = http.get(f"{s.rasa_url}/domain", params=token, headers={"Accept": "application/json"})
+        domain.raise_for_status()
+        sizes = {}
+        for label, sender in (("10_turns", f"bench-{run_id}-turn-0"),):
+            r = http.get(f"{s.rasa_url}/conversations/{sender}/tracker", params=token)
+            if r.status_code == 200 and r.json().get("events"):
+                sizes[label] = {"events": len(r.json()["events"]), "json_kb": round(len(r.content) / 1024, 1)}
+        out["tracker_sizes"] = sizes
+        tracker = http.get(f"{s.rasa_url}/conversations/bench-{run_id}-turn-0/tracker", params=token).json()
+        tracker.setdefault("slots", {})["hours_facility"] = "library"
+        known = set(domain.json().get("actions") or [])
+        for action in ("action_facility_hours", "action_help"):
+            if action not in known:
+                out[f"action_server_{action}_ms"] = {"n": 0, "skipped": "not in the domain"}
+                continue
+            body = {"next_action": action, "sender_id": tracker.get("sender_id"), "tracker": tracker,
+                    "domain": domain.json(), "version": "3.6.21"}
+
+            def call(body: dict[str, Any] = body) -> None:
+                http.post(s.actions_url, json=body).raise_for_status()
+
+            call()
+            out[f"action_server_{action}_ms"] = summary_ms(_timed(n, call))
+    b.results["breakdown"] = out
+    simple = b.results.get("simple_turn", {}).get("latency_ms", {}).get("p50")
+    turn = b.results.get("action_turn", {}).get("latency_ms", {}).get("p50")
+    fh = out["action_server_action_facility_hours_ms"].get("p50")
+    helpms = out["action_server_action_help_ms"].get("p50")
+    sv = out["services_get_facility_ms"]["p50"]
+    shown = [f"{x:.1f}" if x is not None else "n/a" for x in (sv, helpms, fh)]
+    b.row("Breakdown p50: services GET / action call (help, hours)", f"{shown[0]} / {shown[1]}, {shown[2]} ms")
+    if simple and turn and fh is not None and helpms is not None:
+        one = b.results.get("help_turn", {}).get("latency_ms", {}).get("p50", 0.0)
+        b.note(f"Action turn p50 {turn:.0f} ms = simple turn {simple:.0f} ms + {turn - simple:.0f} ms (a turn with "
+               f"one custom action and no form: {one:.0f} ms); one "
+               f"action-server call takes {helpms:.0f} ms (action_help) to {fh:.0f} ms (action_facility_hours, "
+               f"which includes a {sv:.0f} ms services request), with a 10-turn tracker of "
+               f"{sizes.get('10_turns', {}).get('json_kb', '?')} kB sent each call.")
+
+
+def measure_concurrency(b: Bench, stack: Stack, run_id: str) -> None:
+    s = stack.settings
+    n_threads, duration = b.args.concurrency, b.args.duration
+    script = [b.args.action_text if t == ACTION_TEXT else t for t in CONCURRENT_SCRIPT]
+    expect = re.compile(b.args.action_expect, re.IGNORECASE | re.DOTALL)
+    stop = threading.Event()
+    barrier = threading.Barrier(n_threads + 1)
+    lock = threading.Lock()
+    done: list[tuple[float, float, bool]] = []  # (finished at, latency, is action turn)
+    failures: Counter[str] = Counter()
+    checks = [0, 0]  # action turns passed, action turns total
+
+    def worker(k: int) -> None:
+        with ConversationClient(s.rasa_url, s.rasa_token, timeout=60) as client:
+            barrier.wait()
+            conversation = 0
+            while not stop.is_set():
+                sender = f"bench-{run_id}-c{k}-{conversation}"
+                for text in script:
+                    if stop.is_set():
+                        break
+                    t0 = time.perf_counter()
+                    try:
+                        replies = client.send(sender, text)
+                    except Exception as e:  # counted, and the conversation goes on
+                        with lock:
+                            failures[type(e).__name__] += 1
+                        continue
+                    t1 = time.perf_counter()
+                    is_action = text == b.args.action_text
+                    with lock:
+                        done.append((t1, t1 - t0, is_action))
+                        if is_action:
+                            checks[1] += 1
+                            checks[0] += bool(expect.search(" ".join(r.text for r in replies)))
+                conversation += 1
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    deadline = start + duration
+    peak: dict[str, float] = {}
+    while time.perf_counter() < deadline:
+        for name, rss in stack_rss(stack).items():
+            peak[name] = max(peak.get(name, 0.0), rss["rss_mb"])
+        time.sleep(min(1.0, max(0.0, deadline - time.perf_counter())))
+    stop.set()
+    for t in threads:
+        t.join(timeout=90)
+    in_window = [(lat, act) for fin, lat, act in done if fin <= deadline]
+    tps = len(in_window) / duration
+    b.results["concurrency"] = {
+        "threads": n_threads, "duration_s": duration, "script": script, "turns_in_window": len(in_window),
+        "turns_per_s": round(tps, 2), "latency_ms_all": summary_ms([lat for lat, _ in in_window]),
+        "latency_ms_action": summary_ms([lat for lat, act in in_window if act]),
+        "latency_ms_simple": summary_ms([lat for lat, act in in_window if not act]),
+        "failures": dict(failures), "action_reply_check": {"passed": checks[0], "of": checks[1]},
+        "rss_peak_mb_sampled": peak, "threads_still_running": sum(t.is_alive() for t in threads),
+    }
+    lat = b.results["concurrency"]["latency_ms_all"]
+    b.say(f"  {tps:.1f} turns/s with {n_threads} conversations; p50 {lat.get('p50')} ms, p95 {lat.get('p95')} ms, "
+          f"failures {dict(failures)}")
+    b.row(f"Throughput, {n_threads} concurrent conversations ({duration:.0f} s)", f"{tps:.1f} turns/s", "",
+          not failures and checks[0] == checks[1])
+    b.row("  latency p50 / p95 under that load", f"{lat.get('p50', 0):.0f} / {lat.get('p95', 0):.0f} ms")
+
+
+def record_rss(b: Bench, stack: Stack) -> None:
+    rss = stack_rss(stack)
+    b.results["rss_after_load"] = rss
+    start = b.results.get("startup", {}).get("rss_after_start", {})
+    for name in ("services", "actions", "rasa"):
+        if name not in rss:
+            continue
+        before = start.get(name, {}).get("rss_mb")
+        ok = rss[name]["peak_mb"] <= TARGETS["rasa_rss_mb"] if name == "rasa" else None
+        start_mb = f"{before:.0f}" if isinstance(before, float | int) else "?"
+        b.row(f"RSS {name} (after start → after load, peak)",
+              f"{start_mb} → {rss[name]['rss_mb']:.0f} MB (peak {rss[name]['peak_mb']:.0f})",
+              f"≤ {TARGETS['rasa_rss_mb']:.0f} MB" if name == "rasa" else "", ok)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text("utf-8")) if path.exists() else None
+
+
+def measure_holdout(b: Bench, built: BuildResult, model: Path, settings: Settings, tmp: Path) -> None:
+    holdout = Path(b.args.holdout)
+    if not holdout.exists():
+        b.results["nlu_holdout"] = {"skipped": f"{holdout} is missing"}
+        b.row("Held-out NLU accuracy", "skipped (no held-out file)")
+        return
+    out = tmp / "holdout"
+    log = tmp / "holdout.log"
+    argv = [str(engine.rasa_executable(settings)), "test", "nlu", "--model", str(model), "--nlu", str(holdout),
+            "--out", str(out), "--no-plot"]
+    rc, seconds = run_rasa_cli(argv, built.project, engine.rasa_env(settings), log, timeout=600)
+    report = _read_json(out / "intent_report.json")
+    if rc != 0 or report is None:
+        raise RuntimeError(f"rasa test nlu (held-out) exited {rc}:\n{log_tail(log)}")
+    summary = intent_report_summary(report, _read_json(out / "intent_errors.json"))
+    b.results["nlu_holdout"] = {"file": str(holdout), "seconds": round(seconds, 1), **summary}
+    b.say(f"  held-out accuracy {summary['accuracy']}, weighted F1 {summary['weighted_f1']} ({seconds:.0f} s)")
+    b.row(f"Held-out accuracy / weighted F1 ({summary['examples']} ex.)",
+          f"{summary['accuracy'] or 0:.3f} / {summary['weighted_f1']:.3f}")
+    b.note("Held-out, 5 worst intents: " + worst_text(summary["worst"]))
+
+
+def worst_text(worst: list[dict[str, Any]]) -> str:
+    parts = []
+    for w in worst:
+        mistaken = ", ".join(f"{k} ×{v}" for k, v in w["mistaken_for"].items())
+        parts.append(f"{w['intent']} F1 {w['f1']:.2f}" + (f" (→ {mistaken})" if mistaken else ""))
+    return "; ".join(parts)
+
+
+def measure_cross_validation(b: Bench, built: BuildResult, settings: Settings, tmp: Path) -> None:
+    out = tmp / "cv"
+    log = tmp / "cv.log"
+    argv = [str(engine.rasa_executable(settings)), "test", "nlu", "--cross-validation", "--folds",
+            str(b.args.folds), "--nlu", "data", "--config", "config.yml", "--out", str(out), "--no-plot"]
+    rc, seconds = run_rasa_cli(argv, built.project, engine.rasa_env(settings), log, timeout=1200)
+    report = _read_json(out / "intent_report.json")
+    if rc != 0 or report is None:
+        raise RuntimeError(f"rasa test nlu --cross-validation exited {rc}:\n{log_tail(log)}")
+    summary = intent_report_summary(report, _read_json(out / "intent_errors.json"))
+    b.results["nlu_cross_validation"] = {"folds": b.args.folds, "seconds": round(seconds, 1), **summary}
+    b.say(f"  CV weighted F1 {summary['weighted_f1']}, macro F1 {summary['macro_f1']} ({seconds:.0f} s)")
+    b.row(f"CV intent F1 weighted / macro ({b.args.folds} folds)",
+          f"{summary['weighted_f1']:.3f} / {summary['macro_f1']:.3f}")
+    b.note("Cross-validation, 5 worst intents: " + worst_text(summary["worst"]))
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def table(rows: list[Row]) -> str:
+    mark = {True: "ok", False: "MISS", None: ""}
+    data = [("measure", "value", "target", "")] + [(r.measure, r.value, r.target, mark[r.ok]) for r in rows]
+    widths = [max(len(d[i]) for d in data) for i in range(3)]
+    lines = []
+    for i, d in enumerate(data):
+        lines.append("  ".join(d[c].ljust(widths[c]) for c in range(3)) + "  " + d[3])
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  ----")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ln.startswith("model name")), "")
+    mem_gb = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        mem_gb = round(int(Path("/proc/meminfo").read_text().split()[1]) / 2**20, 1)
+    return {"cpus": os.cpu_count(), "cpu": cpu, "mem_gb": mem_gb, "python": platform.python_version(),
+            "platform": platform.platform(), "loadavg_at_start": loadavg()}
+
+
+def loadavg() -> list[float] | None:
+    """1/5/15-minute load: other work on the machine (another training run, tests) skews every figure."""
+    try:
+        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    except (OSError, ValueError):
+        return None
+
+
+def git_revision(root: Path) -> str | None:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+        return rev + ("+dirty" if dirty else "") if rev else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def write_results(b: Bench, path: Path) -> None:
+    b.results["errors"] = b.errors
+    b.results["table"] = [r.__dict__ for r in b.rows]
+    b.results["notes"] = b.notes
+    b.results["meta"]["total_s"] = round(time.monotonic() - b.started, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(b.results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.conversation", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="skip the forced retrain and the cross-validation")
+    p.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project root (skills/, nlu_data/, .venv-rasa)")
+    p.add_argument("--model-cache", type=Path, default=MODEL_CACHE,
+                   help="models folder shared with the tests (default: var/models or $LINLI_MODEL_CACHE)")
+    p.add_argument("--holdout", default=str(HOLDOUT), help="held-out NLU file (Rasa YAML)")
+    p.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON results")
+    p.add_argument("--parses", type=int, default=300, help="NLU parse calls (≥ 200)")
+    p.add_argument("--full-holdout-pass", action=argparse.BooleanOptionalAction, default=True,
+                   help="parse every held-out sentence at least once, even if that is more than --parses")
+    p.add_argument("--turns", type=int, default=120, help="action turns over the REST channel (≥ 100)")
+    p.add_argument("--concurrency", type=int, default=20, help="concurrent conversations")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of concurrent load")
+    p.add_argument("--folds", type=int, default=3, help="cross-validation folds")
+    p.add_argument("--action-text", default=ACTION_TEXT, help="the turn that runs a custom action + services call")
+    p.add_argument("--action-expect", default=ACTION_EXPECT, help="regex its reply must match")
+    p.add_argument("--keep-var", action="store_true", help="keep the temporary var folder (logs) for a look")
+    return p.parse_args(argv)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(b: Bench, tmp: Path) -> None:
+    args = b.args
+    root = args.root.resolve()
+    with b.section("Build"):
+        t0 = time.monotonic()
+        built = build_project(root, tmp / "build" / "rasa_project")
+        b.results["build"] = {"seconds": round(time.monotonic() - t0, 2), "fingerprint": built.fingerprint,
+                              "skills": list(built.skills)}
+        b.say(f"  {len(built.skills)} skills {list(built.skills)}, fingerprint {built.fingerprint[:12]}")
+    if "build" not in b.results:
+        return
+    cache_settings = Settings(root=root, var_dir=args.model_cache.resolve().parent)
+    cache_model = engine.model_path(cache_settings, built.fingerprint)
+
+    if not args.quick:
+        with b.section("Full training (forced)"):
+            measure_training(b, built, root, tmp, cache_model)
+    model: Path | None = None
+    with b.section("Model (cache)"):
+        t0 = time.monotonic()
+        model, trained_now = engine.train(cache_settings, built.project, built.fingerprint,
+                                          progress=lambda line: b.say("  " + line))
+        seconds = time.monotonic() - t0
+        b.results["model"] = {"path": str(model), "trained_now": trained_now, "seconds": round(seconds, 1)}
+        if trained_now and args.quick:
+            b.row("Training (cache was empty)", f"{seconds:.0f} s", f"≤ {TARGETS['train_s']:.0f} s",
+                  seconds <= TARGETS["train_s"])
+    if model is None:
+        return
+
+    services, actions, rasa = free_ports(3)
+    settings = Settings(
+        root=root, var_dir=tmp / "var", services_port=services, actions_port=actions, rasa_port=rasa,
+        kiosk_token=secrets.token_urlsafe(16), staff_token=secrets.token_urlsafe(16),
+        rasa_token=secrets.token_urlsafe(16), kiosk_id="kiosk-bench", kiosk_location="Benchmark lobby",
+    )
+    run_id = secrets.token_hex(3)
+    b.stack = stack = Stack(settings, progress=lambda line: b.say("  " + line))
+    sentences, source = holdout_sentences(Path(args.holdout))
+    b.results["meta"]["sentences_source"] = source
+    started_ok = False
+    with b.section("Stack start"):
+        start_stack(b, stack, model)
+        started_ok = True
+    if started_ok:
+        with b.section("NLU parse latency"):
+            measure_parse(b, settings, sentences, source)
+        with b.section("Action turn latency"):
+            measure_turns(b, stack, run_id)
+        with b.section("Action turn breakdown"):
+            measure_breakdown(b, stack, run_id)
+        with b.section("Concurrent conversations"):
+            measure_concurrency(b, stack, run_id)
+        with b.section("Memory"):
+            record_rss(b, stack)
+    if b.errors:
+        b.results["logs"] = {c.name: c.log_tail(25) for c in stack.children.values()}
+    stack.stop_all()  # stopped: the rasa test runs below get both cores
+    b.stack = None
+
+    with b.section("Held-out NLU test"):
+        measure_holdout(b, built, model, cache_settings, tmp)
+    if not args.quick:
+        with b.section("NLU cross-validation"):
+            measure_cross_validation(b, built, cache_settings, tmp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    b = Bench(args)
+    root = args.root.resolve()
+    b.results["meta"] = {"mode": "quick" if args.quick else "full", "started": now_iso(), "root": str(root),
+                         "git": git_revision(root), "machine": machine(), "targets": TARGETS}
+    tmp = Path(tempfile.mkdtemp(prefix="linli-bench-"))
+    interrupted = False
+    try:
+        run(b, tmp)
+    except KeyboardInterrupt:
+        b.errors.append({"section": "run", "error": "interrupted", "traceback": ""})
+        interrupted = True
+    finally:
+        if b.stack is not None:
+            b.stack.stop_all()
+            b.stack = None
+        if args.keep_var:
+            b.results["meta"]["kept"] = str(tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+        b.results["meta"]["finished"] = now_iso()
+        if b.busy:
+            b.note(f"Other processes used CPU during the run (cores, of {os.cpu_count()}): {', '.join(b.busy)}. "
+                   "Those figures are pessimistic; run again on a quiet machine.")
+        b.results["meta"]["loadavg_at_end"] = loadavg()
+        write_results(b, args.out)
+    print()
+    print(f"Linli conversation benchmark ({b.results['meta']['mode']}, {os.cpu_count()} CPUs, "
+          f"{time.monotonic() - b.started:.0f} s)")
+    print(table(b.rows))
+    for line in b.notes:
+        print(f"- {line}")
+    if b.errors:
+        print(f"\n{len(b.errors)} section(s) failed: " + ", ".join(e["section"] for e in b.errors))
+    print(f"\nResults: {args.out}")
+    return 130 if interrupted else (1 if b.errors else 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
