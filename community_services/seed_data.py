@@ -1,6 +1,6 @@
 """The demo community "Sunny Garden" (阳光花园社区) as plain data: places, clinic, events and notices.
 
-Source of the facts: ``/work/shared/data/community/README.md`` (names, hours, places, doctors, events,
+Source of the facts: ``../shared/data/community/README.md`` beside the checkout (names, hours, places, doctors, events,
 notices; kept word for word where the README gives them). ``seed.py`` turns this into database rows,
 with dates relative to the day it runs.
 

@@ -15,7 +15,8 @@ from community_services import models, seed
 from community_services.db import Database
 
 TODAY = date(2026, 3, 2)  # a Monday
-README = Path("/work/shared/data/community/README.md")
+# shared/ sits beside the checkout (as on CI and the developers' machines)
+README = Path(__file__).resolve().parents[3] / "shared" / "data" / "community" / "README.md"
 
 
 def seeded_database(path: Path) -> Database:
