@@ -115,8 +115,9 @@ class RasaCommand:
 def serve_command(settings: Settings, model: Path) -> RasaCommand:
     run_dir = settings.var_dir / "run"
     endpoints, credentials = write_runtime_files(settings, run_dir)
+    launcher = Path(__file__).resolve().parents[2] / "rasa_runtime" / "linli_rasa.py"
     argv = [
-        str(rasa_executable(settings)), "run", "--model", str(model), "--enable-api",
+        str(rasa_executable(settings).with_name("python")), str(launcher), "run", "--model", str(model), "--enable-api",
         "--auth-token", settings.rasa_token, "--interface", settings.host, "--port", str(settings.rasa_port),
         "--endpoints", str(endpoints), "--credentials", str(credentials), "--cors", "*",
         "--log-file", str(settings.var_dir / "logs" / "rasa.log"),
