@@ -21,8 +21,8 @@ CORE_TITLES = {
     "repeat": "Say that again", "speak_slower": "Speak more slowly", "human_handoff": "Talk to a person",
     "bot_challenge": "Who are you?", "affirm": "Yes", "deny": "No", "cancel": "Stop",
 }
-NOT_A_GUESS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye", "cancel", "repeat",
-               "speak_slower", "bot_challenge", "help"}
+NOT_A_GUESS = {"nlu_fallback", "inform", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye", "cancel",
+               "repeat", "speak_slower", "bot_challenge", "help"}
 MAX_HELP_ITEMS = 6
 _skills: list[dict[str, Any]] = []
 
