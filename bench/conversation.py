@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.config import PROJECT_ROOT, Settings
 from assistant.skill_runtime.build import BuildResult, build_project
-from assistant.stack import Child, Stack
+from assistant.stack import Child, Stack, free_ports
 from community_services.client import ServicesClient
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -91,17 +90,6 @@ _ACCESS = re.compile(r'"(GET|POST|PUT|PATCH|DELETE) (?P<path>/[^ "]*)')
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def summary_ms(samples: list[float]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import uvicorn
 from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings
 from assistant.skill_runtime import context
+from assistant.stack import free_ports
 from community_services.app import create_app
 from community_services.client import ServicesClient
 
@@ -24,9 +24,7 @@ STAFF_TOKEN = "test-staff-token"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
 
 
 @dataclass

@@ -4,7 +4,6 @@ servers — services API, action server, Rasa — on free loopback ports with a 
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.config import PROJECT_ROOT, Settings
 from assistant.skill_runtime.build import BuildResult, build_project
-from assistant.stack import Stack
+from assistant.stack import Stack, free_ports
 from community_services.client import ServicesClient
 
 KIOSK_TOKEN = "it-kiosk-token"
@@ -27,17 +26,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +43,7 @@ def trained_model(built_project: BuildResult) -> Path:
 
 @pytest.fixture(scope="session")
 def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    services, actions, rasa = _free_ports(3)
+    services, actions, rasa = free_ports(3)
     return Settings(
         var_dir=tmp_path_factory.mktemp("var"), services_port=services, actions_port=actions, rasa_port=rasa,
         kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN, rasa_token=RASA_TOKEN,

@@ -5,7 +5,6 @@ Trained on its own with the core data (not the 12 demo skills) so it costs well 
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 from assistant.dialogue import engine
@@ -15,17 +14,7 @@ from assistant.skill_runtime.build import build_project
 from assistant.skill_runtime.conversation_tests import run_skill_tests
 from assistant.skill_runtime.loader import load_skills
 from assistant.skill_runtime.scaffold import new_skill
-from assistant.stack import Stack
-
-
-def _ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [int(s.getsockname()[1]) for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+from assistant.stack import Stack, free_ports
 
 
 def test_new_skill_trains_and_passes_its_own_test(tmp_path: Path) -> None:
@@ -37,7 +26,7 @@ def test_new_skill_trains_and_passes_its_own_test(tmp_path: Path) -> None:
 
     result = build_project(root, root / "build" / "rasa_project")
     assert result.skills == ("parking_info",)
-    services, actions, rasa = _ports(3)
+    services, actions, rasa = free_ports(3)
     settings = Settings(root=root, var_dir=root / "var", services_port=services, actions_port=actions,
                         rasa_port=rasa, kiosk_token="k", staff_token="s", rasa_token="r")
     model, trained = engine.train(settings, result.project, result.fingerprint)

@@ -4,7 +4,6 @@ validation, and a skill context whose services cannot be reached (the ``services
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings
 from assistant.skill_runtime import context
+from assistant.stack import free_ports
 from community_services.client import ServicesClient
 
 SKILLS = Path(__file__).resolve().parents[2] / "skills"
@@ -86,9 +86,7 @@ def said(dispatcher: CollectingDispatcher) -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
 
 
 @contextmanager
