@@ -11,40 +11,39 @@ Prints a table and writes ``bench/results/conversation.json``. Nothing here impo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import math
 import os
-import platform
 import re
 import secrets
 import shutil
 import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.config import PROJECT_ROOT, Settings
 from assistant.skill_runtime.build import BuildResult, build_project
-from assistant.stack import Child, Stack, free_ports
+from assistant.stack import Stack, free_ports
+from bench.processes import (
+    loadavg,
+    log_tail,
+    run_rasa_cli,
+    services_requests,
+    stack_rss,
+)
+from bench.report import Bench, git_revision, machine, table, write_results
+from bench.stats import holdout_sentences, intent_report_summary, now_iso, summary_ms
 from community_services.client import ServicesClient
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESULTS = Path(__file__).resolve().parent / "results" / "conversation.json"
 HOLDOUT = PROJECT_ROOT / "tests" / "data" / "nlu_holdout.yml"
 MODEL_CACHE = Path(os.environ.get("LINLI_MODEL_CACHE", PROJECT_ROOT / "var" / "models"))
@@ -64,250 +63,9 @@ SIMPLE_TEXT = "hello"
 SIMPLE_EXPECT = r"hello|hi\b|help"
 HELP_TEXT = "what can you do"
 
-FALLBACK_SENTENCES: list[tuple[str, str | None]] = [
-    ("hello", "greet"), ("good morning dear", "greet"), ("hi there, I'm new here", "greet"),
-    ("bye", "goodbye"), ("see you later", "goodbye"), ("thank you very much", "thank"),
-    ("thanks a lot", "thank"), ("yes please", "affirm"), ("that's right", "affirm"), ("no thanks", "deny"),
-    ("not really", "deny"), ("what can you do", "help"), ("how does this work", "help"),
-    ("say that again please", "repeat"), ("could you repeat that", "repeat"), ("please speak slower", "speak_slower"),
-    ("too fast, slow down", "speak_slower"), ("stop, never mind", "cancel"), ("forget it", "cancel"),
-    ("can I talk to a real person", "human_handoff"), ("are you a robot", "bot_challenge"),
-    ("what's the weather in Paris", "out_of_scope"), ("when is the library open", None),
-    ("my kitchen tap is leaking", None), ("where is the clinic", None), ("which bin do batteries go in", None),
-    ("I want to see a doctor tomorrow", None), ("help, I have fallen and cannot get up", None),
-    ("what is the news this week", None), ("is my repair done yet, ticket 12", None),
-]
 
 CONCURRENT_SCRIPT = ["hello", ACTION_TEXT, "thank you", "what can you do", ACTION_TEXT, "goodbye"]
 """One conversation per pass: simple turns (rule → response) mixed with action turns (help, facility hours)."""
-
-_ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\])")
-_ACCESS = re.compile(r'"(GET|POST|PUT|PATCH|DELETE) (?P<path>/[^ "]*)')
-
-
-# ---------------------------------------------------------------------------------------------- helpers
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def summary_ms(samples: list[float]) -> dict[str, Any]:
-    """p50/p95/p99/mean/min/max in milliseconds from samples in seconds."""
-    if not samples:
-        return {"n": 0}
-    ms = sorted(x * 1000 for x in samples)
-
-    def pct(p: float) -> float:  # nearest rank
-        return ms[max(0, min(len(ms) - 1, math.ceil(p / 100 * len(ms)) - 1))]
-
-    return {"n": len(ms), "p50": round(statistics.median(ms), 1), "p95": round(pct(95), 1),
-            "p99": round(pct(99), 1), "mean": round(statistics.fmean(ms), 1), "min": round(ms[0], 1),
-            "max": round(ms[-1], 1)}
-
-
-def holdout_sentences(path: Path) -> tuple[list[tuple[str, str | None]], str]:
-    """(text, intent) pairs from a Rasa NLU YAML file, entity annotations stripped; else a built-in list."""
-    if not path.exists():
-        return FALLBACK_SENTENCES, f"built-in list ({path} is missing)"
-    data = yaml.safe_load(path.read_text("utf-8")) or {}
-    pairs: list[tuple[str, str | None]] = []
-    for item in data.get("nlu") or []:
-        if not isinstance(item, dict) or "intent" not in item:
-            continue
-        examples = item.get("examples") or ""
-        lines = examples.splitlines() if isinstance(examples, str) else [str(e) for e in examples]
-        for line in lines:
-            line = line.strip()
-            if line.startswith("- "):
-                line = line[2:]
-            text = _ANNOTATION.sub(lambda m: m.group("text"), line).strip()
-            if text:
-                pairs.append((text, str(item["intent"])))
-    if not pairs:
-        return FALLBACK_SENTENCES, f"built-in list ({path} has no examples)"
-    return pairs, str(path)
-
-
-def process_group_rss(pgid: int) -> dict[str, Any]:
-    """VmRSS and VmHWM (peak) summed over every live process in a process group, in MB."""
-    rss_kb = hwm_kb = 0
-    pids: list[int] = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-                continue
-            status = Path(f"/proc/{entry}/status").read_text()
-        except (OSError, ValueError, IndexError):
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        rss_kb += int(fields.get("VmRSS", "0 kB").split()[0])
-        hwm_kb += int(fields.get("VmHWM", "0 kB").split()[0])
-        pids.append(int(entry))
-    return {"rss_mb": round(rss_kb / 1024, 1), "peak_mb": round(hwm_kb / 1024, 1), "pids": sorted(pids)}
-
-
-def _busy_jiffies() -> int:
-    """CPU time spent by everything on the machine (not idle, not iowait), in clock ticks."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(fields) - fields[3] - fields[4]
-
-
-def _own_jiffies(pgids: list[int]) -> float:
-    """CPU time of this process, its reaped children and the live process groups of the stack."""
-    t = os.times()
-    total = (t.user + t.system + t.children_user + t.children_system) * CLK_TCK
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) in pgids:
-            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-    return total
-
-
-def cpu_snapshot(stack: Stack | None) -> tuple[float, int, float]:
-    """(wall time, machine busy ticks, our ticks): the difference is what other work used meanwhile."""
-    pgids = [c.process.pid for c in stack.children.values()] if stack else []
-    try:
-        return time.monotonic(), _busy_jiffies(), _own_jiffies(pgids)
-    except (OSError, ValueError, IndexError):
-        return time.monotonic(), 0, 0.0
-
-
-def stack_rss(stack: Stack) -> dict[str, dict[str, Any]]:
-    return {name: process_group_rss(child.process.pid) for name, child in stack.children.items()}
-
-
-def services_requests(child: Child | None) -> Counter[str]:
-    """API requests the services process logged (uvicorn access log), by path without query; no /health."""
-    counts: Counter[str] = Counter()
-    if child is None:
-        return counts
-    try:
-        text = child.log_path.read_text("utf-8", errors="replace")
-    except OSError:
-        return counts
-    for m in _ACCESS.finditer(text):
-        path = m.group("path").split("?", 1)[0]
-        if not path.rstrip("/").endswith("/health"):
-            counts[f"{m.group(1)} {path}"] += 1
-    return counts
-
-
-def run_rasa_cli(argv: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float) -> tuple[int, float]:
-    """Run a rasa command in its own process group; killed (whole group) on timeout or interrupt."""
-    started = time.monotonic()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = -9
-        finally:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-    return rc, time.monotonic() - started
-
-
-def log_tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text("utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def intent_report_summary(report: dict[str, Any], errors: list[dict[str, Any]] | None = None,
-                          worst: int = 5) -> dict[str, Any]:
-    """Accuracy, weighted/macro F1 and the worst intents (with what they were mistaken for)."""
-    aggregate = {"accuracy", "macro avg", "weighted avg", "micro avg"}
-    per_intent = {k: v for k, v in report.items() if k not in aggregate and isinstance(v, dict)}
-    accuracy = report.get("accuracy")
-    if accuracy is None and isinstance(report.get("micro avg"), dict):
-        accuracy = report["micro avg"].get("f1-score")
-    confusions: dict[str, Counter[str]] = {}
-    for e in errors or []:
-        predicted = (e.get("intent_prediction") or {}).get("name") or "?"
-        confusions.setdefault(str(e.get("intent")), Counter())[str(predicted)] += 1
-    ranked = sorted(per_intent.items(), key=lambda kv: (kv[1].get("f1-score", 0.0), -kv[1].get("support", 0)))
-    worst_rows = [
-        {"intent": name, "f1": round(v.get("f1-score", 0.0), 3), "precision": round(v.get("precision", 0.0), 3),
-         "recall": round(v.get("recall", 0.0), 3), "support": v.get("support", 0),
-         "mistaken_for": dict(confusions.get(name, Counter()).most_common(3))}
-        for name, v in ranked[:worst]
-    ]
-    return {
-        "accuracy": round(accuracy, 4) if isinstance(accuracy, float | int) else None,
-        "weighted_f1": round(report.get("weighted avg", {}).get("f1-score", 0.0), 4),
-        "macro_f1": round(report.get("macro avg", {}).get("f1-score", 0.0), 4),
-        "intents": len(per_intent),
-        "examples": int(report.get("weighted avg", {}).get("support", 0)),
-        "worst": worst_rows,
-    }
-
-
-# ---------------------------------------------------------------------------------------------- bench
-
-
-@dataclass
-class Row:
-    measure: str
-    value: str
-    target: str = ""
-    ok: bool | None = None
-
-
-@dataclass
-class Bench:
-    args: argparse.Namespace
-    results: dict[str, Any] = field(default_factory=dict)
-    rows: list[Row] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    busy: list[str] = field(default_factory=list)
-    """Sections during which other work on the machine used a noticeable share of the CPUs."""
-    started: float = field(default_factory=time.monotonic)
-    stack: Stack | None = None
-
-    def say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.started:6.1f}s] {text}", flush=True)
-
-    def row(self, measure: str, value: str, target: str = "", ok: bool | None = None) -> None:
-        self.rows.append(Row(measure, value, target, ok))
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-
-    @contextlib.contextmanager
-    def section(self, name: str) -> Iterator[None]:
-        """Run one measurement; an error is recorded and reported, and the next measurement still runs."""
-        self.say(f"— {name}")
-        self.results.setdefault("loadavg_by_section", {})[name] = loadavg()
-        before = cpu_snapshot(self.stack)
-        try:
-            yield
-        except Exception as e:  # a benchmark reports what failed and goes on
-            message = f"{type(e).__name__}: {e}"
-            self.errors.append({"section": name, "error": message, "traceback": traceback.format_exc()[-3000:]})
-            self.say(f"  FAILED: {message.splitlines()[0] if message else type(e).__name__}")
-            self.row(name, "FAILED (see errors)", ok=False)
-        finally:
-            after = cpu_snapshot(self.stack)
-            wall = after[0] - before[0]
-            if wall > 1 and before[1] and after[1]:
-                others = max(0.0, (after[1] - before[1]) - (after[2] - before[2])) / CLK_TCK / wall
-                self.results.setdefault("other_cpu_cores_by_section", {})[name] = round(others, 2)
-                if others > 0.25:
-                    self.busy.append(f"{name} {others:.1f}")
 
 
 def measure_training(b: Bench, built: BuildResult, root: Path, tmp: Path, cache_model: Path) -> None:
@@ -691,59 +449,6 @@ def measure_cross_validation(b: Bench, built: BuildResult, settings: Settings, t
 
 # ---------------------------------------------------------------------------------------------- output
 
-
-def table(rows: list[Row]) -> str:
-    mark = {True: "ok", False: "MISS", None: ""}
-    data = [("measure", "value", "target", "")] + [(r.measure, r.value, r.target, mark[r.ok]) for r in rows]
-    widths = [max(len(d[i]) for d in data) for i in range(3)]
-    lines = []
-    for i, d in enumerate(data):
-        lines.append("  ".join(d[c].ljust(widths[c]) for c in range(3)) + "  " + d[3])
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths) + "  ----")
-    return "\n".join(lines)
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.startswith("model name")), "")
-    mem_gb = None
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        mem_gb = round(int(Path("/proc/meminfo").read_text().split()[1]) / 2**20, 1)
-    return {"cpus": os.cpu_count(), "cpu": cpu, "mem_gb": mem_gb, "python": platform.python_version(),
-            "platform": platform.platform(), "loadavg_at_start": loadavg()}
-
-
-def loadavg() -> list[float] | None:
-    """1/5/15-minute load: other work on the machine (another training run, tests) skews every figure."""
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except (OSError, ValueError):
-        return None
-
-
-def git_revision(root: Path) -> str | None:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                             timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
-        return rev + ("+dirty" if dirty else "") if rev else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def write_results(b: Bench, path: Path) -> None:
-    b.results["errors"] = b.errors
-    b.results["table"] = [r.__dict__ for r in b.rows]
-    b.results["notes"] = b.notes
-    b.results["meta"]["total_s"] = round(time.monotonic() - b.started, 1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(b.results, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------------- main
