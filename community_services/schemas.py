@@ -108,9 +108,10 @@ class _Input(BaseModel):
 
 
 class _Output(BaseModel):
-    """Responses: unknown fields are ignored so the client tolerates a newer server."""
+    """Responses: unknown fields are ignored so the client tolerates a newer server. Built straight from
+    ORM rows (``from_attributes``) where the fields match, instead of copying them by hand."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
 
 
 class HealthStatus(_Output):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
@@ -21,16 +21,7 @@ router = APIRouter(tags=["alerts"])
 
 
 def _alert(row: models.Alert) -> schemas.Alert:
-    return schemas.Alert(
-        reference=row.reference or "",
-        kind=row.kind,
-        location=row.location,
-        kiosk_id=row.kiosk_id,
-        details=row.details,
-        status=cast(schemas.AlertStatus, row.status),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return schemas.Alert.model_validate(row)
 
 
 @router.post(

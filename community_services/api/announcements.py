@@ -13,9 +13,7 @@ router = APIRouter(tags=["announcements"])
 
 
 def _announcement(row: models.Announcement) -> schemas.Announcement:
-    return schemas.Announcement(
-        id=row.id, title=row.title, body=row.body, valid_from=row.valid_from, valid_until=row.valid_until
-    )
+    return schemas.Announcement.model_validate(row)
 
 
 @router.get("/announcements", response_model=list[schemas.Announcement], responses=AUTH_ERRORS)

@@ -20,9 +20,7 @@ router = APIRouter(tags=["feedback"])
 
 
 def _feedback(row: models.Feedback) -> schemas.Feedback:
-    return schemas.Feedback(
-        reference=row.reference or "", text=row.text, category=row.category, created_at=row.created_at
-    )
+    return schemas.Feedback.model_validate(row)
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
@@ -21,27 +21,11 @@ router = APIRouter(tags=["tickets"])
 
 
 def _ticket(row: models.Ticket) -> schemas.Ticket:
-    return schemas.Ticket(
-        number=row.number or "",
-        status=cast(schemas.TicketStatusValue, row.status),
-        problem_type=row.problem_type,
-        place=row.place,
-        description=row.description,
-        phone=row.phone,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return schemas.Ticket.model_validate(row)
 
 
 def _ticket_status(row: models.Ticket) -> schemas.TicketStatus:
-    return schemas.TicketStatus(
-        number=row.number or "",
-        status=cast(schemas.TicketStatusValue, row.status),
-        problem_type=row.problem_type,
-        place=row.place,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return schemas.TicketStatus.model_validate(row)
 
 
 @router.post(
