@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 
@@ -18,6 +16,7 @@ from assistant.skill_runtime import context
 from assistant.stack import free_ports
 from community_services.app import create_app
 from community_services.client import ServicesClient
+from community_services.testing import serve_in_thread, stop_server
 
 KIOSK_TOKEN = "test-kiosk-token"
 STAFF_TOKEN = "test-staff-token"
@@ -46,23 +45,12 @@ def start_services(db_path: Path, port: int | None = None) -> RunningServices:
     """Start the real services API (uvicorn) in a thread; returns once /health answers."""
     port = port or free_port()
     app = create_app(f"sqlite:///{db_path}", kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return RunningServices(url, db_path, port, server, thread)
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError("community services did not start")
+    server, thread, url = serve_in_thread(app, port)
+    return RunningServices(url, db_path, port, server, thread)
 
 
 def stop_services(running: RunningServices) -> None:
-    running.server.should_exit = True
-    running.thread.join(timeout=10)
+    stop_server(running.server, running.thread)
 
 
 @pytest.fixture(scope="session")
