@@ -49,3 +49,27 @@ class InputError(LinliError):
     """A resident's input cannot be used as it is (empty, too long, wrong type)."""
 
     code = "input_error"
+
+
+class SpeechError(LinliError):
+    """Speech in or out cannot work as asked (no microphone, bad audio, missing model)."""
+
+    code = "speech_error"
+
+
+class AudioInputError(SpeechError):
+    """An audio file or device cannot be read (empty, truncated, not audio, no microphone)."""
+
+    code = "audio_input_error"
+
+
+class AudioOutputError(SpeechError):
+    """No speaker, or speech could not be synthesised."""
+
+    code = "audio_output_error"
+
+
+class SpeechModelError(SpeechError):
+    """A speech model is missing, incomplete or corrupt. The hint names the command that fixes it."""
+
+    code = "speech_model_error"

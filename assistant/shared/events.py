@@ -81,8 +81,18 @@ class Error(Event):
     message: str
 
 
+@dataclass(frozen=True)
+class VoiceState(Event):
+    """What the voice side is doing, for the microphone indicator."""
+
+    type: ClassVar[str] = "voice_state"
+    state: Literal["idle", "listening", "thinking", "speaking", "unavailable"]
+    detail: str = ""
+    """Why, when ``unavailable`` (safe to show: "No microphone was found.")."""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (UserText, Transcript, Reply, Speak, Alert, Error)
+    cls.type: cls for cls in (UserText, Transcript, Reply, Speak, Alert, Error, VoiceState)
 }
 
 
