@@ -5,7 +5,7 @@ RASA_VENV := .venv-rasa
 PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: install run test test-unit test-integration train lint bench clean
+.PHONY: install run test test-unit test-integration train lint bench bench-voice clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PY)" || { echo "Linli needs Python 3.11 or newer for .venv (python3.11 not found)."; exit 1; }
@@ -42,6 +42,10 @@ lint: $(VENV)/.installed
 
 bench: install
 	$(VENV)/bin/python -m bench.conversation
+	$(VENV)/bin/python -m bench.voice
+
+bench-voice: install
+	$(VENV)/bin/python -m bench.voice
 
 clean:
 	rm -rf build var/models var/run

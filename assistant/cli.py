@@ -1,4 +1,4 @@
-"""The ``linli`` command: run, chat, train, skill new | validate | test."""
+"""The ``linli`` command: run, chat, voice, train, skill new | validate | test, models list | download | verify."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.shared.config import Settings, load_settings
 from assistant.shared.errors import LinliError
+
+if TYPE_CHECKING:
+    from assistant.speech.settings import SpeechSettings
 
 
 def _say(message: str) -> None:
@@ -83,6 +87,54 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speech_settings(args: argparse.Namespace) -> SpeechSettings:
+    from assistant.speech.settings import load_speech_settings
+
+    return load_speech_settings(
+        locale=getattr(args, "locale", None),
+        model=getattr(args, "model", None),
+        mode=getattr(args, "mode", None),
+        wake_phrase=getattr(args, "wake_phrase", None),
+        rate_wpm=getattr(args, "rate", None),
+        volume=getattr(args, "volume", None),
+        voice=getattr(args, "tts_voice", None),
+        end_silence=getattr(args, "end_silence", None),
+        pause_silence=getattr(args, "pause_silence", None),
+        max_utterance=getattr(args, "max_utterance", None),
+        barge_in=False if getattr(args, "no_barge_in", False) else None,
+    )
+
+
+def _voice(settings: Settings, args: argparse.Namespace, client: object) -> int:
+    from assistant.speech.voice_app import run_voice_terminal
+
+    return run_voice_terminal(
+        settings,
+        _speech_settings(args),
+        client,  # type: ignore[arg-type]
+        input_file=getattr(args, "input", None),
+        output_dir=getattr(args, "output", None),
+        realtime=getattr(args, "realtime", False),
+        speaker=not getattr(args, "no_speaker", False),
+    )
+
+
+def cmd_voice(args: argparse.Namespace) -> int:
+    from assistant.dialogue.rasa_client import ConversationClient
+    from assistant.speech.audio_io import read_audio
+    from assistant.speech.models import resolve_model
+
+    settings = load_settings()
+    speech = _speech_settings(args)  # bad flags, files and models are reported before anything starts
+    if args.input is not None:
+        read_audio(args.input)
+    resolve_model(speech.locale, speech.model, settings)
+    with ConversationClient(args.url or settings.rasa_url, settings.rasa_token) as client:
+        if not client.health():
+            raise LinliError("The assistant is not running.", hint="Start everything with `linli run --voice`.")
+        return _voice(settings, args, client)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from assistant.chat import chat_loop
     from assistant.dialogue.rasa_client import ConversationClient
@@ -98,6 +150,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.no_frontend:
             _say("Press Ctrl-C to stop.")
             signal.pause()
+        elif args.voice:
+            with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
+                _voice(settings, args, client)
         else:
             with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
                 chat_loop(client)
@@ -109,12 +164,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _voice_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("speech (defaults from LINLI_SPEECH_* / LINLI_TTS_*)")
+    g.add_argument("--locale", help="speech model and voice language: ko, en, zh-CN")
+    g.add_argument("--model", help="speech model name (`linli models list`) or folder")
+    g.add_argument("--mode", choices=["push_to_talk", "always"], help="listen after Enter, or all the time")
+    g.add_argument("--wake-phrase", help="in always mode, only answer after this phrase")
+    g.add_argument("--rate", type=int, help="speech rate in words per minute (default 155)")
+    g.add_argument("--volume", type=float, help="speech volume 0.0–1.0")
+    g.add_argument("--tts-voice", help="espeak-ng voice (default: the locale's)")
+    g.add_argument("--end-silence", type=float, help="seconds of silence that end a finished sentence (0.5)")
+    g.add_argument("--pause-silence", type=float, help="seconds of pause allowed in an unfinished sentence (1.0)")
+    g.add_argument("--max-utterance", type=float, help="longest utterance in seconds (20)")
+    g.add_argument("--no-barge-in", action="store_true", help="do not stop speaking when the resident speaks")
+    g.add_argument("--no-speaker", action="store_true", help="do not play replies (show them; keep --output files)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="linli", description="Linli, the community assistant")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start services, actions and Rasa, then the resident front end")
     run.add_argument("--no-frontend", action="store_true", help="only the back end (for a separate kiosk)")
+    run.add_argument("--voice", action="store_true", help="talk to it: the voice terminal (microphone and speaker)")
+    _voice_options(run)
     run.set_defaults(func=cmd_run)
+    voice = sub.add_parser("voice", help="voice terminal (speech in and out) for a running assistant")
+    voice.add_argument("--input", type=Path, metavar="FILE", help="take speech from an audio file, not the microphone")
+    voice.add_argument("--output", type=Path, metavar="DIR", help="also keep every spoken reply as a WAV file here")
+    voice.add_argument("--realtime", action="store_true", help="play --input at real speed, as if spoken live")
+    voice.add_argument("--url", help="Rasa server URL (default from settings)")
+    _voice_options(voice)
+    voice.set_defaults(func=cmd_voice)
+    from assistant.speech.models_cli import add_models_commands
+
+    add_models_commands(sub)
     chat = sub.add_parser("chat", help="text conversation with a running assistant")
     chat.add_argument("--url", help="Rasa server URL (default from settings)")
     chat.set_defaults(func=cmd_chat)

@@ -129,7 +129,8 @@ class Recognizer:
 
     def usable_phrases(self, phrases: Iterable[str]) -> tuple[list[str], list[str]]:
         """Split phrases into those whose every word the model knows and those it cannot recognise."""
-        usable, dropped = [], []
+        usable: list[str] = []
+        dropped: list[str] = []
         for phrase in dict.fromkeys(p.strip().lower() for p in phrases if p and p.strip()):
             (usable if all(self.knows(w) for w in phrase.split()) else dropped).append(phrase)
         return usable, dropped

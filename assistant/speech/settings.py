@@ -95,7 +95,7 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     if raw in (None, ""):
         return default
     try:
-        return float(raw)  # type: ignore[arg-type]
+        return float(raw)
     except ValueError as e:
         raise ConfigError(f"{name} must be a number, not {raw!r}.") from e
 

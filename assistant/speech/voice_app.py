@@ -1,0 +1,180 @@
+"""Putting the voice parts together: used by ``linli voice``, ``linli run --voice`` and the kiosk."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.shared.config import Settings
+from assistant.shared.errors import LinliError, SpeechError
+from assistant.shared.events import Error, Event, VoiceState
+
+from .asr import Recognizer
+from .audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio, to_asr_clip
+from .models import resolve_model
+from .settings import SpeechSettings
+from .speaker import SoundDeviceSpeaker, Speaker
+from .terminal_ui import TerminalUI
+from .tts import Synthesizer
+from .vocabulary import skill_phrases
+from .voice_session import Dialogue, VoiceSession
+
+log = logging.getLogger(__name__)
+
+WARM_UP = {
+    "ko": ["안녕하세요 도와주세요", "수도관이 새고 있어요", "병원 예약을 하고 싶어요", "오늘 공지사항을 알려 주세요"],
+    "en": ["hello can you help me", "my kitchen tap is leaking", "I want to see a doctor tomorrow"],
+    "zh-CN": ["你好 请帮帮我", "我家厨房漏水了", "我想预约医生"],
+}
+"""A few sentences decoded at start-up so the recogniser's graph cache is warm for the first resident."""
+
+
+def make_recognizer(settings: Settings, speech: SpeechSettings) -> Recognizer:
+    model_dir = resolve_model(speech.locale, speech.model, settings)
+    return Recognizer(model_dir, speech.endpoint, settings.models_dir / "speech" / "tuned")
+
+
+def warm_up(recognizer: Recognizer, synthesizer: Synthesizer, locale: str) -> None:
+    for sentence in WARM_UP.get(locale, WARM_UP["en"]):
+        recognizer.transcribe(to_asr_clip(synthesizer.synthesize(sentence)))
+    recognizer.reset()
+
+
+def open_speaker(enabled: bool, on_event: Callable[[Event], None]) -> Speaker | None:
+    if not enabled:
+        return None
+    try:
+        return SoundDeviceSpeaker()
+    except SpeechError as e:
+        on_event(Error(e.code, f"{e.message} Replies are shown as text."))
+        return None
+
+
+def safe_phrases(settings: Settings) -> list[str]:
+    try:
+        return skill_phrases(settings.root / "skills", settings.root / "nlu_data")
+    except LinliError as e:  # biasing is an extra; broken skills are reported by `linli skill validate`
+        log.warning("no vocabulary biasing: %s", e.message)
+        return []
+
+
+@dataclass
+class VoiceParts:
+    session: VoiceSession
+    synthesizer: Synthesizer
+
+    def close(self) -> None:
+        self.session.close()
+        if self.session.speaker is not None:
+            self.session.speaker.close()
+        self.synthesizer.close()
+
+
+def open_voice(
+    settings: Settings,
+    speech: SpeechSettings,
+    dialogue: Dialogue,
+    on_event: Callable[[Event], None],
+    *,
+    speaker: bool = True,
+    output_dir: Path | None = None,
+    warm: bool = True,
+) -> VoiceParts:
+    """Load the model, the voice and the speaker. Raises SpeechError with the fixing command if one is missing."""
+    recognizer = make_recognizer(settings, speech)
+    synthesizer = Synthesizer(speech)
+    try:
+        if warm:
+            warm_up(recognizer, synthesizer, speech.locale)
+        session = VoiceSession(
+            recognizer=recognizer,
+            synthesizer=synthesizer,
+            speaker=open_speaker(speaker, on_event),
+            dialogue=dialogue,
+            settings=speech,
+            on_event=on_event,
+            output_dir=output_dir,
+            phrases=safe_phrases(settings),
+        )
+    except BaseException:
+        synthesizer.close()
+        raise
+    return VoiceParts(session, synthesizer)
+
+
+KEYS_HELP = "Enter: talk / stop talking · r: repeat · s: slower · q: quit · or type a question"
+
+
+def keyboard_loop(session: VoiceSession, stop: threading.Event, read: Callable[[], str] = input) -> None:
+    """The terminal's buttons: Enter is the talk button; anything longer than a key is a typed question."""
+    while not stop.is_set():
+        try:
+            line = read().strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if line == "":
+            session.tap()
+        elif line.lower() == "q":
+            break
+        elif line.lower() == "r":
+            session.repeat()
+        elif line.lower() == "s":
+            session.slower()
+        else:
+            session.submit_text(line)
+    stop.set()
+
+
+def run_voice_terminal(
+    settings: Settings,
+    speech: SpeechSettings,
+    dialogue: Dialogue,
+    *,
+    input_file: Path | None = None,
+    output_dir: Path | None = None,
+    realtime: bool = False,
+    speaker: bool = True,
+    ui: TerminalUI | None = None,
+    read: Callable[[], str] = input,
+) -> int:
+    ui = ui or TerminalUI()
+    if input_file is not None:
+        # a file is someone speaking: listen all the time, no wake phrase
+        from dataclasses import replace
+
+        speech = replace(speech, mode="always", wake_phrase=None)
+        clip = read_audio(input_file)  # bad files fail here, before any model is loaded
+    ui.handle(VoiceState("idle", "Getting ready…"))
+    parts = open_voice(settings, speech, dialogue, ui.handle, speaker=speaker, output_dir=output_dir)
+    session = parts.session
+    stop = threading.Event()
+    try:
+        if input_file is not None:
+            session.run(ClipSource(clip, block_seconds=speech.block_seconds, realtime=realtime))
+            return 0
+        source: AudioSource | None
+        try:
+            source = MicrophoneSource(block_seconds=speech.block_seconds)
+        except SpeechError as e:
+            ui.handle(VoiceState("unavailable", e.message))
+            ui.handle(VoiceState("unavailable", "Type your question instead and press Enter; q quits."))
+            source = None
+        if source is None:
+            keyboard_loop(session, stop, read)
+            session.wait_idle()
+            return 0
+        print(KEYS_HELP, flush=True)
+        feeder = threading.Thread(target=session.run, args=(source, stop), name="linli-mic", daemon=True)
+        feeder.start()
+        keyboard_loop(session, stop, read)
+        source.close()
+        feeder.join(timeout=5)
+        return 0
+    finally:
+        parts.close()
+        if ui.live:
+            sys.stdout.write("\n")

@@ -1,0 +1,356 @@
+"""The voice loop: listen → recognise → ask the dialogue → speak, with barge-in.
+
+Audio is fed from one thread (``feed``/``run``); dialogue calls, synthesis and playback run on a worker
+thread so the recogniser keeps listening while the assistant talks (that is what makes barge-in work).
+Everything the UI needs is published as events (``Transcript``, ``UserText``, ``Reply``, ``Speak``,
+``VoiceState``, ``Error``); the kiosk reuses this class as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from assistant.shared.errors import LinliError
+from assistant.shared.events import Error, Event, Reply, Speak, Transcript, UserText, VoiceState
+
+from .asr import Recognizer
+from .audio_io import AudioSource, write_wav
+from .clip import AudioClip
+from .settings import SpeechSettings
+from .speaker import Speaker
+from .tts import Synthesizer, split_sentences
+from .vocabulary import button_phrases
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_SECONDS = 10.0
+"""After a wake phrase, the resident may go on talking without repeating it for this long after a reply."""
+
+
+class Dialogue(Protocol):
+    def send(self, sender_id: str, text: str) -> list[Reply]: ...
+
+
+@dataclass
+class TurnTiming:
+    """Monotonic clock readings for one voice turn (the benchmark reads these)."""
+
+    heard_at: float
+    """When the final transcript was produced."""
+    replied_at: float | None = None
+    """When the dialogue answered."""
+    first_audio_at: float | None = None
+    """When the first reply sample went to the speaker."""
+
+
+def normalise(text: str) -> str:
+    """For matching a wake phrase: case and spacing vary between recognisers (Korean spacing especially)."""
+    return "".join(text.lower().split())
+
+
+class VoiceSession:
+    def __init__(
+        self,
+        *,
+        recognizer: Recognizer,
+        synthesizer: Synthesizer,
+        speaker: Speaker | None,
+        dialogue: Dialogue,
+        settings: SpeechSettings,
+        on_event: Callable[[Event], None] = lambda event: None,
+        output_dir: Path | None = None,
+        sender_id: str | None = None,
+        phrases: Sequence[str] = (),
+    ) -> None:
+        self.recognizer = recognizer
+        self.synthesizer = synthesizer
+        self.speaker = speaker
+        self.dialogue = dialogue
+        self.settings = settings
+        self.sender_id = sender_id or f"voice-{uuid.uuid4().hex[:10]}"
+        self.output_dir = output_dir
+        self.timings: list[TurnTiming] = []
+        self._emit_to = on_event
+        self._phrases = list(phrases)
+        self._pending_grammar: list[str] | None = None
+        self._grammar_asked: tuple[str, ...] | None = ()
+        self._jobs: queue.Queue[tuple[str, str, str] | None] = queue.Queue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._speaking = threading.Event()
+        self._cancel_speech = threading.Event()
+        self._listening = settings.mode == "always" and not settings.wake_phrase
+        self._awake_until = 0.0
+        self._last_audio: list[AudioClip] = []
+        self._reply_count = 0
+        self._closed = False
+        self._worker = threading.Thread(target=self._work, name="linli-voice-turns", daemon=True)
+        self._worker.start()
+        self._emit(VoiceState("listening" if self._listening else "idle"))
+
+    # events ----------------------------------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        try:
+            self._emit_to(event)
+        except Exception:  # a broken UI handler must not stop the resident's turn
+            log.exception("event handler failed for %s", event.type)
+
+    # controls (any thread) -------------------------------------------------------------------------------
+    @property
+    def listening(self) -> bool:
+        return self._listening
+
+    @property
+    def speaking(self) -> bool:
+        return self._speaking.is_set()
+
+    def tap(self) -> None:
+        """The talk button: stops the assistant talking; in push-to-talk, starts or ends listening."""
+        was_speaking = self.speaking
+        self.stop_speaking()
+        if self.settings.mode != "push_to_talk":
+            if self.settings.wake_phrase:  # a tap is as good as saying the wake phrase
+                self._awake_until = time.monotonic() + FOLLOW_UP_SECONDS
+            return
+        if self._listening and not was_speaking:
+            self._finish_utterance()
+        else:
+            self.recognizer.reset()
+            self._listening = True
+            self._emit(VoiceState("listening"))
+
+    def stop_speaking(self) -> None:
+        if self.speaking:
+            self._cancel_speech.set()
+            if self.speaker is not None:
+                self.speaker.stop()
+
+    def submit_text(self, text: str, source: str = "text") -> None:
+        """A typed or tapped turn goes through the same queue as a spoken one (and is answered aloud)."""
+        self._enqueue("text", text, source)
+
+    def repeat(self) -> None:
+        """Say the last answer again, from the audio already made (no dialogue round trip)."""
+        self.stop_speaking()
+        self._enqueue("repeat", "", "")
+
+    def slower(self) -> int:
+        return self.synthesizer.slower()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True when every queued turn has been answered and spoken."""
+        return self._idle.wait(timeout)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.stop_speaking()
+        self._jobs.put(None)
+        self._worker.join(timeout=10)
+
+    # audio (one thread) ----------------------------------------------------------------------------------
+    def run(self, source: AudioSource, stop: threading.Event | None = None) -> None:
+        """Feed every block of ``source``; at its end, finish the last utterance and wait for the answer."""
+        try:
+            for block in source.blocks():
+                if stop is not None and stop.is_set():
+                    break
+                self.feed(block)
+        finally:
+            source.close()
+        if self._listening:
+            self._finish_utterance()
+        self.wait_idle()
+
+    def feed(self, pcm: bytes) -> None:
+        if not self._listening and not self._wake_word_mode():
+            return
+        if self.speaking and not self.settings.barge_in:
+            return  # half duplex: without barge-in the kiosk must not hear itself
+        if not self.recognizer.heard_speech:
+            self._apply_grammar()
+        for event in self.recognizer.accept(pcm):
+            self._on_transcript(event)
+
+    def _apply_grammar(self) -> None:
+        """Between utterances: the wake phrase while asleep, else the offered buttons and the skills' phrases."""
+        if self._wake_word_mode() and not self._awake():
+            wanted = [self.settings.wake_phrase or ""]
+        elif self._pending_grammar is not None:
+            wanted = self._pending_grammar
+        else:
+            wanted = self._phrases
+        if (tuple(sorted(wanted)) if wanted else None) != self._grammar_asked:
+            self._grammar_asked = tuple(sorted(wanted)) if wanted else None
+            self.recognizer.set_grammar(wanted or None)
+
+    def _wake_word_mode(self) -> bool:
+        return self.settings.mode == "always" and bool(self.settings.wake_phrase)
+
+    def _awake(self) -> bool:
+        return not self._wake_word_mode() or time.monotonic() < self._awake_until
+
+    def _finish_utterance(self) -> None:
+        for event in self.recognizer.finish():
+            self._on_transcript(event)
+        if self.settings.mode == "push_to_talk" and self._listening:
+            self._listening = False
+            self._emit(VoiceState("idle"))
+
+    def _on_transcript(self, event: Transcript) -> None:
+        if not event.final:
+            if self._awake():  # partials of people not addressing the kiosk are not shown (privacy)
+                if self.speaking and self.settings.barge_in:
+                    self.stop_speaking()
+                self._emit(event)
+            return
+        text = event.text
+        if not self._awake():
+            rest = self._after_wake_phrase(text)
+            if rest is None:
+                return
+            text = rest
+            if not text:  # the wake phrase alone: listen to what comes next
+                self._emit(VoiceState("listening"))
+                return
+            event = Transcript(text, final=True)
+        if self.speaking and self.settings.barge_in:
+            self.stop_speaking()
+        self._emit(event)
+        self.timings.append(TurnTiming(heard_at=time.monotonic()))
+        if self.settings.mode == "push_to_talk":
+            self._listening = False
+        self._enqueue("text", text, "voice")
+
+    def _after_wake_phrase(self, text: str) -> str | None:
+        """None if ``text`` does not start with the wake phrase; else what follows it (maybe empty)."""
+        wake = normalise(self.settings.wake_phrase or "")
+        squashed = normalise(text)
+        at = squashed.find(wake)
+        if not wake or at < 0:
+            return None
+        self._awake_until = time.monotonic() + FOLLOW_UP_SECONDS
+        rest = squashed[at + len(wake):]
+        if not rest:
+            return ""
+        # give back the words after the phrase with their spacing
+        words, seen = text.split(), ""
+        for i, word in enumerate(words):
+            seen += word.lower()
+            if len(seen) >= at + len(wake):
+                return " ".join(words[i + 1:])
+        return rest
+
+    # turns (worker thread) -------------------------------------------------------------------------------
+    def _enqueue(self, kind: str, text: str, source: str) -> None:
+        if self._closed:
+            return
+        self._idle.clear()
+        self._jobs.put((kind, text, source))
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                self._idle.set()
+                return
+            kind, text, source = job
+            try:
+                if kind == "repeat":
+                    self._speak_clips(self._last_audio)
+                else:
+                    self._turn(text, source)
+            except Exception:  # the loop must survive anything one turn does
+                log.exception("voice turn failed")
+                self._emit(Error("voice_turn_failed", "Sorry, something went wrong. Please try again."))
+            finally:
+                if self._jobs.empty():
+                    self._idle.set()
+                    self._emit(VoiceState("listening" if self._listening or self.settings.mode == "always" else "idle"))
+
+    def _turn(self, text: str, source: str) -> None:
+        self._emit(UserText(self.sender_id, text, source))  # type: ignore[arg-type]
+        self._emit(VoiceState("thinking"))
+        timing = self.timings[-1] if source == "voice" and self.timings else None
+        try:
+            replies = self.dialogue.send(self.sender_id, text)
+        except LinliError as e:
+            self._emit(Error(e.code, e.message))
+            replies = [Reply(e.message)]
+        if timing is not None:
+            timing.replied_at = time.monotonic()
+        for reply in replies:
+            self._emit(reply)
+            if reply.custom.get("speech_rate") == "slower":
+                self.synthesizer.slower()
+        buttons = button_phrases(replies)
+        self._pending_grammar = [*buttons, *self._phrases]
+        self._say([r.text for r in replies if r.text], timing)
+        if self._wake_word_mode():
+            self._awake_until = time.monotonic() + FOLLOW_UP_SECONDS
+
+    def _say(self, texts: list[str], timing: TurnTiming | None) -> None:
+        """Synthesise sentence by sentence so the first one plays while the rest is still to be made."""
+        self._cancel_speech.clear()
+        clips: list[AudioClip] = []
+        spoken_any = False
+        for sentence in (s for text in texts for s in split_sentences(text)):
+            if self._cancel_speech.is_set():
+                break
+            clip = self.synthesizer.synthesize(sentence)
+            clips.append(clip)
+            if not spoken_any:
+                spoken_any = True
+                self._emit(Speak(" ".join(texts), self.synthesizer.rate))
+
+            def first_sample(t: TurnTiming | None = timing) -> None:
+                if t is not None and t.first_audio_at is None:
+                    t.first_audio_at = time.monotonic()
+
+            self._play(clip, first_sample)
+        if clips:
+            self._last_audio = clips
+            self._save(clips)
+
+    def _speak_clips(self, clips: list[AudioClip]) -> None:
+        self._cancel_speech.clear()
+        for clip in clips:
+            if self._cancel_speech.is_set() or not self._play(clip, None):
+                break
+
+    def _play(self, clip: AudioClip, on_first_sample: Callable[[], None] | None) -> bool:
+        if self.speaker is None:  # no speaker: the reply is on screen and in --output files
+            if on_first_sample:
+                on_first_sample()
+            return True
+        self._speaking.set()
+        self._emit(VoiceState("speaking"))
+        try:
+            return self.speaker.play(clip, on_first_sample=on_first_sample)
+        except LinliError as e:
+            self._emit(Error(e.code, e.message))
+            return False
+        finally:
+            self._speaking.clear()
+
+    def _save(self, clips: list[AudioClip]) -> None:
+        if self.output_dir is None:
+            return
+        self._reply_count += 1
+        joined = AudioClip(np.concatenate([c.samples for c in clips]), clips[0].rate)
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            write_wav(self.output_dir / f"reply-{self._reply_count:03d}.wav", joined)
+        except (OSError, LinliError) as e:
+            self._emit(Error("output_failed", f"Could not save the reply audio: {e}"))
