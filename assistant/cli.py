@@ -98,6 +98,7 @@ def _speech_settings(args: argparse.Namespace) -> SpeechSettings:
         rate_wpm=getattr(args, "rate", None),
         volume=getattr(args, "volume", None),
         voice=getattr(args, "tts_voice", None),
+        quiet_end=getattr(args, "quiet_end", None),
         end_silence=getattr(args, "end_silence", None),
         pause_silence=getattr(args, "pause_silence", None),
         max_utterance=getattr(args, "max_utterance", None),
@@ -173,7 +174,8 @@ def _voice_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rate", type=int, help="speech rate in words per minute (default 155)")
     g.add_argument("--volume", type=float, help="speech volume 0.0–1.0")
     g.add_argument("--tts-voice", help="espeak-ng voice (default: the locale's)")
-    g.add_argument("--end-silence", type=float, help="seconds of silence that end a finished sentence (0.5)")
+    g.add_argument("--quiet-end", type=float, help="seconds of quiet after speech that end an utterance (0.6)")
+    g.add_argument("--end-silence", type=float, help="recogniser: silence that ends a finished sentence (0.5)")
     g.add_argument("--pause-silence", type=float, help="seconds of pause allowed in an unfinished sentence (1.0)")
     g.add_argument("--max-utterance", type=float, help="longest utterance in seconds (20)")
     g.add_argument("--no-barge-in", action="store_true", help="do not stop speaking when the resident speaks")

@@ -22,7 +22,7 @@ from assistant.shared.errors import SpeechModelError
 from assistant.shared.events import Transcript
 
 from .clip import ASR_RATE, AudioClip
-from .endpoint import tuned_model_dir
+from .endpoint import QuietEndpointer, tuned_model_dir
 from .settings import EndpointSettings
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,10 @@ SILENCE_PEAK = 64
 """Blocks quieter than this (about −54 dBFS at the peak) before any speech are not decoded: a lobby kiosk
 listening all day must not spend a core on digital silence. A real microphone's noise floor is above it."""
 GRAMMAR_CONFIDENCE = 0.85
-"""A grammar result is taken over the open one only if every word is at least this confident."""
+"""A grammar result is taken over the open one only if every word is at least this confident ..."""
+GARBAGE_WORDS = ("[unk]", "<UNK>", "<unk>")
+"""... and it is exactly one of the phrases, not the model's garbage word (added to every grammar so other
+speech has somewhere to go: a grammar otherwise forces any sound onto its phrases at confidence 1.0)."""
 _GRAMMAR_CACHE = 8
 _models: dict[Path, Any] = {}
 _models_lock = threading.Lock()
@@ -103,8 +106,10 @@ class Recognizer:
     def __init__(self, model_dir: Path, endpoint: EndpointSettings, work_dir: Path) -> None:
         self.model_dir = model_dir
         self._model = load_model(tuned_model_dir(model_dir, endpoint, work_dir))
+        self._quiet = QuietEndpointer(endpoint.quiet_end)
         self._open = self._new_recognizer(None)
         self._grammars: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+        self._garbage = next((w for w in GARBAGE_WORDS if self.knows(w)), None)
         self._grammar: tuple[str, ...] | None = None
         self._grammar_results: list[Recognition] = []
         self._last_partial = ""
@@ -148,7 +153,7 @@ class Recognizer:
             self._grammar = None
             return 0
         if key not in self._grammars:
-            self._grammars[key] = self._new_recognizer(key)
+            self._grammars[key] = self._new_recognizer([*key, self._garbage] if self._garbage else key)
             while len(self._grammars) > _GRAMMAR_CACHE:
                 self._grammars.popitem(last=False)
         self._grammars.move_to_end(key)
@@ -174,6 +179,8 @@ class Recognizer:
         if self._open.AcceptWaveform(pcm):
             return self._final(_parse(self._open.Result()))
         partial = str(json.loads(self._open.PartialResult()).get("partial", "")).strip()
+        if self._quiet.update(pcm, self.heard_speech):
+            return self.finish()
         if partial and partial != self._last_partial:
             self._last_partial = partial
             self.heard_speech = True
@@ -190,6 +197,7 @@ class Recognizer:
         for rec in self._grammars.values():
             rec.Reset()
         self._grammar_results.clear()
+        self._quiet.reset()
         self._last_partial = ""
         self._sound = False
         self.heard_speech = False
@@ -208,7 +216,8 @@ class Recognizer:
         results = [*self._grammar_results, _parse(grammar_rec.FinalResult())]
         words = tuple(w for r in results for w in r.words)
         text = " ".join(r.text for r in results if r.text)
-        if text and words and min(w.conf for w in words) >= GRAMMAR_CONFIDENCE:
+        exactly_a_phrase = text in (self._grammar or ()) and all(w.text != self._garbage for w in words)
+        if exactly_a_phrase and words and min(w.conf for w in words) >= GRAMMAR_CONFIDENCE:
             return Recognition(text, words, "grammar")
         return open_result
 

@@ -13,6 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from assistant.shared.errors import SpeechModelError
 
 from .settings import EndpointSettings
@@ -83,3 +85,37 @@ def tuned_model_dir(model_dir: Path, settings: EndpointSettings, work_dir: Path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+class QuietEndpointer:
+    """Ends an utterance after ``seconds`` of quiet that follow speech, judged by the sound level.
+
+    Kaldi's rules count silence on decoded frames, which trail the audio by ~0.2–0.35 s (measured: a 0.6 s
+    rule fired 0.81 s after the speech ended); the sound level knows at once. Quiet means 18 dB below the
+    loudest block of this utterance, so in a noisy lobby (speech not clearly above the noise) this never
+    fires and Kaldi's rules, which recognise silence phones, still end the utterance.
+    """
+
+    RELATIVE = 1 / 8
+    """−18 dB: quiet relative to the utterance's loudest block."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.reset()
+
+    def reset(self) -> None:
+        self._loudest = 0.0
+        self._quiet_for = 0.0
+
+    def update(self, pcm: bytes, speech_heard: bool) -> bool:
+        """Feed a block; True when the utterance is over."""
+        samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64)
+        if not len(samples):
+            return False
+        rms = float(np.sqrt(np.mean(samples * samples)))
+        self._loudest = max(self._loudest, rms)
+        if rms < self._loudest * self.RELATIVE:
+            self._quiet_for += len(samples) / 16_000
+        else:
+            self._quiet_for = 0.0
+        return self.seconds > 0 and speech_heard and self._quiet_for >= self.seconds

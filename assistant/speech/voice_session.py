@@ -198,6 +198,11 @@ class VoiceSession:
     def _wake_word_mode(self) -> bool:
         return self.settings.mode == "always" and bool(self.settings.wake_phrase)
 
+    @property
+    def awake(self) -> bool:
+        """False while a wake phrase is awaited."""
+        return self._awake()
+
     def _awake(self) -> bool:
         return not self._wake_word_mode() or time.monotonic() < self._awake_until
 

@@ -215,7 +215,11 @@ def test_wake_phrase_gates_what_is_taken(recognizer: Recognizer, synth: Synthesi
     try:
         feed(s, join(silence(0.2), korean(LEAK), silence(2.5)))
         assert rec.of(Transcript) == [] and rec.of(UserText) == [], "people talking nearby are not shown or sent"
-        feed(s, join(korean("안녕하세요"), silence(2.5), korean(LEAK), silence(2.5)))
+        feed(s, join(korean("병원 예약을 하고 싶어요"), silence(2.5)))
+        assert not s.awake, "other speech does not wake it"
+        feed(s, join(korean("안녕하세요"), silence(2.5)))
+        assert s.awake
+        feed(s, join(korean(LEAK), silence(2.5)))
         assert s.wait_idle(30)
     finally:
         s.close()

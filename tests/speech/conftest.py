@@ -70,5 +70,9 @@ def join(*clips: AudioClip) -> AudioClip:
     return AudioClip(np.concatenate([c.samples for c in clips]), ASR_RATE)
 
 
-def silence(seconds: float) -> AudioClip:
-    return AudioClip.silence(seconds)
+def silence(seconds: float, noise: float = 0.0) -> AudioClip:
+    """Digital silence, or a quiet room (``noise``: standard deviation in sample units, e.g. 20 ≈ −64 dBFS)."""
+    if not noise:
+        return AudioClip.silence(seconds)
+    rng = np.random.default_rng(int(seconds * 1000))
+    return AudioClip(rng.normal(0, noise, int(seconds * ASR_RATE)).round().astype(np.int16), ASR_RATE)
