@@ -35,6 +35,7 @@ from assistant.speech.models import resolve_model
 from assistant.speech.settings import SpeechSettings
 from assistant.speech.speaker import NullSpeaker
 from assistant.speech.tts import Synthesizer, split_sentences
+from assistant.speech.voice_app import warm_up
 from assistant.speech.voice_session import VoiceSession
 from assistant.stack import Stack, free_ports
 from bench.report import Bench, git_revision, machine, table, write_results
@@ -83,7 +84,7 @@ def _own_rss_mb() -> float:
     return 0.0
 
 
-def measure_asr(b: Bench, settings: Settings, clips: list[tuple[str, AudioClip, float]]) -> None:
+def measure_asr(b: Bench, settings: Settings, clips: list[tuple[str, AudioClip, float]], synth: Synthesizer) -> None:
     speech = SpeechSettings()
     model_dir = resolve_model(speech.locale, speech.model, settings)
     rss0 = _own_rss_mb()
@@ -96,6 +97,9 @@ def measure_asr(b: Bench, settings: Settings, clips: list[tuple[str, AudioClip, 
     affinity = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(affinity)})  # "on one core"
     try:
+        c0 = time.thread_time()
+        warm_up(recognizer, synth, speech.locale)  # as voice_app does at start-up (other sentences)
+        b.results["asr_warm_up_cpu_s"] = round(time.thread_time() - c0, 2)
         per_clip: list[dict[str, Any]] = []
         for text, clip, end in clips:
             # speech only (the silences would flatter the figure)
@@ -116,14 +120,15 @@ def measure_asr(b: Bench, settings: Settings, clips: list[tuple[str, AudioClip, 
         cold_rtf = (time.thread_time() - c0) / part.duration
     finally:
         os.sched_setaffinity(0, affinity)
-    warm = [p["rtf"] for p in per_clip[1:]]
+    warm = [p["rtf"] for p in per_clip]
     total_cpu = sum(p["rtf"] * p["seconds"] for p in per_clip)
     total_audio = sum(p["seconds"] for p in per_clip)
     rtf = total_cpu / total_audio
     b.results["asr"] = {"per_clip": per_clip, "rtf_overall": round(rtf, 3), "rtf_first": per_clip[0]["rtf"],
-                        "rtf_warm_mean": round(statistics.fmean(warm), 3), "rtf_cold_recogniser": round(cold_rtf, 3)}
-    b.row("ASR real-time factor, one core (all clips, after warm-up)", f"{rtf:.3f}", f"≤ {TARGETS['rtf_one_core']}",
-          rtf <= TARGETS["rtf_one_core"])
+                        "rtf_mean": round(statistics.fmean(warm), 3), "rtf_max": max(warm),
+                        "rtf_cold_recogniser": round(cold_rtf, 3)}
+    b.row("ASR real-time factor, one core (12 utterances after start-up warm-up)", f"{rtf:.3f} (max {max(warm):.3f})",
+          f"≤ {TARGETS['rtf_one_core']}", rtf <= TARGETS["rtf_one_core"])
     b.row("ASR RTF of a never-used recogniser (no warm-up)", f"{cold_rtf:.3f}")
     b.say(f"  RTF overall {rtf:.3f}, cold {cold_rtf:.3f}")
 
@@ -142,7 +147,7 @@ def measure_asr(b: Bench, settings: Settings, clips: list[tuple[str, AudioClip, 
     s = summary_ms(latencies)
     b.results["endpoint"] = {**s, "endpointed": len(latencies), "of": len(clips), "settings": vars(speech.endpoint)}
     b.row("Endpoint after end of speech (audio time) p50 / p95", f"{s.get('p50')} / {s.get('p95')} ms",
-          f"end_silence {speech.endpoint.end_silence} s, pause {speech.endpoint.pause_silence} s")
+          f"quiet_end {speech.endpoint.quiet_end} s")
 
 
 def measure_tts(b: Bench, synth: Synthesizer) -> None:
@@ -190,8 +195,6 @@ def measure_voice_turns(b: Bench, settings: Settings, model: Path, clips: list[t
         synth = Synthesizer(speech)
         recognizer = Recognizer(resolve_model(speech.locale, None, settings), speech.endpoint,
                                 settings.models_dir / "speech" / "tuned")
-        from assistant.speech.voice_app import warm_up
-
         warm_up(recognizer, synth, speech.locale)
         rows: list[dict[str, Any]] = []
         with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
@@ -253,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         synth = Synthesizer(SpeechSettings())
         clips = test_set(synth)
         with b.section("ASR"):
-            measure_asr(b, base, clips)
+            measure_asr(b, base, clips, synth)
         with b.section("TTS"):
             measure_tts(b, synth)
         synth.close()

