@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.shared.errors import LinliError
-from assistant.shared.events import Error, Event, Reply, Speak, Transcript, UserText, VoiceState
+from assistant.shared.events import Alert, Error, Event, Reply, Speak, Transcript, UserText, VoiceState
 
 from .asr import Recognizer
 from .audio_io import AudioSource, write_wav
@@ -146,6 +146,16 @@ class VoiceSession:
 
     def slower(self) -> int:
         return self.synthesizer.slower()
+
+    def new_conversation(self, sender_id: str | None = None) -> None:
+        """Privacy reset (the kiosk's idle timer): a new dialogue id, the normal rate, nothing half heard."""
+        self.stop_speaking()
+        self.sender_id = sender_id or f"voice-{uuid.uuid4().hex[:10]}"
+        self.synthesizer.reset_rate()
+        self.recognizer.reset()
+        self._last_audio = []
+        self._pending_grammar = None
+        self._awake_until = 0.0
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """True when every queued turn has been answered and spoken."""
@@ -297,6 +307,9 @@ class VoiceSession:
             timing.replied_at = time.monotonic()
         for reply in replies:
             self._emit(reply)
+            alert = reply.custom.get("alert")
+            if isinstance(alert, dict) and alert.get("reference"):
+                self._emit(Alert(str(alert["reference"]), bool(alert.get("queued"))))
             if reply.custom.get("speech_rate") == "slower":
                 self.synthesizer.slower()
         buttons = button_phrases(replies)

@@ -6,24 +6,15 @@ from __future__ import annotations
 import time
 import uuid
 
-import httpx
-
 from assistant.dialogue.outbox import Outbox
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.stack import Stack
 from community_services.client import ServicesClient
+from tests.integration.helpers import staff_list
 
 
 def _texts(replies: list) -> str:
     return " | ".join(r.text for r in replies)
-
-
-def _staff_list(stack: Stack, path: str) -> list[dict]:
-    r = httpx.get(f"{stack.settings.services_url}/api/v1/{path}",
-                  headers={"Authorization": f"Bearer {stack.settings.staff_token}"}, timeout=10)
-    r.raise_for_status()
-    data = r.json()
-    return data if isinstance(data, list) else data.get("items", [])
 
 
 def _wait_delivered(outbox: Outbox, local_refs: set[str], timeout: float = 60) -> None:
@@ -61,14 +52,14 @@ def test_queued_requests_are_delivered_exactly_once_after_restart(live_stack: St
     assert len(waiting) >= 2
     _wait_delivered(outbox, waiting)
 
-    tickets = [t for t in _staff_list(live_stack, "tickets") if marker in (t.get("description") or "")]
+    tickets = [t for t in staff_list(live_stack, "tickets") if marker in (t.get("description") or "")]
     assert len(tickets) == 1, tickets
-    alerts = [a for a in _staff_list(live_stack, "alerts") if "fell" in (a.get("details") or "")]
+    alerts = [a for a in staff_list(live_stack, "alerts") if "fell" in (a.get("details") or "")]
     assert len(alerts) >= 1
     # A second flush (or a restart of the sender) must not create the same records again.
     with ServicesClient(live_stack.settings.services_url, live_stack.settings.kiosk_token) as client:
         assert Outbox(live_stack.settings.outbox_path, client).flush() == 0
-    again = [t for t in _staff_list(live_stack, "tickets") if marker in (t.get("description") or "")]
+    again = [t for t in staff_list(live_stack, "tickets") if marker in (t.get("description") or "")]
     assert len(again) == 1
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.config import Settings
-from assistant.shared.events import Error, Event, Reply, Speak, Transcript, UserText
+from assistant.shared.events import Alert, Error, Event, Reply, Speak, Transcript, UserText
 from assistant.speech.asr import Recognizer
 from assistant.speech.audio_io import write_wav
 from assistant.speech.clip import AudioClip
@@ -31,6 +31,7 @@ from assistant.speech.tts import Synthesizer
 from assistant.speech.voice_app import run_voice_terminal
 from assistant.speech.voice_session import VoiceSession
 from assistant.stack import Stack, free_ports
+from tests.integration.helpers import staff_list
 from tests.speech.conftest import espeak_wav, join, ko_model_dir, silence
 
 pytestmark = pytest.mark.integration
@@ -239,6 +240,37 @@ def test_slower_and_repeat(recognizer: Recognizer, synth: Synthesizer, chat: Con
         s.repeat()
         assert s.wait_idle(30)
         assert len(speaker.played) > before and speaker.played[-1] is last, "repeat replays the same audio"
+    finally:
+        s.close()
+
+
+def test_an_emergency_said_aloud_raises_the_alert_event(recognizer: Recognizer, synth: Synthesizer,
+                                                       chat: ConversationClient, live_stack: Stack) -> None:
+    rec = Recorder()
+    s = session(recognizer, synth, chat, speaker=None, rec=rec)
+    try:
+        s.submit_text("help I have fallen and cannot get up")
+        assert s.wait_idle(30)
+    finally:
+        s.close()
+    alerts = rec.of(Alert)
+    assert len(alerts) == 1 and alerts[0].reference
+    assert rec.of(Speak), "the calm reply is spoken too"
+    stored = staff_list(live_stack, "alerts")
+    assert any(alerts[0].reference in str(a) for a in stored), "the alert is in the services database"
+
+
+def test_new_conversation_forgets_the_slower_rate_and_the_dialogue(recognizer: Recognizer, synth: Synthesizer,
+                                                                  chat: ConversationClient) -> None:
+    rec = Recorder()
+    s = session(recognizer, synth, chat, speaker=None, rec=rec)
+    try:
+        s.submit_text("please speak more slowly")
+        assert s.wait_idle(30)
+        old = s.sender_id
+        assert synth.rate < SpeechSettings().rate_wpm
+        s.new_conversation()
+        assert s.sender_id != old and synth.rate == SpeechSettings().rate_wpm
     finally:
         s.close()
 
