@@ -87,6 +87,8 @@ class VoiceSession:
         self._jobs: queue.Queue[tuple[str, str, str] | None] = queue.Queue()
         self._idle = threading.Event()
         self._idle.set()
+        self._asr = threading.RLock()
+        """The Vosk recogniser is not thread-safe: the audio thread and the talk button share it."""
         self._speaking = threading.Event()
         self._cancel_speech = threading.Event()
         self._listening = settings.mode == "always" and not settings.wake_phrase
@@ -122,12 +124,13 @@ class VoiceSession:
             if self.settings.wake_phrase:  # a tap is as good as saying the wake phrase
                 self._awake_until = time.monotonic() + FOLLOW_UP_SECONDS
             return
-        if self._listening and not was_speaking:
-            self._finish_utterance()
-        else:
+        with self._asr:
+            if self._listening and not was_speaking:
+                self._finish_utterance()
+                return
             self.recognizer.reset()
             self._listening = True
-            self._emit(VoiceState("listening"))
+        self._emit(VoiceState("listening"))
 
     def stop_speaking(self) -> None:
         if self.speaking:
@@ -152,7 +155,8 @@ class VoiceSession:
         self.stop_speaking()
         self.sender_id = sender_id or f"voice-{uuid.uuid4().hex[:10]}"
         self.synthesizer.reset_rate()
-        self.recognizer.reset()
+        with self._asr:
+            self.recognizer.reset()
         self._last_audio = []
         self._pending_grammar = None
         self._awake_until = 0.0
@@ -169,7 +173,7 @@ class VoiceSession:
         self._jobs.put(None)
         self._worker.join(timeout=10)
 
-    # audio (one thread) ----------------------------------------------------------------------------------
+    # audio (one thread; the talk button may reset the recogniser from another, under self._asr) -------------
     def run(self, source: AudioSource, stop: threading.Event | None = None) -> None:
         """Feed every block of ``source``; at its end, finish the last utterance and wait for the answer."""
         try:
@@ -179,8 +183,9 @@ class VoiceSession:
                 self.feed(block)
         finally:
             source.close()
-        if self._listening:
-            self._finish_utterance()
+        with self._asr:
+            if self._listening:
+                self._finish_utterance()
         self.wait_idle()
 
     def feed(self, pcm: bytes) -> None:
@@ -188,10 +193,11 @@ class VoiceSession:
             return
         if self.speaking and not self.settings.barge_in:
             return  # half duplex: without barge-in the kiosk must not hear itself
-        if not self.recognizer.heard_speech:
-            self._apply_grammar()
-        for event in self.recognizer.accept(pcm):
-            self._on_transcript(event)
+        with self._asr:
+            if not self.recognizer.heard_speech:
+                self._apply_grammar()
+            for event in self.recognizer.accept(pcm):
+                self._on_transcript(event)
 
     def _apply_grammar(self) -> None:
         """Between utterances: the wake phrase while asleep, else the offered buttons and the skills' phrases."""

@@ -209,6 +209,34 @@ def test_push_to_talk_listens_only_after_a_tap(recognizer: Recognizer, synth: Sy
     assert len(finals) == 1 and len(rec.of(UserText)) == 1
 
 
+def test_taps_from_another_thread_while_audio_flows(recognizer: Recognizer, synth: Synthesizer,
+                                                     chat: ConversationClient, korean: Callable) -> None:
+    """The talk button (UI thread) and the microphone (audio thread) share the recogniser safely."""
+    rec = Recorder()
+    s = session(recognizer, synth, chat, speaker=None, rec=rec, mode="push_to_talk")
+    audio = join(korean(LEAK), silence(0.3)).pcm_bytes()
+    stop = threading.Event()
+
+    def microphone() -> None:
+        while not stop.is_set():
+            for i in range(0, len(audio), 1600):
+                s.feed(audio[i: i + 1600])
+
+    mic = threading.Thread(target=microphone)
+    mic.start()
+    try:
+        for _ in range(60):
+            s.tap()
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        mic.join(10)
+        assert s.wait_idle(60)
+        s.close()
+    assert not mic.is_alive()
+    assert all(e.text for e in rec.of(UserText)), "every turn that was sent had words"
+
+
 def test_wake_phrase_gates_what_is_taken(recognizer: Recognizer, synth: Synthesizer, chat: ConversationClient,
                                          korean: Callable) -> None:
     rec = Recorder()
