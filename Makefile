@@ -38,7 +38,7 @@ test-unit: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy assistant community_services
+	$(VENV)/bin/mypy assistant community_services kiosk_app bench
 
 bench: install
 	$(VENV)/bin/python -m bench.conversation

@@ -136,6 +136,18 @@ def cmd_voice(args: argparse.Namespace) -> int:
         return _voice(settings, args, client)
 
 
+def _kiosk_possible() -> bool:
+    from kiosk_app.main import display_available
+
+    return display_available()
+
+
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    from kiosk_app.main import run_kiosk
+
+    return run_kiosk(load_settings(), voice=not args.no_voice, fullscreen=args.fullscreen or None)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from assistant.chat import chat_loop
     from assistant.dialogue.rasa_client import ConversationClient
@@ -154,7 +166,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         elif args.voice:
             with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
                 _voice(settings, args, client)
+        elif not args.chat and _kiosk_possible():
+            from kiosk_app.main import run_kiosk
+
+            run_kiosk(settings)
         else:
+            if not args.chat:
+                _say("No screen was found for the kiosk, so here is the text chat (`linli run --chat`).")
             with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
                 chat_loop(client)
     except KeyboardInterrupt:
@@ -185,9 +203,10 @@ def _voice_options(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="linli", description="Linli, the community assistant")
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start services, actions and Rasa, then the resident front end")
+    run = sub.add_parser("run", help="start services, actions and Rasa, then the kiosk (or --voice / --chat)")
     run.add_argument("--no-frontend", action="store_true", help="only the back end (for a separate kiosk)")
-    run.add_argument("--voice", action="store_true", help="talk to it: the voice terminal (microphone and speaker)")
+    run.add_argument("--voice", action="store_true", help="the voice terminal instead of the kiosk")
+    run.add_argument("--chat", action="store_true", help="the text chat instead of the kiosk")
     _voice_options(run)
     run.set_defaults(func=cmd_run)
     voice = sub.add_parser("voice", help="voice terminal (speech in and out) for a running assistant")
@@ -197,6 +216,10 @@ def parser() -> argparse.ArgumentParser:
     voice.add_argument("--url", help="Rasa server URL (default from settings)")
     _voice_options(voice)
     voice.set_defaults(func=cmd_voice)
+    kiosk = sub.add_parser("kiosk", help="the touchscreen kiosk for a running assistant")
+    kiosk.add_argument("--no-voice", action="store_true", help="touch only (no microphone or speaker)")
+    kiosk.add_argument("--fullscreen", action="store_true", help="fill the screen (also LINLI_KIOSK_FULLSCREEN=1)")
+    kiosk.set_defaults(func=cmd_kiosk)
     from assistant.speech.models_cli import add_models_commands
 
     add_models_commands(sub)

@@ -1,0 +1,3 @@
+from kiosk_app.main import main
+
+raise SystemExit(main())

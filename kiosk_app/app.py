@@ -1,0 +1,330 @@
+"""The kiosk: one App, a ScreenManager, one .kv per screen; logic here, slow work in ``Backend`` threads.
+
+Events from the backend (any thread) are handed to the UI thread with ``Clock.schedule_once``; the UI
+never waits on the network, the recogniser or the synthesiser.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.metrics import dp
+from kivy.properties import DictProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import FadeTransition, Screen
+
+from assistant.shared.config import Settings
+from assistant.shared.events import Alert, Error, Event, Reply, Transcript, UserText, VoiceState
+from kiosk_app import theme
+from kiosk_app.backend import Backend
+from kiosk_app.idle import IdlePolicy
+from kiosk_app.texts import texts
+from kiosk_app.widgets import BigButton, Bubble, EmergencyButton, Tile  # noqa: F401 - used by the .kv rules
+
+log = logging.getLogger(__name__)
+KV_DIR = Path(__file__).parent / "screens"
+KV_FILES = ("widgets.kv", "root.kv", "home.kv", "conversation.kv", "guide.kv", "settings.kv")
+
+
+class KioskRoot(BoxLayout):
+    pass
+
+
+class HomeScreen(Screen):
+    clock_text = StringProperty("")
+
+
+class ConversationScreen(Screen):
+    partial_text = StringProperty("")
+
+
+class GuideScreen(Screen):
+    route_text = StringProperty("")
+    qr_path = StringProperty("")
+
+
+class SettingsScreen(Screen):
+    pass
+
+
+class EmergencyView(ModalView):
+    message = StringProperty("")
+
+
+class StillThereView(ModalView):
+    pass
+
+
+class KioskApp(App):
+    title = "Linli 邻里"
+    # style, from kiosk_app.theme (one place for sizes and colours)
+    body_px = NumericProperty(30)
+    title_px = NumericProperty(40)
+    tile_px = NumericProperty(36)
+    button_h = NumericProperty(dp(72))
+    c_bg = ListProperty([1, 1, 1, 1])
+    c_surface = ListProperty([1, 1, 1, 1])
+    c_text = ListProperty([0, 0, 0, 1])
+    c_muted = ListProperty([0, 0, 0, 1])
+    c_button_bg = ListProperty([0, 0, 0, 1])
+    c_button_fg = ListProperty([1, 1, 1, 1])
+    c_emergency_bg = ListProperty([0.5, 0, 0, 1])
+    c_emergency_fg = ListProperty([1, 1, 1, 1])
+    c_resident_bg = ListProperty([0, 0, 0, 1])
+    c_resident_fg = ListProperty([1, 1, 1, 1])
+    c_linli_bg = ListProperty([1, 1, 1, 1])
+    c_linli_fg = ListProperty([0, 0, 0, 1])
+    text_step = StringProperty("normal")
+    theme_name = StringProperty("standard")
+    language = StringProperty("en")
+    tx = DictProperty(texts("en"))
+
+    def __init__(self, settings: Settings, *, voice: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.want_voice = voice
+        self.backend: Backend | None = None
+        self.idle = IdlePolicy(idle_seconds=float(os.environ.get("LINLI_KIOSK_IDLE_SECONDS", "90")),
+                               confirm_seconds=float(os.environ.get("LINLI_KIOSK_CONFIRM_SECONDS", "20")))
+        self.still_there: StillThereView | None = None
+        self.emergency_view: EmergencyView | None = None
+        self.form_active = False
+        self.listening = False
+        self.speaking = False
+        self.started_at = time.monotonic()
+        self.interactive_at: float | None = None
+
+    # building ------------------------------------------------------------------------------------------
+    def build(self) -> KioskRoot:
+        for name in KV_FILES:
+            Builder.load_file(str(KV_DIR / name))
+        self.apply_style()
+        root = self._kiosk_root = KioskRoot()
+        sm = root.ids.sm
+        sm.transition = FadeTransition(duration=0.15)
+        for screen in (HomeScreen(), ConversationScreen(), GuideScreen(), SettingsScreen()):
+            sm.add_widget(screen)
+        Window.bind(on_resize=lambda *_: self.apply_style(), on_touch_down=self._on_any_touch)
+        Clock.schedule_interval(self._tick_clock, 1.0)
+        Clock.schedule_interval(self._tick_idle, 1.0)
+        self._tick_clock(0)
+        return root
+
+    def on_start(self) -> None:
+        self.backend = Backend(self.settings, self._from_backend_thread)
+        if self.want_voice:
+            self.backend.start_voice()
+        Clock.schedule_once(self._mark_interactive, 0)
+
+    def on_stop(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+
+    def _mark_interactive(self, _dt: float) -> None:
+        self.interactive_at = time.monotonic()
+
+    def screen(self, name: str) -> Screen:
+        return self._kiosk_root.ids.sm.get_screen(name)
+
+    def show(self, name: str) -> None:
+        self._kiosk_root.ids.sm.current = name
+
+    # style -----------------------------------------------------------------------------------------------
+    def apply_style(self) -> None:
+        style = theme.style(Window.height, self.text_step, self.theme_name)
+        self.body_px, self.title_px, self.tile_px = style.body_px, style.title_px, style.tile_px
+        self.button_h = max(style.button_h_px, dp(theme.TOUCH_MIN_DP) + dp(12))
+        c = style.colors
+        self.c_bg, self.c_surface, self.c_text, self.c_muted = c.background, c.surface, c.text, c.muted
+        self.c_button_bg, self.c_button_fg = c.button_bg, c.button_fg
+        self.c_emergency_bg, self.c_emergency_fg = c.emergency_bg, c.emergency_fg
+        self.c_resident_bg, self.c_resident_fg = c.resident_bg, c.resident_fg
+        self.c_linli_bg, self.c_linli_fg = c.linli_bg, c.linli_fg
+
+    def set_text_step(self, step: str) -> None:
+        self.text_step = step
+        self.apply_style()
+
+    def toggle_contrast(self) -> None:
+        self.theme_name = "high_contrast" if self.theme_name == "standard" else "standard"
+        self.apply_style()
+
+    def set_language(self, language: str) -> None:
+        self.language = language
+        self.tx = texts(language)
+
+    # resident actions ------------------------------------------------------------------------------------
+    def start_conversation(self, utterance: str) -> None:
+        self.show("conversation")
+        self._send(utterance, "button")
+
+    def send_typed(self, field: Any) -> None:
+        text = field.text.strip()
+        field.text = ""
+        if text:
+            self._send(text, "text")
+
+    def _send(self, text: str, source: Literal["text", "button"]) -> None:
+        if self.backend is not None:
+            self.backend.send_text(text, source=source)
+
+    def talk(self) -> None:
+        self.show("conversation")
+        if self.backend is not None:
+            self.backend.talk()
+
+    def repeat(self) -> None:
+        if self.backend is not None:
+            self.backend.repeat()
+
+    def slower(self) -> None:
+        if self.backend is not None:
+            self.backend.slower()
+
+    def faster(self) -> None:
+        if self.backend is not None and hasattr(self.backend, "faster"):
+            self.backend.faster()
+
+    def change_volume(self, delta: float) -> None:
+        if self.backend is not None and hasattr(self.backend, "change_volume"):
+            self.backend.change_volume(delta)
+
+    def go_home(self) -> None:
+        self.show("home")
+
+    def emergency(self) -> None:
+        """No confirmation step: the alert is raised at once (a backend thread), the calm message follows."""
+        if self.backend is not None:
+            self.backend.emergency()
+
+    def still_here(self) -> None:
+        self.idle.touch()
+        if self.still_there is not None:
+            self.still_there.dismiss()
+            self.still_there = None
+
+    # events ----------------------------------------------------------------------------------------------
+    def _from_backend_thread(self, event: Event) -> None:
+        Clock.schedule_once(lambda _dt: self.on_event(event), 0)
+
+    def on_event(self, event: Event) -> None:
+        conv = self.screen("conversation")
+        if isinstance(event, Transcript):
+            self.idle.activity()
+            conv.partial_text = "" if event.final else event.text
+        elif isinstance(event, UserText):
+            self.idle.activity()
+            self._bubble(event.text, "resident")
+            self._set_options([])
+        elif isinstance(event, Reply):
+            if event.text:
+                self._bubble(event.text, "linli")
+            self._set_options(list(event.buttons))
+            route = event.custom.get("route")
+            if isinstance(route, dict):
+                self._show_route(event.text, route)
+            self._check_form()
+        elif isinstance(event, Alert):
+            self._show_emergency(event)
+        elif isinstance(event, Error):
+            self._bubble(event.message, "linli")
+        elif isinstance(event, VoiceState):
+            self.listening = event.state == "listening"
+            self.speaking = event.state == "speaking"
+            if event.state in ("listening", "speaking"):
+                self.idle.activity()
+            if event.state == "unavailable" and event.detail:
+                self._bubble(self.tx["voice_unavailable"].format(reason=event.detail), "linli")
+
+    def _bubble(self, text: str, who: str) -> None:
+        conv = self.screen("conversation")
+        box = conv.ids.messages
+        box.add_widget(Bubble(text=text, who=who))
+        Clock.schedule_once(lambda _dt: setattr(conv.ids.scroll, "scroll_y", 0), 0)
+
+    def _set_options(self, buttons: list[Any]) -> None:
+        from kivy.factory import Factory
+
+        box = self.screen("conversation").ids.options
+        box.clear_widgets()
+        for button in buttons:
+            widget = Factory.OptionButton(text=button.title)
+            widget.bind(on_release=lambda _w, b=button: self._send(b.payload, "button"))
+            box.add_widget(widget)
+
+    def _show_route(self, text: str, route: dict[str, Any]) -> None:
+        guide = self.screen("guide")
+        guide.route_text = text
+        try:
+            import qrcode
+
+            path = Path(tempfile.gettempdir()) / f"linli-route-{os.getpid()}-{route.get('to', 'place')}.png"
+            qrcode.make(f"Linli route to {route.get('to')}: {text}").save(str(path))
+            guide.qr_path = str(path)
+        except Exception:  # the words are the guide; the QR code is a bonus
+            log.exception("could not make the route QR code")
+
+    def _show_emergency(self, alert: Alert) -> None:
+        # an empty reference: neither the office system nor the outbox took it — the resident must call
+        key = "emergency_failed" if not alert.reference else "emergency_queued" if alert.queued else "emergency_sent"
+        message = self.tx[key].format(place=self.settings.kiosk_location, ref=alert.reference)
+        if self.emergency_view is None:
+            self.emergency_view = EmergencyView()
+            self.emergency_view.bind(on_dismiss=lambda *_: setattr(self, "emergency_view", None))
+            self.emergency_view.open()
+        self.emergency_view.message = message
+
+    def _check_form(self) -> None:
+        backend = self.backend
+        if backend is None:
+            return
+        import threading
+
+        def check() -> None:
+            active = backend.form_in_progress()
+            Clock.schedule_once(lambda _dt: setattr(self, "form_active", active), 0)
+
+        threading.Thread(target=check, name="linli-form-check", daemon=True).start()
+
+    # idle ------------------------------------------------------------------------------------------------
+    def _on_any_touch(self, *_: Any) -> None:
+        self.idle.touch()
+
+    def _tick_clock(self, _dt: float) -> None:
+        self.screen("home").clock_text = datetime.now().strftime("%A %d %B  %H:%M")
+
+    def _tick_idle(self, _dt: float) -> None:
+        on_home = self._kiosk_root.ids.sm.current == "home" and not self.screen("conversation").ids.messages.children
+        action = self.idle.tick(time.monotonic(), form_in_progress=self.form_active, speaking=self.speaking,
+                                listening=self.listening, on_home=on_home)
+        if action.name == "ASK" and self.still_there is None:
+            self.still_there = StillThereView()
+            self.still_there.open()
+        elif action.name == "RESET":
+            self.reset_conversation()
+
+    def reset_conversation(self) -> None:
+        """Privacy: clear the screen and the dialogue, back home."""
+        if self.still_there is not None:
+            self.still_there.dismiss()
+            self.still_there = None
+        conv = self.screen("conversation")
+        conv.ids.messages.clear_widgets()
+        conv.partial_text = ""
+        self._set_options([])
+        self.screen("guide").route_text = ""
+        self.form_active = False
+        if self.backend is not None:
+            self.backend.new_conversation()
+        self.show("home")

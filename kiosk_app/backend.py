@@ -1,0 +1,345 @@
+"""The kiosk's backend: everything slow, off the UI thread, with results published as shared events.
+
+Pure Python (no Kivy), so it is tested without a screen. Threads, each for one kind of job:
+
+* ``kiosk-turns`` — dialogue turns, one at a time and in order (plus the privacy reset of a conversation,
+  queued behind that conversation's turns so nothing of it survives the reset);
+* ``kiosk-voice-open`` / ``kiosk-mic`` — loading the speech model, then feeding the microphone;
+* ``kiosk-controls`` — talk button, so a recogniser finishing an utterance never stalls a tap;
+* ``kiosk-emergency`` — one per press, never queued behind a slow dialogue turn, works with Rasa down.
+
+``on_event`` is called from these threads; a Kivy controller hands events to the UI thread itself
+(``Clock.schedule_once``). No method raises for an ordinary failure: failures arrive as ``Error`` or
+``VoiceState("unavailable", ...)`` events with a message a resident can read.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Literal
+
+from assistant.dialogue.rasa_client import ConversationClient, clean_text
+from assistant.shared.config import Settings
+from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
+from assistant.shared.events import Alert, Error, Event, Reply, UserText, VoiceState
+from assistant.speech.audio_io import MicrophoneSource
+from assistant.speech.settings import SpeechSettings, load_speech_settings
+from assistant.speech.voice_app import VoiceParts, open_voice
+
+from .emergency import raise_emergency
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "I can't answer right now. Please try again in a minute, or ask at the reception."
+FAILED = "Sorry, something went wrong. Please try again, or ask at the reception."
+VOICE_OFF = "Voice is switched off on this kiosk. Please type or tap instead."
+VOICE_NOT_STARTED = "Voice is not switched on. Please type or tap instead."
+VOICE_GETTING_READY = "Voice is still getting ready. Please wait a moment, or type or tap instead."
+VOICE_BROKEN = "Voice could not start. Please type or tap instead."
+TRACKER_TIMEOUT = 2.0
+"""The idle timer asks about forms; it must get a quick answer or none."""
+
+Source = Literal["text", "button"]
+
+
+class _SerialWorker:
+    """One daemon thread running jobs in submission order (daemon: a hung Rasa call must not block exit)."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._jobs.put((job, future))
+        return future
+
+    def _run(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(job())
+            except BaseException as e:  # kept in the future; the jobs themselves publish errors
+                future.set_exception(e)
+
+    def close(self, timeout: float) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+
+class _KindDialogue:
+    """The voice session's view of the dialogue: the same resident-safe message when Rasa is down."""
+
+    def __init__(self, client: ConversationClient) -> None:
+        self._client = client
+
+    def send(self, sender_id: str, text: str) -> list[Reply]:
+        try:
+            return self._client.send(sender_id, text)
+        except DialogueUnavailable as e:
+            raise DialogueUnavailable(UNAVAILABLE) from e
+
+
+def new_sender_id(settings: Settings) -> str:
+    return f"{settings.kiosk_id}-{uuid.uuid4().hex[:8]}"
+
+
+class Backend:
+    def __init__(self, settings: Settings, on_event: Callable[[Event], None], *,
+                 speech: SpeechSettings | None = None, voice: bool = True) -> None:
+        self.settings = settings
+        self._on_event = on_event
+        self._speech = speech
+        self._voice_enabled = voice
+        self._client = ConversationClient(settings.rasa_url, settings.rasa_token)
+        self._probe = ConversationClient(settings.rasa_url, settings.rasa_token, timeout=TRACKER_TIMEOUT)
+        self._lock = threading.Lock()
+        self._sender = new_sender_id(settings)
+        self._last_replies: list[Reply] = []
+        self._closed = threading.Event()
+        self._turns = _SerialWorker("kiosk-turns")
+        self._controls = _SerialWorker("kiosk-controls")
+        self._emergencies: list[threading.Thread] = []
+        # voice: set by the opener thread, read by any thread (attribute reads are atomic)
+        self._voice_thread: threading.Thread | None = None
+        self._parts: VoiceParts | None = None
+        self._mic: MicrophoneSource | None = None
+        self._mic_thread: threading.Thread | None = None
+        self._voice_problem: str | None = None
+
+    # events -------------------------------------------------------------------------------------------
+    def _publish(self, event: Event) -> None:
+        try:
+            self._on_event(event)
+        except Exception:  # a broken UI handler must not stop a turn, and never an alert
+            log.exception("kiosk event handler failed for %s", event.type)
+
+    # state --------------------------------------------------------------------------------------------
+    @property
+    def sender_id(self) -> str:
+        return self._sender
+
+    @property
+    def voice_ready(self) -> bool:
+        """True when the microphone is live and typed turns are answered aloud."""
+        return self._parts is not None and self._mic is not None
+
+    @property
+    def speaking(self) -> bool:
+        parts = self._parts
+        return parts is not None and parts.session.speaking
+
+    @property
+    def listening(self) -> bool:
+        parts = self._parts
+        return parts is not None and self._mic is not None and parts.session.listening
+
+    # dialogue -----------------------------------------------------------------------------------------
+    def send_text(self, text: str, source: Source = "text") -> None:
+        """A typed question or a tapped button's payload; replies arrive as events."""
+        try:
+            cleaned = clean_text(text)
+        except InputError as e:  # empty or too long: say so, don't send
+            self._publish(Error(e.code, e.message))
+            return
+        parts = self._parts
+        if parts is not None:  # spoken too, and in order with spoken turns
+            parts.session.submit_text(cleaned, source)
+            return
+        sender = self._sender  # at the time of the tap: a reset after it must not move the turn
+        self._turns.submit(lambda: self._turn(sender, cleaned, source))
+
+    def _turn(self, sender: str, text: str, source: Source) -> None:
+        self._publish(UserText(sender, text, source))
+        try:
+            replies = self._client.send(sender, text)
+        except DialogueUnavailable:
+            self._publish(Error(DialogueUnavailable.code, UNAVAILABLE))
+            return
+        except LinliError as e:
+            self._publish(Error(e.code, e.message))
+            return
+        except Exception:
+            log.exception("kiosk dialogue turn failed")
+            self._publish(Error("dialogue_failed", FAILED))
+            return
+        with self._lock:
+            if sender == self._sender:
+                self._last_replies = replies
+        for reply in replies:
+            self._publish(reply)
+            alert = reply.custom.get("alert")
+            if isinstance(alert, dict):
+                reference = str(alert.get("reference") or "")
+                # no reference: the action could not store it; "" tells the screen to send them to 120
+                self._publish(Alert(reference, bool(alert.get("queued")) or not reference))
+
+    def form_in_progress(self) -> bool:
+        """True if a form (repair report, feedback, booking...) is half done. Blocks up to 2 s."""
+        try:
+            tracker = self._probe.tracker(self._sender)
+        except Exception:  # Rasa down or slow: nothing we know of is half done
+            return False
+        loop = tracker.get("active_loop") or {}
+        return isinstance(loop, dict) and bool(loop.get("name"))
+
+    def new_conversation(self) -> None:
+        """Privacy reset: a new sender id now; the old conversation is forgotten in Rasa after its turns."""
+        with self._lock:
+            old, self._sender = self._sender, new_sender_id(self.settings)
+            self._last_replies = []
+            new = self._sender
+        parts = self._parts
+        if parts is not None:
+            parts.session.sender_id = new  # at once: a turn typed right after belongs to the new conversation
+            self._controls.submit(lambda: parts.session.new_conversation(new))
+        self._turns.submit(lambda: self._forget(old))
+
+    def _forget(self, sender: str) -> None:
+        try:
+            self._client.reset(sender)
+        except Exception:  # Rasa down: its tracker is not reachable to read either; logged for the admin
+            log.warning("could not reset conversation %s in Rasa", sender, exc_info=True)
+
+    # voice --------------------------------------------------------------------------------------------
+    def start_voice(self) -> None:
+        """Load the speech model and open the microphone in the background; typing works meanwhile."""
+        if not self._voice_enabled:
+            self._voice_problem = VOICE_OFF
+            self._publish(VoiceState("unavailable", VOICE_OFF))
+            return
+        if self._voice_thread is not None or self._closed.is_set():
+            return
+        self._voice_thread = threading.Thread(target=self._open_voice, name="kiosk-voice-open", daemon=True)
+        self._voice_thread.start()
+
+    def _open_voice(self) -> None:
+        self._publish(VoiceState("idle", "Getting ready…"))
+        try:
+            speech = self._speech or load_speech_settings()
+            parts = open_voice(self.settings, speech, _KindDialogue(self._client), self._publish)
+        except LinliError as e:  # no model, no espeak, bad settings: the hint names the fix
+            self._voice_unavailable(f"Voice is not available: {e.message} {e.hint or ''}".strip(), e)
+            return
+        except Exception as e:
+            self._voice_unavailable(VOICE_BROKEN, e)
+            return
+        parts.session.sender_id = self._sender
+        self._parts = parts
+        if self._closed.is_set():
+            self._parts = None
+            parts.close()
+            return
+        try:
+            mic = MicrophoneSource(block_seconds=speech.block_seconds)
+        except LinliError as e:  # replies are still spoken; only the talk button explains itself
+            self._voice_unavailable(f"{e.message} Please type or tap instead.", e)
+            return
+        self._mic = mic
+        self._mic_thread = threading.Thread(target=self._listen, args=(parts, mic), name="kiosk-mic", daemon=True)
+        self._mic_thread.start()
+
+    def _listen(self, parts: VoiceParts, mic: MicrophoneSource) -> None:
+        problem: BaseException | None = None
+        try:
+            parts.session.run(mic, self._closed)
+        except Exception as e:
+            problem = e
+        if not self._closed.is_set():  # the stream ended by itself: unplugged, or a device error
+            self._mic = None
+            self._voice_unavailable("The microphone stopped working. Please type or tap instead.",
+                                    problem or RuntimeError("microphone stream ended"))
+
+    def _voice_unavailable(self, message: str, error: BaseException) -> None:
+        log.warning("kiosk voice unavailable: %s", error, exc_info=not isinstance(error, LinliError))
+        self._voice_problem = message
+        self._publish(VoiceState("unavailable", message))
+
+    def talk(self) -> None:
+        """The talk button: start or end listening, or stop the assistant talking."""
+        parts = self._parts
+        if parts is not None and self._mic is not None:
+            self._controls.submit(parts.session.tap)
+            return
+        if self._voice_problem is not None:
+            message = self._voice_problem
+        elif self._voice_thread is not None:
+            message = VOICE_GETTING_READY
+        else:
+            message = VOICE_NOT_STARTED
+        self._publish(VoiceState("unavailable", message))
+
+    def repeat(self) -> None:
+        """Say the last answer again; without voice, show it again."""
+        parts = self._parts
+        if parts is not None:
+            parts.session.repeat()
+            return
+        with self._lock:
+            replies = list(self._last_replies)
+        for reply in replies:
+            self._publish(reply)
+
+    def slower(self) -> int | None:
+        """Speak more slowly; returns the new rate in words per minute, or None without voice."""
+        parts = self._parts
+        return parts.session.slower() if parts is not None else None
+
+    # emergency ----------------------------------------------------------------------------------------
+    def emergency(self, details: str = "") -> Future[Alert]:
+        """Raise the alert now, on its own thread; the ``Alert`` event is published and also in the future."""
+        future: Future[Alert] = Future()
+
+        def run() -> None:
+            alert = raise_emergency(self.settings, details)  # never raises
+            self._publish(alert)
+            future.set_result(alert)
+
+        thread = threading.Thread(target=run, name="kiosk-emergency", daemon=True)
+        with self._lock:
+            self._emergencies = [t for t in self._emergencies if t.is_alive()] + [thread]
+        thread.start()
+        parts = self._parts
+        if parts is not None:  # a calm overlay, not a long answer read over it
+            parts.session.stop_speaking()
+        return future
+
+    # lifecycle ----------------------------------------------------------------------------------------
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """True once every queued turn (typed and, with voice, spoken) is answered. For tests and shutdown."""
+        try:
+            self._turns.submit(lambda: None).result(timeout)
+        except TimeoutError:
+            return False
+        parts = self._parts
+        return parts.session.wait_idle(timeout) if parts is not None else True
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()  # also stops the microphone loop
+        with self._lock:
+            emergencies = list(self._emergencies)
+        for thread in emergencies:  # an alert being written must finish before the process ends
+            thread.join(timeout=15)
+        if self._voice_thread is not None:  # still loading after this, it closes what it opened itself
+            self._voice_thread.join(timeout=5)
+        mic, parts = self._mic, self._parts
+        if mic is not None:
+            mic.close()
+        if self._mic_thread is not None:
+            self._mic_thread.join(timeout=5)
+        if parts is not None:
+            parts.close()
+        self._controls.close(timeout=5)
+        self._turns.close(timeout=5)
+        self._client.close()
+        self._probe.close()

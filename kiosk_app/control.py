@@ -1,0 +1,178 @@
+"""A loopback control channel for driving the real app in tests and benchmarks (off unless asked for).
+
+``LINLI_KIOSK_CONTROL_PORT=N`` starts a tiny HTTP server on 127.0.0.1:N. Each command runs on the UI
+thread (scheduled with ``Clock``) and the HTTP thread waits for its result, so tests see the app exactly
+as a resident would after the tap: ``GET /state``, ``POST /tap {"id"}``, ``POST /tap_text {"text"}``,
+``POST /type {"text"}``, ``POST /screenshot {"path"}``, ``POST /call {"name", "args"}`` (an allowed App
+method, e.g. ``set_text_step``), ``POST /audit`` (accessibility problems of what is on screen).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+log = logging.getLogger(__name__)
+ALLOWED_CALLS = {"set_text_step", "toggle_contrast", "set_language", "go_home", "show", "reset_conversation",
+                 "emergency", "talk", "repeat", "slower"}
+
+
+def on_ui_thread(fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run(_dt: float) -> None:
+        try:
+            box["value"] = fn()
+        except Exception as e:  # reported to the test, not raised in the UI loop
+            box["error"] = f"{type(e).__name__}: {e}"
+        finally:
+            done.set()
+
+    Clock.schedule_once(run, 0)
+    if not done.wait(timeout):
+        raise TimeoutError("the UI thread did not answer")
+    if "error" in box:
+        raise RuntimeError(box["error"])
+    return box.get("value")
+
+
+def _widgets(root: Widget) -> list[Widget]:
+    return list(root.walk(restrict=False))
+
+
+def find(app: Any, widget_id: str) -> Widget:
+    """A widget by its kv id, searched in the root, every screen and any open overlay."""
+    from kivy.core.window import Window
+
+    for top in [app.root, *app.root.ids.sm.screens, *Window.children]:
+        for w in _widgets(top):
+            if widget_id in getattr(w, "ids", {}):
+                return w.ids[widget_id]
+    raise KeyError(f"no widget with id {widget_id!r}")
+
+
+def state(app: Any) -> dict[str, Any]:
+    from kivy.core.window import Window
+
+    current = app.root.ids.sm.current_screen
+    visible = [current, app.root.children[0]] + [w for w in Window.children if w is not app.root]
+    texts = [w.text for top in visible for w in _widgets(top) if isinstance(w, Label) and w.text]
+    conv = app.root.ids.sm.get_screen("conversation")
+    bubbles = [{"who": b.who, "text": b.text} for b in reversed(conv.ids.messages.children)]
+    return {"screen": current.name, "texts": texts, "bubbles": bubbles, "partial": conv.partial_text,
+            "overlays": [type(w).__name__ for w in Window.children if w is not app.root],
+            "body_px": app.body_px, "text_step": app.text_step, "theme": app.theme_name,
+            "interactive_s": (app.interactive_at - app.started_at) if app.interactive_at else None}
+
+
+def tap(app: Any, widget_id: str) -> None:
+    widget = find(app, widget_id)
+    widget.dispatch("on_press")
+    widget.dispatch("on_release")
+
+
+def tap_text(app: Any, text: str) -> None:
+    """Tap the visible button whose label is ``text`` (options from the dialogue have no kv id)."""
+    from kivy.core.window import Window
+    from kivy.uix.button import Button
+
+    current = app.root.ids.sm.current_screen
+    for top in [current, app.root.children[0], *[w for w in Window.children if w is not app.root]]:
+        for w in _widgets(top):
+            if isinstance(w, Button) and w.text.strip().lower() == text.strip().lower():
+                w.dispatch("on_press")
+                w.dispatch("on_release")
+                return
+    raise KeyError(f"no button reading {text!r}")
+
+
+def type_text(app: Any, text: str) -> None:
+    field = find(app, "typed")
+    field.text = text
+    app.send_typed(field)
+
+
+def screenshot(path: str) -> str:
+    """Kivy numbers screenshots (name0001.png...); this keeps exactly the name asked for."""
+    import os
+
+    from kivy.core.window import Window
+
+    saved = Window.screenshot(name=path)
+    if saved and saved != path:
+        os.replace(saved, path)
+    return path
+
+
+class _Handler(BaseHTTPRequestHandler):
+    app: Any = None
+
+    def log_message(self, *_: Any) -> None:  # the kiosk log is not for test traffic
+        pass
+
+    def _reply(self, code: int, body: Any) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path == "/state":
+            self._reply(200, on_ui_thread(lambda: state(self.app)))
+        else:
+            self._reply(404, {"error": "unknown"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+            app = self.app
+            if self.path == "/tap":
+                result: Any = on_ui_thread(lambda: tap(app, body["id"]))
+            elif self.path == "/tap_text":
+                result = on_ui_thread(lambda: tap_text(app, body["text"]))
+            elif self.path == "/type":
+                result = on_ui_thread(lambda: type_text(app, body["text"]))
+            elif self.path == "/screenshot":
+                result = on_ui_thread(lambda: screenshot(body["path"]))
+            elif self.path == "/call" and body.get("name") in ALLOWED_CALLS:
+                result = on_ui_thread(lambda: getattr(app, body["name"])(*body.get("args", [])))
+            elif self.path == "/audit":
+                from kiosk_app.accessibility import audit
+
+                def run_audit() -> list[str]:
+                    from kivy.core.window import Window
+
+                    from kiosk_app import theme
+
+                    palette = theme.colors(app.theme_name)
+                    # overlays (emergency, "still there?") are children of the Window, not of the root
+                    tops = [app.root, *[w for w in Window.children if w is not app.root]]
+                    return [str(p) for top in tops for p in audit(top, Window.height, palette)]
+
+                result = on_ui_thread(run_audit)
+            else:
+                self._reply(404, {"error": "unknown"})
+                return
+            self._reply(200, {"ok": True, "result": result})
+        except Exception as e:
+            self._reply(400, {"ok": False, "error": f"{type(e).__name__}: {e}"})
+
+
+def start_control(app: Any, port: int) -> ThreadingHTTPServer:
+    handler = type("Handler", (_Handler,), {"app": app})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, name="linli-kiosk-control", daemon=True).start()
+    log.info("kiosk control channel on 127.0.0.1:%d", port)
+    return server

@@ -1,0 +1,57 @@
+"""Starting the kiosk: `linli run` (after the back end is up), `linli kiosk`, or `python -m kiosk_app`."""
+
+from __future__ import annotations
+
+import os
+
+from assistant.shared.config import Settings, load_settings
+from assistant.shared.errors import LinliError
+
+
+def display_available() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_kiosk(settings: Settings, *, voice: bool = True, fullscreen: bool | None = None) -> int:
+    """Blocks until the kiosk window closes. Raises LinliError when there is no screen to open it on."""
+    if not display_available():
+        raise LinliError("There is no screen to show the kiosk on.",
+                         hint="Run it on the kiosk's display, or use `linli run --chat` / `linli run --voice`.")
+    os.environ.setdefault("KIVY_NO_ARGS", "1")  # our flags are not Kivy's
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    from kivy.config import Config
+
+    from kiosk_app.fonts import register_fonts
+
+    register_fonts()  # before the Window exists, so every label uses the Latin + CJK font
+    full = fullscreen if fullscreen is not None else os.environ.get("LINLI_KIOSK_FULLSCREEN", "0") == "1"
+    Config.set("graphics", "fullscreen", "auto" if full else "0")
+    Config.set("graphics", "width", os.environ.get("LINLI_KIOSK_WIDTH", "1920"))
+    Config.set("graphics", "height", os.environ.get("LINLI_KIOSK_HEIGHT", "1080"))
+    Config.set("kivy", "exit_on_escape", "0")  # a resident's stray key must not close the kiosk
+    Config.set("input", "mouse", "mouse,disable_multitouch")  # a tap is a tap, never a red multitouch dot
+    from kiosk_app.app import KioskApp
+
+    app = KioskApp(settings, voice=voice)
+    port = os.environ.get("LINLI_KIOSK_CONTROL_PORT")
+    if port:
+        from kiosk_app.control import start_control
+
+        def control(*_: object) -> None:  # returns None: a truthy result would stop App.on_start running
+            start_control(app, int(port))
+
+        app.bind(on_start=control)
+    app.run()
+    return 0
+
+
+def main() -> int:
+    try:
+        return run_kiosk(load_settings(), voice=os.environ.get("LINLI_KIOSK_VOICE", "1") != "0")
+    except LinliError as e:
+        print(f"linli kiosk: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

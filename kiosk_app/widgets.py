@@ -1,0 +1,32 @@
+"""Kiosk widgets: big tiles and buttons, message bubbles. Sizes and colours come from the App's style
+properties (set from kiosk_app.theme), so a text-size or theme change restyles everything at once."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+
+
+class BigButton(Button):
+    """A plain, large button; ``linli_bg`` tells the accessibility audit what colour it paints."""
+
+    linli_bg = ListProperty([0, 0, 0, 1])
+    linli_tappable = BooleanProperty(True)
+
+
+class Tile(BigButton):
+    """A home-screen service tile: it starts the conversation with ``utterance``."""
+
+    utterance = StringProperty("")
+
+
+class EmergencyButton(BigButton):
+    pass
+
+
+class Bubble(Label):
+    """One message; ``who`` is ``resident`` or ``linli``."""
+
+    who = StringProperty("linli")
+    linli_bg = ListProperty([1, 1, 1, 1])
