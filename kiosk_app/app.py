@@ -34,6 +34,8 @@ from kiosk_app.widgets import BigButton, Bubble, EmergencyButton, Tile  # noqa: 
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).parent / "screens"
+MAX_BUBBLES = 60
+"""Messages kept on screen; older ones scroll away for good (memory and frame time stay bounded)."""
 KV_FILES = ("widgets.kv", "root.kv", "home.kv", "conversation.kv", "guide.kv", "settings.kv")
 
 
@@ -193,11 +195,11 @@ class KioskApp(App):
             self.backend.slower()
 
     def faster(self) -> None:
-        if self.backend is not None and hasattr(self.backend, "faster"):
+        if self.backend is not None:
             self.backend.faster()
 
     def change_volume(self, delta: float) -> None:
-        if self.backend is not None and hasattr(self.backend, "change_volume"):
+        if self.backend is not None:
             self.backend.change_volume(delta)
 
     def go_home(self) -> None:
@@ -251,6 +253,9 @@ class KioskApp(App):
         conv = self.screen("conversation")
         box = conv.ids.messages
         box.add_widget(Bubble(text=text, who=who))
+        # every bubble holds a screen-wide text texture (~1 MiB); a resident's conversation is far shorter
+        for old in box.children[MAX_BUBBLES:]:
+            box.remove_widget(old)
         Clock.schedule_once(lambda _dt: setattr(conv.ids.scroll, "scroll_y", 0), 0)
 
     def _set_options(self, buttons: list[Any]) -> None:

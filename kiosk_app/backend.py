@@ -28,7 +28,7 @@ from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import Alert, Error, Event, Reply, UserText, VoiceState
 from assistant.speech.audio_io import MicrophoneSource
-from assistant.speech.settings import SpeechSettings, load_speech_settings
+from assistant.speech.settings import SLOWER_STEP, SpeechSettings, load_speech_settings
 from assistant.speech.voice_app import VoiceParts, open_voice
 
 from .emergency import raise_emergency
@@ -292,6 +292,22 @@ class Backend:
         """Speak more slowly; returns the new rate in words per minute, or None without voice."""
         parts = self._parts
         return parts.session.slower() if parts is not None else None
+
+    def faster(self) -> int | None:
+        """Undo a "slower": one step up, never above the configured default rate."""
+        parts = self._parts
+        if parts is None:
+            return None
+        synth = parts.synthesizer
+        default = (self._speech or load_speech_settings()).rate_wpm
+        return synth.set_rate(min(default, round(synth.rate / SLOWER_STEP)))
+
+    def change_volume(self, delta: float) -> float | None:
+        parts = self._parts
+        if parts is None:
+            return None
+        parts.synthesizer.volume = min(1.0, max(0.1, parts.synthesizer.volume + delta))
+        return parts.synthesizer.volume
 
     # emergency ----------------------------------------------------------------------------------------
     def emergency(self, details: str = "") -> Future[Alert]:

@@ -80,6 +80,46 @@ def tap(app: Any, widget_id: str) -> None:
     widget.dispatch("on_release")
 
 
+def bench_scroll(app: Any, messages: int, seconds: float, done: Callable[[list[float]], None]) -> None:
+    """Fill the conversation with ``messages`` bubbles, then scroll it top to bottom over ``seconds``,
+    recording every frame's interval (with ``maxfps`` 0 that is the frame's own cost)."""
+    import time
+
+    for i in range(messages):
+        app._bubble(f"Message {i}: the kitchen tap in Building 5, flat 302 is dripping again.",
+                    "resident" if i % 2 else "linli")
+    app.show("conversation")
+    scroll = app.root.ids.sm.get_screen("conversation").ids.scroll
+    from kivy.core.window import Window
+
+    frames: list[float] = []
+    draw: list[float] = []
+    original_flip = Window.flip
+
+    def timed_flip() -> None:  # the swap waits for Mesa to finish rasterising the frame
+        t = time.perf_counter()
+        original_flip()
+        draw.append(time.perf_counter() - t)
+
+    Window.flip = timed_flip
+    start = time.perf_counter()
+    last = [start]
+
+    def step(_dt: float) -> bool:
+        now = time.perf_counter()
+        frames.append(now - last[0])
+        last[0] = now
+        progress = (now - start) / seconds
+        scroll.scroll_y = max(0.0, 1.0 - progress)
+        if progress >= 1.0:
+            Window.flip = original_flip
+            done([*frames[1:], -1.0, *draw[1:]])  # -1 separates frame intervals from the swap times
+            return False
+        return True
+
+    Clock.schedule_interval(step, 0)
+
+
 def tap_text(app: Any, text: str) -> None:
     """Tap the visible button whose label is ``text`` (options from the dialogue have no kv id)."""
     from kivy.core.window import Window
@@ -148,6 +188,18 @@ class _Handler(BaseHTTPRequestHandler):
                 result = on_ui_thread(lambda: screenshot(body["path"]))
             elif self.path == "/call" and body.get("name") in ALLOWED_CALLS:
                 result = on_ui_thread(lambda: getattr(app, body["name"])(*body.get("args", [])))
+            elif self.path == "/bench_scroll":
+                finished = threading.Event()
+                box: dict[str, list[float]] = {}
+
+                def done(frames: list[float]) -> None:
+                    box["frames"] = frames
+                    finished.set()
+
+                on_ui_thread(lambda: bench_scroll(app, int(body.get("messages", 200)),
+                                                  float(body.get("seconds", 3.0)), done))
+                finished.wait(float(body.get("seconds", 3.0)) + 60)
+                result = box.get("frames", [])
             elif self.path == "/audit":
                 from kiosk_app.accessibility import audit
 

@@ -28,6 +28,7 @@ def run_kiosk(settings: Settings, *, voice: bool = True, fullscreen: bool | None
     Config.set("graphics", "fullscreen", "auto" if full else "0")
     Config.set("graphics", "width", os.environ.get("LINLI_KIOSK_WIDTH", "1920"))
     Config.set("graphics", "height", os.environ.get("LINLI_KIOSK_HEIGHT", "1080"))
+    Config.set("graphics", "maxfps", os.environ.get("LINLI_KIOSK_MAXFPS", "60"))  # 0: unlimited (benchmark)
     Config.set("kivy", "exit_on_escape", "0")  # a resident's stray key must not close the kiosk
     Config.set("input", "mouse", "mouse,disable_multitouch")  # a tap is a tap, never a red multitouch dot
     from kiosk_app.app import KioskApp

@@ -176,6 +176,18 @@ def test_a_repair_request_by_touch_reaches_the_services_database(kiosk: Kiosk, l
     assert any(t.get("number") == reference for t in tickets)
 
 
+def test_press_and_speak_without_a_microphone_explains_and_touch_still_works(kiosk: Kiosk) -> None:
+    kiosk.call("reset_conversation")
+    kiosk.tap("speak_button")
+    s = kiosk.wait_for(lambda s: any("microphone" in b["text"].lower() for b in s["bubbles"]), timeout=60)
+    assert s["screen"] == "conversation"
+    kiosk.tap_text("Repeat")  # the other buttons still answer
+    kiosk.call("go_home")
+    kiosk.tap("tile_notices")
+    kiosk.wait_for(lambda s: len([b for b in s["bubbles"] if b["who"] == "linli"]) >= 2)
+    kiosk.call("reset_conversation")
+
+
 def test_emergency_button_raises_the_alert_without_asking(kiosk: Kiosk, live_stack: Stack) -> None:
     before = len(staff_list(live_stack, "alerts"))
     kiosk.tap("emergency_button")
