@@ -22,7 +22,7 @@ from kivy.metrics import dp
 from kivy.properties import DictProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
-from kivy.uix.screenmanager import FadeTransition, Screen
+from kivy.uix.screenmanager import NoTransition, Screen
 
 from assistant.shared.config import Settings
 from assistant.shared.events import Alert, Error, Event, Reply, Transcript, UserText, VoiceState
@@ -87,6 +87,7 @@ class KioskApp(App):
     c_resident_fg = ListProperty([1, 1, 1, 1])
     c_linli_bg = ListProperty([1, 1, 1, 1])
     c_linli_fg = ListProperty([0, 0, 0, 1])
+    c_outline = ListProperty([0, 0, 0, 1])
     text_step = StringProperty("normal")
     theme_name = StringProperty("standard")
     language = StringProperty("en")
@@ -102,6 +103,8 @@ class KioskApp(App):
         self.still_there: StillThereView | None = None
         self.emergency_view: EmergencyView | None = None
         self.form_active = False
+        self._turn_texts: list[str] = []
+        self._turn_route: dict[str, Any] | None = None
         self.listening = False
         self.speaking = False
         self.started_at = time.monotonic()
@@ -114,7 +117,7 @@ class KioskApp(App):
         self.apply_style()
         root = self._kiosk_root = KioskRoot()
         sm = root.ids.sm
-        sm.transition = FadeTransition(duration=0.15)
+        sm.transition = NoTransition()  # no motion: clearer for older eyes, and nothing half-drawn
         for screen in (HomeScreen(), ConversationScreen(), GuideScreen(), SettingsScreen()):
             sm.add_widget(screen)
         Window.bind(on_resize=lambda *_: self.apply_style(), on_touch_down=self._on_any_touch)
@@ -153,6 +156,7 @@ class KioskApp(App):
         self.c_emergency_bg, self.c_emergency_fg = c.emergency_bg, c.emergency_fg
         self.c_resident_bg, self.c_resident_fg = c.resident_bg, c.resident_fg
         self.c_linli_bg, self.c_linli_fg = c.linli_bg, c.linli_fg
+        self.c_outline = c.outline
 
     def set_text_step(self, step: str) -> None:
         self.text_step = step
@@ -229,13 +233,18 @@ class KioskApp(App):
             self.idle.activity()
             self._bubble(event.text, "resident")
             self._set_options([])
+            self._turn_texts, self._turn_route = [], None
         elif isinstance(event, Reply):
             if event.text:
                 self._bubble(event.text, "linli")
+                self._turn_texts.append(event.text)
             self._set_options(list(event.buttons))
             route = event.custom.get("route")
             if isinstance(route, dict):
-                self._show_route(event.text, route)
+                self._turn_route = route
+                self.show("guide")
+            if self._turn_route is not None:  # the words of the way may come before or after the route data
+                self._show_route("\n\n".join(self._turn_texts), self._turn_route)
             self._check_form()
         elif isinstance(event, Alert):
             self._show_emergency(event)
@@ -243,6 +252,7 @@ class KioskApp(App):
             self._bubble(event.message, "linli")
         elif isinstance(event, VoiceState):
             self.listening = event.state == "listening"
+            conv.ids.talk_button.text = self.tx["stop_listening" if self.listening else "speak"]
             self.speaking = event.state == "speaking"
             if event.state in ("listening", "speaking"):
                 self.idle.activity()

@@ -13,6 +13,8 @@ class BigButton(Button):
 
     linli_bg = ListProperty([0, 0, 0, 1])
     linli_tappable = BooleanProperty(True)
+    role = StringProperty("button")
+    """``button`` or ``emergency``: picks the colours from the theme."""
 
 
 class Tile(BigButton):

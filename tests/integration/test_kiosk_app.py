@@ -214,6 +214,12 @@ def test_text_size_steps_grow_the_text_and_stay_accessible(kiosk: Kiosk) -> None
     assert not_blank(kiosk.screenshot("settings-high-contrast"))
     kiosk.call("toggle_contrast")
     kiosk.call("set_text_step", "normal")
+    shot = kiosk.screenshot("settings-standard-again")
+    from PIL import Image
+
+    with Image.open(shot) as img:  # the emergency button keeps its red after the theme went back and forth
+        bar = img.convert("RGB").getpixel((img.width - 40, img.height - 30))
+    assert bar[0] > 100 and bar[1] < 40 and bar[2] < 40, bar
 
 
 def test_every_screen_has_a_screenshot_with_its_text(kiosk: Kiosk) -> None:
@@ -225,6 +231,29 @@ def test_every_screen_has_a_screenshot_with_its_text(kiosk: Kiosk) -> None:
         assert any(text in t for t in s["texts"]), (name, s["texts"])
         assert not_blank(kiosk.screenshot(f"screen-{name}"))
     kiosk.call("go_home")
+
+
+def test_where_is_shows_the_guide_with_a_qr_code(kiosk: Kiosk) -> None:
+    kiosk.call("reset_conversation")
+    kiosk.call("show", "conversation")
+    kiosk.type("where is the community clinic?")
+    s = kiosk.wait_for(lambda s: s["screen"] == "guide" and any("Garden Lane" in t for t in s["texts"]))
+    assert not_blank(kiosk.screenshot("guide-route"))
+    kiosk.tap("back_to_conversation")
+    kiosk.wait_for(lambda s: s["screen"] == "conversation")
+    kiosk.call("reset_conversation")
+
+
+def test_chinese_texts(kiosk: Kiosk) -> None:
+    kiosk.call("go_home")
+    kiosk.call("set_language", "zh-CN")
+    try:
+        s = kiosk.wait_for(lambda s: "报修" in s["texts"])
+        assert "紧急求助" in s["texts"]
+        assert not_blank(kiosk.screenshot("home-zh"))
+        assert kiosk.post("/audit") == []
+    finally:
+        kiosk.call("set_language", "en")
 
 
 def test_idle_asks_first_when_a_form_is_half_done_then_clears(live_stack: Stack, display: str,
