@@ -21,7 +21,7 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 log = logging.getLogger(__name__)
-ALLOWED_CALLS = {"set_language", "set_text_step", "toggle_contrast", "set_language", "go_home", "show", "reset_conversation",
+ALLOWED_CALLS = {"set_language", "set_text_step", "toggle_contrast", "go_home", "show", "reset_conversation",
                  "emergency", "talk", "repeat", "slower"}
 
 

@@ -237,7 +237,7 @@ def test_where_is_shows_the_guide_with_a_qr_code(kiosk: Kiosk) -> None:
     kiosk.call("reset_conversation")
     kiosk.call("show", "conversation")
     kiosk.type("where is the community clinic?")
-    s = kiosk.wait_for(lambda s: s["screen"] == "guide" and any("Garden Lane" in t for t in s["texts"]))
+    kiosk.wait_for(lambda s: s["screen"] == "guide" and any("Garden Lane" in t for t in s["texts"]))
     assert not_blank(kiosk.screenshot("guide-route"))
     kiosk.tap("back_to_conversation")
     kiosk.wait_for(lambda s: s["screen"] == "conversation")
