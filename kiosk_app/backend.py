@@ -16,6 +16,7 @@ Pure Python (no Kivy), so it is tested without a screen. Threads, each for one k
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import uuid
@@ -27,7 +28,7 @@ from assistant.dialogue.rasa_client import ConversationClient, clean_text
 from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import Alert, Error, Event, Reply, UserText, VoiceState
-from assistant.speech.audio_io import MicrophoneSource
+from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio
 from assistant.speech.settings import SLOWER_STEP, SpeechSettings, load_speech_settings
 from assistant.speech.voice_app import VoiceParts, open_voice
 
@@ -111,7 +112,7 @@ class Backend:
         # voice: set by the opener thread, read by any thread (attribute reads are atomic)
         self._voice_thread: threading.Thread | None = None
         self._parts: VoiceParts | None = None
-        self._mic: MicrophoneSource | None = None
+        self._mic: AudioSource | None = None
         self._mic_thread: threading.Thread | None = None
         self._voice_problem: str | None = None
 
@@ -239,7 +240,7 @@ class Backend:
             parts.close()
             return
         try:
-            mic = MicrophoneSource(block_seconds=speech.block_seconds)
+            mic = self._audio_source(speech)
         except LinliError as e:  # replies are still spoken; only the talk button explains itself
             self._voice_unavailable(f"{e.message} Please type or tap instead.", e)
             return
@@ -247,12 +248,23 @@ class Backend:
         self._mic_thread = threading.Thread(target=self._listen, args=(parts, mic), name="kiosk-mic", daemon=True)
         self._mic_thread.start()
 
-    def _listen(self, parts: VoiceParts, mic: MicrophoneSource) -> None:
+    @staticmethod
+    def _audio_source(speech: SpeechSettings) -> AudioSource:
+        """The microphone, or ``LINLI_SPEECH_INPUT``: an audio file heard as if spoken live (a demo kiosk
+        without a microphone, and the tests — the hardware edge)."""
+        path = os.environ.get("LINLI_SPEECH_INPUT")
+        if path:
+            return ClipSource(read_audio(path), block_seconds=speech.block_seconds, realtime=True)
+        return MicrophoneSource(block_seconds=speech.block_seconds)
+
+    def _listen(self, parts: VoiceParts, mic: AudioSource) -> None:
         problem: BaseException | None = None
         try:
             parts.session.run(mic, self._closed)
         except Exception as e:
             problem = e
+        if isinstance(mic, ClipSource) and problem is None:
+            return  # the file is over; that is not a broken microphone
         if not self._closed.is_set():  # the stream ended by itself: unplugged, or a device error
             self._mic = None
             self._voice_unavailable("The microphone stopped working. Please type or tap instead.",

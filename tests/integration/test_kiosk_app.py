@@ -271,6 +271,51 @@ def test_idle_asks_first_when_a_form_is_half_done_then_clears(live_stack: Stack,
         k.close()
 
 
+def test_services_down_emergency_is_kept_and_delivered_later(live_stack: Stack, display: str,
+                                                             tmp_path: Path) -> None:
+    """The kiosk cannot reach the office system; the alert waits in the outbox that the running action
+    server empties, and arrives exactly once."""
+    (dead,) = free_ports(1)
+    k = Kiosk(replace(live_stack.settings, services_port=dead), display, tmp_path, LINLI_KIOSK_VOICE="0")
+    try:
+        k.tap("emergency_button")
+        s = k.wait_for(lambda s: "EmergencyView" in s["overlays"], timeout=20)
+        message = " ".join(s["texts"])
+        assert "will be sent" in message and "120" in message
+        reference = re.search(r"Reference (\S+)", message)
+        assert reference
+    finally:
+        k.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        delivered = [a for a in staff_list(live_stack, "alerts") if "kiosk" in str(a.get("details", "")).lower()
+                     or a.get("kiosk_id") == live_stack.settings.kiosk_id]
+        if delivered:
+            break
+        time.sleep(1)
+    assert delivered, "the queued alert reached the services database"
+
+
+def test_speech_from_a_file_as_the_microphone_shows_partials_and_gets_an_answer(live_stack: Stack, display: str,
+                                                                              tmp_path: Path) -> None:
+    """Hardware edge: a WAV file stands in for the microphone (LINLI_SPEECH_INPUT), listening all the time."""
+    from tests.speech.conftest import espeak_wav
+
+    wav = tmp_path / "speech.wav"
+    subprocess.run(["sox", str(espeak_wav("수도관이 새고 있어요", tmp_path / "raw.wav")), str(wav),
+                    "pad", "8", "3"], check=True)  # 8 s of quiet first: the speech model loads meanwhile
+    k = Kiosk(live_stack.settings, display, tmp_path, LINLI_SPEECH_INPUT=str(wav), LINLI_SPEECH_MODE="always")
+    try:
+        k.call("show", "conversation")
+        s = k.wait_for(lambda s: s["partial"] != "", timeout=60)
+        assert s["screen"] == "conversation"
+        s = k.wait_for(lambda s: any(b["who"] == "resident" for b in s["bubbles"]), timeout=30)
+        k.wait_for(lambda s: s["bubbles"][-1]["who"] == "linli", timeout=30)
+        assert not_blank(k.screenshot("voice-turn"))
+    finally:
+        k.close()
+
+
 def test_rasa_down_gives_a_plain_message_and_the_app_keeps_running(live_stack: Stack, display: str,
                                                                   tmp_path: Path) -> None:
     (dead,) = free_ports(1)
