@@ -321,7 +321,8 @@ class KioskApp(App):
 
     def _tick_idle(self, _dt: float) -> None:
         on_home = self._kiosk_root.ids.sm.current == "home" and not self.screen("conversation").ids.messages.children
-        action = self.idle.tick(time.monotonic(), form_in_progress=self.form_active, speaking=self.speaking,
+        typing = bool(self.screen("conversation").ids.typed.text.strip())  # unsent words count as half done
+        action = self.idle.tick(time.monotonic(), form_in_progress=self.form_active or typing, speaking=self.speaking,
                                 listening=self.listening, on_home=on_home)
         if action.name == "ASK" and self.still_there is None:
             self.still_there = StillThereView()
