@@ -206,6 +206,15 @@ class KioskApp(App):
         if self.backend is not None:
             self.backend.change_volume(delta)
 
+    def scroll_messages(self, pages: int) -> None:
+        """One page back (+1) or forward (−1) through the conversation."""
+        conv = self.screen("conversation")
+        scroll, box = conv.ids.scroll, conv.ids.messages
+        if box.height <= scroll.height:
+            return
+        page = scroll.height / (box.height - scroll.height)
+        scroll.scroll_y = min(1.0, max(0.0, scroll.scroll_y + pages * page * 0.9))
+
     def go_home(self) -> None:
         self.show("home")
 

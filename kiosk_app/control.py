@@ -22,7 +22,7 @@ from kivy.uix.widget import Widget
 
 log = logging.getLogger(__name__)
 ALLOWED_CALLS = {"set_language", "set_text_step", "toggle_contrast", "go_home", "show", "reset_conversation",
-                 "emergency", "talk", "repeat", "slower"}
+                 "emergency", "talk", "repeat", "slower", "scroll_messages"}
 
 
 def on_ui_thread(fn: Callable[[], Any], timeout: float = 10.0) -> Any:

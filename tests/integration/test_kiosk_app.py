@@ -172,6 +172,8 @@ def test_a_repair_request_by_touch_reaches_the_services_database(kiosk: Kiosk, l
             kiosk.type(typed)
         time.sleep(0.2)
     assert reference, "the repair was filed"
+    kiosk.tap("earlier_button")  # reading back is one tap a page, no swipe
+    kiosk.tap("latest_button")
     tickets = staff_list(live_stack, "tickets")
     assert any(t.get("number") == reference for t in tickets)
 
