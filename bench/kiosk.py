@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from assistant.stack import free_ports
-from bench.report import Bench, git_revision, machine, table, write_results
+from bench.report import Bench, finish, git_revision, machine
 from bench.stats import now_iso, summary_ms
 
 TARGETS = {"interactive_s": 3.0, "frame_ms": 16.0}
@@ -135,13 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         xvfb.terminate()
         shutil.rmtree(tmp, ignore_errors=True)
     b.note("Rendering is Mesa's software OpenGL (llvmpipe) under Xvfb on 2 CPU cores; a kiosk's GPU is faster.")
-    print()
-    print(table(b.rows))
-    for n in b.notes:
-        print(f"note: {n}")
-    write_results(b, args.out)
-    print(f"\nwrote {args.out}")
-    return 1 if b.errors else 0
+    return finish(b, args.out)
 
 
 if __name__ == "__main__":

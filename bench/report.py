@@ -116,3 +116,14 @@ def write_results(b: Bench, path: Path) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(b.results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     os.replace(tmp, path)
+
+
+def finish(b: Bench, path: Path) -> int:
+    """Print the table and notes, write the JSON; the exit status is 1 if a section failed."""
+    print()
+    print(table(b.rows))
+    for n in b.notes:
+        print(f"note: {n}")
+    write_results(b, path)
+    print(f"\nwrote {path}")
+    return 1 if b.errors else 0

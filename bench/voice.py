@@ -38,7 +38,7 @@ from assistant.speech.tts import Synthesizer, split_sentences
 from assistant.speech.voice_app import warm_up
 from assistant.speech.voice_session import VoiceSession
 from assistant.stack import Stack, free_ports
-from bench.report import Bench, git_revision, machine, table, write_results
+from bench.report import Bench, finish, git_revision, machine
 from bench.stats import now_iso, summary_ms
 
 TARGETS = {"rtf_one_core": 0.2, "voice_turn_p95_ms": 800.0}
@@ -271,13 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             measure_voice_turns(b, settings, model, clips, 1 if args.quick else 2)
     except KeyboardInterrupt:
         b.note("interrupted")
-    print()
-    print(table(b.rows))
-    for n in b.notes:
-        print(f"note: {n}")
-    write_results(b, args.out)
-    print(f"\nwrote {args.out}")
-    return 1 if b.errors else 0
+    return finish(b, args.out)
 
 
 if __name__ == "__main__":
