@@ -13,10 +13,8 @@ it then asks the resident to call 120 and press the red wall alarm (or ask anyon
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,25 +55,6 @@ def alert_payload(settings: Settings, details: str = "") -> dict[str, Any]:
     return payload
 
 
-class _AlertOutbox(Outbox):
-    """The outbox, but storing an item with a key chosen by the caller and without trying to send it.
-
-    ``Outbox.submit`` makes a fresh key; here the key of the direct attempt must be kept (see above).
-    """
-
-    def enqueue(self, payload: dict[str, Any], key: str) -> str:
-        with self._db() as db:
-            local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
-            while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
-                local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
-            db.execute(
-                "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
-                (local_ref, "alert", json.dumps(payload, ensure_ascii=False), key,
-                 datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-        return local_ref
-
-
 def raise_emergency(settings: Settings, details: str = "") -> Alert:
     """Raise one alert (one press, one idempotency key). Never raises; see the module docstring."""
     key = str(uuid.uuid4())
@@ -110,7 +89,7 @@ def _queue(settings: Settings, payload: dict[str, Any], key: str) -> Alert:
     try:
         # The client is never used here (nothing is sent); the action server's sender delivers the item.
         with ServicesClient(settings.services_url, settings.kiosk_token, timeout=DIRECT_TIMEOUT) as unused:
-            local_ref = _AlertOutbox(settings.outbox_path, unused).enqueue(payload, key)
+            local_ref = Outbox(settings.outbox_path, unused).enqueue("alert", payload, key)
     except Exception:  # a full disk, a locked or corrupt file, a read-only var/ ...
         log.critical("EMERGENCY ALERT LOST: kiosk %s at %s could neither reach the services API nor write the "
                      "outbox %s; the screen tells the resident to call 120 and press the wall alarm",

@@ -100,19 +100,27 @@ class Outbox:
         finally:
             conn.close()
 
-    def submit(self, kind: Kind, payload: dict[str, Any]) -> Submission:
-        """Store, then try to deliver now. Raises ``ServicesRejected`` if the API refuses the content."""
+    def enqueue(self, kind: Kind, payload: dict[str, Any], key: str | None = None) -> str:
+        """Store an item without trying to send it; returns its local reference.
+
+        ``key`` keeps the idempotency key of an attempt already made elsewhere (the kiosk's emergency
+        button calls the API directly first), so a late success and the outbox cannot both create it.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind: {kind!r}")
         local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
-        key = str(uuid.uuid4())
         with self._db() as db:
             while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
                 local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
             db.execute(
                 "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
-                (local_ref, kind, json.dumps(payload, ensure_ascii=False), key, _now()),
+                (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now()),
             )
+        return local_ref
+
+    def submit(self, kind: Kind, payload: dict[str, Any]) -> Submission:
+        """Store, then try to deliver now. Raises ``ServicesRejected`` if the API refuses the content."""
+        local_ref = self.enqueue(kind, payload)
         item = self.get(local_ref)
         assert item is not None
         try:
