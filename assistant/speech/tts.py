@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from assistant.shared.errors import AudioOutputError, ConfigError
+from assistant.speech.audio_io import write_wav
 from assistant.speech.clip import AudioClip
 from assistant.speech.settings import MIN_RATE_WPM, SLOWER_STEP, SpeechSettings
 
@@ -373,23 +374,6 @@ def _check_volume(volume: float) -> float:
     return float(volume)
 
 
-def _write_wav_atomic(clip: AudioClip, target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with wave.open(f, "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(clip.rate)
-                w.writeframes(clip.pcm_bytes())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Synthesizer:
     """Speech synthesis with a resident's rate, volume and voice. Thread-safe; jobs run one at a time."""
 
@@ -481,9 +465,9 @@ class Synthesizer:
             raise AudioOutputError(f"Cannot save speech to {target}: the folder {target.parent} does not exist.")
         clip = self.synthesize(text, rate)
         try:
-            _write_wav_atomic(clip, target)
-        except OSError as e:
-            raise AudioOutputError(f"Cannot save speech to {target}: {e.strerror or e}.") from e
+            write_wav(target, clip)
+        except AudioOutputError as e:
+            raise AudioOutputError(f"Cannot save speech to {target}: {e.message}") from e
         return target
 
     # -- lifecycle
