@@ -36,18 +36,10 @@ def speaker_available(device: Device = None) -> tuple[bool, str]:
     return (True, f"Speaker: {why}.") if sd is not None else (False, f"{NO_SPEAKER[:-1]} ({why}).")
 
 
-class SoundDeviceSpeaker:
-    """Writes the clip in blocks to a PortAudio output stream at the clip's own rate."""
+class _Stoppable:
+    """What every speaker shares: one play at a time, ``stop()`` from any thread, closed means silent."""
 
-    def __init__(self, block_seconds: float = 0.05, device: Device = None) -> None:
-        if block_seconds <= 0:
-            raise ValueError("block_seconds must be positive")
-        sd, _ = audio_device("output", device)
-        if sd is None:
-            raise AudioOutputError(NO_SPEAKER, hint=NO_SPEAKER_HINT)
-        self._sd = sd
-        self.block_seconds = block_seconds
-        self.device = device
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._turn = threading.Lock()
         self._closed = False
@@ -59,19 +51,47 @@ class SoundDeviceSpeaker:
             self._stop.clear()
             if len(clip.samples) == 0:
                 return True
-            n = max(1, round(self.block_seconds * clip.rate))
-            try:
-                stream = self._sd.RawOutputStream(samplerate=clip.rate, channels=1, dtype="int16", blocksize=n,
-                                                  device=self.device)
-                stream.start()
-            except (self._sd.PortAudioError, OSError, ValueError) as e:
-                raise AudioOutputError("The speaker could not be started.", hint=NO_SPEAKER_HINT) from e
-            try:
-                return self._write_blocks(stream, clip, n, on_first_sample)
-            except (self._sd.PortAudioError, OSError) as e:
-                raise AudioOutputError("The speaker stopped working.", hint=NO_SPEAKER_HINT) from e
-            finally:
-                stream.close()
+            return self._play(clip, on_first_sample)
+
+    def _play(self, clip: AudioClip, on_first_sample: Callable[[], None] | None) -> bool:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop.set()
+
+
+class SoundDeviceSpeaker(_Stoppable):
+    """Writes the clip in blocks to a PortAudio output stream at the clip's own rate."""
+
+    def __init__(self, block_seconds: float = 0.05, device: Device = None) -> None:
+        if block_seconds <= 0:
+            raise ValueError("block_seconds must be positive")
+        sd, _ = audio_device("output", device)
+        if sd is None:
+            raise AudioOutputError(NO_SPEAKER, hint=NO_SPEAKER_HINT)
+        super().__init__()
+        self._sd = sd
+        self.block_seconds = block_seconds
+        self.device = device
+
+    def _play(self, clip: AudioClip, on_first_sample: Callable[[], None] | None) -> bool:
+        n = max(1, round(self.block_seconds * clip.rate))
+        try:
+            stream = self._sd.RawOutputStream(samplerate=clip.rate, channels=1, dtype="int16", blocksize=n,
+                                              device=self.device)
+            stream.start()
+        except (self._sd.PortAudioError, OSError, ValueError) as e:
+            raise AudioOutputError("The speaker could not be started.", hint=NO_SPEAKER_HINT) from e
+        try:
+            return self._write_blocks(stream, clip, n, on_first_sample)
+        except (self._sd.PortAudioError, OSError) as e:
+            raise AudioOutputError("The speaker stopped working.", hint=NO_SPEAKER_HINT) from e
+        finally:
+            stream.close()
 
     def _write_blocks(self, stream: Any, clip: AudioClip, n: int,
                       on_first_sample: Callable[[], None] | None) -> bool:
@@ -86,39 +106,14 @@ class SoundDeviceSpeaker:
         stream.stop()  # returns once the buffered tail has played
         return True
 
-    def stop(self) -> None:
-        self._stop.set()
 
-    def close(self) -> None:
-        self._closed = True
-        self._stop.set()
-
-
-class NullSpeaker:
+class NullSpeaker(_Stoppable):
     """For a kiosk without a speaker: plays nothing but takes the clip's real time, and honours ``stop()``.
 
     Keeping the timing keeps the conversation flow (turn-taking, barge-in) the same as with a speaker.
     """
 
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._turn = threading.Lock()
-        self._closed = False
-
-    def play(self, clip: AudioClip, on_first_sample: Callable[[], None] | None = None) -> bool:
-        with self._turn:
-            if self._closed:
-                return False
-            self._stop.clear()
-            if len(clip.samples) == 0:
-                return True
-            if on_first_sample is not None:
-                on_first_sample()
-            return not self._stop.wait(clip.duration)  # a sleep that stop() ends at once
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def close(self) -> None:
-        self._closed = True
-        self._stop.set()
+    def _play(self, clip: AudioClip, on_first_sample: Callable[[], None] | None) -> bool:
+        if on_first_sample is not None:
+            on_first_sample()
+        return not self._stop.wait(clip.duration)  # a sleep that stop() ends at once
