@@ -83,7 +83,8 @@ class VoiceSession:
         self._emit_to = on_event
         self._phrases = list(phrases)
         self._pending_grammar: list[str] | None = None
-        self._grammar_asked: tuple[str, ...] | None = ()
+        self._grammar_asked: list[str] | None = None
+        self._wake_list = [settings.wake_phrase or ""]
         self._jobs: queue.Queue[tuple[str, str, str] | None] = queue.Queue()
         self._idle = threading.Event()
         self._idle.set()
@@ -202,13 +203,14 @@ class VoiceSession:
     def _apply_grammar(self) -> None:
         """Between utterances: the wake phrase while asleep, else the offered buttons and the skills' phrases."""
         if self._wake_word_mode() and not self._awake():
-            wanted = [self.settings.wake_phrase or ""]
+            wanted = self._wake_list
         elif self._pending_grammar is not None:
             wanted = self._pending_grammar
         else:
             wanted = self._phrases
-        if (tuple(sorted(wanted)) if wanted else None) != self._grammar_asked:
-            self._grammar_asked = tuple(sorted(wanted)) if wanted else None
+        # called for every block between utterances: compare the list itself, not a sorted copy of ~800 phrases
+        if wanted is not self._grammar_asked:
+            self._grammar_asked = wanted
             self.recognizer.set_grammar(wanted or None)
 
     def _wake_word_mode(self) -> bool:
