@@ -6,14 +6,26 @@ the North Gate). ``load_map`` validates an admin-written file and names the file
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from assistant.shared.errors import LinliError
+from assistant.shared.yaml_lines import LinedYaml, read_yaml
 
 Access = Literal["step-free", "ramp", "stairs", "lift"]
 NODE_ID = r"^[a-z0-9][a-z0-9-]*$"
+LENGTH_TOLERANCE_M = 1.0
+"""A given length may be this much shorter than the straight line (points are measured roughly)."""
+MAP_ENV = "LINLI_MAP"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class MapError(LinliError):
@@ -48,6 +60,8 @@ class Place(Node):
     """Other words residents use ("clinic", "health station")."""
     part_of: str | None = None
     """Another part of that place (the South Gate's parcel lockers are part of ``parcel-lockers``)."""
+    plural: bool = False
+    """The name is plural ("The Parcel Lockers *are* on your left")."""
 
 
 class MarkerPost(Node):
@@ -71,6 +85,18 @@ class MapPath(_Strict):
     """Metres; the straight line between the two ends when not given."""
     name: str | None = None
     """A street or path name used in directions ("Garden Lane")."""
+    says: str | None = None
+    """The sentence for this path when walked from the first end to the second (replaces the generic one)."""
+    says_back: str | None = None
+    """The sentence when walked from the second end to the first; generic text when not given."""
+
+
+AnyNode = Place | Junction | MarkerPost
+
+
+def fold(text: str) -> str:
+    """Key for matching what a resident said against names: case-insensitive, spaces collapsed."""
+    return " ".join(text.casefold().split())
 
 
 class CommunityMap(_Strict):
@@ -84,3 +110,236 @@ class CommunityMap(_Strict):
     junctions: tuple[Junction, ...] = ()
     markers: tuple[MarkerPost, ...] = ()
     paths: tuple[MapPath, ...]
+
+    # --- look-ups (built once per map; the model is frozen) --------------------------------------
+
+    def all_nodes(self) -> Iterator[AnyNode]:
+        yield from self.places
+        yield from self.junctions
+        yield from self.markers
+
+    @cached_property
+    def nodes(self) -> dict[str, AnyNode]:
+        """Every node by id (the first one, should a broken map repeat an id)."""
+        found: dict[str, AnyNode] = {}
+        for node in self.all_nodes():
+            found.setdefault(node.id, node)
+        return found
+
+    def node(self, node_id: str) -> AnyNode:
+        """The node with this id; ``KeyError`` if there is none."""
+        return self.nodes[node_id]
+
+    @cached_property
+    def _place_words(self) -> dict[str, Place]:
+        words: dict[str, Place] = {}
+        for place in self.places:
+            for word in (place.id, place.name, *(place.aliases)):
+                words.setdefault(fold(word), place)
+        return words
+
+    def place(self, query: str) -> Place | None:
+        """The place whose id, name or alias is ``query`` (case-insensitive, spaces trimmed)."""
+        return self._place_words.get(fold(query))
+
+    def place_words(self) -> dict[str, Place]:
+        """Every folded id, name and alias → its place (for suggestions)."""
+        return dict(self._place_words)
+
+    def parts(self, place: Place) -> tuple[Place, ...]:
+        """The place itself and the places that are ``part_of`` it."""
+        return (place, *(p for p in self.places if p.part_of == place.id))
+
+    @cached_property
+    def _by_aruco(self) -> dict[int, MarkerPost]:
+        return {m.aruco: m for m in reversed(self.markers)}  # reversed: the first one wins
+
+    def marker(self, aruco: int) -> MarkerPost | None:
+        """The marker post that carries ArUco id ``aruco``."""
+        return self._by_aruco.get(aruco)
+
+    def label(self, node_id: str) -> str:
+        """Words for a node: a place's or marker post's name, else its id with spaces ("lane 120")."""
+        node = self.nodes.get(node_id)
+        name = getattr(node, "name", None)
+        return name if isinstance(name, str) and name else node_id.replace("-", " ")
+
+    def path_length(self, path: MapPath) -> float:
+        """The given length, else the straight line on the ground between the two ends."""
+        if path.length is not None:
+            return path.length
+        a, b = (self.node(end) for end in path.between)
+        return straight_line(a, b)
+
+
+def straight_line(a: Node, b: Node) -> float:
+    return math.hypot(b.at[0] - a.at[0], b.at[1] - a.at[1])
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    loc: tuple[str | int, ...]
+    """Where in the file (a pydantic-style location: ``("paths", 3, "between", 1)``)."""
+    message: str
+
+
+def _node_locs(m: CommunityMap) -> Iterator[tuple[tuple[str | int, ...], AnyNode]]:
+    for section in ("places", "junctions", "markers"):
+        for i, node in enumerate(getattr(m, section)):
+            yield (section, i), node
+
+
+def check_map(m: CommunityMap) -> list[Problem]:
+    """Everything pydantic cannot see: ids, path ends, lengths, parts, and that all is reachable."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for loc, node in _node_locs(m):
+        if node.id in seen:
+            problems.append(Problem((*loc, "id"), f"the id {node.id!r} is used twice (also by a {seen[node.id]})."))
+        else:
+            seen[node.id] = {"places": "place", "junctions": "junction", "markers": "marker post"}[str(loc[0])]
+    arucos: dict[int, str] = {}
+    for i, post in enumerate(m.markers):
+        if post.aruco in arucos:
+            problems.append(Problem(("markers", i, "aruco"),
+                                    f"ArUco id {post.aruco} is already on marker post {arucos[post.aruco]!r}."))
+        arucos.setdefault(post.aruco, post.id)
+    problems += _check_words(m)
+    for i, place in enumerate(m.places):
+        if place.part_of is None:
+            continue
+        main = m.nodes.get(place.part_of)
+        if not isinstance(main, Place):
+            problems.append(Problem(("places", i, "part_of"), f"part_of {place.part_of!r} is not a place."))
+        elif main.id == place.id or main.part_of is not None:
+            problems.append(Problem(("places", i, "part_of"),
+                                    f"part_of {place.part_of!r} must be a main place (not itself or another part)."))
+    if m.start not in m.nodes:
+        problems.append(Problem(("start",), f"start {m.start!r} is not a place, junction or marker post."))
+    problems += _check_paths(m)
+    if not problems:  # reachability only means something on an otherwise sound map
+        problems += _check_reachable(m)
+    return problems
+
+
+def _check_words(m: CommunityMap) -> list[Problem]:
+    """Two places answering to the same word would make "take me to the X" a coin toss."""
+    problems: list[Problem] = []
+    owner: dict[str, str] = {}
+    for i, place in enumerate(m.places):
+        words: list[tuple[tuple[str | int, ...], str]] = [(("places", i, "name"), place.name)]
+        words += [(("places", i, "aliases", k), alias) for k, alias in enumerate(place.aliases)]
+        for loc, word in words:
+            key = fold(word)
+            if owner.get(key, place.id) != place.id:
+                problems.append(Problem(loc, f"{word!r} already names the place {owner[key]!r}."))
+            owner.setdefault(key, place.id)
+    return problems
+
+
+def _check_paths(m: CommunityMap) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, path in enumerate(m.paths):
+        ends = []
+        for j, end in enumerate(path.between):
+            node = m.nodes.get(end)
+            if node is None:
+                problems.append(Problem(("paths", i, "between", j),
+                                        f"the path goes to {end!r}, which is not a place, junction or marker post."))
+            ends.append(node)
+        if path.between[0] == path.between[1]:
+            problems.append(Problem(("paths", i, "between"), f"the path starts and ends at {path.between[0]!r}."))
+            continue
+        a, b = ends
+        if a is None or b is None or path.length is None:
+            continue
+        if path.access == "lift" and a.level != b.level:
+            continue  # a lift goes up, not along: its length is a cost, not a distance on the ground
+        line = straight_line(a, b)
+        if path.length < line - LENGTH_TOLERANCE_M:
+            problems.append(Problem(("paths", i, "length"),
+                                    f"length {path.length:g} m is shorter than the straight line between "
+                                    f"{a.id!r} and {b.id!r} ({line:.1f} m)."))
+    return problems
+
+
+def _check_reachable(m: CommunityMap) -> list[Problem]:
+    neighbours: dict[str, set[str]] = {node_id: set() for node_id in m.nodes}
+    for path in m.paths:
+        a, b = path.between
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    reached = {m.start}
+    todo = [m.start]
+    while todo:
+        for nxt in neighbours[todo.pop()] - reached:
+            reached.add(nxt)
+            todo.append(nxt)
+    problems = []
+    for section, kind in (("places", "place"), ("markers", "marker post")):
+        for i, node in enumerate(getattr(m, section)):
+            if node.id not in reached:
+                problems.append(Problem((section, i, "id"),
+                                        f"the {kind} {node.id!r} cannot be reached from start {m.start!r}: "
+                                        "the map is disconnected. Add a path to it."))
+    return problems
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def default_map_path() -> Path:
+    """``LINLI_MAP`` if set, else the demo community's map in ``assets/maps``."""
+    env = os.environ.get(MAP_ENV, "").strip()
+    return Path(env) if env else REPO_ROOT / "assets" / "maps" / "sunny-garden.yml"
+
+
+def _more(count: int) -> str:
+    return f" (and {count} more problem{'s' if count > 1 else ''})" if count else ""
+
+
+def loc_text(loc: Sequence[str | int]) -> str:
+    """``("paths", 3, "between")`` → ``paths[3].between``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def _pydantic_message(error: ErrorDetails) -> str:
+    loc = tuple(error["loc"])
+    where = loc_text(loc) or "the file"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {loc[-1]!r}" + (f" in {loc_text(loc[:-1])}" if len(loc) > 1 else "")
+    if error["type"] == "missing":
+        return f"{where} is missing"
+    return f"{where}: {str(error['msg'])[0].lower()}{str(error['msg'])[1:]}"
+
+
+def load_map(path: Path) -> CommunityMap:
+    """Read and validate a map file. Every problem is a :class:`MapError` starting ``file:line:``."""
+    doc: LinedYaml = read_yaml(path, MapError)
+    if not isinstance(doc.data, dict):
+        raise MapError(f"{doc.where(())}: the map must be a mapping of keys (community, name, start, places, ...).")
+    try:
+        community_map = CommunityMap.model_validate(doc.data)
+    except ValidationError as e:
+        errors = e.errors()
+        first = errors[0]
+        raise MapError(f"{doc.where(tuple(first['loc']))}: {_pydantic_message(first)}"
+                       f"{_more(len(errors) - 1)}.") from e
+    problems = check_map(community_map)
+    if problems:
+        first_problem = problems[0]
+        raise MapError(f"{doc.where(first_problem.loc)}: {first_problem.message.rstrip('.')}"
+                       f"{_more(len(problems) - 1)}.")
+    return community_map
+
+
+def raise_problems(problems: Sequence[Problem], source: str) -> None:
+    """For maps built in code (tests, benchmarks): the first problem as a :class:`MapError`."""
+    if problems:
+        raise MapError(f"{source}: {loc_text(problems[0].loc)}: {problems[0].message}")

@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from assistant.shared.errors import BuildError
+from assistant.shared.yaml_lines import read_yaml
 
 from .loader import LoadedSkill, load_skills
-from .yaml_lines import read_yaml
 
 RASA_VERSION = "3.6.21"
 PAUSE_INTENTS = ("help", "repeat", "speak_slower", "bot_challenge")

@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.shared.errors import SkillError
+from assistant.shared.yaml_lines import LinedYaml, read_yaml
 
 from .schema import Skill, Step, annotated_entities
-from .yaml_lines import LinedYaml, read_yaml
 
 # Actions Rasa itself provides; rules and stories may name them.
 RASA_DEFAULT_ACTIONS = frozenset({

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from assistant.shared.config import PROJECT_ROOT, Settings
 from assistant.shared.errors import ConfigError, SkillError, SpeechModelError
-from assistant.skill_runtime.yaml_lines import LinedYaml, read_yaml
+from assistant.shared.yaml_lines import LinedYaml, read_yaml
 
 CATALOG_PATH = PROJECT_ROOT / "assets" / "speech" / "models.yml"
 

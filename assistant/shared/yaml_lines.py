@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
-from assistant.shared.errors import SkillError
+from assistant.shared.errors import LinliError, SkillError
 
 MAX_FILE_BYTES = 2_000_000
-"""A skill file larger than this is surely a mistake (a pasted log, a binary)."""
+"""An admin-written file larger than this is surely a mistake (a pasted log, a binary)."""
 
 
 @dataclass(frozen=True)
@@ -70,19 +70,23 @@ def _duplicate_key(node: yaml.Node | None) -> yaml.ScalarNode | None:
     return None
 
 
-def read_yaml(path: Path) -> LinedYaml:
-    """Read one admin-written YAML file; every failure is a :class:`SkillError` naming file and line."""
+def read_yaml(path: Path, error: type[LinliError] = SkillError) -> LinedYaml:
+    """Read one admin-written YAML file; every failure is an ``error`` naming file and line.
+
+    The caller picks the error class so the message reaches the admin as its own kind of problem
+    (a skill file, a speech catalogue, a community map).
+    """
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise SkillError(f"{path}: cannot read the file ({e.strerror}).") from e
+        raise error(f"{path}: cannot read the file ({e.strerror}).") from e
     if len(raw) > MAX_FILE_BYTES:
-        raise SkillError(f"{path}: the file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.")
+        raise error(f"{path}: the file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise SkillError(
+        raise error(
             f"{path}:{line}: the file is not UTF-8 text.", hint="Save it as UTF-8 in your editor."
         ) from e
     try:
@@ -92,15 +96,15 @@ def read_yaml(path: Path) -> LinedYaml:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
         problem = (e.problem or e.context or "invalid YAML").strip()
-        raise SkillError(
+        raise error(
             f"{path}:{line}: this is not valid YAML ({problem}).",
             hint="Check the indentation and that text with ':' or '#' is in quotes.",
         ) from e
     except yaml.YAMLError as e:
-        raise SkillError(f"{path}: this is not valid YAML ({e}).") from e
+        raise error(f"{path}: this is not valid YAML ({e}).") from e
     dup = _duplicate_key(root)
     if dup is not None:
-        raise SkillError(
+        raise error(
             f"{path}:{dup.start_mark.line + 1}: the key {dup.value!r} appears twice at the same level.",
             hint="Merge the two entries; YAML would silently keep only the last one.",
         )

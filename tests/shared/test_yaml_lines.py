@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.shared.errors import SkillError
-from assistant.skill_runtime import yaml_lines
-from assistant.skill_runtime.yaml_lines import read_yaml
+from assistant.shared import yaml_lines
+from assistant.shared.errors import LinliError, SkillError
+from assistant.shared.yaml_lines import read_yaml
 
 DOC = """\
 name: parking
@@ -174,3 +174,17 @@ def test_python_tags_are_refused_not_executed(tmp_path: Path) -> None:
 def test_missing_file_is_a_skill_error(tmp_path: Path) -> None:
     with pytest.raises(SkillError, match="cannot read the file"):
         read_yaml(tmp_path / "nope.yml")
+
+
+class MapProblem(LinliError):
+    code = "map_problem"
+
+
+@pytest.mark.parametrize("content", [b"a: [1\n", b"a: caf\xe9\n", b"a: 1\na: 2\n"])
+def test_the_caller_chooses_the_error_class(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "map.yml"
+    path.write_bytes(content)
+    with pytest.raises(MapProblem, match=r"map\.yml:\d+: "):
+        read_yaml(path, error=MapProblem)
+    with pytest.raises(MapProblem, match="cannot read the file"):
+        read_yaml(tmp_path / "nope.yml", error=MapProblem)
