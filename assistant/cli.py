@@ -1,4 +1,4 @@
-"""The ``linli`` command: run, chat, voice, train, skill new | validate | test, models list | download | verify."""
+"""The ``linli`` command: run, chat, voice, kiosk, train, skill …, models …, map validate | route, qr."""
 
 from __future__ import annotations
 
@@ -223,6 +223,9 @@ def parser() -> argparse.ArgumentParser:
     from assistant.speech.models_cli import add_models_commands
 
     add_models_commands(sub)
+    from ar_overlays.map_cli import add_map_commands
+
+    add_map_commands(sub)
     chat = sub.add_parser("chat", help="text conversation with a running assistant")
     chat.add_argument("--url", help="Rasa server URL (default from settings)")
     chat.set_defaults(func=cmd_chat)

@@ -65,7 +65,7 @@ def skill_context(services_server: RunningServices, tmp_path: Path) -> Iterator[
     """Skills' view of the world, wired to the real services API and a fresh outbox file."""
     client = services_server.kiosk()
     ctx = context.SkillContext(
-        settings=Settings(kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN),
+        settings=Settings(kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN, var_dir=tmp_path),
         services=client,
         outbox=Outbox(tmp_path / "outbox.db", client),
     )

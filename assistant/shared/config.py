@@ -44,11 +44,17 @@ class Settings:
     kiosk_id: str = "kiosk-service-centre"
     kiosk_location: str = "Community Service Centre lobby, just inside the North Gate"
     services_url_override: str | None = None
+    public_url_override: str | None = None
+    """Address of the services API as residents' phones reach it (QR guide links); ``LINLI_PUBLIC_URL``."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def services_url(self) -> str:
         return self.services_url_override or f"http://{self.host}:{self.services_port}"
+
+    @property
+    def public_url(self) -> str:
+        return (self.public_url_override or self.services_url).rstrip("/")
 
     @property
     def actions_url(self) -> str:
@@ -132,4 +138,5 @@ def load_settings() -> Settings:
         kiosk_id=os.environ.get("LINLI_KIOSK_ID", Settings.kiosk_id),
         kiosk_location=os.environ.get("LINLI_KIOSK_LOCATION", Settings.kiosk_location),
         services_url_override=os.environ.get("LINLI_SERVICES_URL") or None,
+        public_url_override=os.environ.get("LINLI_PUBLIC_URL") or None,
     )

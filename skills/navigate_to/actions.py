@@ -1,6 +1,8 @@
 """Where is it? Walking directions from the kiosk in the Service Centre lobby, with steps and ramps.
 
-Also sends ``{"route": {"to": slug}}`` so the kiosk can draw the route on the map.
+The way is computed on the community map (turn by turn, step-free when the resident asks for it) and
+sent as ``{"route": {...route, "to": slug, "guide_url": signed link}}`` so the kiosk can draw it and
+carry it to a phone. Without a usable map the office's written directions are said instead.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from ar_overlays.route import Route
 from assistant.skill_runtime.facilities import (
     facility_answer,
     facility_named_in,
-    facility_to_answer,
     is_plural,
     lookup_facility,
     lower_first,
@@ -24,6 +26,8 @@ from assistant.skill_runtime.facilities import (
     place_text,
     the_name,
 )
+from assistant.skill_runtime.wayfinding import Wayfinder, wants_step_free, wayfinder
+from community_services.client import ServicesError
 from community_services.schemas import Facility
 
 SLOT = "route_facility"
@@ -33,6 +37,10 @@ KNOWN_EXAMPLES = ("I can show you the way to the Community Clinic, the Library, 
                   "the Garbage Station, the Central Garden, the gates, or Buildings 1 to 12.")
 STEPS_AND_RAMP = "The square is reached by three steps on the west side, or by the ramp on the east side."
 LIBRARY_ACCESS = "The Library is on the first floor: take the stairs or the Service Centre lift."
+STEP_FREE_OFFER = "If you cannot use steps, I can show you a way without them."
+STEP_FREE_BUTTON = "Way without steps"
+NO_STEP_FREE_WAY = "I am sorry, I do not know a way there without steps. Please ask at the Property Management Office."
+STEP_FREE_SAID = "This way has no steps."
 _BUILDING = re.compile(r"\b(?:building|block|bldg)\s*(?:no\.?|number)?\s*(\d{1,3})\b", re.I)
 
 
@@ -77,11 +85,18 @@ def access_notes(facility: Facility) -> list[str]:
         notes.append(STEPS_AND_RAMP)
     if facility.slug == "library" and "lift" not in said:
         notes.append(LIBRARY_ACCESS)
-    if facility.kind == "building" and facility.notes:
-        text = facility.notes.replace("Six floors, with a lift.", "It has six floors and a lift.")
-        text = text.replace("Six floors, no lift.", "It has six floors and no lift.")
-        notes.append(text)
+    note = building_note(facility)
+    if note:
+        notes.append(note)
     return notes
+
+
+def building_note(facility: Facility) -> str | None:
+    """"It has six floors and no lift. The Garbage Station is behind it." for a residential building."""
+    if facility.kind != "building" or not facility.notes:
+        return None
+    text = facility.notes.replace("Six floors, with a lift.", "It has six floors and a lift.")
+    return text.replace("Six floors, no lift.", "It has six floors and no lift.")
 
 
 class ValidateNavigateForm(FormValidationAction):
@@ -116,16 +131,68 @@ class ActionNavigateTo(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset: list[EventType] = [SlotSet(SLOT, None)]
-        facility = facility_to_answer(dispatcher, tracker.get_slot(SLOT), services_down=SERVICES_DOWN,
-                                      known_examples=KNOWN_EXAMPLES, lookup=lookup)
+        message = tracker.latest_message or {}
+        step_free = wants_step_free(message.get("text"), message.get("entities"))
+        words = place_text(tracker.get_slot(SLOT))
+        try:
+            facility = lookup(words) if words else None
+        except ServicesError:  # the map is a file: the way can still be shown
+            if not answer_from_map_alone(dispatcher, words, step_free):
+                dispatcher.utter_message(text=SERVICES_DOWN)
+            return reset
         if facility is None:
+            dispatcher.utter_message(text=f"Sorry, I do not know that place. {KNOWN_EXAMPLES}")
             return reset
         where = where_sentence(facility)
         if where:
             dispatcher.utter_message(text=where)
-        if facility.directions:
-            dispatcher.utter_message(text=facility.directions)
-        for note in access_notes(facility):
-            dispatcher.utter_message(text=note)
-        dispatcher.utter_message(json_message={"route": {"to": facility.slug}})
+        found = wayfinder()
+        route = found.plan(facility.slug, step_free=step_free) if found is not None else None
+        if route is None and step_free and found is not None and found.plan(facility.slug, step_free=False):
+            dispatcher.utter_message(text=NO_STEP_FREE_WAY)
+            return reset
+        if route is None or found is None:  # no usable map: the office's words, and the kiosk's map view
+            say_office_directions(dispatcher, facility)
+            dispatcher.utter_message(json_message={"route": {"to": facility.slug}})
+            return reset
+        say_route(dispatcher, route, note=building_note(facility), slug=facility.slug)
+        send_route(dispatcher, found, route, facility.slug)
         return reset
+
+
+def answer_from_map_alone(dispatcher: CollectingDispatcher, words: str, step_free: bool) -> bool:
+    """While the office system is down: the way from the map, if the map knows the place."""
+    found = wayfinder()
+    if found is None or not words:
+        return False
+    place = found.map.place(words) or found.map.place(re.sub(r"^(the|a)\s+", "", words, flags=re.I))
+    route = found.plan(place.id, step_free=step_free) if place is not None else None
+    if place is None or route is None:
+        return False
+    say_route(dispatcher, route, note=None, slug=place.id)
+    send_route(dispatcher, found, route, place.id)
+    return True
+
+
+def send_route(dispatcher: CollectingDispatcher, found: Wayfinder, route: Route, slug: str) -> None:
+    payload = {**route.to_dict(), "to": slug, "guide_url": found.guide_url(route, slug)}
+    dispatcher.utter_message(json_message={"route": payload})
+
+
+def say_office_directions(dispatcher: CollectingDispatcher, facility: Facility) -> None:
+    if facility.directions:
+        dispatcher.utter_message(text=facility.directions)
+    for note in access_notes(facility):
+        dispatcher.utter_message(text=note)
+
+
+def say_route(dispatcher: CollectingDispatcher, route: Route, *, note: str | None, slug: str) -> None:
+    """The steps in one message (spoken as one answer), then what matters for steps and lifts."""
+    dispatcher.utter_message(text=route.text())
+    if note:
+        dispatcher.utter_message(text=note)
+    if route.step_free:
+        dispatcher.utter_message(text=STEP_FREE_SAID)
+    elif route.uses_stairs:
+        payload = f'/navigate_to{{"facility": "{slug}", "access": "step-free"}}'
+        dispatcher.utter_message(text=STEP_FREE_OFFER, buttons=[{"title": STEP_FREE_BUTTON, "payload": payload}])
