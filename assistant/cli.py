@@ -226,6 +226,9 @@ def parser() -> argparse.ArgumentParser:
     from ar_overlays.map_cli import add_map_commands
 
     add_map_commands(sub)
+    from ar_overlays.qr_cli import add_qr_parser
+
+    add_qr_parser(sub)
     chat = sub.add_parser("chat", help="text conversation with a running assistant")
     chat.add_argument("--url", help="Rasa server URL (default from settings)")
     chat.set_defaults(func=cmd_chat)

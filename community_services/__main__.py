@@ -4,6 +4,8 @@
 
 Tokens come from ``LINLI_KIOSK_TOKEN`` and ``LINLI_STAFF_TOKEN``; ``--kiosk-token`` / ``--staff-token``
 override them. An empty database is seeded with Sunny Garden unless ``--no-seed`` is given.
+The phones' walking guide (``/guide/...``) uses the map ``LINLI_MAP`` (default: Sunny Garden's) and the
+QR key (``LINLI_QR_KEY`` or ``$LINLI_VAR_DIR/qr-key``); if either is broken the API runs without it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import redact
+
+if TYPE_CHECKING:
+    from .api.guide import GuideSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/services.db"
 
@@ -36,6 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--staff-token", help="staff bearer token (default: $LINLI_STAFF_TOKEN)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
+
+
+def _guide_settings() -> GuideSettings | None:
+    """The walking guide's map and key; a broken map or key turns the guide off, not the whole API."""
+    from ar_overlays.community_map import load_map
+    from assistant.shared.errors import LinliError
+
+    from .api.guide import GuideSettings
+
+    try:
+        settings = GuideSettings.from_env()
+        load_map(settings.map_path)  # checked here so that create_app cannot fail on it
+        return settings
+    except LinliError as e:
+        logging.getLogger("community_services").error("walking guide pages are off: %s", e)
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,8 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app
 
+    guide = _guide_settings()
     try:
-        app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed)
+        app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed,
+                         guide=guide)
     except Exception as e:  # a bad URL or an unreachable database: say so in one line
         print(f"community services: cannot open the database: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from . import API_PREFIX
 from .api import alerts, announcements, clinic, errors, events, facilities, feedback, health, tickets
+from .api import guide as guide_pages
 from .api.limits import MAX_BODY_BYTES, BodySizeLimit
 from .auth import Tokens
 from .db import Database
@@ -48,14 +49,17 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    guide: guide_pages.GuideSettings | None = None,
 ) -> FastAPI:
     """Build the API on ``database_url`` (tables are created; seeded with Sunny Garden if empty).
 
     ``today`` moves the seed data *and* the service's clock to that date (the time of day stays
-    real); ``clock`` replaces the clock entirely (tests). Raises ``ValueError`` for missing or equal
-    tokens.
+    real); ``clock`` replaces the clock entirely (tests). ``guide``: serve the phones' walking
+    guide at ``/guide/...`` (without it those pages answer 503). Raises ``ValueError`` for missing or equal
+    tokens, a ``LinliError`` for a broken map file.
     """
     tokens = Tokens(kiosk=kiosk_token, staff=staff_token)
+    walking_guide = guide_pages.Guide(guide) if guide else None
     if clock is None:
         clock = datetime.now if today is None else _shifted_clock(today - date.today())
 
@@ -85,7 +89,9 @@ def create_app(
     app.state.db = database
     app.state.tokens = tokens
     app.state.clock = clock
+    app.state.guide = walking_guide
     app.include_router(health.router)
+    app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
     for resource in _RESOURCES:
         app.include_router(resource.router, prefix=API_PREFIX)
     errors.add_handlers(app)

@@ -1,0 +1,121 @@
+"""Signed guide links: ``{public_url}/guide/{community}?at=<node>&to=<place>&sf=1&sig=<s>`` (``docs/ar.md``).
+
+The signature covers ``"v1|community|at|to|sf"``; the host is not signed (the page may move). Node ids
+are restricted to ``[a-z0-9-]`` so the canonical message cannot be forged by smuggling ``|`` into an id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from assistant.shared.errors import LinliError
+
+from .signing import sign, verify
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_GUIDE_PATH = re.compile(r"/guide/([^/]+)/?$")
+VERSION = "v1"
+Reason = Literal["not_guide", "unsigned", "altered", "other_community"]
+
+NOT_GUIDE = "This is not a Linli guide code."
+UNSIGNED = "This guide code has no signature, so it cannot be trusted."
+ALTERED = "This guide code has been changed or was not made by this community, so it cannot be trusted."
+
+
+class GuideLinkError(LinliError):
+    """A scanned text or a page address is not a genuine guide link of this community."""
+
+    code = "guide_link_error"
+
+    def __init__(self, message: str, *, reason: Reason, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason: Reason = reason
+
+
+@dataclass(frozen=True)
+class GuideLink:
+    community: str
+    at: str | None = None
+    """Where the phone is (a marker post, the kiosk); ``None``: the map's start."""
+    to: str | None = None
+    """Place id to guide to; ``None``: let the resident choose."""
+    step_free: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("community", "at", "to"):
+            value = getattr(self, name)
+            if value is None and name != "community":
+                continue
+            if not isinstance(value, str) or not _ID.match(value):
+                raise GuideLinkError(NOT_GUIDE, reason="not_guide", hint=f"bad {name}: {value!r}")
+
+    def message(self) -> str:
+        """The canonical signed text."""
+        return "|".join((VERSION, self.community, self.at or "", self.to or "", "1" if self.step_free else ""))
+
+    def query(self, key: bytes) -> str:
+        """``at=..&to=..&sf=1&sig=..`` (empty fields left out; ids need no escaping)."""
+        parts = [f"at={self.at}"] if self.at else []
+        if self.to:
+            parts.append(f"to={self.to}")
+        if self.step_free:
+            parts.append("sf=1")
+        parts.append(f"sig={sign(key, self.message())}")
+        return "&".join(parts)
+
+    def to_url(self, public_url: str, key: bytes) -> str:
+        return f"{public_url.rstrip('/')}/guide/{self.community}?{self.query(key)}"
+
+
+def verify_query(community: str, params: Mapping[str, str], key: bytes) -> GuideLink:
+    """The link a page request stands for, if ``sig`` verifies with ``key``; else ``GuideLinkError``.
+
+    ``params`` are the decoded query parameters (unknown ones are ignored: they change nothing).
+    """
+    sf = params.get("sf") or ""
+    if sf not in ("", "1"):
+        raise GuideLinkError(ALTERED, reason="altered", hint=f"sf={sf!r}")
+    link = GuideLink(community, params.get("at") or None, params.get("to") or None, sf == "1")
+    sig = params.get("sig") or ""
+    if not sig:
+        raise GuideLinkError(UNSIGNED, reason="unsigned")
+    if not verify(key, link.message(), sig):
+        raise GuideLinkError(ALTERED, reason="altered")
+    return link
+
+
+def parse_guide_url(text: str, key: bytes, community: str | None = None) -> GuideLink:
+    """The guide link in a scanned text, verified with our ``key``.
+
+    ``community``: our community id; a code of another community is refused with its own message.
+    Raises ``GuideLinkError`` (``reason``: not_guide, other_community, unsigned, altered).
+    """
+    if not isinstance(text, str) or len(text) > 2000:
+        raise GuideLinkError(NOT_GUIDE, reason="not_guide")
+    try:
+        parts = urlsplit(text.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise ValueError("not a web address")
+        found = _GUIDE_PATH.search(parts.path)
+        if found is None:
+            raise ValueError("not a guide page")
+        pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False)
+    except ValueError as e:
+        raise GuideLinkError(NOT_GUIDE, reason="not_guide", hint=str(e)) from e
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:  # two values: which one would the page use? Refuse instead of guessing.
+            raise GuideLinkError(ALTERED, reason="altered", hint=f"{name} given twice")
+        params[name] = value
+    owner = found.group(1)
+    if not _ID.match(owner):
+        raise GuideLinkError(NOT_GUIDE, reason="not_guide")
+    if community is not None and owner != community:
+        raise GuideLinkError(
+            f"This is a guide code of another community ({owner}), not ours.", reason="other_community"
+        )
+    return verify_query(owner, params, key)

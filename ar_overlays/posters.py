@@ -1,0 +1,336 @@
+"""Printable QR posters (``linli qr``): one per place and one per marker post, PNG + PDF at 300 dpi.
+
+Place posters carry ``GuideLink(to=place)``; marker-post posters carry ``GuideLink(at=post)`` and the
+ArUco marker printed at exactly its declared size (the AR pose depends on it), with a one-cell white
+quiet zone. A marker too big for A4 with its quiet zone moves to A3 (then A2). PNGs are greyscale;
+PDF pages are 1-bit (exact QR/marker edges, small files). Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from assistant.shared.errors import LinliError
+
+from .community_map import CommunityMap, MarkerPost, Place
+from .guide_links import GuideLink
+
+DPI = 300
+MM = DPI / 25.4
+"""Pixels per millimetre."""
+PAPERS: tuple[tuple[str, tuple[int, int]], ...] = (
+    ("A4", (2480, 3508)),
+    ("A3", (3508, 4961)),
+    ("A2", (4961, 7016)),
+)
+FONT_PATH = Path(__file__).resolve().parents[1] / "assets" / "fonts" / "wqy-microhei.ttc"
+MARGIN = round(12 * MM)
+PLACE_QR_MM = 140
+"""Place posters: a 14 cm code (≥ 9 cm asked): readable from a couple of metres, and by the kiosk camera."""
+MIN_QR_MM = 60
+"""Marker posters: the code shares the page with the marker; 6 cm still reads from arm's length."""
+QR_BORDER = 4
+"""Quiet zone of the QR code, in modules (the standard's minimum)."""
+ALL_PDF = "all-posters.pdf"
+_ARUCO = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+_CJK = r"\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
+_CLOSING = "，。、：；！？）」』》"
+_TOKENS = re.compile(rf"[{_CJK}][{_CLOSING}]?|[^\s{_CJK}]+|\s+")
+"""Line-breaking units: one Chinese character (with the punctuation that may not start a line), a Latin
+word, or a run of spaces."""
+
+SCAN_EN = ("Scan with your phone camera for a walking guide.", "No app needed.")
+SCAN_ZH = ("用手机相机扫一扫，就能看到步行路线。", "无需下载应用。")
+HERE_EN = "Scan with your phone camera to see where you are and choose where to go. No app needed."
+HERE_ZH = "用手机相机扫一扫，查看您的位置并选择目的地。无需下载应用。"
+
+
+class PosterError(LinliError):
+    code = "poster_error"
+
+
+@dataclass(frozen=True)
+class Poster:
+    """One page: ``id`` names the files (``<id>.png``, ``<id>.pdf``)."""
+
+    id: str
+    image: Image.Image
+    paper: str
+
+
+# --- text -------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.truetype(str(FONT_PATH), size)
+    except OSError as e:
+        raise PosterError(f"Cannot open the poster font {FONT_PATH}: {e}") from e
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    """Greedy line breaking: between Latin words, or between any two Chinese characters."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKENS.findall(text):
+        if token.isspace():
+            line += " " if line else ""
+            continue
+        while font.getlength(line + token) > width and not line.strip() and len(token) > 1:
+            # one word wider than the line (a URL): cut it where it fills the line
+            cut = max(1, next(i for i in range(len(token), 0, -1) if font.getlength(token[:i]) <= width))
+            lines.append(token[:cut])
+            token = token[cut:]
+        if line.strip() and font.getlength(line + token) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _fit(text: str, width: int, size: int, max_lines: int, min_size: int) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The largest font (from ``size`` down) that sets ``text`` in at most ``max_lines`` lines."""
+    while True:
+        font = _font(size)
+        lines = _wrap(text, font, width)
+        if len(lines) <= max_lines or size <= min_size:
+            return font, lines
+        size = max(min_size, int(size * 0.9))
+
+
+def _line_height(font: ImageFont.FreeTypeFont) -> int:
+    return round(font.size * 1.25)
+
+
+def _text_block(draw: ImageDraw.ImageDraw, lines: Sequence[str], font: ImageFont.FreeTypeFont, x: int, y: int,
+                width: int, *, centre: bool = True) -> int:
+    """Draws ``lines`` from ``y``; returns the y below them."""
+    for line in lines:
+        dx = (width - font.getlength(line)) / 2 if centre else 0
+        draw.text((x + dx, y), line, font=font, fill=0)
+        y += _line_height(font)
+    return y
+
+
+def _block_height(lines: Sequence[str], font: ImageFont.FreeTypeFont) -> int:
+    return len(lines) * _line_height(font)
+
+
+# --- codes ------------------------------------------------------------------------------------------
+
+
+def qr_modules(text: str, ecc: int) -> np.ndarray:
+    """The code's modules (True = dark) including the quiet zone."""
+    qr = qrcode.QRCode(error_correction=ecc, box_size=1, border=QR_BORDER)
+    qr.add_data(text)
+    qr.make(fit=True)
+    return np.array(qr.get_matrix(), dtype=bool)
+
+
+def qr_image(text: str, side_px: int, ecc: int) -> Image.Image:
+    """A square code of at most ``side_px`` (whole pixels per module, so every module has the same size)."""
+    modules = qr_modules(text, ecc)
+    box = side_px // len(modules)
+    if box < 1:
+        raise PosterError("The guide address is too long for a QR code of this size.")
+    grey = np.where(modules, 0, 255).astype(np.uint8)
+    return Image.fromarray(grey).resize((len(modules) * box,) * 2, Image.Resampling.NEAREST)
+
+
+def marker_side_px(size_m: float) -> int:
+    """The black square's side at 300 dpi (within half a pixel = 0.04 mm of ``size_m``)."""
+    return round(size_m * 1000 * MM)
+
+
+def marker_image(aruco: int, side_px: int) -> Image.Image:
+    """The marker's black square (6 cells with the border), exactly ``side_px`` wide; no quiet zone."""
+    cells = cv2.aruco.generateImageMarker(_ARUCO, aruco, 6, borderBits=1)
+    return Image.fromarray(cells).resize((side_px, side_px), Image.Resampling.NEAREST)
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+def _with_article(name: str) -> str:
+    # "the Community Clinic", but "Building 3" and "The Bakery" stay as they are
+    return name if name.lower().startswith("the ") or re.search(r"\d$", name) else f"the {name}"
+
+
+def _header(draw: ImageDraw.ImageDraw, community: CommunityMap, width: int) -> int:
+    text = community.name + (f"  {community.name_zh}" if community.name_zh else "")
+    font = _font(70)
+    y = _text_block(draw, [text], font, MARGIN, MARGIN, width - 2 * MARGIN)
+    draw.line((MARGIN, y + 10, width - MARGIN, y + 10), fill=0, width=6)
+    return y + 60
+
+
+def _footer(draw: ImageDraw.ImageDraw, lines: Sequence[str], width: int, height: int) -> None:
+    font = _font(42)
+    wrapped = [w for line in lines for w in _wrap(line, font, width - 2 * MARGIN)]
+    _text_block(draw, wrapped, font, MARGIN, height - MARGIN - _block_height(wrapped, font), width - 2 * MARGIN)
+
+
+def _address_lines(url: str) -> list[str]:
+    page, _, query = url.partition("?")  # two lines, broken where a reader expects it
+    return ["Your phone should open this page (compare before you tap):", page, f"?{query}" if query else ""]
+
+
+def place_poster(community: CommunityMap, place: Place, url: str) -> Poster:
+    width, height = PAPERS[0][1]
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    inner = width - 2 * MARGIN
+    y = _header(draw, community, width)
+    font, lines = _fit(f"Way to {_with_article(place.name)}", inner, 170, 2, 90)
+    y = _text_block(draw, lines, font, MARGIN, y, inner)
+    if place.name_zh:
+        font, lines = _fit(f"前往{place.name_zh}", inner, 150, 2, 80)
+        y = _text_block(draw, lines, font, MARGIN, y, inner)
+    code = qr_image(url, round(PLACE_QR_MM * MM), qrcode.constants.ERROR_CORRECT_Q)
+    page.paste(code, ((width - code.width) // 2, y + 40))
+    y += 40 + code.height + 40
+    font = _font(88)
+    y = _text_block(draw, [w for line in SCAN_EN for w in _wrap(line, font, inner)], font, MARGIN, y, inner)
+    _text_block(draw, [w for line in SCAN_ZH for w in _wrap(line, font, inner)], font, MARGIN, y + 20, inner)
+    _footer(draw, _address_lines(url), width, height)
+    return Poster(place.id, page, "A4")
+
+
+def _nearest_place(community: CommunityMap, post: MarkerPost) -> Place:
+    def distance(place: Place) -> tuple[bool, float]:
+        return place.level != post.level, math.dist(place.at, post.at)
+
+    return min(community.places, key=distance)
+
+
+def marker_poster(community: CommunityMap, post: MarkerPost, url: str) -> Poster:
+    nearest = _nearest_place(community, post)
+    here_en = f"You are here: {post.name or 'near ' + _with_article(nearest.name)}"
+    here_zh = f"您在这里：{nearest.name_zh}附近" if nearest.name_zh else "您在这里"
+    side = marker_side_px(post.size)
+    quiet = math.ceil(side / 6)  # one marker cell of white paper around the black square
+    note = (f"Marker {post.id} · ArUco {post.aruco} · {post.size * 100:g} cm square. "
+            "Print at 100 % (actual size, not 'fit to page').")
+    for paper, (width, height) in PAPERS:
+        inner = width - 2 * MARGIN
+        if side + 2 * quiet > inner:
+            continue
+        page = Image.new("L", (width, height), 255)
+        draw = ImageDraw.Draw(page)
+        y = _header(draw, community, width)
+        font, lines = _fit(here_en, inner, 130, 2, 80)
+        y = _text_block(draw, lines, font, MARGIN, y, inner)
+        font, lines = _fit(here_zh, inner, 120, 1, 70)
+        y = _text_block(draw, lines, font, MARGIN, y, inner)
+        marker_top = y + quiet
+        y = marker_top + side + quiet
+        footer = _address_lines(url) + [note]
+        footer_h = sum(_block_height(_wrap(line, _font(42), inner), _font(42)) for line in footer)
+        room = height - MARGIN - footer_h - 40 - y
+        if room < MIN_QR_MM * MM:
+            continue
+        page.paste(marker_image(post.aruco, side), ((width - side) // 2, marker_top))
+        code = qr_image(url, min(room, round(90 * MM), inner // 2), qrcode.constants.ERROR_CORRECT_Q)
+        page.paste(code, (MARGIN, y))
+        text_x = MARGIN + code.width + 40
+        text_w = width - MARGIN - text_x
+        font, lines = _fit(HERE_EN, text_w, 80, max(1, code.height // 2 // _line_height(_font(80))), 50)
+        ty = _text_block(draw, lines, font, text_x, y + 20, text_w, centre=False)
+        font, lines = _fit(HERE_ZH, text_w, 80, 3, 50)
+        _text_block(draw, lines, font, text_x, ty + 20, text_w, centre=False)
+        _footer(draw, footer, width, height)
+        return Poster(post.id, page, paper)
+    raise PosterError(f"The marker of {post.id} ({post.size:g} m) is too big for an A2 poster.")
+
+
+# --- files ------------------------------------------------------------------------------------------
+
+
+def _pdf_page(image: Image.Image) -> Image.Image:
+    # thresholded, not dithered: the QR code and the marker stay exact; text edges are fine at 300 dpi
+    return image.point(lambda v: 255 if v >= 128 else 0).convert("1", dither=Image.Dither.NONE)
+
+
+def _save_atomic(path: Path, image: Image.Image, fmt: str, **params: object) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        image.save(tmp, format=fmt, **params)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise PosterError(f"Cannot write {path}: {e}") from e
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as e:
+        raise PosterError(f"Cannot write posters to {out_dir}: it is a file, not a folder.") from e
+    except OSError as e:
+        raise PosterError(f"Cannot write posters to {out_dir}: {e.strerror or e}.") from e
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise PosterError(f"Cannot write posters to {out_dir}: permission denied.")
+
+
+def poster_ids(community: CommunityMap) -> list[str]:
+    """Every poster this map makes: its places (parts included), then its marker posts."""
+    return [p.id for p in community.places] + [m.id for m in community.markers]
+
+
+def make_posters(community: CommunityMap, key: bytes, public_url: str, out_dir: Path,
+                 only: Sequence[str] | None = None) -> list[Path]:
+    """Writes ``<id>.png`` and ``<id>.pdf`` per poster, and ``all-posters.pdf`` when making all of them.
+
+    ``only``: poster ids to (re)make; then ``all-posters.pdf`` is left alone (it would not be "all").
+    Returns the files written. Raises ``PosterError`` for an unknown id or an unwritable ``out_dir``.
+    """
+    known = poster_ids(community)
+    if only:
+        unknown = [i for i in only if i not in known]
+        if unknown:
+            place = community.place(unknown[0])  # a name or alias: "clinic"
+            close = [place.id] if place else difflib.get_close_matches(unknown[0], known, n=3, cutoff=0.5)
+            raise PosterError(f"There is no place or marker post {unknown[0]!r} in the map."
+                              + (f" Did you mean {', '.join(close)}?" if close else ""))
+    wanted = set(only) if only else set(known)
+    _prepare_out_dir(out_dir)
+    written: list[Path] = []
+    pages: list[Image.Image] = []
+
+    def emit(poster: Poster) -> None:
+        png, pdf = out_dir / f"{poster.id}.png", out_dir / f"{poster.id}.pdf"
+        _save_atomic(png, poster.image, "PNG", dpi=(DPI, DPI))
+        page = _pdf_page(poster.image)
+        _save_atomic(pdf, page, "PDF", resolution=float(DPI), title=poster.id)
+        written.extend((png, pdf))
+        pages.append(page)
+
+    for place in community.places:
+        if place.id in wanted:
+            emit(place_poster(community, place, GuideLink(community.community, to=place.id).to_url(public_url, key)))
+    for post in community.markers:
+        if post.id in wanted:
+            emit(marker_poster(community, post, GuideLink(community.community, at=post.id).to_url(public_url, key)))
+    if not only and pages:
+        path = out_dir / ALL_PDF
+        _save_atomic(path, pages[0], "PDF", resolution=float(DPI), save_all=True, append_images=pages[1:],
+                     title=f"{community.name} guide posters")
+        written.append(path)
+    return written

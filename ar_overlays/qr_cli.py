@@ -1,0 +1,116 @@
+"""``linli qr``: print-ready QR posters for every place and marker post, and ``--check`` for a scanned one.
+
+    linli qr                                  # var/posters/<id>.png + .pdf, all-posters.pdf
+    linli qr --only community-clinic --public-url http://192.168.1.20:8700
+    linli qr --check photo-of-a-poster.jpg    # is this our signed code, and what does it open?
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.shared.errors import LinliError
+
+PUBLIC_URL_ENV = "LINLI_PUBLIC_URL"
+CHECK_WIDTH = 1920
+"""``--check`` scales bigger pictures down to this (longest side); a poster's code stays ≥ 4 px a module."""
+
+
+def _say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def add_qr_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Adds ``qr`` to ``linli``'s sub-commands (``subparsers`` from ``add_subparsers``)."""
+    qr = subparsers.add_parser("qr", help="make the QR guide posters (PNG + PDF), or --check a poster or photo")
+    qr.add_argument("--map", type=Path, metavar="PATH", help="community map file (default: $LINLI_MAP or the demo)")
+    qr.add_argument("--out", type=Path, metavar="DIR", help="where to write the posters (default: var/posters)")
+    qr.add_argument("--public-url", metavar="URL",
+                    help=f"the address phones reach the services at (default: ${PUBLIC_URL_ENV} or the services URL)")
+    qr.add_argument("--only", nargs="+", metavar="ID", help="only these places or marker posts")
+    qr.add_argument("--check", type=Path, metavar="FILE",
+                    help="read the QR code in a poster PNG or a photo and say whether it is genuine")
+    qr.set_defaults(func=cmd_qr)
+    return qr
+
+
+def _public_url(given: str | None, services_url: str) -> str:
+    url = (given or os.environ.get(PUBLIC_URL_ENV) or services_url).strip().rstrip("/")
+    if not url.startswith(("http://", "https://")) or len(url) < len("http://x"):
+        raise LinliError(f"The public URL must start with http:// or https://, not {url!r}.")
+    return url
+
+
+def cmd_qr(args: argparse.Namespace) -> int:
+    """The handler; a ``LinliError`` is one plain line on stderr and exit status 1."""
+    try:
+        return _run(args)
+    except LinliError as e:
+        print(f"linli qr: {e.message}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assistant.shared.config import load_settings
+
+    from .community_map import default_map_path, load_map
+    from .signing import load_key
+
+    settings = load_settings()
+    community_map = load_map(args.map or default_map_path())
+    key = load_key(settings.var_dir)
+    public_url = _public_url(args.public_url, settings.services_url)
+    if args.check:
+        return _check(args.check, community_map.community, community_map.name, key, public_url)
+
+    from .posters import ALL_PDF, make_posters
+
+    out_dir = args.out or settings.var_dir / "posters"
+    written = make_posters(community_map, key, public_url, out_dir, args.only)
+    posters = sum(1 for p in written if p.suffix == ".png")
+    _say(f"Wrote {posters} poster{'s' if posters != 1 else ''} for {community_map.name} to {out_dir} "
+         "(each as .png and .pdf):")
+    for path in written:
+        if path.suffix == ".png":
+            _say(f"  {path.stem}")
+    _say(f"  {ALL_PDF} (every page)" if any(p.name == ALL_PDF for p in written) else "")
+    _say(f"The codes open {public_url}/guide/{community_map.community}?... — phones must reach that address.")
+    _say("Print at 100 % (actual size): the marker posts' squares must keep their size.")
+    return 0
+
+
+def _check(path: Path, community: str, name: str, key: bytes, public_url: str) -> int:
+    import cv2
+
+    from .detect import QrScanner
+    from .guide_links import GuideLinkError, parse_guide_url
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise LinliError(f"Cannot read the image {path} (missing, or not a PNG/JPEG picture).")
+    scale = CHECK_WIDTH / max(image.shape[:2])
+    if scale < 1:  # a 300 dpi poster or a phone photo: the scanner takes camera-sized pictures
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    found = QrScanner().scan(image)
+    if not found:
+        raise LinliError(f"No QR code could be read in {path}. Try a sharper, straighter photo.")
+    genuine = 0
+    for detection in found:
+        try:
+            link = parse_guide_url(detection.text, key, community)
+        except GuideLinkError as e:
+            _say(f"REFUSED: {e.message} ({detection.text[:120]})")
+            continue
+        genuine += 1
+        what = f"the way to {link.to}" if link.to else "the list of places"
+        where = f"from {link.at}" if link.at else "from the kiosk (or a start the resident picks)"
+        _say(f"GENUINE {name} guide code: opens {what} {where}"
+             + (", without steps" if link.step_free else "") + ".")
+        _say(f"  {detection.text}")
+        if not detection.text.startswith(f"{public_url}/"):
+            _say(f"  Note: it points to another address than {public_url} (reprint it if the address changed).")
+    return 0 if genuine == len(found) else 1

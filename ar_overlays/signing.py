@@ -1,0 +1,90 @@
+"""The community key and HMAC signatures for guide QR codes (design: ``docs/ar.md``).
+
+The key is ``LINLI_QR_KEY`` when set, else ``<var_dir>/qr-key``, made once (mode 600) and then kept:
+every printed poster depends on it, so a broken key file is an error, never silently replaced.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+from assistant.shared.errors import ConfigError
+
+KEY_ENV = "LINLI_QR_KEY"
+KEY_FILE = "qr-key"
+SIG_BYTES = 16
+"""Signature length: 128 bits are plenty against forgery and keep the QR code small."""
+_KEY_TEXT = re.compile(r"^[A-Za-z0-9_-]{22,}$")
+"""URL-safe base64 text; 22 characters carry at least 16 bytes (128 bits) of entropy."""
+
+
+def _check_key(text: str, where: str) -> bytes:
+    text = text.strip()
+    if not _KEY_TEXT.match(text):
+        raise ConfigError(
+            f"The QR key in {where} is not usable: it must be at least 22 URL-safe characters (A-Z a-z 0-9 - _).",
+            hint="Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    return text.encode("ascii")
+
+
+def load_key(var_dir: Path) -> bytes:
+    """The community key: ``LINLI_QR_KEY``, else ``var_dir/qr-key`` (created on first use)."""
+    env = os.environ.get(KEY_ENV, "")
+    if env.strip():
+        return _check_key(env, KEY_ENV)
+    path = var_dir / KEY_FILE
+    try:
+        return _check_key(path.read_text("ascii"), str(path))
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"Cannot read the QR key {path}: {e}") from e
+    return _create_key(path)
+
+
+def _create_key(path: Path) -> bytes:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{KEY_FILE}.{secrets.token_hex(6)}.tmp")
+        # mode 600 from the start: never readable by others, not even between writing and chmod
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            # link() never overwrites: if another process made the key meanwhile, both use that one
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: replace (last writer wins, still atomic)
+            if not path.exists():
+                os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return _check_key(path.read_text("ascii"), str(path))
+    except OSError as e:
+        raise ConfigError(f"Cannot create the QR key {path}: {e}") from e
+
+
+def sign(key: bytes, message: str) -> str:
+    """First 16 bytes of HMAC-SHA256(key, message), base64url without padding (22 characters)."""
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()[:SIG_BYTES]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def verify(key: bytes, message: str, sig: object) -> bool:
+    """True when ``sig`` is our signature of ``message``; anything else (junk, wrong type) is False."""
+    if not isinstance(sig, str) or not isinstance(message, str) or len(sig) > 64:
+        return False
+    try:
+        given = sig.encode("ascii")
+        expected = sign(key, message).encode("ascii")
+    except UnicodeEncodeError:  # non-ASCII signature or a lone surrogate in the message
+        return False
+    return hmac.compare_digest(expected, given)

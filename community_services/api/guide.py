@@ -1,0 +1,275 @@
+"""The walking guide a phone opens from a QR code: ``GET /guide/{community}`` (HTML) and its map image.
+
+No app and no script: large text, high contrast, plain links. Every query must carry our signature
+(``ar_overlays.guide_links``); the links the page makes are signed here. Not part of the JSON API (not
+in ``openapi.json``). Links are relative, so the page works under any host or path prefix.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ar_overlays.community_map import CommunityMap, Junction, MarkerPost, Place, default_map_path, load_map
+from ar_overlays.guide_links import GuideLink, GuideLinkError, verify_query
+from ar_overlays.route import Route
+from ar_overlays.routing import NoRoute, Router, UnknownPlace
+from ar_overlays.signing import load_key
+from assistant.shared.config import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+MAP_SIZE = (720, 960)
+"""Map image (w, h): portrait, for a phone."""
+WALK_M_PER_MIN = 50
+"""An unhurried pace (≈ 0.8 m/s) for "about N minutes"."""
+_HEADERS = {
+    # no scripts, no frames, images only from here; nothing about the resident leaves with the Referer
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+_CSS = """
+body{font:24px/1.5 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0 auto;padding:16px;
+max-width:760px;color:#000;background:#fff}
+h1{font-size:34px;line-height:1.25;margin:8px 0}h2{font-size:28px;margin:24px 0 8px}
+.zh{display:block;font-size:28px}.muted{color:#333}
+ol{padding-left:1.4em}li{margin:0 0 12px}
+a.big{display:flex;align-items:center;min-height:60px;padding:8px 16px;margin:10px 0;border:3px solid #000;
+border-radius:10px;color:#000;background:#ffd700;text-decoration:none;font-weight:bold}
+a.big .zh{display:inline;margin-left:12px;font-weight:normal}
+a.back{background:#fff}
+img{width:100%;height:auto;border:2px solid #000}
+.note{border-left:8px solid #000;padding:4px 12px;background:#f2f2f2}
+"""
+
+
+@dataclass(frozen=True)
+class GuideSettings:
+    """What the guide pages need: the community map file and the community QR key."""
+
+    map_path: Path
+    key: bytes
+
+    @classmethod
+    def from_env(cls, var_dir: Path | None = None) -> GuideSettings:
+        """``LINLI_MAP`` (or the demo map) and the key from ``LINLI_QR_KEY`` / ``<LINLI_VAR_DIR>/qr-key``."""
+        var = var_dir or Path(os.environ.get("LINLI_VAR_DIR") or PROJECT_ROOT / "var").resolve()
+        return cls(map_path=default_map_path(), key=load_key(var))
+
+
+class Guide:
+    """The loaded map, its router and a small cache of map images (one per route)."""
+
+    def __init__(self, settings: GuideSettings) -> None:
+        self.map: CommunityMap = load_map(settings.map_path)
+        self.key = settings.key
+        self.router = Router(self.map)
+        self.map_png = lru_cache(maxsize=128)(self._map_png)
+
+    def _map_png(self, at: str | None, to: str | None, step_free: bool) -> bytes:
+        import cv2  # OpenCV only when a map is drawn: the API starts without it
+
+        from ar_overlays.draw import draw_map
+
+        route = self.router.route(to, start=at, step_free=step_free) if to else None
+        here = at or self.map.start
+        node = self.map.node(here)
+        heading = (node.facing + 180) % 360 if isinstance(node, MarkerPost) else None  # a reader faces the post
+        image = draw_map(self.map, route, size=MAP_SIZE, you_are_here=node.at, heading=heading)
+        ok, png = cv2.imencode(".png", image)
+        if not ok:
+            raise RuntimeError("PNG encoding failed")
+        return png.tobytes()
+
+    # --- words ----------------------------------------------------------------------------------
+
+    def _nearest_place(self, x: float, y: float) -> Place:
+        return min(self.map.places, key=lambda p: math.dist(p.at, (x, y)))
+
+    def names(self, node_id: str) -> tuple[str, str | None]:
+        """English and Chinese name of any node ("the kiosk", "near the Community Clinic")."""
+        node = self.map.node(node_id)
+        if isinstance(node, Place):
+            return node.name, node.name_zh
+        near = self._nearest_place(*node.at)
+        near_zh = f"{near.name_zh}附近" if near.name_zh else None
+        if isinstance(node, Junction) and node.id == self.map.start:
+            return "the information kiosk", "自助服务机"
+        if isinstance(node, MarkerPost) and node.name:
+            return node.name, near_zh
+        return f"near {near.name}", near_zh
+
+    def link(self, at: str | None, to: str | None, step_free: bool) -> str:
+        return "?" + GuideLink(self.map.community, at, to, step_free).query(self.key)
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _bi(en: str, zh: str | None) -> str:
+    """English with the Chinese beside it."""
+    return _e(en) + (f' <span class="zh" lang="zh-Hans">{_e(zh)}</span>' if zh else "")
+
+
+def _button(href: str, en: str, zh: str | None = None, cls: str = "big") -> str:
+    return f'<a class="{cls}" href="{_e(href)}">{_bi(en, zh)}</a>'
+
+
+def _page(title: str, body: Iterable[str], status: int = 200, community: CommunityMap | None = None) -> HTMLResponse:
+    head = f"{community.name} {community.name_zh or ''} · ".strip() if community else ""
+    text = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        + (f'<p class="muted">{_e(head.rstrip(" ·"))}</p>' if head else "")
+        + "".join(body)
+        + "</body></html>\n"
+    )
+    return HTMLResponse(text, status_code=status, headers=_HEADERS)
+
+
+def _refused(guide: Guide) -> HTMLResponse:
+    m = guide.map
+    return _page("Not our guide code", [
+        "<h1>This code is not one of " + _e(m.name) + "’s guide codes.</h1>",
+        "<p>Please tell the Property Management Office.</p>",
+        f'<p lang="zh-Hans">这不是{_e(m.name_zh or m.name)}的导航二维码。请告知物业办公室。</p>',
+    ], 403, m)
+
+
+def _not_found(guide: Guide, what: str) -> HTMLResponse:
+    return _page("Place not found", [
+        f"<h1>We do not know this place: {_e(what)}</h1>",
+        "<p>Please ask at the Property Management Office.</p>",
+        '<p lang="zh-Hans">找不到这个地点，请到物业办公室询问。</p>',
+        _button(guide.link(None, None, False), "Choose a place", "选择地点", "big back"),
+    ], 404, guide.map)
+
+
+def _unavailable() -> HTMLResponse:
+    return _page("Guide not available", [
+        "<h1>The walking guide is not available right now.</h1>",
+        "<p>Please ask at the Property Management Office.</p>",
+        '<p lang="zh-Hans">步行导航暂时不可用，请到物业办公室询问。</p>',
+    ], 503)
+
+
+def _minutes(metres: float) -> str:
+    n = max(1, round(metres / WALK_M_PER_MIN))
+    return f"about {n} minute{'s' if n > 1 else ''} on foot"
+
+
+def _route_page(guide: Guide, link: GuideLink, route: Route, query: str) -> HTMLResponse:
+    m = guide.map
+    goal_en, goal_zh = guide.names(route.goal)
+    from_en, from_zh = guide.names(route.start)
+    body = [
+        f"<h1>Way to {_bi(goal_en, goal_zh)}</h1>",
+        f"<p>From: {_bi(from_en, from_zh)}<br>About {route.length_m:.0f} metres, {_minutes(route.length_m)}"
+        + (" · no steps" if not route.uses_stairs else " · with steps") + "</p>",
+        "<ol>" + "".join(f"<li>{_e(step.text)}</li>" for step in route.steps) + "</ol>",
+    ]
+    if route.uses_stairs and not link.step_free:
+        body.append(_button(guide.link(link.at, link.to, True), "Way without steps (wheelchair, walker, pram)",
+                            "无台阶路线"))
+    elif link.step_free:
+        body.append('<p class="note">This way has no steps. <span lang="zh-Hans">此路线无台阶。</span></p>')
+    body.append(f'<img src="{_e(m.community)}/map.png?{_e(query)}" width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" '
+                f'alt="Map of the way from {_e(from_en)} to {_e(goal_en)}">')
+    body.append(_button(guide.link(link.at, None, link.step_free), "Back: choose another place", "返回：选择其他地点",
+                        "big back"))
+    if link.at is None:
+        body.append("<h2>Start from somewhere else <span class=\"zh\" lang=\"zh-Hans\">从其他地方出发</span></h2>")
+        starts = [*(p.id for p in m.places), *(post.id for post in m.markers)]
+        body.extend(_button(guide.link(s, link.to, link.step_free), *guide.names(s), "big back")
+                    for s in starts if s not in (link.to, route.goal))
+    return _page(f"Way to {goal_en}", body, community=m)
+
+
+def _choose_page(guide: Guide, link: GuideLink) -> HTMLResponse:
+    m = guide.map
+    if link.at:
+        en, zh = guide.names(link.at)
+        body = [f"<h1>You are at {_bi(en, zh)}.</h1>",
+                '<p>Where would you like to go? <span class="zh" lang="zh-Hans">您想去哪里？</span></p>',
+                f'<img src="{_e(m.community)}/map.png?{_e(link.query(guide.key))}" '
+                f'width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" alt="Map: you are here">']
+    else:
+        body = ['<h1>Where would you like to go? <span class="zh" lang="zh-Hans">您想去哪里？</span></h1>']
+    body.extend(_button(guide.link(link.at, p.id, link.step_free), p.name, p.name_zh)
+                for p in m.places if p.id != link.at)
+    return _page("Where would you like to go?", body, community=m)
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLResponse:
+    guide: Guide | None = request.app.state.guide
+    if guide is None:
+        return _unavailable()
+    if community != guide.map.community:
+        return _refused(guide)
+    params: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in params:  # a second value for a signed field: which would count? refuse
+            return _refused(guide)
+        params[name] = value
+    try:
+        link = verify_query(community, params, guide.key)
+    except GuideLinkError:
+        return _refused(guide)
+    for node in (link.at, link.to):
+        if node is not None and node not in guide.map.nodes:
+            return _not_found(guide, node)
+    return guide, link
+
+
+@router.get("/guide/{community}", response_class=HTMLResponse)
+def guide_page(request: Request, community: str) -> Response:
+    checked = _check(request, community)
+    if isinstance(checked, Response):
+        return checked
+    guide, link = checked
+    if link.to is None:
+        return _choose_page(guide, link)
+    try:
+        route = guide.router.route(link.to, start=link.at, step_free=link.step_free)
+    except UnknownPlace:
+        return _not_found(guide, link.to)
+    except NoRoute:
+        en, zh = guide.names(link.to)
+        return _page("No way without steps", [
+            f"<h1>There is no way without steps to {_bi(en, zh)}.</h1>",
+            "<p>Please ask at the Property Management Office for help.</p>",
+            _button(guide.link(link.at, link.to, False), "Show the usual way", "显示普通路线"),
+        ], community=guide.map)
+    return _route_page(guide, link, route, link.query(guide.key))
+
+
+@router.get("/guide/{community}/map.png")
+def guide_map(request: Request, community: str) -> Response:
+    checked = _check(request, community)
+    if isinstance(checked, Response):
+        return checked
+    guide, link = checked
+    try:
+        png = guide.map_png(link.at, link.to, link.step_free)
+    except (UnknownPlace, NoRoute):
+        return _not_found(guide, link.to or "")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600", **_HEADERS})
