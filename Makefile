@@ -5,7 +5,7 @@ RASA_VENV := .venv-rasa
 PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: install run test test-unit test-integration train lint bench bench-voice clean
+.PHONY: install run test test-unit test-integration train lint bench bench-voice bench-ar clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PY)" || { echo "Linli needs Python 3.11 or newer for .venv (python3.11 not found)."; exit 1; }
@@ -38,14 +38,18 @@ test-unit: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy assistant community_services kiosk_app bench
+	$(VENV)/bin/mypy assistant community_services kiosk_app ar_overlays bench
 
 bench: install
 	$(VENV)/bin/python -m bench.conversation
 	$(VENV)/bin/python -m bench.voice
+	$(VENV)/bin/python -m bench.ar
 
 bench-voice: install
 	$(VENV)/bin/python -m bench.voice
+
+bench-ar: install
+	$(VENV)/bin/python -m bench.ar
 
 clean:
 	rm -rf build var/models var/run

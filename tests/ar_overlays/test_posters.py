@@ -21,7 +21,7 @@ from ar_overlays.posters import (
     place_poster,
     poster_ids,
 )
-from tests.ar_overlays.frames import add_noise, warp_image_into_frame
+from ar_overlays.testing import add_noise, warp_image_into_frame
 
 KEY = b"the-sunny-garden-test-key-0000000000000"
 PUBLIC = "http://192.168.1.20:8700"

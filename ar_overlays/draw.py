@@ -1,0 +1,435 @@
+"""Drawing: the route on the camera picture (ground ribbon + arrow head, destination label) and the 2D map.
+
+Looks are for elderly eyes on a lobby kiosk: one opaque yellow ribbon with a thick black outline (readable on
+any background, also for most colour-blind residents), text ≥ 5 % of the frame height in white/yellow on a
+dark box. The per-frame path does a few small numpy transforms, one ``fillPoly`` and one label blit; label
+images and the static map are rendered once and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ar_overlays.camera import Calibration
+from ar_overlays.community_map import CommunityMap
+from ar_overlays.geometry import compass_vector
+from ar_overlays.pose import CameraPose
+from ar_overlays.route import Route
+
+FONT_PATH = Path(__file__).resolve().parents[1] / "assets" / "fonts" / "wqy-microhei.ttc"
+YELLOW = (0, 215, 255)  # BGR
+BLACK = (0, 0, 0)
+WHITE = (255, 255, 255)
+DARK = (32, 32, 32)
+LABEL_HEIGHT = 0.065
+"""Text size as a share of the frame height (the brief: ≥ 5 %)."""
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ArDrawing:
+    arrow: tuple[Point, Point] | None
+    """Image points (tail, tip) of the drawn arrow head, or None when it is not in front of the camera."""
+    remaining_m: float
+    """Walking distance from the point of the route nearest the camera to the destination."""
+    ribbon_visible: bool
+    """Some of the ribbon landed inside the frame."""
+
+
+# ---------------------------------------------------------------- text
+
+
+@functools.lru_cache(maxsize=8)
+def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype(str(FONT_PATH), px)
+    except OSError:  # font file missing: Pillow's built-in font (ASCII only) rather than no label at all
+        return ImageFont.load_default(px)
+
+
+def format_distance(metres: float) -> str:
+    """"8 m", "45 m", "120 m": rounded the way a person says it (1 m near, 5 m mid, 10 m far)."""
+    step = 1 if metres < 20 else 5 if metres < 100 else 10
+    return f"{int(round(metres / step) * step)} m"
+
+
+@functools.lru_cache(maxsize=64)
+def label_image(parts: tuple[tuple[str, tuple[int, int, int]], ...], text_px: int, max_width: int) -> np.ndarray:
+    """A dark box holding the coloured text parts on one line (BGR). Cached: the distance changes in steps, so a
+    walk to one place needs a few dozen images at most. Any script (Chinese names) via the bundled font."""
+    pad = max(4, text_px // 3)
+    px = text_px
+    while True:
+        font = _font(px)
+        widths = [font.getlength(text) for text, _ in parts]
+        total = int(sum(widths)) + pad * 2
+        if total <= max_width or px <= 10:
+            break
+        px = max(10, int(px * max_width / total) - 1)
+    ascent, descent = font.getmetrics() if isinstance(font, ImageFont.FreeTypeFont) else (px, px // 4)
+    height = ascent + descent + pad * 2
+    image = Image.new("RGB", (min(total, max_width), height), DARK[::-1])
+    draw = ImageDraw.Draw(image)
+    x = float(pad)
+    for (text, colour), width in zip(parts, widths, strict=True):
+        draw.text((x, pad), text, font=font, fill=colour[::-1])
+        x += width
+    return np.asarray(image)[:, :, ::-1].copy()
+
+
+def blit(frame: np.ndarray, image: np.ndarray, x: int, y: int) -> None:
+    """Copy ``image`` into ``frame`` at (x, y), cut at the frame's edges."""
+    h, w = image.shape[:2]
+    fh, fw = frame.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
+    if x1 > x0 and y1 > y0:
+        frame[y0:y1, x0:x1] = image[y0 - y: y1 - y, x0 - x: x1 - x]
+
+
+def draw_destination_label(frame: np.ndarray, goal_name: str, remaining_m: float | None) -> None:
+    h, w = frame.shape[:2]
+    text_px = max(12, round(h * LABEL_HEIGHT))
+    parts: list[tuple[str, tuple[int, int, int]]] = [(goal_name, WHITE)]
+    if remaining_m is not None:
+        parts.append(("   " + format_distance(remaining_m), YELLOW))
+    margin = max(4, h // 60)
+    blit(frame, label_image(tuple(parts), text_px, w - 2 * margin), margin, margin)
+
+
+# ---------------------------------------------------------------- route geometry
+
+
+def nearest_on_route(points: np.ndarray, xy: Point) -> tuple[int, np.ndarray]:
+    """(segment index, closest point) of the polyline to ``xy``."""
+    a, b = points[:-1], points[1:]
+    ab = b - a
+    den = np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
+    t = np.clip(np.einsum("ij,ij->i", np.asarray(xy) - a, ab) / den, 0.0, 1.0)
+    closest = a + ab * t[:, None]
+    i = int(np.argmin(np.sum((closest - np.asarray(xy)) ** 2, axis=1)))
+    return i, closest[i]
+
+
+def route_ahead(route: Route, xy: Point, ahead_m: float) -> tuple[np.ndarray, float]:
+    """The route from the point nearest ``xy`` for the next ``ahead_m`` metres (a polyline, (K, 2)), and the
+    remaining walking distance to the destination."""
+    pts = np.asarray(route.points, np.float64).reshape(-1, 2)
+    if len(pts) < 2:
+        d = float(np.hypot(*(pts[0] - xy))) if len(pts) else 0.0
+        return pts[:1], d
+    seg_len = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    total = float(seg_len.sum())
+    i, p = nearest_on_route(pts, xy)
+    left = float(np.linalg.norm(pts[i + 1] - p)) + float(seg_len[i + 1:].sum())
+    # the map may give a path a length longer than its straight line (stairs, a bend): keep the route's own total
+    remaining = left * (route.length_m / total) if total > 0 and route.length_m > total else left
+    ahead = [p]
+    budget = ahead_m
+    for q in pts[i + 1:]:
+        d = float(np.linalg.norm(q - ahead[-1]))
+        if d >= budget:
+            ahead.append(ahead[-1] + (q - ahead[-1]) * (budget / max(d, 1e-9)))
+            break
+        budget -= d
+        ahead.append(q)
+    out = np.array(ahead)
+    keep = np.r_[True, np.linalg.norm(np.diff(out, axis=0), axis=1) > 1e-6]
+    return out[keep], remaining
+
+
+def _split_head(line: np.ndarray, head_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Shaft polyline (ending at the head's base) and the head direction (unit)."""
+    seg = np.linalg.norm(np.diff(line, axis=0), axis=1)
+    head = min(head_m, 0.45 * float(seg.sum()))
+    shaft = list(line[:-1])
+    tip = line[-1]
+    direction = (line[-1] - line[-2]) / max(float(seg[-1]), 1e-9)
+    back = head
+    while len(shaft) > 1 and float(np.linalg.norm(tip - shaft[-1])) < back:  # corner inside the head: drop it
+        shaft.pop()
+    base = tip - direction * back
+    shaft.append(base)
+    return np.array(shaft), direction
+
+
+def ribbon_outline(line: np.ndarray, width_m: float, head_m: float = 1.4,
+                   head_width_m: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World (x, y) outline of the ribbon ending in an arrow head, and the head's base centre and tip."""
+    half = width_m / 2
+    head_half = (head_width_m or width_m * 2.4) / 2
+    shaft, direction = _split_head(line, head_m)
+    tip = line[-1]
+    d = np.diff(shaft, axis=0)
+    d = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
+    if len(d) == 0:
+        d = direction[None, :]
+    seg_n = np.stack([-d[:, 1], d[:, 0]], axis=1)  # left normals
+    normals = np.vstack([seg_n[:1], seg_n[:-1] + seg_n[1:], seg_n[-1:]]) if len(seg_n) > 1 else \
+        np.vstack([seg_n, seg_n])
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-9)
+    # mitre joints: keep the ribbon's width through a corner, but not a spike at a hairpin
+    cos = np.ones(len(normals))
+    if len(seg_n) > 1:
+        cos[1:-1] = np.einsum("ij,ij->i", normals[1:-1], seg_n[:-1])
+    offset = half / np.clip(cos, 0.35, 1.0)
+    left = shaft + normals * offset[:, None]
+    right = shaft - normals * offset[:, None]
+    n_head = np.array([-direction[1], direction[0]])
+    base = shaft[-1]
+    head = np.array([base + n_head * head_half, tip, base - n_head * head_half])
+    outline = np.vstack([left, head, right[::-1]])
+    return outline, base, tip
+
+
+def _clip_near(poly: np.ndarray, near: float) -> np.ndarray:
+    """Sutherland–Hodgman against the plane z = near (camera frame), keeping z ≥ near."""
+    out: list[np.ndarray] = []
+    n = len(poly)
+    for k in range(n):
+        cur, nxt = poly[k], poly[(k + 1) % n]
+        cur_in, nxt_in = cur[2] >= near, nxt[2] >= near
+        if cur_in:
+            out.append(cur)
+        if cur_in != nxt_in:
+            t = (near - cur[2]) / (nxt[2] - cur[2])
+            out.append(cur + (nxt - cur) * t)
+    return np.array(out).reshape(-1, 3)
+
+
+def _densify(poly: np.ndarray, step: float) -> np.ndarray:
+    out: list[np.ndarray] = []
+    n = len(poly)
+    for k in range(n):
+        a, b = poly[k], poly[(k + 1) % n]
+        parts = max(1, int(np.linalg.norm(b - a) / step))
+        out.extend(a + (b - a) * (j / parts) for j in range(parts))
+    return np.array(out)
+
+
+def _to_image(cam_pts: np.ndarray, calibration: Calibration) -> np.ndarray:
+    if calibration.has_distortion:
+        img, _ = cv2.projectPoints(cam_pts.reshape(-1, 1, 3), np.zeros(3), np.zeros(3),
+                                   calibration.camera_matrix, calibration.dist_coeffs)
+        return img.reshape(-1, 2)
+    k = calibration.camera_matrix
+    z = cam_pts[:, 2:3]
+    return np.hstack([k[0, 0] * cam_pts[:, :1] / z + k[0, 2], k[1, 1] * cam_pts[:, 1:2] / z + k[1, 2]])
+
+
+def draw_route_ar(frame: np.ndarray, pose: CameraPose, calibration: Calibration, route: Route, *,
+                  ribbon_width_m: float = 0.6, ahead_m: float = 15.0, near_m: float = 0.3,
+                  label: bool = True) -> ArDrawing:
+    """Draw the route ahead as a ground ribbon with an arrow head, and the destination label, onto ``frame``
+    (in place). ``calibration`` must match the frame's size."""
+    h, w = frame.shape[:2]
+    line, remaining = route_ahead(route, (pose.x, pose.y), ahead_m)
+    arrow: tuple[Point, Point] | None = None
+    visible = False
+    if len(line) >= 2 and float(np.linalg.norm(line[-1] - line[0])) > 0.5:
+        outline, base, tip = ribbon_outline(line, ribbon_width_m)
+        if calibration.has_distortion:
+            outline = _densify(np.hstack([outline, np.zeros((len(outline), 1))]), 1.0)[:, :2]
+        rot, t = pose.rotation, pose.tvec.reshape(3)
+        world = np.hstack([outline, np.zeros((len(outline), 1))])
+        cam = _clip_near(world @ rot.T + t, near_m)
+        if len(cam) >= 3:
+            img = _to_image(cam, calibration)
+            img = np.clip(img, -4 * max(w, h), 5 * max(w, h))  # huge values near the clip plane; keep int32 sane
+            poly = [np.round(img * 16).astype(np.int32).reshape(-1, 1, 2)]  # 4 fractional bits: smooth edges
+            cv2.fillPoly(frame, poly, YELLOW, cv2.LINE_AA, shift=4)
+            cv2.polylines(frame, poly, True, BLACK, max(3, h // 120), cv2.LINE_AA, shift=4)
+            x0, y0 = img.min(axis=0)
+            x1, y1 = img.max(axis=0)
+            visible = bool(x1 >= 0 and y1 >= 0 and x0 < w and y0 < h)
+        ends = np.array([[base[0], base[1], 0.0], [tip[0], tip[1], 0.0]]) @ rot.T + t
+        if np.all(ends[:, 2] >= near_m):
+            a, b = _to_image(ends, calibration)
+            arrow = ((float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
+    if label:
+        draw_destination_label(frame, route.goal_name, remaining)
+    return ArDrawing(arrow, remaining, visible)
+
+
+# ---------------------------------------------------------------- 2D map
+
+
+@dataclass(frozen=True)
+class MapView:
+    """World → map-image transform: px = ox + (x − x0)·s, py = oy + (y1 − y)·s (north up)."""
+
+    x0: float
+    y1: float
+    scale: float
+    ox: float
+    oy: float
+
+    def to_px(self, xy: np.ndarray) -> np.ndarray:
+        xy = np.asarray(xy, np.float64).reshape(-1, 2)
+        return np.stack([self.ox + (xy[:, 0] - self.x0) * self.scale, self.oy + (self.y1 - xy[:, 1]) * self.scale],
+                        axis=1)
+
+
+Labels = list[tuple[str, float, float, int]]
+_BG_CACHE: OrderedDict[tuple[int, int, int], tuple[CommunityMap, np.ndarray, MapView, Labels]] = OrderedDict()
+_ROUTE_CACHE: OrderedDict[tuple[int, int, int, Route | None], tuple[CommunityMap, np.ndarray]] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+def _remember(cache: OrderedDict[Any, Any], key: object, value: object) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def _nodes(m: CommunityMap) -> dict[str, tuple[float, float]]:
+    return {n.id: n.at for n in (*m.places, *m.junctions, *m.markers)}
+
+
+def _fit(m: CommunityMap, w: int, h: int) -> MapView:
+    pts = np.array(list(_nodes(m).values()), np.float64).reshape(-1, 2)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = np.maximum(hi - lo, 1.0)
+    top = h * (LABEL_HEIGHT * 1.6 + 0.03)  # the destination label sits above the map
+    margin = 0.07 * min(w, h)
+    scale = min((w - 2 * margin) / span[0], (h - top - 2 * margin) / span[1])
+    ox = (w - span[0] * scale) / 2
+    oy = top + margin + (h - top - 2 * margin - span[1] * scale) / 2
+    return MapView(float(lo[0]), float(hi[1]), float(scale), float(ox), float(oy))
+
+
+def _dashed(image: np.ndarray, a: np.ndarray, b: np.ndarray, colour: tuple[int, int, int], thickness: int,
+            dash: float) -> None:
+    length = float(np.linalg.norm(b - a))
+    n = max(1, int(length / dash))
+    for k in range(0, n, 2):
+        p, q = a + (b - a) * (k / n), a + (b - a) * (min(n, k + 1) / n)
+        cv2.line(image, tuple(np.round(p).astype(int)), tuple(np.round(q).astype(int)), colour, thickness,
+                 cv2.LINE_AA)
+
+
+def _text_pil(image: np.ndarray, items: list[tuple[str, float, float, int]]) -> np.ndarray:
+    """Draw labels (text, x, y, px) with the bundled font, white halo for legibility over lines."""
+    pil = Image.fromarray(image[:, :, ::-1])
+    draw = ImageDraw.Draw(pil)
+    for text, x, y, px in items:
+        draw.text((x, y), text, font=_font(px), fill=(20, 20, 20), stroke_width=max(2, px // 8),
+                  stroke_fill=(255, 255, 255))
+    return np.asarray(pil)[:, :, ::-1].copy()
+
+
+def _map_background(m: CommunityMap, w: int, h: int) -> tuple[np.ndarray, MapView, Labels]:
+    """The paths, dots and north arrow (cached), and the labels to print last (on top of the route)."""
+    key = (id(m), w, h)
+    hit = _BG_CACHE.get(key)
+    if hit is not None and hit[0] is m:
+        return hit[1], hit[2], hit[3]
+    view = _fit(m, w, h)
+    image = np.full((h, w, 3), (240, 244, 245), np.uint8)
+    nodes = _nodes(m)
+    line_w = max(3, h // 110)
+    for path in m.paths:
+        if path.between[0] not in nodes or path.between[1] not in nodes:
+            continue
+        a, b = view.to_px(np.array([nodes[path.between[0]], nodes[path.between[1]]]))
+        if path.access == "stairs":  # dark red dashes with rungs: visibly not step-free
+            _dashed(image, a, b, (40, 40, 170), line_w, max(6.0, line_w * 2.5))
+            d = (b - a) / max(float(np.linalg.norm(b - a)), 1e-9)
+            n = np.array([-d[1], d[0]]) * line_w * 1.6
+            for k in np.linspace(0.2, 0.8, 4):
+                p = a + (b - a) * k
+                cv2.line(image, tuple(np.round(p - n).astype(int)), tuple(np.round(p + n).astype(int)),
+                         (40, 40, 170), max(2, line_w // 2), cv2.LINE_AA)
+        elif path.access == "lift":
+            _dashed(image, a, b, (170, 110, 40), line_w, max(4.0, line_w * 1.2))
+        else:
+            cv2.line(image, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), (150, 150, 150),
+                     line_w, cv2.LINE_AA)
+    for post in m.markers:
+        (x, y), = view.to_px(np.array([post.at]))
+        r = max(3, line_w)
+        cv2.rectangle(image, (int(x - r), int(y - r)), (int(x + r), int(y + r)), BLACK, -1)
+    dot = max(5, h // 80)
+    labels: Labels = []
+    label_px = max(12, round(h * 0.032))
+    few = len(m.places) <= 40  # a thousand labels is noise; big synthetic maps get dots only
+    for place in m.places:
+        (x, y), = view.to_px(np.array([place.at]))
+        cv2.circle(image, (int(x), int(y)), dot, (120, 60, 20), -1, cv2.LINE_AA)
+        if few and place.part_of is None:
+            labels.append((place.name, x + dot + 3, y - label_px / 2, label_px))
+    # north arrow, top right
+    size = max(24, h // 14)
+    cx, cy = w - size * 1.2, h * (LABEL_HEIGHT * 1.6 + 0.03) + size * 1.2
+    arrow = np.array([[cx, cy - size], [cx + size * 0.45, cy + size * 0.6], [cx, cy + size * 0.3],
+                      [cx - size * 0.45, cy + size * 0.6]], np.int32)
+    cv2.fillPoly(image, [arrow], (40, 40, 40), cv2.LINE_AA)
+    labels.append(("N", cx - size * 0.25, cy + size * 0.65, int(size * 0.8)))
+    _remember(_BG_CACHE, key, (m, image, view, labels))
+    return image, view, labels
+
+
+def _route_layer(m: CommunityMap, route: Route | None, w: int, h: int) -> tuple[np.ndarray, MapView]:
+    background, view, labels = _map_background(m, w, h)
+    key = (id(m), w, h, route)
+    hit = _ROUTE_CACHE.get(key)
+    if hit is not None and hit[0] is m:
+        return hit[1], view
+    image = background.copy()
+    if route is not None and route.points:
+        pts = view.to_px(np.array(route.points))
+        poly = [np.round(pts * 16).astype(np.int32).reshape(-1, 1, 2)]
+        width = max(8, h // 45)
+        cv2.polylines(image, poly, False, BLACK, width + max(4, width // 2), cv2.LINE_AA, shift=4)
+        cv2.polylines(image, poly, False, YELLOW, width, cv2.LINE_AA, shift=4)
+        r = max(9, h // 50)
+        sx, sy = (int(v) for v in pts[0])
+        cv2.circle(image, (sx, sy), r, WHITE, -1, cv2.LINE_AA)
+        cv2.circle(image, (sx, sy), r, BLACK, max(2, r // 3), cv2.LINE_AA)
+        gx, gy = (int(v) for v in pts[-1])  # destination: a red pin with a black ring
+        cv2.circle(image, (gx, gy), int(r * 1.5), (30, 30, 210), -1, cv2.LINE_AA)
+        cv2.circle(image, (gx, gy), int(r * 1.5), BLACK, max(2, r // 3), cv2.LINE_AA)
+        cv2.circle(image, (gx, gy), max(3, r // 2), WHITE, -1, cv2.LINE_AA)
+    image = _text_pil(image, labels)
+    if route is not None:
+        draw_destination_label(image, route.goal_name, route.length_m)
+    _remember(_ROUTE_CACHE, key, (m, image))
+    return image, view
+
+
+def draw_map(m: CommunityMap, route: Route | None, size: tuple[int, int] = (1280, 720),
+             you_are_here: Point | None = None, heading: float | None = None) -> np.ndarray:
+    """The 2D map (north up, fitted to ``size`` = (w, h)) with the route and an optional you-are-here dot
+    (with a wedge towards ``heading``). Returns a new BGR image; the map and route layers are cached."""
+    w, h = int(size[0]), int(size[1])
+    layer, view = _route_layer(m, route, w, h)
+    image = layer.copy()
+    if you_are_here is not None:
+        (x, y), = view.to_px(np.array([you_are_here]))
+        r = max(10, h // 45)
+        if heading is not None:
+            ex, ey = compass_vector(heading)
+            d = np.array([ex, -ey])
+            n = np.array([-d[1], d[0]])
+            c = np.array([x, y])
+            wedge = np.array([c + d * r * 2.6, c + n * r * 0.9, c - n * r * 0.9], np.int32)
+            cv2.fillPoly(image, [wedge], (200, 90, 0), cv2.LINE_AA)
+        cv2.circle(image, (int(x), int(y)), r, WHITE, -1, cv2.LINE_AA)
+        cv2.circle(image, (int(x), int(y)), int(r * 0.7), (200, 90, 0), -1, cv2.LINE_AA)
+        cv2.circle(image, (int(x), int(y)), r, BLACK, 2, cv2.LINE_AA)
+    return image
+
+
+def map_scale_px_per_m(m: CommunityMap, size: tuple[int, int]) -> float:
+    """Pixels per metre of ``draw_map`` at ``size`` (for tests and the kiosk's scale bar)."""
+    return _map_background(m, int(size[0]), int(size[1]))[1].scale
+
