@@ -17,17 +17,21 @@ from typing import Any, Literal
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import DictProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen
 
+from ar_overlays.guide_links import GuideLink
+from ar_overlays.route import Route
 from assistant.shared.config import Settings
 from assistant.shared.events import Alert, Error, Event, Reply, Transcript, UserText, VoiceState
 from kiosk_app import theme
 from kiosk_app.backend import Backend
+from kiosk_app.guide_feed import FeedSettings, GuideFeed
 from kiosk_app.idle import IdlePolicy
 from kiosk_app.texts import texts
 from kiosk_app.widgets import BigButton, Bubble, EmergencyButton, Tile  # noqa: F401 - used by the .kv rules
@@ -54,6 +58,12 @@ class ConversationScreen(Screen):
 class GuideScreen(Screen):
     route_text = StringProperty("")
     qr_path = StringProperty("")
+    route_to = StringProperty("")
+    """The place of the route shown (a facility slug)."""
+    step_free_offer = BooleanProperty(False)
+    """The way shown uses stairs: offer the way without steps."""
+    picture_mode = StringProperty("none")
+    """What the picture shows: ``ar`` (camera + route), ``map`` or ``none``."""
 
 
 class SettingsScreen(Screen):
@@ -105,6 +115,7 @@ class KioskApp(App):
         self.form_active = False
         self._turn_texts: list[str] = []
         self._turn_route: dict[str, Any] | None = None
+        self.guide_feed: GuideFeed | None = None
         self.listening = False
         self.speaking = False
         self.started_at = time.monotonic()
@@ -128,13 +139,32 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.backend = Backend(self.settings, self._from_backend_thread)
+        self._start_guide_feed()
         if self.want_voice:
             self.backend.start_voice()
         Clock.schedule_once(self._mark_interactive, 0)
 
     def on_stop(self) -> None:
+        if self.guide_feed is not None:
+            self.guide_feed.close()
         if self.backend is not None:
             self.backend.close()
+
+    def _start_guide_feed(self) -> None:
+        calibration = os.environ.get("LINLI_CAMERA_CALIBRATION")
+        feed_settings = FeedSettings(camera=os.environ.get("LINLI_CAMERA") or None, var_dir=self.settings.var_dir,
+                                     calibration=Path(calibration) if calibration else None)
+        self.guide_feed = GuideFeed(
+            feed_settings,
+            on_frame=lambda rgb, mode: Clock.schedule_once(lambda _dt: self._show_picture(rgb, mode), 0),
+            on_poster=lambda link: Clock.schedule_once(lambda _dt: self._open_poster(link), 0),
+        )
+        self._kiosk_root.ids.sm.bind(current=self._on_screen_change)
+        self.guide_feed.show(None)
+
+    def _on_screen_change(self, _sm: Any, name: str) -> None:
+        if self.guide_feed is not None:
+            self.guide_feed.set_active(name == "guide")
 
     def _mark_interactive(self, _dt: float) -> None:
         self.interactive_at = time.monotonic()
@@ -290,14 +320,59 @@ class KioskApp(App):
     def _show_route(self, text: str, route: dict[str, Any]) -> None:
         guide = self.screen("guide")
         guide.route_text = text
+        guide.route_to = str(route.get("to") or "")
+        parsed: Route | None = None
+        if "points" in route:
+            try:
+                parsed = Route.from_dict(route)
+            except ValueError:
+                log.warning("a route without a usable shape came from the dialogue")
+        guide.step_free_offer = bool(parsed and parsed.uses_stairs and not parsed.step_free)
+        if self.guide_feed is not None:
+            self.guide_feed.show(parsed)
+        guide_url = route.get("guide_url")
         try:
             import qrcode
 
-            path = Path(tempfile.gettempdir()) / f"linli-route-{os.getpid()}-{route.get('to', 'place')}.png"
-            qrcode.make(f"Linli route to {route.get('to')}: {text}").save(str(path))
+            path = Path(tempfile.gettempdir()) / f"linli-route-{os.getpid()}-{guide.route_to or 'place'}.png"
+            # the signed link opens the same way on the phone; without it the words travel instead
+            qrcode.make(guide_url if isinstance(guide_url, str) else f"Linli: {text}").save(str(path))
+            guide.qr_path = ""  # the same file name again: make Kivy reload it
             guide.qr_path = str(path)
         except Exception:  # the words are the guide; the QR code is a bonus
             log.exception("could not make the route QR code")
+
+    def ask_step_free(self) -> None:
+        to = self.screen("guide").route_to
+        if to:
+            self._send(f'/navigate_to{{"facility": "{to}", "access": "step-free"}}', "button")
+
+    def _show_picture(self, rgb: Any, mode: str) -> None:
+        guide = self.screen("guide")
+        height, width = rgb.shape[:2]
+        image = guide.ids.overlay
+        texture = image.texture
+        if texture is None or tuple(texture.size) != (width, height):
+            texture = Texture.create(size=(width, height), colorfmt="rgb")
+            texture.flip_vertical()  # numpy rows run top-down, OpenGL's bottom-up
+        texture.blit_buffer(rgb.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+        image.texture = texture
+        image.canvas.ask_update()
+        guide.picture_mode = mode
+
+    def _open_poster(self, link: GuideLink) -> None:
+        """A genuine poster held up to the kiosk camera: its place's way, as if the resident had asked."""
+        self.idle.activity()
+        if link.to:
+            access = ', "access": "step-free"' if link.step_free else ""
+            self.start_conversation(f'/navigate_to{{"facility": "{link.to}"{access}}}')
+        elif link.at:
+            self.show("conversation")
+            self._bubble(self.tx["poster_here"].format(place=self._place_name(link.at)), "linli")
+
+    def _place_name(self, node: str) -> str:
+        community_map = self.guide_feed.community_map() if self.guide_feed is not None else None
+        return community_map.label(node) if community_map is not None else node.replace("-", " ")
 
     def _show_emergency(self, alert: Alert) -> None:
         # an empty reference: neither the office system nor the outbox took it — the resident must call
@@ -348,7 +423,10 @@ class KioskApp(App):
         conv.ids.messages.clear_widgets()
         conv.partial_text = ""
         self._set_options([])
-        self.screen("guide").route_text = ""
+        guide = self.screen("guide")
+        guide.route_text, guide.route_to, guide.step_free_offer, guide.qr_path = "", "", False, ""
+        if self.guide_feed is not None:
+            self.guide_feed.show(None)
         self.form_active = False
         if self.backend is not None:
             self.backend.new_conversation()

@@ -67,9 +67,12 @@ def state(app: Any) -> dict[str, Any]:
     visible = [current, app.root.children[0]] + [w for w in Window.children if w is not app.root]
     texts = [w.text for top in visible for w in _widgets(top) if isinstance(w, Label) and w.text]
     conv = app.root.ids.sm.get_screen("conversation")
+    guide = app.root.ids.sm.get_screen("guide")
     bubbles = [{"who": b.who, "text": b.text} for b in reversed(conv.ids.messages.children)]
     return {"screen": current.name, "texts": texts, "bubbles": bubbles, "partial": conv.partial_text,
             "overlays": [type(w).__name__ for w in Window.children if w is not app.root],
+            "guide": {"picture": guide.picture_mode, "to": guide.route_to, "step_free_offer": guide.step_free_offer,
+                      "qr": guide.qr_path},
             "body_px": app.body_px, "text_step": app.text_step, "theme": app.theme_name,
             "interactive_s": (app.interactive_at - app.started_at) if app.interactive_at else None}
 

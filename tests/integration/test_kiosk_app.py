@@ -235,15 +235,69 @@ def test_every_screen_has_a_screenshot_with_its_text(kiosk: Kiosk) -> None:
     kiosk.call("go_home")
 
 
-def test_where_is_shows_the_guide_with_a_qr_code(kiosk: Kiosk) -> None:
+def read_qr(path: str) -> str:
+    import cv2
+
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(path))
+    return str(text)
+
+
+def test_where_is_shows_the_guide_and_its_qr_code_opens_the_same_way_on_a_phone(kiosk: Kiosk) -> None:
     kiosk.call("reset_conversation")
     kiosk.call("show", "conversation")
     kiosk.type("where is the community clinic?")
-    kiosk.wait_for(lambda s: s["screen"] == "guide" and any("Garden Lane" in t for t in s["texts"]))
+    s = kiosk.wait_for(lambda s: s["screen"] == "guide" and any("Garden Lane" in t for t in s["texts"])
+                       and s["guide"]["picture"] == "map")
+    assert s["guide"]["to"] == "community-clinic" and not s["guide"]["step_free_offer"]
     assert not_blank(kiosk.screenshot("guide-route"))
+    url = read_qr(s["guide"]["qr"])
+    assert "/guide/sunny-garden?" in url and "to=community-clinic" in url and "sig=" in url
+    page = httpx.get(url, timeout=10)  # what the resident's phone opens
+    assert page.status_code == 200 and "on your right" in page.text and "map.png" in page.text
+    assert httpx.get(url.replace("community-clinic", "south-gate"), timeout=10).status_code == 403
     kiosk.tap("back_to_conversation")
     kiosk.wait_for(lambda s: s["screen"] == "conversation")
     kiosk.call("reset_conversation")
+
+
+def test_a_way_with_steps_offers_the_way_without_them(kiosk: Kiosk) -> None:
+    kiosk.call("reset_conversation")
+    kiosk.call("show", "conversation")
+    kiosk.type("directions to the central garden")
+    s = kiosk.wait_for(lambda s: s["screen"] == "guide" and s["guide"]["step_free_offer"])
+    assert any("three steps" in t for t in s["texts"])
+    kiosk.tap("step_free_button")
+    s = kiosk.wait_for(lambda s: s["screen"] == "guide" and any("ramp" in t for t in s["texts"])
+                       and not s["guide"]["step_free_offer"])
+    assert not any("three steps" in t for t in s["texts"] if "ramp" in t)
+    assert "sf=1" in read_qr(s["guide"]["qr"])
+    assert not_blank(kiosk.screenshot("guide-step-free"))
+    kiosk.call("reset_conversation")
+
+
+def test_a_poster_held_to_the_kiosk_camera_opens_its_guide(live_stack: Stack, display: str, tmp_path: Path) -> None:
+    """The camera is hardware: here it is a still image of a poster's QR code, signed with the stack's key."""
+    import cv2
+    import numpy as np
+    import qrcode
+
+    from ar_overlays.guide_links import GuideLink
+    from ar_overlays.signing import load_key
+    from ar_overlays.testing import warp_image_into_frame
+
+    settings = live_stack.settings
+    link = GuideLink(community="sunny-garden", to="seniors-canteen")
+    code = np.array(qrcode.make(link.to_url(settings.public_url, load_key(settings.var_dir))).convert("L"))
+    camera = tmp_path / "camera.png"
+    cv2.imwrite(str(camera), warp_image_into_frame(code, np.array([[500, 150], [820, 170], [810, 490], [505, 480]])))
+    poster_kiosk = Kiosk(settings, display, tmp_path, LINLI_KIOSK_IDLE_SECONDS="600", LINLI_CAMERA=str(camera))
+    try:
+        s = poster_kiosk.wait_for(lambda s: s["screen"] == "guide" and s["guide"]["to"] == "seniors-canteen"
+                                  and any("Building 6" in t for t in s["texts"]), timeout=60)
+        assert s["guide"]["picture"] in ("map", "ar")
+        assert not_blank(poster_kiosk.screenshot("guide-from-poster"))
+    finally:
+        poster_kiosk.close()
 
 
 def test_chinese_texts(kiosk: Kiosk) -> None:

@@ -1,0 +1,188 @@
+"""Pictures for the Guide screen, made off the UI thread: the camera with the way drawn on it, or the map.
+
+With a camera (``LINLI_CAMERA``: an index, a video or an image file) one thread reads frames, draws
+the route onto them while the Guide screen is shown, and looks for QR posters every few frames even
+when it is not — a resident can hold a poster up to the kiosk at any time. Without a camera, the
+2D map with the route is drawn once per route. A broken map or camera is logged and the words of the
+way stay on screen; nothing here may stop the kiosk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ar_overlays.camera import Calibration, CameraError, load_calibration, open_camera
+from ar_overlays.community_map import CommunityMap, default_map_path, load_map
+from ar_overlays.detect import QrScanner
+from ar_overlays.draw import draw_map
+from ar_overlays.guide_links import GuideLink, GuideLinkError, parse_guide_url
+from ar_overlays.overlay import OverlayPipeline
+from ar_overlays.route import Route
+from ar_overlays.signing import load_key
+from assistant.shared.errors import LinliError
+
+log = logging.getLogger(__name__)
+
+MAP_SIZE = (960, 720)
+"""Pixels of the map picture (the Guide screen scales it to fit)."""
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    camera: str | None
+    """``LINLI_CAMERA``; ``None``: no camera, the map only."""
+    var_dir: Path
+    map_path: Path | None = None
+    calibration: Path | None = None
+    """``LINLI_CAMERA_CALIBRATION``: the camera's calibration file (else a default for its picture size)."""
+    fps: float = 10.0
+    scan_every: int = 5
+    """Look for a QR poster in every n-th frame (decoding is slower than drawing)."""
+    same_poster_s: float = 10.0
+    """A poster still held up is not opened again within this time."""
+
+
+class GuideFeed:
+    def __init__(self, settings: FeedSettings, on_frame: Callable[[np.ndarray, str], None],
+                 on_poster: Callable[[GuideLink], None]) -> None:
+        """``on_frame(rgb, mode)`` and ``on_poster(link)`` are called from the feed's thread."""
+        self.settings = settings
+        self._on_frame = on_frame
+        self._on_poster = on_poster
+        self._route: Route | None = None
+        self._shown = 0
+        """Counts ``show`` calls: a map drawn for an older route is not shown over a newer one."""
+        self._active = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._map: CommunityMap | None = None
+        self._key: bytes | None = None
+        self.mode = "none"
+        """What the last picture was: ``ar``, ``map`` or ``none``."""
+        self.problem: str | None = None
+        self._map_only = not settings.camera
+        """No camera, or it failed: the picture is the map, drawn once per route."""
+        self._thread: threading.Thread | None = None
+        if settings.camera:
+            self._thread = threading.Thread(target=self._camera_loop, name="linli-guide-camera", daemon=True)
+            self._thread.start()
+
+    # UI thread -----------------------------------------------------------------------------------------
+    def show(self, route: Route | None) -> None:
+        """The route to draw (``None``: the map without a route)."""
+        with self._lock:
+            self._route = route
+            self._shown += 1
+            shown = self._shown
+        if self._map_only:
+            threading.Thread(target=self._draw_map_once, args=(route, shown), name="linli-guide-map",
+                             daemon=True).start()
+
+    def set_active(self, active: bool) -> None:
+        """Draw camera frames only while the Guide screen is shown."""
+        self._active = active
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    # feed threads --------------------------------------------------------------------------------------
+    def community_map(self) -> CommunityMap | None:
+        """The map, loaded once; ``None`` when it cannot be used (the reason is in ``problem``)."""
+        if self._map is None:
+            try:
+                self._map = load_map(self.settings.map_path or default_map_path())
+            except LinliError as e:
+                self.problem = e.message
+                log.error("the guide has no map: %s", e)
+        return self._map
+
+    def _draw_map_once(self, route: Route | None, shown: int) -> None:
+        community_map = self.community_map()
+        if community_map is None:
+            return
+        try:
+            picture = draw_map(community_map, route, size=MAP_SIZE)
+        except Exception:  # a drawing bug must not take the words of the way with it
+            log.exception("could not draw the map")
+            return
+        with self._lock:
+            if shown != self._shown:
+                return
+            self.mode = "map"
+            self._on_frame(picture[:, :, ::-1].copy(), "map")
+
+    def _camera_loop(self) -> None:
+        community_map = self.community_map()
+        try:
+            camera = open_camera(self.settings.camera or "0")
+        except CameraError as e:
+            self.problem = e.message
+            log.error("the guide has no camera: %s", e)
+            self._map_only = True
+            with self._lock:
+                route, shown = self._route, self._shown
+            self._draw_map_once(route, shown)
+            return
+        calibration: Calibration | None = None
+        if self.settings.calibration is not None:
+            try:
+                calibration = load_calibration(self.settings.calibration)
+            except CameraError as e:  # drawn a little off is better than not drawn
+                self.problem = e.message
+                log.error("camera calibration not used: %s", e)
+        pipeline = OverlayPipeline(community_map, calibration) if community_map is not None else None
+        scanner = QrScanner()
+        seen: dict[str, float] = {}
+        period = 1.0 / self.settings.fps
+        count = 0
+        try:
+            while not self._stop.is_set():
+                began = time.monotonic()
+                try:
+                    frame = camera.read()
+                except CameraError as e:
+                    self.problem = e.message
+                    log.warning("camera: %s", e)
+                    self._stop.wait(1.0)
+                    continue
+                count += 1
+                if count % self.settings.scan_every == 1 or self.settings.scan_every == 1:
+                    self._look_for_posters(scanner, frame, seen)
+                with self._lock:
+                    route = self._route
+                if self._active and pipeline is not None:
+                    result = pipeline.process(frame, route)
+                    self.mode = result.mode
+                    self._on_frame(result.frame[:, :, ::-1].copy(), result.mode)
+                self._stop.wait(max(0.0, period - (time.monotonic() - began)))
+        except Exception:
+            log.exception("the guide camera stopped")
+        finally:
+            camera.close()
+
+    def _look_for_posters(self, scanner: QrScanner, frame: np.ndarray, seen: dict[str, float]) -> None:
+        community_map = self.community_map()
+        if community_map is None:
+            return
+        if self._key is None:
+            self._key = load_key(self.settings.var_dir)
+        now = time.monotonic()
+        for found in scanner.scan(frame):
+            if now - seen.get(found.text, -1e9) < self.settings.same_poster_s:
+                continue
+            seen[found.text] = now
+            try:
+                link = parse_guide_url(found.text, self._key, community=community_map.community)
+            except GuideLinkError as e:  # a stranger's sticker or a damaged code: never followed
+                log.warning("a QR code was refused: %s", e.message)
+                continue
+            self._on_poster(link)
