@@ -327,6 +327,34 @@ def _text_pil(image: np.ndarray, items: list[tuple[str, float, float, int]]) -> 
     return np.asarray(pil)[:, :, ::-1].copy()
 
 
+def _placed_labels(places: Labels, goal: str | None, w: int, h: int, *, dot: int) -> Labels:
+    """Names beside their dots, right or left, never over another name (the destination's first).
+
+    Places crowd together (the Service Centre's rooms, both sides of the lane): a name that fits nowhere is
+    left out rather than printed over another, so every name shown can be read.
+    """
+    taken: list[tuple[float, float, float, float]] = [(0, 0, w * 0.58, h * (LABEL_HEIGHT * 1.6 + 0.02))]
+    placed: Labels = []
+    order = sorted(places, key=lambda item: item[0] != goal)
+    middle = float(np.median([x for _, x, _, _ in places])) if places else w / 2
+    for text, x, y, px in order:
+        left, top, right, bottom = _font(px).getbbox(text)
+        tw, th = right - left, bottom - top
+        sides = (x + dot + 4, x - dot - 4 - tw)
+        for tx in sides if x >= middle else sides[::-1]:  # names face away from the middle (the lane)
+            box = (tx, y - th / 2 - 2, tx + tw, y + th / 2 + 2)
+            inside = box[0] >= 2 and box[2] <= w - 2 and box[1] >= 2 and box[3] <= h - 2
+            if inside and not any(_overlap(box, other) for other in taken):
+                taken.append(box)
+                placed.append((text, tx, y - th / 2 - top, px))
+                break
+    return placed
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def _map_background(m: CommunityMap, w: int, h: int) -> tuple[np.ndarray, MapView, Labels]:
     """The paths, dots and north arrow (cached), and the labels to print last (on top of the route)."""
     key = (id(m), w, h)
@@ -366,15 +394,16 @@ def _map_background(m: CommunityMap, w: int, h: int) -> tuple[np.ndarray, MapVie
         (x, y), = view.to_px(np.array([place.at]))
         cv2.circle(image, (int(x), int(y)), dot, (120, 60, 20), -1, cv2.LINE_AA)
         if few and place.part_of is None:
-            labels.append((place.name, x + dot + 3, y - label_px / 2, label_px))
+            labels.append((place.name, x, y, label_px))  # placed later, around the dot (see _placed_labels)
     # north arrow, top right
     size = max(24, h // 14)
     cx, cy = w - size * 1.2, h * (LABEL_HEIGHT * 1.6 + 0.03) + size * 1.2
     arrow = np.array([[cx, cy - size], [cx + size * 0.45, cy + size * 0.6], [cx, cy + size * 0.3],
                       [cx - size * 0.45, cy + size * 0.6]], np.int32)
     cv2.fillPoly(image, [arrow], (40, 40, 40), cv2.LINE_AA)
-    labels.append(("N", cx - size * 0.25, cy + size * 0.65, int(size * 0.8)))
     _remember(_BG_CACHE, key, (m, image, view, labels))
+    cv2.putText(image, "N", (int(cx - size * 0.3), int(cy + size * 1.45)), cv2.FONT_HERSHEY_SIMPLEX,
+                size / 30, BLACK, max(2, size // 12), cv2.LINE_AA)
     return image, view, labels
 
 
@@ -399,7 +428,8 @@ def _route_layer(m: CommunityMap, route: Route | None, w: int, h: int) -> tuple[
         cv2.circle(image, (gx, gy), int(r * 1.5), (30, 30, 210), -1, cv2.LINE_AA)
         cv2.circle(image, (gx, gy), int(r * 1.5), BLACK, max(2, r // 3), cv2.LINE_AA)
         cv2.circle(image, (gx, gy), max(3, r // 2), WHITE, -1, cv2.LINE_AA)
-    image = _text_pil(image, labels)
+    goal = route.goal_name if route is not None else None
+    image = _text_pil(image, _placed_labels(labels, goal, w, h, dot=max(5, h // 80)))
     if route is not None:
         draw_destination_label(image, route.goal_name, route.length_m)
     _remember(_ROUTE_CACHE, key, (m, image))
