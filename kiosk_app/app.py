@@ -327,6 +327,9 @@ class KioskApp(App):
                 parsed = Route.from_dict(route)
             except ValueError:
                 log.warning("a route without a usable shape came from the dialogue")
+        if parsed is not None and parsed.text() in text:  # one step a line: easier to follow while walking
+            steps = "\n".join(f"{n}. {step.text}" for n, step in enumerate(parsed.steps, 1))
+            guide.route_text = text.replace(parsed.text(), steps)
         guide.step_free_offer = bool(parsed and parsed.uses_stairs and not parsed.step_free)
         if self.guide_feed is not None:
             self.guide_feed.show(parsed)

@@ -293,7 +293,8 @@ def test_a_poster_held_to_the_kiosk_camera_opens_its_guide(live_stack: Stack, di
     poster_kiosk = Kiosk(settings, display, tmp_path, LINLI_KIOSK_IDLE_SECONDS="600", LINLI_CAMERA=str(camera))
     try:
         s = poster_kiosk.wait_for(lambda s: s["screen"] == "guide" and s["guide"]["to"] == "seniors-canteen"
-                                  and any("Building 6" in t for t in s["texts"]), timeout=60)
+                                  and any("Building 6" in t for t in s["texts"])
+                                  and s["guide"]["picture"] != "none", timeout=60)
         assert s["guide"]["picture"] in ("map", "ar")
         assert not_blank(poster_kiosk.screenshot("guide-from-poster"))
     finally:
