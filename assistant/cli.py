@@ -157,9 +157,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     model = build_and_train(settings)
     stack = Stack(settings, progress=_say)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    watcher = None
     try:
         stack.start_all(model)
         _say(f"Linli is ready. Logs are in {settings.var_dir / 'logs'}.")
+        if not args.no_reload:
+            from assistant.dialogue.reload import SkillWatcher, log_to_file
+
+            # skill edits go live without a restart; progress in var/logs/reload.log (and here if no frontend)
+            watcher = SkillWatcher(settings, stack, model=model,
+                                   progress=log_to_file(settings, _say if args.no_frontend else None))
+            watcher.start()
         if args.no_frontend:
             _say("Press Ctrl-C to stop.")
             signal.pause()
@@ -179,8 +187,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say("")
     finally:
         _say("Stopping...")
+        if watcher is not None:
+            watcher.stop()
         stack.stop_all()
     return 0
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    from assistant.dialogue.reload import Reloader, running_model
+
+    settings = load_settings()
+    model = running_model(settings)
+    if model is None:
+        raise LinliError("The assistant is not running, so there is nothing to reload.",
+                         hint="`linli run` starts it (and reloads changed skills by itself).")
+    status = Reloader(settings, current_model=model, progress=_say).run()
+    _say(f"Reload {status['state']}" + (f" in {status['seconds']} s" if "seconds" in status else "")
+         + (f": model {status['model']}" if status.get("model") else ""))
+    return 0 if status["state"] == "swapped" else 1
 
 
 def _voice_options(p: argparse.ArgumentParser) -> None:
@@ -205,6 +229,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start services, actions and Rasa, then the kiosk (or --voice / --chat)")
     run.add_argument("--no-frontend", action="store_true", help="only the back end (for a separate kiosk)")
+    run.add_argument("--no-reload", action="store_true",
+                     help="do not watch skills/ (by default a saved skill change is trained and swapped in live)")
     run.add_argument("--voice", action="store_true", help="the voice terminal instead of the kiosk")
     run.add_argument("--chat", action="store_true", help="the text chat instead of the kiosk")
     _voice_options(run)
@@ -232,6 +258,8 @@ def parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="text conversation with a running assistant")
     chat.add_argument("--url", help="Rasa server URL (default from settings)")
     chat.set_defaults(func=cmd_chat)
+    sub.add_parser("reload", help="validate, train and swap changed skills into the running assistant now"
+                   ).set_defaults(func=cmd_reload)
     train = sub.add_parser("train", help="build the skills into a Rasa project and train it if changed")
     train.add_argument("--force", action="store_true", help="train even if nothing changed")
     train.set_defaults(func=cmd_train)

@@ -11,6 +11,7 @@ import argparse
 import inspect
 import logging
 import os
+import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,7 +19,8 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
 
-from assistant.dialogue import core_actions
+from assistant.dialogue import core_actions, knowledge_action, reload
+from assistant.dialogue.knowledge_action import ActionKnowledgeAnswer
 from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings, load_settings
 from assistant.skill_runtime import context
@@ -54,7 +56,7 @@ def safe(action_class: type[Action]) -> type[Action]:
 
 def build_executor(skills: list[LoadedSkill]) -> ActionExecutor:
     executor = ActionExecutor()
-    for cls in core_actions.CORE_ACTIONS:
+    for cls in (*core_actions.CORE_ACTIONS, ActionKnowledgeAnswer):
         executor.register_action(safe(cls))
     for skill in skills:
         for cls in skill.action_classes.values():
@@ -88,7 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     executor = build_executor(skills)
     ctx = setup_context(settings)
     ctx.outbox.start_sender(args.sender_interval)
+    # the sentence model takes a few seconds to load: before the first resident asks, not during
+    threading.Thread(target=knowledge_action.warm_up, name="linli-knowledge-warm-up", daemon=True).start()
     app = create_app(executor, cors_origins=[])
+    # live reload (docs/knowledge.md): `linli run` asks for new skill actions after a skill change
+    reload.add_reload_route(app, reload.SkillActionsReloader(executor, settings), settings.rasa_token)
     log.info("action server: %d skills, listening on %s:%d", len(skills), settings.host, port)
     try:
         app.run(host=settings.host, port=port, single_process=True, access_log=False, motd=False)

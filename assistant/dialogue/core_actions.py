@@ -125,6 +125,11 @@ class ActionHumanHandoff(Action):
         return []
 
 
+MISS_ACTIONS = frozenset({"action_fallback_ladder", "action_knowledge_answer"})
+KNOWLEDGE_HIT_SLOT = "knowledge_hit"
+"""Set (not influencing the conversation) when the knowledge base answered a turn."""
+
+
 class ActionFallbackLadder(Action):
     """First miss: offer the top guesses as buttons. Second miss in a row: offer a person."""
 
@@ -149,17 +154,20 @@ class ActionFallbackLadder(Action):
 
     @staticmethod
     def _missed_just_before(tracker: Tracker) -> bool:
-        """Was the previous user turn also answered by this action?"""
+        """Was the previous user turn also a miss (the ladder, or the knowledge base finding nothing)?"""
         user_seen = 0
+        missed = False
         for event in reversed(tracker.events):
             if event.get("event") == "user":
                 user_seen += 1
                 if user_seen == 2:
-                    return False
-            elif (user_seen == 1 and event.get("event") == "action"
-                  and event.get("name") == "action_fallback_ladder"):
-                return True
-        return False
+                    return missed
+            elif user_seen == 1 and event.get("event") == "action" and event.get("name") in MISS_ACTIONS:
+                missed = True
+            elif user_seen == 1 and event.get("event") == "slot" and event.get("name") == KNOWLEDGE_HIT_SLOT \
+                    and event.get("value"):
+                return False  # the knowledge base answered that turn
+        return missed
 
 
 class ActionStopForm(Action):
@@ -177,3 +185,4 @@ class ActionStopForm(Action):
 CORE_ACTIONS: tuple[type[Action], ...] = (
     ActionHelp, ActionRepeat, ActionSpeakSlower, ActionHumanHandoff, ActionFallbackLadder, ActionStopForm,
 )
+"""Actions every conversation has (``action_knowledge_answer`` lives in ``knowledge_action.py``)."""

@@ -49,21 +49,34 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def model_path(settings: Settings, fingerprint: str) -> Path:
-    return settings.models_dir / f"linli-{fingerprint}.tar.gz"
+def model_path(settings: Settings, fingerprint: str, *, finetuned: bool = False) -> Path:
+    return settings.models_dir / f"linli-{fingerprint}{'-ft' if finetuned else ''}.tar.gz"
 
 
 def train(settings: Settings, project: Path, fingerprint: str, *, progress: Progress = _quiet,
-          force: bool = False) -> tuple[Path, bool]:
-    """Train the project unless a model for this fingerprint exists. Returns (model, trained_now)."""
+          force: bool = False, finetune_from: Path | None = None,
+          epoch_fraction: float = 0.5) -> tuple[Path, bool]:
+    """Train the project unless a model for this fingerprint exists. Returns (model, trained_now).
+
+    ``finetune_from``: continue training that model (``rasa train --finetune``) for ``epoch_fraction`` of
+    the configured epochs instead of starting afresh. Rasa refuses when the labels or the domain (apart
+    from responses) changed; the result is kept apart (``-ft``) so a full training is never replaced.
+    """
     target = model_path(settings, fingerprint)
     if target.exists() and not force:
         progress(f"Model is up to date ({target.name}); nothing to train.")
         return target, False
+    if finetune_from is not None:
+        target = model_path(settings, fingerprint, finetuned=True)
+        if target.exists() and not force:
+            progress(f"Model is up to date ({target.name}); nothing to train.")
+            return target, False
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.models_dir, prefix=".train-") as out:
         cmd = [str(rasa_executable(settings)), "train", "--config", "config.yml", "--domain", "domain.yml",
                "--data", "data", "--out", out, "--fixed-model-name", "model", "--force"]
+        if finetune_from is not None:
+            cmd += ["--finetune", str(finetune_from), "--epoch-fraction", str(epoch_fraction)]
         progress("Training the assistant (about a minute or two)...")
         started = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=project, env=rasa_env(settings), stdout=subprocess.PIPE,

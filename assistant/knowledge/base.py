@@ -1,0 +1,92 @@
+"""The knowledge base the action server asks: entries + index, re-read when an admin changes a file."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from .encoder import SentenceEncoder
+from .entries import KnowledgeEntry, KnowledgeError, knowledge_files, load_knowledge
+from .index import Encoder, KnowledgeIndex, KnowledgeSettings, Match
+
+log = logging.getLogger(__name__)
+
+Stamp = tuple[tuple[str, int, int, int], ...]
+
+
+def folder_stamp(folder: Path) -> Stamp:
+    """(name, mtime, size, inode) of every knowledge file: a few ``stat`` calls, cheap enough for every query."""
+    stamp = []
+    for path in knowledge_files(folder):
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # removed between listing and stat: the next refresh sees it gone
+        stamp.append((path.name, st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(stamp)
+
+
+class KnowledgeBase:
+    """Thread-safe. ``answer`` refreshes first, so a saved entry is answerable on the next question."""
+
+    def __init__(self, folder: Path, var_dir: Path, *, clock: Callable[[], date] = date.today,
+                 map_places: set[str] | None = None, encoder: Encoder | None = None,
+                 settings: KnowledgeSettings | None = None) -> None:
+        self.folder = folder
+        self.clock = clock
+        self.map_places = map_places
+        self.problem: str | None = None
+        """Why the files on disk are not in use (the last good entries still are); ``None`` when all is well."""
+        self._lock = threading.RLock()
+        self._index = KnowledgeIndex(encoder or SentenceEncoder(), var_dir / "knowledge", settings)
+        self._stamp: Stamp | None = None
+        self.refresh()
+
+    @property
+    def entries(self) -> tuple[KnowledgeEntry, ...]:
+        return self._index.entries
+
+    @property
+    def index(self) -> KnowledgeIndex:
+        return self._index
+
+    def refresh(self) -> bool:
+        """Reload and re-index if a file changed; returns whether the entries were replaced.
+
+        A broken file keeps the last good entries and sets :attr:`problem`; a file that changes while it is
+        read (an editor still saving) is not used, and read again on the next refresh.
+        """
+        with self._lock:
+            stamp = folder_stamp(self.folder)
+            if stamp == self._stamp:
+                return False
+            try:
+                entries = load_knowledge(self.folder, map_places=self.map_places)
+            except KnowledgeError as e:
+                if stamp == folder_stamp(self.folder):
+                    self._stamp = stamp  # broken until the admin saves again: do not re-read on every query
+                if e.message != self.problem:
+                    log.error("knowledge files not used, the last good entries stay: %s", e)
+                self.problem = e.message
+                return False
+            if stamp != folder_stamp(self.folder):
+                return False  # half-written: try again on the next question
+            self._index.build(entries)
+            self._stamp = stamp
+            self.problem = None
+            log.info("knowledge base: %d entries (%d questions embedded)", len(entries), self._index.last_embedded)
+            return True
+
+    def search(self, text: str, *, top_k: int = 3) -> list[Match]:
+        with self._lock:
+            self.refresh()
+            return self._index.search(text, self.clock(), top_k=top_k)
+
+    def answer(self, text: str) -> Match | None:
+        """The confident, valid-today entry for a resident's question, or ``None``."""
+        with self._lock:
+            self.refresh()
+            return self._index.answer(text, self.clock())

