@@ -91,7 +91,9 @@ def test_quiet_after_speech_ends_the_utterance_without_the_decoder_lag(tmp_path:
     end = 0.3 + korean(BOOK).duration
     kaldi_only = Recognizer(ko_model_dir(), EndpointSettings(quiet_end=0), tmp_path)
     quiet = Recognizer(ko_model_dir(), EndpointSettings(quiet_end=0.6), tmp_path)
-    kaldi_at = next(t for t, _, f in stream(kaldi_only, clip) if f)
+    # Kaldi dithers its features, so on digital silence its own endpoint comes 1.5 s to over 3 s after the
+    # speech, run to run (measured; once it did not come at all and this test failed in CI): "never" is later
+    kaldi_at = next((t for t, _, f in stream(kaldi_only, clip) if f), float("inf"))
     quiet_at = next(t for t, _, f in stream(quiet, clip) if f)
     assert 0.6 <= quiet_at - end <= 0.6 + 0.1  # within one block (plus espeak's fade) of the setting
     assert quiet_at < kaldi_at
