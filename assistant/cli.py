@@ -252,6 +252,9 @@ def parser() -> argparse.ArgumentParser:
     from ar_overlays.map_cli import add_map_commands
 
     add_map_commands(sub)
+    from assistant.knowledge.kb_cli import add_kb_commands
+
+    add_kb_commands(sub)
     from ar_overlays.qr_cli import add_qr_parser
 
     add_qr_parser(sub)

@@ -61,8 +61,45 @@ def synthetic_entries(count: int) -> list[KnowledgeEntry]:
     return entries
 
 
+def questions(path: Path) -> list[dict[str, Any]]:
+    return list(yaml.safe_load(path.read_text("utf-8"))["questions"])
+
+
 def holdout(root: Path) -> list[dict[str, Any]]:
-    return list(yaml.safe_load((root / "tests" / "data" / "kb_holdout.yml").read_text("utf-8"))["questions"])
+    """The test set: never used to choose settings."""
+    return questions(root / "tests" / "data" / "kb_holdout.yml")
+
+
+def calibration(root: Path) -> list[dict[str, Any]]:
+    """The calibration set the threshold and margin are chosen on (written apart from the test set)."""
+    return questions(root / "bench" / "data" / "kb_calibration.yml")
+
+
+def scored(index: Any, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for case in cases:
+        top = index.search(case["text"], TODAY, top_k=2)
+        answer = index.decide(top)
+        rows.append({"text": case["text"], "expect": case["expect"], "top": top[0].entry.id,
+                     "score": round(top[0].score, 4), "gap": round(top[0].score - top[1].score, 4),
+                     "second": top[1].entry.id, "second_score": round(top[1].score, 4),
+                     "answered": answer.entry.id if answer else None,
+                     "offered": [m.entry.id for m in index.suggestions(top)]})
+    return rows
+
+
+def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    faq = [r for r in rows if r["expect"]]
+    other = [r for r in rows if not r["expect"]]
+    return {"faq_questions": len(faq), "unrelated_questions": len(other),
+            "top1_answered": round(sum(r["answered"] == r["expect"] for r in faq) / len(faq), 3),
+            "top1_ranked": round(sum(r["top"] == r["expect"] for r in faq) / len(faq), 3),
+            "answered_wrong": sum(r["answered"] not in (None, r["expect"]) for r in faq),
+            "false_answer_rate": round(sum(r["answered"] is not None for r in other) / len(other), 3),
+            "right_or_offered": round(sum(r["expect"] in (r["answered"], *r["offered"]) for r in faq) / len(faq), 3),
+            "unrelated_offered": round(sum(bool(r["offered"]) for r in other) / len(other), 3),
+            "false_answers": [r["text"] for r in other if r["answered"]],
+            "missed": [r["text"] for r in faq if r["answered"] != r["expect"]]}
 
 
 def measure_load(b: Bench) -> Any:
@@ -75,43 +112,47 @@ def measure_load(b: Bench) -> Any:
     added = _rss_mb() - rss0
     b.results["model_load"] = {"seconds": round(load_s, 2), "rss_mb_added": round(added, 1), "rss_mb": _rss_mb(),
                                "model_id": encoder.model_id}
-    b.row("Model load (imports + all-MiniLM-L6-v2), RSS added", f"{load_s:.2f} s, +{added:.0f} MiB")
+    b.row(f"Model load (imports + all-MiniLM-L6-v2, {encoder.dtype}), RSS added", f"{load_s:.2f} s, +{added:.0f} MiB")
     return encoder
 
 
 def measure_accuracy(b: Bench, encoder: Any, root: Path, tmp: Path) -> None:
+    from assistant.knowledge.encoder import weights_dtype
     from assistant.knowledge.index import KnowledgeIndex
 
     index = KnowledgeIndex(encoder, tmp / "acc-cache")
     index.build(load_knowledge(root / "knowledge"))
-    cases = holdout(root)
-    rows = []
-    for case in cases:
-        top = index.search(case["text"], TODAY, top_k=2)
-        answer = index.decide(top)
-        rows.append({"text": case["text"], "expect": case["expect"], "top": top[0].entry.id,
-                     "score": round(top[0].score, 4), "gap": round(top[0].score - top[1].score, 4),
-                     "answered": answer.entry.id if answer else None})
+    s = index.settings
+    calib = scored(index, calibration(root))
+    chosen = choose(sweep(calib), s.margin, suggest_sweep(calib))
+    b.results["calibration"] = {"rates": rates(calib), "sweep": sweep(calib), "chosen": chosen,
+                                "suggest_sweep": suggest_sweep(calib), "dtype": weights_dtype()}
+    if (chosen["threshold"], chosen["suggest"]) != (s.threshold, s.suggest):
+        b.note(f"the calibration set now chooses threshold {chosen['threshold']} and suggest {chosen['suggest']}; "
+               f"KnowledgeSettings has {s.threshold} and {s.suggest}")
+    rows = scored(index, holdout(root))
+    r = rates(rows)
+    b.results["accuracy"] = {"threshold": s.threshold, "margin": s.margin, **r, "per_question": rows}
+    c = b.results["calibration"]["rates"]
+    b.row(f"Calibration set: answered right / unrelated answered (t={s.threshold}, m={s.margin})",
+          f"{c['top1_answered']:.1%} / {c['false_answer_rate']:.1%}")
+    b.row(f"Calibration set: right entry answered or offered / unrelated offered (suggest ≥ {s.suggest})",
+          f"{c['right_or_offered']:.1%} / {c['unrelated_offered']:.1%}")
+    b.row(f"Held-out top-1 ({r['faq_questions']} paraphrases), ranked first",
+          f"{r['top1_ranked']:.1%}", f"≥ {TARGETS['top1']:.0%}", r["top1_ranked"] >= TARGETS["top1"])
+    b.row("Held-out answered straight away with the right entry",
+          f"{r['top1_answered']:.1%} (wrong {r['answered_wrong']})")
+    b.row("Held-out right entry answered or offered (\"Did you mean …?\")", f"{r['right_or_offered']:.1%}")
+    b.row(f"Held-out unrelated questions answered ({r['unrelated_questions']})",
+          f"{r['false_answer_rate']:.1%}", "0 %", r["false_answer_rate"] == 0)
+    b.row("Held-out unrelated questions offered an entry (a button they can decline)",
+          f"{r['unrelated_offered']:.1%}")
+
+
+def sweep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Right / wrong / false answers for each threshold and margin on the calibration set."""
     faq = [r for r in rows if r["expect"]]
     other = [r for r in rows if not r["expect"]]
-    top1 = sum(r["answered"] == r["expect"] for r in faq) / len(faq)
-    ranked = sum(r["top"] == r["expect"] for r in faq) / len(faq)
-    wrong = sum(r["answered"] not in (None, r["expect"]) for r in faq)
-    false_rate = sum(r["answered"] is not None for r in other) / len(other)
-    s = index.settings
-    b.results["accuracy"] = {"threshold": s.threshold, "margin": s.margin, "faq_questions": len(faq),
-                             "unrelated_questions": len(other), "top1_answered": round(top1, 3),
-                             "top1_ranked": round(ranked, 3), "answered_wrong": wrong,
-                             "false_answer_rate": round(false_rate, 3), "per_question": rows}
-    b.row(f"Held-out top-1, answered right ({len(faq)} paraphrases; t={s.threshold}, m={s.margin})",
-          f"{top1:.1%} (ranked first {ranked:.1%}, wrong {wrong})", f"≥ {TARGETS['top1']:.0%}",
-          top1 >= TARGETS["top1"])
-    b.row(f"Unrelated questions answered ({len(other)})", f"{false_rate:.1%}", "0 %", false_rate == 0)
-    b.results["calibration"] = sweep(faq, other)
-
-
-def sweep(faq: list[dict[str, Any]], other: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Right / wrong / false answers for each threshold and margin (the rows KnowledgeSettings was chosen from)."""
     out = []
     for t100 in range(40, 71):
         for m100 in range(0, 11, 2):
@@ -121,10 +162,39 @@ def sweep(faq: list[dict[str, Any]], other: list[dict[str, Any]]) -> list[dict[s
                 return bool(r["score"] >= t and r["gap"] >= m)
 
             out.append({"threshold": t, "margin": m,
-                        "right": sum(ok(r) and r["top"] == r["expect"] for r in faq) / len(faq),
+                        "right": round(sum(ok(r) and r["top"] == r["expect"] for r in faq) / len(faq), 3),
                         "wrong": sum(ok(r) and r["top"] != r["expect"] for r in faq),
                         "false_answers": sum(ok(r) for r in other)})
     return out
+
+
+def suggest_sweep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each "did you mean" level: paraphrases whose entry is at least offered, unrelated ones offered one."""
+    faq = [r for r in rows if r["expect"]]
+    other = [r for r in rows if not r["expect"]]
+
+    def offered(r: dict[str, Any], t: float) -> set[str]:
+        return {e for e, sc in ((r["top"], r["score"]), (r["second"], r["second_score"])) if sc >= t}
+
+    return [{"suggest": t / 100,
+             "right_or_offered": round(sum(r["expect"] in offered(r, t / 100) for r in faq) / len(faq), 3),
+             "unrelated_offered": round(sum(bool(offered(r, t / 100)) for r in other) / len(other), 3)}
+            for t in range(40, 71, 1)]
+
+
+def choose(rows: list[dict[str, Any]], margin: float, suggest_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """How ``KnowledgeSettings`` is chosen on the calibration set.
+
+    threshold: the lowest at which no unrelated question is answered and no paraphrase wrongly (at the design
+    margin: two entries that close are both offered instead). suggest: the highest "did you mean" level at
+    which at least 98 % of the paraphrases still get their entry answered or offered.
+    """
+    at_margin = [r for r in rows if abs(r["margin"] - margin) < 1e-9]
+    safe = [r for r in at_margin if r["false_answers"] == 0 and r["wrong"] == 0] or at_margin
+    best = min(safe, key=lambda r: r["threshold"])
+    reach = [r for r in suggest_rows if r["right_or_offered"] >= 0.98] or suggest_rows[:1]
+    return {"threshold": best["threshold"], "margin": margin, "right": best["right"],
+            "suggest": max(r["suggest"] for r in reach)}
 
 
 def measure_latency(b: Bench, encoder: Any, root: Path, tmp: Path, rounds: int) -> None:
@@ -249,8 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         b.note("interrupted")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    b.note("Threshold and margin were chosen on the same held-out set (see calibration): the accuracy is "
-           "optimistic for new questions.")
+    b.note("Threshold and margin are chosen on bench/data/kb_calibration.yml (calibration.chosen); the "
+           "held-out set tests/data/kb_holdout.yml is only measured.")
     return finish(b, args.out)
 
 

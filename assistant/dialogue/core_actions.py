@@ -22,7 +22,7 @@ CORE_TITLES = {
     "bot_challenge": "Who are you?", "affirm": "Yes", "deny": "No", "cancel": "Stop",
 }
 NOT_A_GUESS = {"nlu_fallback", "inform", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye", "cancel",
-               "repeat", "speak_slower", "bot_challenge", "help"}
+               "repeat", "speak_slower", "bot_challenge", "help", "knowledge_confirm"}
 MAX_HELP_ITEMS = 6
 _skills: list[dict[str, Any]] = []
 
@@ -137,6 +137,11 @@ class ActionFallbackLadder(Action):
         return "action_fallback_ladder"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        return self.offer(dispatcher, tracker)
+
+    def offer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+              first: list[dict[str, str]] | None = None) -> list[EventType]:
+        """The ladder; ``first``: buttons to offer before the intent guesses (knowledge entries that may fit)."""
         if self._missed_just_before(tracker):
             dispatcher.utter_message(
                 text="I am sorry, I still do not understand. Shall I ask a person from the office to help you?",
@@ -144,8 +149,8 @@ class ActionFallbackLadder(Action):
                          {"title": "No, thank you", "payload": "/deny"}])
             return []
         ranking = tracker.latest_message.get("intent_ranking") or []
-        guesses = [r["name"] for r in ranking if r.get("name") not in NOT_A_GUESS][:3]
-        buttons = [{"title": intent_title(g), "payload": f"/{g}"} for g in guesses]
+        guesses = [r["name"] for r in ranking if r.get("name") not in NOT_A_GUESS][:3 - len(first or [])]
+        buttons = [*(first or []), *({"title": intent_title(g), "payload": f"/{g}"} for g in guesses)]
         buttons.append({"title": "Something else", "payload": "/out_of_scope"})
         dispatcher.utter_message(
             text="Sorry, I did not quite understand. Did you mean one of these? You can also say it in other words.",

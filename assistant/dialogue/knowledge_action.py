@@ -3,16 +3,17 @@
 ``out_of_scope`` and low-confidence (``nlu_fallback``) turns come here first. A confident, valid-today
 entry is answered with its source (and "Show me the way" when it concerns a place); otherwise a
 low-confidence turn goes on down the fallback ladder (run from here) and an out-of-scope one is offered a person.
+Between the two thresholds (``KnowledgeSettings``) the nearest entries are offered as "Did you mean …?" buttons
+(``/knowledge_confirm{"knowledge_entry": id}``), answered when pressed.
 The knowledge base is loaded once per action server (in the background at start-up) and re-reads
 changed files on each question, so a new entry is answerable without retraining.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import os
 import threading
-from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -27,17 +28,19 @@ log = logging.getLogger(__name__)
 
 NOT_FOUND = ("I am sorry, I cannot help with that yet. The staff at the Property Management Office can. "
              "Shall I ask a person to help you?")
+NOT_SURE = "I am not sure I understood. Did you mean one of these?"
+GONE = "I am sorry, that answer is no longer up to date. Shall I ask a person from the office to help you?"
 PERSON_BUTTONS = [{"title": "Yes, a person please", "payload": "/human_handoff"},
                   {"title": "No, thank you", "payload": "/deny"}]
+ASK_PERSON_BUTTON = {"title": "No, ask a person", "payload": "/human_handoff"}
 WAY_BUTTON = "Show me the way"
+CONFIRM_INTENT = "knowledge_confirm"
+"""A "did you mean" button: ``/knowledge_confirm{"knowledge_entry": "<id>"}``."""
+ENTRY_ENTITY = "knowledge_entry"
 
 _lock = threading.Lock()
 _base: Any = None
 _failed: str | None = None
-
-
-def knowledge_folder(root: Path) -> Path:
-    return Path(os.environ.get("LINLI_KNOWLEDGE_DIR") or root / "knowledge")
 
 
 def knowledge_base() -> Any:
@@ -48,8 +51,9 @@ def knowledge_base() -> Any:
             settings = context.settings()
             try:
                 from assistant.knowledge.base import KnowledgeBase  # torch: only in the process that answers
+                from assistant.knowledge.entries import default_knowledge_dir
 
-                _base = KnowledgeBase(knowledge_folder(settings.root), settings.var_dir)
+                _base = KnowledgeBase(default_knowledge_dir(settings.root), settings.var_dir)
             except LinliError as e:
                 _failed = e.message
                 log.error("the knowledge base cannot be used: %s", e)
@@ -73,6 +77,11 @@ def warm_up() -> None:
             log.error("the knowledge base failed to warm up: %s", e)
 
 
+def suggestion_button(entry: Any) -> dict[str, str]:
+    payload = json.dumps({ENTRY_ENTITY: entry.id})
+    return {"title": entry.questions[0], "payload": f"/{CONFIRM_INTENT}{payload}"}
+
+
 class ActionKnowledgeAnswer(Action):
     def name(self) -> str:
         return "action_knowledge_answer"
@@ -81,21 +90,45 @@ class ActionKnowledgeAnswer(Action):
         message = tracker.latest_message or {}
         text = str(message.get("text") or "").strip()
         intent = (message.get("intent") or {}).get("name")
+        if intent == CONFIRM_INTENT:
+            return self._confirmed(dispatcher, tracker)
         base = knowledge_base() if text and not text.startswith("/") else None
-        match = None
+        verdict = None
         if base is not None:
             try:
-                match = base.answer(text)
+                verdict = base.consult(text)
             except LinliError as e:
                 log.error("knowledge search failed: %s", e)
-        if match is not None:
-            entry = match.entry
-            source = f" (This is from the {entry.source}.)" if entry.source else ""
-            buttons = ([{"title": WAY_BUTTON, "payload": f'/navigate_to{{"facility": "{entry.place}"}}'}]
-                       if entry.place else [])
-            dispatcher.utter_message(text=f"{entry.answer}{source}", buttons=buttons)
-            return [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
-        if intent == "nlu_fallback":  # the ladder's own logic, in this same action (one rule, one prediction)
-            return list(ActionFallbackLadder().run(dispatcher, tracker, domain))
-        dispatcher.utter_message(text=NOT_FOUND, buttons=PERSON_BUTTONS)
+        if verdict is not None and verdict.answer is not None:
+            return self._answer(dispatcher, verdict.answer.entry)
+        suggestions = [suggestion_button(m.entry) for m in verdict.suggestions] if verdict else []
+        if intent == "nlu_fallback":  # the ladder, with the entries that may fit offered first
+            return ActionFallbackLadder().offer(dispatcher, tracker, first=suggestions)
+        if suggestions:
+            dispatcher.utter_message(text=NOT_SURE, buttons=[*suggestions, ASK_PERSON_BUTTON])
+        else:
+            dispatcher.utter_message(text=NOT_FOUND, buttons=PERSON_BUTTONS)
         return []
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, entry: Any) -> list[EventType]:
+        source = f" (This is from the {entry.source}.)" if entry.source else ""
+        buttons = ([{"title": WAY_BUTTON, "payload": f'/navigate_to{{"facility": "{entry.place}"}}'}]
+                   if entry.place else [])
+        dispatcher.utter_message(text=f"{entry.answer}{source}", buttons=buttons)
+        return [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+    def _confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """A "did you mean" button was pressed: that entry, if it may still be answered today."""
+        entry_id = next(tracker.get_latest_entity_values(ENTRY_ENTITY), None)
+        base = knowledge_base() if isinstance(entry_id, str) else None
+        entry = None
+        if base is not None:
+            try:
+                entry = base.valid_entry(entry_id)
+            except LinliError as e:
+                log.error("knowledge lookup failed: %s", e)
+        if entry is None:
+            dispatcher.utter_message(text=GONE, buttons=PERSON_BUTTONS)
+            return []
+        return self._answer(dispatcher, entry)

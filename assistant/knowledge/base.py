@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from .encoder import SentenceEncoder
-from .entries import KnowledgeEntry, KnowledgeError, knowledge_files, load_knowledge
-from .index import Encoder, KnowledgeIndex, KnowledgeSettings, Match
+from .entries import KnowledgeEntry, KnowledgeError, is_valid_on, knowledge_files, load_knowledge
+from .index import Encoder, KnowledgeIndex, KnowledgeSettings, Match, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +90,19 @@ class KnowledgeBase:
         with self._lock:
             self.refresh()
             return self._index.answer(text, self.clock())
+
+    def consult(self, text: str) -> Verdict:
+        """:meth:`answer`, and when there is none, the valid-today entries that may be meant."""
+        with self._lock:
+            self.refresh()
+            return self._index.consult(text, self.clock())
+
+    def valid_entry(self, entry_id: str) -> KnowledgeEntry | None:
+        """The entry with this id if it may be answered today (a "did you mean" button pressed later)."""
+        with self._lock:
+            self.refresh()
+            day = self.clock()
+            for entry in self._index.entries:
+                if entry.id == entry_id:
+                    return entry if is_valid_on(entry, day) else None
+            return None

@@ -41,8 +41,10 @@ class KnowledgeSettings:
     misleads an older resident; "shall I ask a person?" does not, so the threshold errs on the high side.
     """
 
-    threshold: float = 0.61
-    """Cosine similarity of the best question needed to answer at all."""
+    threshold: float = 0.68
+    """Cosine similarity of the best question needed to answer straight away."""
+    suggest: float = 0.55
+    """Below ``threshold`` but at least this: "Did you mean …?" with the entry's question as a button."""
     margin: float = 0.06
     """The best entry must beat the next *different* entry by this much (two similar entries: ask a person)."""
     max_query_chars: int = 1000
@@ -56,6 +58,14 @@ class Match:
     """Cosine similarity of the query with ``question`` (−1 … 1)."""
     question: str
     """The entry's question nearest to the query."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a question: answer it, or ask which of the ``suggestions`` was meant (or neither)."""
+
+    answer: Match | None
+    suggestions: tuple[Match, ...] = ()
 
 
 class Encoder(Protocol):
@@ -188,6 +198,16 @@ class KnowledgeIndex:
             return None
         return matches[0]
 
+    def suggestions(self, matches: Sequence[Match]) -> list[Match]:
+        """When nothing is confident: the entries worth asking "did you mean …?" about (best first)."""
+        if self.decide(matches) is not None:
+            return []
+        return [m for m in matches if m.score >= self.settings.suggest]
+
     def answer(self, text: str, today: date) -> Match | None:
         """The entry to answer with, or ``None`` when no valid entry is clearly meant."""
         return self.decide(self.search(text, today, top_k=2))
+
+    def consult(self, text: str, today: date) -> Verdict:
+        matches = self.search(text, today, top_k=2)
+        return Verdict(self.decide(matches), tuple(self.suggestions(matches)))

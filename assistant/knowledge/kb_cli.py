@@ -69,18 +69,22 @@ def cmd_kb_search(args: argparse.Namespace) -> int:
     index.build(entries)
     day = args.date or date.today()
     matches = index.search(args.question, day, top_k=3, valid_only=not args.all)
-    chosen = index.answer(args.question, day)
+    verdict = index.consult(args.question, day)
+    chosen, offered = verdict.answer, {m.entry.id for m in verdict.suggestions}
     if not matches:
         _say(f"No entries to search in {folder}" + ("" if args.all else f" that are valid on {day}") + ".")
         return 0
     for rank, m in enumerate(matches, 1):
-        flag = " ← would be answered" if chosen is not None and chosen.entry.id == m.entry.id else (
-            "" if is_valid_on(m.entry, day) else f" (not valid on {day})")
+        flag = (" ← would be answered" if chosen is not None and chosen.entry.id == m.entry.id
+                else " ← offered: \"Did you mean …?\"" if m.entry.id in offered
+                else "" if is_valid_on(m.entry, day) else f" (not valid on {day})")
         _say(f"  {rank}. {m.score:.3f}  {m.entry.id}{flag}\n       nearest question: {m.question}")
     s = index.settings
     if chosen is None:
-        _say(f"Not answered (needs a score ≥ {s.threshold:.2f} and {s.margin:.2f} ahead of the next entry): "
-             "the resident is offered a person.")
+        then = ("the resident is asked which they meant (or offered a person)" if offered
+                else "the resident is offered a person")
+        _say(f"Not answered straight away (needs a score ≥ {s.threshold:.2f} and {s.margin:.2f} ahead of the "
+             f"next entry; ≥ {s.suggest:.2f} is offered as \"Did you mean …?\"): {then}.")
     else:
         _say(f"Answer: {chosen.entry.answer}")
     return 0

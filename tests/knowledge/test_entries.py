@@ -30,7 +30,7 @@ def test_the_seed_content_is_valid_and_names_real_places() -> None:
     entries = load_knowledge(SEED.parent, map_places=PLACES)
     assert len(entries) == 30
     assert {e.source for e in entries} == {"Community office question sheet"}
-    assert all(3 <= len(e.questions) <= 5 for e in entries)
+    assert all(6 <= len(e.questions) <= 10 for e in entries)
     by_id = {e.id: e for e in entries}
     assert by_id["id-card-renewal"].place == "police-office"
     assert by_id["dog-registration"].place == "property-management-office"

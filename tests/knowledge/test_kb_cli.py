@@ -35,7 +35,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, seed_folder: Path) -> 
 
 def test_validate_reports_the_entries(capsys: pytest.CaptureFixture[str], seed_folder: Path) -> None:
     assert linli("kb", "validate") == 0
-    assert "30 entries with 120 questions are valid" in capsys.readouterr().out
+    assert "30 entries with 240 questions are valid" in capsys.readouterr().out
 
 
 def test_validate_names_file_and_line(capsys: pytest.CaptureFixture[str], seed_folder: Path) -> None:
