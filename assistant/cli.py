@@ -25,7 +25,7 @@ def build_and_train(settings: Settings, *, force: bool = False) -> Path:
     from assistant.skill_runtime.build import build_project
 
     _say("Checking the skills...")
-    result = build_project(settings.root, settings.build_dir)
+    result = build_project(settings.root, settings.build_dir, knowledge_dir=settings.knowledge_dir)
     _say(f"{len(result.skills)} skills OK: {', '.join(result.skills)}")
     model, _ = engine.train(settings, result.project, result.fingerprint, progress=_say, force=force)
     return model

@@ -65,7 +65,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         "LINLI_RASA_PORT": str(settings.rasa_port), "LINLI_KIOSK_TOKEN": settings.kiosk_token,
         "LINLI_STAFF_TOKEN": settings.staff_token, "LINLI_RASA_TOKEN": settings.rasa_token,
         "LINLI_KIOSK_ID": settings.kiosk_id, "LINLI_KIOSK_LOCATION": settings.kiosk_location,
-        "PYTHONUNBUFFERED": "1",
+        "LINLI_KNOWLEDGE_DIR": str(settings.knowledge_dir), "PYTHONUNBUFFERED": "1",
     })
     if settings.services_url_override:
         env["LINLI_SERVICES_URL"] = settings.services_url_override

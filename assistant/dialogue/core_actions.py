@@ -22,7 +22,8 @@ CORE_TITLES = {
     "bot_challenge": "Who are you?", "affirm": "Yes", "deny": "No", "cancel": "Stop",
 }
 NOT_A_GUESS = {"nlu_fallback", "inform", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye", "cancel",
-               "repeat", "speak_slower", "bot_challenge", "help", "knowledge_confirm"}
+               "repeat", "speak_slower", "bot_challenge", "help", "knowledge_confirm",
+               "knowledge_question"}
 MAX_HELP_ITEMS = 6
 _skills: list[dict[str, Any]] = []
 
@@ -143,6 +144,11 @@ class ActionFallbackLadder(Action):
               first: list[dict[str, str]] | None = None) -> list[EventType]:
         """The ladder; ``first``: buttons to offer before the intent guesses (knowledge entries that may fit)."""
         if self._missed_just_before(tracker):
+            if first:  # closer this time: the entries that may fit, and the person
+                dispatcher.utter_message(
+                    text="I am still not sure. Did you mean one of these? Or shall I ask a person from the office?",
+                    buttons=[*first, {"title": "Yes, a person please", "payload": "/human_handoff"}])
+                return []
             dispatcher.utter_message(
                 text="I am sorry, I still do not understand. Shall I ask a person from the office to help you?",
                 buttons=[{"title": "Yes, a person please", "payload": "/human_handoff"},

@@ -1,6 +1,7 @@
 """``action_knowledge_answer``: questions no skill covers, answered from the admins' knowledge entries.
 
-``out_of_scope`` and low-confidence (``nlu_fallback``) turns come here first. A confident, valid-today
+``knowledge_question`` (the build makes the admins' questions its examples), ``out_of_scope`` and
+low-confidence (``nlu_fallback``) turns come here. A confident, valid-today
 entry is answered with its source (and "Show me the way" when it concerns a place); otherwise a
 low-confidence turn goes on down the fallback ladder (run from here) and an out-of-scope one is offered a person.
 Between the two thresholds (``KnowledgeSettings``) the nearest entries are offered as "Did you mean …?" buttons
@@ -51,9 +52,8 @@ def knowledge_base() -> Any:
             settings = context.settings()
             try:
                 from assistant.knowledge.base import KnowledgeBase  # torch: only in the process that answers
-                from assistant.knowledge.entries import default_knowledge_dir
 
-                _base = KnowledgeBase(default_knowledge_dir(settings.root), settings.var_dir)
+                _base = KnowledgeBase(settings.knowledge_dir, settings.var_dir)
             except LinliError as e:
                 _failed = e.message
                 log.error("the knowledge base cannot be used: %s", e)

@@ -13,7 +13,8 @@ settled (``debounce`` seconds without a further change) it hands the new state t
 
 The outcome of each run is written to ``var/reload-status.json`` (``rejected``, ``failed`` or ``swapped``,
 ``training`` while it works). Only one run at a time: changes made during a run start one more run
-after it. ``knowledge/`` is not watched here: the action server re-reads it by itself.
+after it. ``knowledge/`` is watched too: the action server answers a changed entry at once by itself, and
+the retrained model then also routes its questions to the knowledge base (``knowledge_question``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def ignored(name: str) -> bool:
     """Editor droppings and byte code: saving a file in vim or emacs must not look like two changes."""
     return (name.endswith((".swp", ".swo", ".swx", ".swpx", "~", ".pyc", ".pyo", ".tmp"))
             or name.startswith(".#") or name in (".DS_Store", "4913"))
+
+
+def sources_fingerprint(settings: Settings) -> str:
+    """What the watcher compares: the skills and the knowledge entries (both are training data)."""
+    both = skills_fingerprint(settings.root / "skills") + skills_fingerprint(settings.knowledge_dir)
+    return hashlib.sha256(both.encode()).hexdigest()[:16]
 
 
 def skills_fingerprint(skills_dir: Path) -> str:
@@ -212,7 +219,7 @@ class Reloader:
         old_signature = self._old_signature()
         say("Skills changed: checking them...")
         try:
-            result = build_project(s.root, s.build_dir)
+            result = build_project(s.root, s.build_dir, knowledge_dir=s.knowledge_dir)
         except (SkillError, BuildError) as e:
             say(f"The changed skills were rejected; the assistant keeps running as before.\n{e}")
             return write_status(s, "rejected", message=str(e), model=_name(self.current_model))
@@ -284,7 +291,7 @@ class SkillWatcher(threading.Thread):
         self.interval, self.debounce, self.clock = interval, debounce, clock
         self.reloader = Reloader(self.settings, current_model=model, progress=progress, train=train,
                                  reload_actions=reload_actions, swap=swap)
-        self._seen = skills_fingerprint(self.skills_dir)
+        self._seen = sources_fingerprint(self.settings)
         self._applied = self._seen
         """The state last handed to a reload (at start: what ``linli run`` trained)."""
         self._changed_at: float | None = None
@@ -307,7 +314,7 @@ class SkillWatcher(threading.Thread):
     def poll(self, now: float | None = None) -> bool:
         """One look at the folder. Returns True when it started a reload."""
         now = self.clock() if now is None else now
-        fp = skills_fingerprint(self.skills_dir)
+        fp = sources_fingerprint(self.settings)
         if fp != self._seen:
             self._seen, self._changed_at = fp, now
             return False
@@ -342,7 +349,7 @@ class SkillWatcher(threading.Thread):
             if worker is not None and worker.is_alive():
                 worker.join(min(0.2, max(0.0, deadline - time.monotonic())))
                 continue
-            if not self._busy and self._seen == self._applied == skills_fingerprint(self.skills_dir):
+            if not self._busy and self._seen == self._applied == sources_fingerprint(self.settings):
                 return True
             time.sleep(0.05)
         return False

@@ -46,7 +46,13 @@ class Settings:
     services_url_override: str | None = None
     public_url_override: str | None = None
     """Address of the services API as residents' phones reach it (QR guide links); ``LINLI_PUBLIC_URL``."""
+    knowledge_dir_override: Path | None = None
+    """The knowledge entries' folder if not ``<root>/knowledge``; ``LINLI_KNOWLEDGE_DIR``."""
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self.knowledge_dir_override or self.root / "knowledge"
 
     @property
     def services_url(self) -> str:
@@ -139,4 +145,6 @@ def load_settings() -> Settings:
         kiosk_location=os.environ.get("LINLI_KIOSK_LOCATION", Settings.kiosk_location),
         services_url_override=os.environ.get("LINLI_SERVICES_URL") or None,
         public_url_override=os.environ.get("LINLI_PUBLIC_URL") or None,
+        knowledge_dir_override=Path(os.environ["LINLI_KNOWLEDGE_DIR"]) if os.environ.get("LINLI_KNOWLEDGE_DIR")
+        else None,
     )

@@ -3,6 +3,11 @@
 The build writes into a temporary folder and renames it into place, so a failed build never leaves a
 half-written project behind. Rules that every form needs (cancel, pause-and-resume, interrupts) are
 generated here, so "every form can be cancelled" holds for every skill an admin writes.
+
+The admins' knowledge questions become examples of one intent, ``knowledge_question`` (answered by
+``action_knowledge_answer``), so a question the office has answered is not mistaken for a skill's intent.
+A new entry is answerable before the next training anyway: it reaches the knowledge base as
+``out_of_scope`` or a low-confidence turn.
 """
 
 from __future__ import annotations
@@ -104,15 +109,26 @@ def _guard_free_text(slots: dict[str, Any], guarded: list[str]) -> None:
                 mapping["not_intent"] = current + [i for i in guarded if i not in current]
 
 
-def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None) -> BuildResult:
+KNOWLEDGE_INTENT = "knowledge_question"
+
+
+def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None,
+                  knowledge_dir: Path | None = None) -> BuildResult:
     """Validate everything, then write the merged Rasa project to ``out_dir`` atomically."""
+    from assistant.knowledge.entries import KnowledgeError, default_knowledge_dir, load_knowledge
+
     nlu_data = root / "nlu_data"
     skills = load_skills(skills_dir or root / "skills", nlu_data)
+    try:
+        knowledge = [q for e in load_knowledge(knowledge_dir or default_knowledge_dir(root)) for q in e.questions]
+    except KnowledgeError as e:
+        raise BuildError(e.message, hint=e.hint or "`linli kb validate` shows every problem.") from e
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # next to out_dir, not in /tmp: a rename across filesystems fails (EXDEV), within one it is atomic
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
     try:
         _write_project(nlu_data, skills, tmp)
+        _write_knowledge_data(knowledge, tmp)
         fingerprint = project_fingerprint(tmp)
         (tmp / "fingerprint").write_text(fingerprint + "\n", encoding="utf-8")
         old = out_dir.with_name(out_dir.name + ".old")
@@ -194,6 +210,27 @@ def _write_skill_data(s: LoadedSkill, spec: dict[str, Any], out: Path) -> None:
         _dump(folder / "rules.yml", {"version": "3.1", "rules": spec["rules"]})
     if spec["stories"]:
         _dump(folder / "stories.yml", {"version": "3.1", "stories": spec["stories"]})
+
+
+def _write_knowledge_data(questions: list[str], out: Path) -> None:
+    """The knowledge questions as ``knowledge_question`` examples, minus any a skill or the core already uses
+    (one example with two intents is an error in Rasa; the skill keeps it)."""
+    taken: set[str] = set()
+    for path in (out / "data").rglob("nlu.yml"):
+        for item in (yaml.safe_load(path.read_text("utf-8")) or {}).get("nlu", []):
+            if "intent" in item:
+                taken.update(_fold(line.lstrip("- ")) for line in str(item.get("examples", "")).splitlines())
+    # "[" starts Rasa's entity markup: a question is plain text
+    examples = [q.replace("[", "(").replace("]", ")") for q in questions]
+    examples = [q for q in dict.fromkeys(examples) if _fold(q) not in taken]
+    nlu = [{"intent": KNOWLEDGE_INTENT, "examples": _rasa_examples(examples)}] if examples else []
+    _dump(out / "data" / "knowledge" / "nlu.yml", {"version": "3.1", "nlu": nlu})
+
+
+def _fold(text: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).casefold().split())
 
 
 def project_fingerprint(project: Path) -> str:

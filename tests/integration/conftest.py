@@ -4,6 +4,7 @@ servers — services API, action server, Rasa — on free loopback ports with a 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,7 +45,10 @@ def trained_model(built_project: BuildResult) -> Path:
 @pytest.fixture(scope="session")
 def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     services, actions, rasa = free_ports(3)
+    knowledge = tmp_path_factory.mktemp("knowledge")  # a copy: tests add entries to the running stack
+    shutil.copytree(PROJECT_ROOT / "knowledge", knowledge, dirs_exist_ok=True)
     return Settings(
+        knowledge_dir_override=knowledge,
         var_dir=tmp_path_factory.mktemp("var"), services_port=services, actions_port=actions, rasa_port=rasa,
         kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN, rasa_token=RASA_TOKEN,
         kiosk_id="kiosk-test", kiosk_location="Community Service Centre lobby",
@@ -82,3 +86,13 @@ def chat(live_stack: Stack) -> Iterator[ConversationClient]:
 def staff(live_stack: Stack) -> Iterator[ServicesClient]:
     with ServicesClient(live_stack.settings.services_url, STAFF_TOKEN) as client:
         yield client
+
+
+@pytest.fixture
+def stack_settings_knowledge(stack_settings: Settings) -> Iterator[Path]:
+    """The running stack's knowledge folder; files a test adds are removed after it."""
+    folder = stack_settings.knowledge_dir
+    before = set(folder.iterdir())
+    yield folder
+    for path in set(folder.iterdir()) - before:
+        path.unlink()

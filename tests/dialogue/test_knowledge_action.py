@@ -1,0 +1,504 @@
+"""action_knowledge_answer with the real knowledge base and the real sentence model.
+
+Each test writes a few entries into its own knowledge folder (``knowledge_dir_override``), runs the action
+on a tracker as Rasa sends it and checks what the resident is told. The model is loaded once per process
+(``encoder._load`` keeps it), so a fresh knowledge base per test costs only the embedding of its questions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.dialogue import knowledge_action
+from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, intent_title
+from assistant.dialogue.knowledge_action import (
+    ASK_PERSON_BUTTON,
+    GONE,
+    NOT_FOUND,
+    NOT_SURE,
+    PERSON_BUTTONS,
+    WAY_BUTTON,
+    ActionKnowledgeAnswer,
+)
+from assistant.dialogue.outbox import Outbox
+from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.index import KnowledgeSettings
+from assistant.shared.config import Settings
+from assistant.skill_runtime import context
+from community_services.client import ServicesClient
+
+from .helpers import closed_port
+
+FAQ = """\
+entries:
+  - id: pets
+    questions:
+      - Can I keep a dog?
+      - am I allowed to have a dog in my flat
+      - what are the rules for pets here
+    answer: Yes. Dogs must be registered and vaccinated, and kept on a lead in the community.
+    source: Community office question sheet
+  - id: water-bill
+    questions:
+      - How do I pay my water and electricity bills?
+      - where do I pay the electricity bill
+    answer: At the Property Management Office, or at the self-service machine in the Service Centre lobby.
+    source: Community office question sheet
+    place: property-management-office
+  - id: library-card
+    questions:
+      - How do I get a library card?
+      - what do I need for a library card
+    answer: Bring your identity card to the Library on the first floor of the Service Centre; the card is free.
+    place: library
+"""
+PETS_ANSWER = "Yes. Dogs must be registered and vaccinated, and kept on a lead in the community."
+WIFI = """\
+entries:
+  - id: wifi
+    questions:
+      - Is there free internet in the community?
+      - is there free wifi here
+    answer: There is free Wi-Fi in the Service Centre, the Library and the Elderly Activity Room.
+    source: Community office notice board
+"""
+WIFI_QUESTION = "is there free wifi here"
+EXPIRED_QUESTION = "When is the free flu jab campaign this autumn?"
+NOT_YET_QUESTION = "When does the outdoor swimming pool open for the summer?"
+
+BETWEEN = "can I keep a cat in my flat"
+"""Near the dog entry, but not near enough to answer: a "did you mean" (0.64 with all-MiniLM-L6-v2)."""
+UNRELATED = "what is the weather tomorrow"
+
+LADDER_SORRY = "Sorry, I did not quite understand. Did you mean one of these? You can also say it in other words."
+LADDER_PERSON = "I am sorry, I still do not understand. Shall I ask a person from the office to help you?"
+SOMETHING_ELSE = {"title": "Something else", "payload": "/out_of_scope"}
+RANKING = [
+    {"name": "nlu_fallback", "confidence": 0.7},
+    {"name": "greet", "confidence": 0.4},
+    {"name": "facility_hours", "confidence": 0.3},
+    {"name": "report_repair", "confidence": 0.2},
+    {"name": "out_of_scope", "confidence": 0.1},
+    {"name": "navigate_to", "confidence": 0.08},
+    {"name": "ask_events", "confidence": 0.05},
+]
+GUESSES = ["facility_hours", "report_repair", "navigate_to"]
+"""``RANKING`` without what is never a guess (nlu_fallback, greet, out_of_scope), best first."""
+
+
+def dated_entries(today: date) -> str:
+    """One entry that expired yesterday and one valid from tomorrow."""
+    return f"""\
+entries:
+  - id: flu-campaign
+    questions:
+      - {EXPIRED_QUESTION}
+    answer: The campaign was on Saturday at the Community Clinic.
+    source: Community office notice board
+    valid_until: {today - timedelta(days=1)}
+    place: community-clinic
+  - id: summer-pool
+    questions:
+      - {NOT_YET_QUESTION}
+    answer: The pool opens at nine every morning during the summer holidays.
+    source: Community office notice board
+    valid_from: {today + timedelta(days=1)}
+"""
+
+
+@pytest.fixture
+def knowledge_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "faq.yml").write_text(FAQ, "utf-8")
+    return folder
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, knowledge_dir: Path) -> Iterator[context.SkillContext]:
+    """The action server's context: this test's knowledge folder and var dir (services unreachable, unused)."""
+    client = ServicesClient(f"http://127.0.0.1:{closed_port()}", "test-kiosk-token", timeout=1.0)
+    settings = Settings(var_dir=tmp_path / "var", knowledge_dir_override=knowledge_dir)
+    ctx = context.SkillContext(settings=settings, services=client, outbox=Outbox(tmp_path / "outbox.db", client))
+    knowledge_action.forget()
+    context.configure(ctx)
+    yield ctx
+    context.configure(None)
+    knowledge_action.forget()
+    client.close()
+
+
+def user_turn(text: str) -> dict[str, Any]:
+    return {"event": "user", "timestamp": 1700000000.0, "text": text}
+
+
+def missed_turn(text: str = "blorp the wibble") -> list[dict[str, Any]]:
+    """A previous turn the knowledge base could not answer (no knowledge_hit slot)."""
+    return [user_turn(text), {"event": "action", "name": "action_knowledge_answer"},
+            {"event": "bot", "text": NOT_FOUND}, {"event": "action", "name": "action_listen"}]
+
+
+def answered_turn(text: str = "Can I keep a dog?") -> list[dict[str, Any]]:
+    """A previous turn the knowledge base answered (as Rasa records it: the slot after the action)."""
+    return [user_turn(text), {"event": "action", "name": "action_knowledge_answer"},
+            {"event": "bot", "text": PETS_ANSWER}, {"event": "slot", "name": KNOWLEDGE_HIT_SLOT, "value": True},
+            {"event": "action", "name": "action_listen"}]
+
+
+def tracker(text: str, intent: str, *, entities: list[dict[str, Any]] | None = None,
+            ranking: list[dict[str, Any]] | None = None, before: list[dict[str, Any]] | None = None) -> Tracker:
+    """The tracker Rasa sends for the resident's latest message (``before``: the earlier turns' events)."""
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
+               "intent_ranking": ranking if ranking is not None else [{"name": intent, "confidence": 0.9}]}
+    events = [*(before or []), user_turn(text)]
+    return Tracker("tester", {KNOWLEDGE_HIT_SLOT: None}, message, events, False, None, {}, "action_listen")
+
+
+def run(tracker_: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events the action returns and the messages it sent."""
+    dispatcher = CollectingDispatcher()
+    events = ActionKnowledgeAnswer().run(dispatcher, tracker_, {})
+    return events, dispatcher.messages
+
+
+def ask(text: str, intent: str = "out_of_scope", **kwargs: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return run(tracker(text, intent, **kwargs))
+
+
+def confirm(entry_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The resident presses the "did you mean" button of ``entry_id``."""
+    payload = json.dumps({"knowledge_entry": entry_id})
+    return ask(f"/knowledge_confirm{payload}", "knowledge_confirm",
+               entities=[{"entity": "knowledge_entry", "value": entry_id}])
+
+
+def only(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+def assert_not_found(events: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
+    said = only(messages)
+    assert said["text"] == NOT_FOUND
+    assert said["buttons"] == PERSON_BUTTONS
+    assert {"title": "Yes, a person please", "payload": "/human_handoff"} in said["buttons"]
+    assert events == []
+
+
+def confirm_button(entry_id: str, title: str) -> dict[str, str]:
+    return {"title": title, "payload": f'/knowledge_confirm{{"knowledge_entry": "{entry_id}"}}'}
+
+
+def guess_buttons(intents: list[str]) -> list[dict[str, str]]:
+    return [{"title": intent_title(i), "payload": f"/{i}"} for i in intents]
+
+
+@pytest.fixture
+def consult_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the knowledge base is consulted with (the real search still runs)."""
+    calls: list[str] = []
+    real = KnowledgeBase.consult
+
+    def spy(self: KnowledgeBase, text: str) -> Any:
+        calls.append(text)
+        return real(self, text)
+
+    monkeypatch.setattr(KnowledgeBase, "consult", spy)
+    return calls
+
+
+# --- 1. a confident answer ----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_confident_question_is_answered_with_its_source_and_the_way() -> None:
+    events, messages = ask("where can I pay my electricity bill")
+    said = only(messages)
+    assert said["text"] == ("At the Property Management Office, or at the self-service machine in the Service "
+                            "Centre lobby. (This is from the Community office question sheet.)")
+    assert said["buttons"] == [{"title": WAY_BUTTON,
+                                "payload": '/navigate_to{"facility": "property-management-office"}'}]
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_an_entry_without_a_place_has_no_way_button() -> None:
+    events, messages = ask("am I allowed to keep a dog in my flat?")
+    said = only(messages)
+    assert said["text"] == f"{PETS_ANSWER} (This is from the Community office question sheet.)"
+    assert said["buttons"] == []
+    assert SlotSet(KNOWLEDGE_HIT_SLOT, True) in events
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_an_entry_without_a_source_names_none() -> None:
+    events, messages = ask("what do I need to get a library card")
+    said = only(messages)
+    assert said["text"] == ("Bring your identity card to the Library on the first floor of the Service Centre; "
+                            "the card is free.")
+    assert "(This is from" not in said["text"]
+    assert said["buttons"] == [{"title": WAY_BUTTON, "payload": '/navigate_to{"facility": "library"}'}]
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+# --- 2. nothing near ----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_an_unrelated_question_is_offered_a_person() -> None:
+    base = knowledge_action.knowledge_base()
+    assert base is not None and base.search(UNRELATED)[0].score < KnowledgeSettings().suggest
+    events, messages = ask(UNRELATED)
+    assert_not_found(events, messages)
+
+
+# --- 3. between the thresholds: "did you mean" ---------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_question_between_the_thresholds_is_offered_the_entry() -> None:
+    settings = KnowledgeSettings()
+    base = knowledge_action.knowledge_base()
+    assert base is not None
+    best, *rest = base.search(BETWEEN)
+    assert best.entry.id == "pets"
+    assert settings.suggest <= best.score < settings.threshold, best.score
+    assert all(m.score < settings.suggest for m in rest)  # only the dog entry is offered
+
+    events, messages = ask(BETWEEN)
+    said = only(messages)
+    assert said["text"] == NOT_SURE
+    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?"), ASK_PERSON_BUTTON]
+    assert ASK_PERSON_BUTTON == {"title": "No, ask a person", "payload": "/human_handoff"}
+    assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_the_offered_button_answers_when_pressed() -> None:
+    _, messages = ask(BETWEEN)
+    payload = only(messages)["buttons"][0]["payload"]
+    intent, _, entities = payload[1:].partition("{")
+    entry_id = json.loads("{" + entities)["knowledge_entry"]
+    assert intent == "knowledge_confirm" and entry_id == "pets"
+    events, messages = confirm(entry_id)
+    assert only(messages)["text"] == f"{PETS_ANSWER} (This is from the Community office question sheet.)"
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+# --- 4. a "did you mean" button pressed ----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_confirmed_entry_is_answered() -> None:
+    events, messages = confirm("water-bill")
+    said = only(messages)
+    assert said["text"].startswith("At the Property Management Office")
+    assert said["text"].endswith(" (This is from the Community office question sheet.)")
+    assert said["buttons"] == [{"title": WAY_BUTTON,
+                                "payload": '/navigate_to{"facility": "property-management-office"}'}]
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_an_unknown_or_missing_entry_is_gone() -> None:
+    for events, messages in (confirm("no-such-entry"),
+                             ask('/knowledge_confirm{"knowledge_entry": "pets"}', "knowledge_confirm")):
+        said = only(messages)
+        assert said["text"] == GONE
+        assert said["buttons"] == PERSON_BUTTONS
+        assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_an_expired_entry_is_gone_when_confirmed(knowledge_dir: Path) -> None:
+    (knowledge_dir / "notices.yml").write_text(dated_entries(date.today()), "utf-8")
+    base = knowledge_action.knowledge_base()
+    assert base is not None and {e.id for e in base.entries} >= {"flu-campaign", "summer-pool"}
+    for entry_id in ("flu-campaign", "summer-pool"):
+        events, messages = confirm(entry_id)
+        said = only(messages)
+        assert said["text"] == GONE, entry_id
+        assert said["buttons"] == PERSON_BUTTONS
+        assert events == []
+
+
+# --- 5. low confidence: the fallback ladder ------------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_no_hit_goes_down_the_ladder() -> None:
+    events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING)
+    said = only(messages)
+    assert said["text"] == LADDER_SORRY
+    assert said["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+    assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_suggestion_comes_first_on_the_ladder() -> None:
+    events, messages = ask(BETWEEN, "nlu_fallback", ranking=RANKING)
+    said = only(messages)
+    assert said["text"] == LADDER_SORRY
+    assert said["buttons"][0] == confirm_button("pets", "Can I keep a dog?")
+    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?"), *guess_buttons(GUESSES[:2]),
+                               SOMETHING_ELSE]
+    assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_confident_hit_answers_instead_of_the_ladder() -> None:
+    events, messages = ask("where do I pay the electricity bill", "nlu_fallback", ranking=RANKING,
+                           before=missed_turn())
+    assert only(messages)["text"].startswith("At the Property Management Office")
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_second_miss_in_a_row_offers_a_person() -> None:
+    events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING, before=missed_turn())
+    said = only(messages)
+    assert said["text"] == LADDER_PERSON
+    assert said["buttons"] == PERSON_BUTTONS
+    assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_second_miss_closer_to_an_entry_still_offers_it_with_a_person() -> None:
+    events, messages = ask(BETWEEN, "nlu_fallback", ranking=RANKING, before=missed_turn())
+    said = only(messages)
+    assert said["text"].startswith("I am still not sure.")
+    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?"),
+                               {"title": "Yes, a person please", "payload": "/human_handoff"}]
+    assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+@pytest.mark.parametrize("intent", ["knowledge_question", "out_of_scope"])
+def test_a_question_the_model_routes_here_is_answered_or_offered(intent: str) -> None:
+    events, messages = ask("Can I keep a dog?", intent)
+    assert only(messages)["text"].startswith(PETS_ANSWER[:20]) and events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+    _, near = ask(BETWEEN, intent)
+    assert only(near)["text"] == NOT_SURE
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_turn_the_knowledge_base_answered_is_not_a_miss() -> None:
+    events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING, before=[*missed_turn(), *answered_turn()])
+    said = only(messages)
+    assert said["text"] == LADDER_SORRY
+    assert said["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+    assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_miss_two_turns_back_is_not_in_a_row() -> None:
+    events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING,
+                           before=[*missed_turn(), user_turn("hello"), {"event": "action", "name": "utter_greet"},
+                                   {"event": "action", "name": "action_listen"}])
+    assert only(messages)["text"] == LADDER_SORRY
+
+
+# --- 6. entries outside their dates ---------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_entries_outside_their_dates_are_never_answered(knowledge_dir: Path) -> None:
+    today = date.today()
+    (knowledge_dir / "notices.yml").write_text(dated_entries(today), "utf-8")
+    base = knowledge_action.knowledge_base()
+    assert base is not None
+    for question, entry_id in ((EXPIRED_QUESTION, "flu-campaign"), (NOT_YET_QUESTION, "summer-pool")):
+        # the exact question: it would be answered if the dates were not checked
+        every = base.index.search(question, today, valid_only=False)
+        assert every[0].entry.id == entry_id and every[0].score > 0.99
+        assert all(m.entry.id != entry_id for m in base.search(question))
+
+        assert_not_found(*ask(question))
+        events, messages = ask(question, "nlu_fallback", ranking=RANKING)
+        said = only(messages)
+        assert said["text"] == LADDER_SORRY
+        assert said["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+        assert events == []
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_dated_entries_are_answered_within_their_dates(knowledge_dir: Path) -> None:
+    """The other side of the test above: the same entries, valid today, are answered."""
+    today = date.today()
+    (knowledge_dir / "notices.yml").write_text(dated_entries(today + timedelta(days=1)), "utf-8")
+    events, messages = ask(EXPIRED_QUESTION)  # valid until today
+    assert only(messages)["text"].startswith("The campaign was on Saturday")
+    assert only(messages)["buttons"] == [{"title": WAY_BUTTON,
+                                          "payload": '/navigate_to{"facility": "community-clinic"}'}]
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+    (knowledge_dir / "notices.yml").write_text(dated_entries(today - timedelta(days=1)), "utf-8")
+    events, messages = ask(NOT_YET_QUESTION)  # valid from today
+    assert only(messages)["text"].startswith("The pool opens at nine")
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+# --- 7. button payloads and empty text ------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+@pytest.mark.parametrize("text", ["/Can I keep a dog?", '/out_of_scope{"x": "Can I keep a dog?"}', "", "   "])
+def test_payloads_and_empty_text_are_never_searched(text: str, consult_calls: list[str]) -> None:
+    assert_not_found(*ask(text))
+    assert consult_calls == []
+    events, messages = ask("Can I keep a dog?")  # the same question, typed, is searched and answered
+    assert consult_calls == ["Can I keep a dog?"]
+    assert only(messages)["text"].startswith(PETS_ANSWER)
+
+
+# --- 8. broken and changing folders -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_broken_folder_offers_a_person(knowledge_dir: Path) -> None:
+    (knowledge_dir / "faq.yml").write_text("entries:\n  - id: pets\n    questions: [Can I keep a dog?\n", "utf-8")
+    events, messages = ask("Can I keep a dog?")
+    assert_not_found(events, messages)
+    base = knowledge_action.knowledge_base()
+    assert base is not None and base.problem is not None and "faq.yml" in base.problem
+    assert base.entries == ()
+    events, messages = ask("Can I keep a dog?", "nlu_fallback", ranking=RANKING)
+    assert only(messages)["text"] == LADDER_SORRY
+
+    (knowledge_dir / "faq.yml").write_text(FAQ, "utf-8")  # the admin fixes the file: no restart needed
+    events, messages = ask("Can I keep a dog?")
+    assert only(messages)["text"].startswith(PETS_ANSWER)
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+def test_a_missing_model_offers_a_person(kiosk: context.SkillContext, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The knowledge base cannot be built at all (the sentence model is not installed): no exception."""
+    monkeypatch.setenv("LINLI_KB_MODEL", str(tmp_path / "no-model"))
+    assert_not_found(*ask("Can I keep a dog?"))
+    assert knowledge_action.knowledge_base() is None
+    events, messages = ask("Can I keep a dog?", "nlu_fallback", ranking=RANKING)
+    assert only(messages)["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+    events, messages = confirm("pets")
+    assert only(messages)["text"] == GONE
+
+
+@pytest.mark.usefixtures("kiosk")
+def test_a_file_added_later_is_answered_on_the_next_question(knowledge_dir: Path) -> None:
+    assert_not_found(*ask(WIFI_QUESTION))
+    base = knowledge_action.knowledge_base()
+    (knowledge_dir / "wifi.yml").write_text(WIFI, "utf-8")
+    events, messages = ask(WIFI_QUESTION)
+    assert knowledge_action.knowledge_base() is base  # the same knowledge base: nothing restarted
+    assert only(messages)["text"] == ("There is free Wi-Fi in the Service Centre, the Library and the Elderly "
+                                      "Activity Room. (This is from the Community office notice board.)")
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+    assert only(confirm("wifi")[1])["text"].startswith("There is free Wi-Fi")
