@@ -3,7 +3,8 @@
 ``knowledge_question`` (the build makes the admins' questions its examples), ``out_of_scope`` and
 low-confidence (``nlu_fallback``) turns come here. A confident, valid-today
 entry is answered with its source (and "Show me the way" when it concerns a place); otherwise a
-low-confidence turn goes on down the fallback ladder (run from here) and an out-of-scope one is offered a person.
+low-confidence or knowledge turn goes on down the fallback ladder (run from here) and an out-of-scope one
+is offered a person.
 Between the two thresholds (``KnowledgeSettings``) the nearest entries are offered as "Did you mean …?" buttons
 (``/knowledge_confirm{"knowledge_entry": id}``), answered when pressed.
 The knowledge base is loaded once per action server (in the background at start-up) and re-reads
@@ -38,6 +39,10 @@ WAY_BUTTON = "Show me the way"
 CONFIRM_INTENT = "knowledge_confirm"
 """A "did you mean" button: ``/knowledge_confirm{"knowledge_entry": "<id>"}``."""
 ENTRY_ENTITY = "knowledge_entry"
+LADDER_INTENTS = ("nlu_fallback", "knowledge_question")
+"""Misses that go on down the fallback ladder: the model was unsure, or thought it a knowledge question
+(measured: 9 of 205 held-out skill phrasings, e.g. "there's no hot water in my flat"), so the skills it
+ranked next are offered as buttons. A miss on ``out_of_scope`` offers a person."""
 
 _lock = threading.Lock()
 _base: Any = None
@@ -102,7 +107,7 @@ class ActionKnowledgeAnswer(Action):
         if verdict is not None and verdict.answer is not None:
             return self._answer(dispatcher, verdict.answer.entry)
         suggestions = [suggestion_button(m.entry) for m in verdict.suggestions] if verdict else []
-        if intent == "nlu_fallback":  # the ladder, with the entries that may fit offered first
+        if intent in LADDER_INTENTS:  # the ladder, with the entries that may fit offered first
             return ActionFallbackLadder().offer(dispatcher, tracker, first=suggestions)
         if suggestions:
             dispatcher.utter_message(text=NOT_SURE, buttons=[*suggestions, ASK_PERSON_BUTTON])

@@ -386,8 +386,13 @@ def test_a_second_miss_closer_to_an_entry_still_offers_it_with_a_person() -> Non
 def test_a_question_the_model_routes_here_is_answered_or_offered(intent: str) -> None:
     events, messages = ask("Can I keep a dog?", intent)
     assert only(messages)["text"].startswith(PETS_ANSWER[:20]) and events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
-    _, near = ask(BETWEEN, intent)
-    assert only(near)["text"] == NOT_SURE
+    _, near = ask(BETWEEN, intent, ranking=RANKING)
+    said = only(near)
+    assert said["buttons"][0] == confirm_button("pets", "Can I keep a dog?")
+    if intent == "out_of_scope":
+        assert said["text"] == NOT_SURE
+    else:  # the model may have mistaken a skill's phrasing for a knowledge question: its guesses come too
+        assert said["text"] == LADDER_SORRY and said["buttons"][1:] == [*guess_buttons(GUESSES[:2]), SOMETHING_ELSE]
 
 
 @pytest.mark.usefixtures("kiosk")
