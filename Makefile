@@ -5,7 +5,7 @@ RASA_VENV := .venv-rasa
 PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: install run test test-unit test-integration train lint bench bench-voice bench-ar clean
+.PHONY: install run test test-unit test-integration train lint bench bench-voice bench-ar bench-kb bench-reload clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PY)" || { echo "Linli needs Python 3.11 or newer for .venv (python3.11 not found)."; exit 1; }
@@ -44,12 +44,20 @@ bench: install
 	$(VENV)/bin/python -m bench.conversation
 	$(VENV)/bin/python -m bench.voice
 	$(VENV)/bin/python -m bench.ar
+	$(VENV)/bin/python -m bench.knowledge
+	$(VENV)/bin/python -m bench.reload
 
 bench-voice: install
 	$(VENV)/bin/python -m bench.voice
 
 bench-ar: install
 	$(VENV)/bin/python -m bench.ar
+
+bench-kb: install
+	$(VENV)/bin/python -m bench.knowledge
+
+bench-reload: install
+	$(VENV)/bin/python -m bench.reload
 
 clean:
 	rm -rf build var/models var/run

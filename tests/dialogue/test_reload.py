@@ -413,3 +413,28 @@ def test_action_reload_swaps_changed_code_in_place_and_keeps_old_actions_on_erro
     with pytest.raises(SkillError, match=r"parking_info/actions.py:1"):
         reloader.reload()
     assert executor.actions is before and _say(executor) == "Free for three hours."
+
+
+def test_a_saved_knowledge_entry_is_retrained_as_examples_by_finetuning(
+        settings: Settings, rec: Recorder, running_model: Path) -> None:
+    """Knowledge questions are knowledge_question examples: the labels stay, so fine-tuning applies."""
+    w = watcher(settings, rec, running_model, debounce=1.0)
+    folder = settings.knowledge_dir
+    folder.mkdir()
+    (folder / "choir.yml").write_text("entries:\n  - id: choir\n    questions:\n      - When does the choir sing?\n"
+                                      "    answer: On Sundays at nine.\n")
+    assert not w.poll(0.0) and w.poll(1.5)
+    assert w.wait_idle(10)
+    status = w.history[-1]
+    assert status["state"] == "swapped" and status["training"] == "finetune", status
+    examples = (settings.build_dir / "data" / "knowledge" / "nlu.yml").read_text("utf-8")
+    assert "When does the choir sing?" in examples
+
+
+def test_a_broken_knowledge_file_is_rejected_and_nothing_is_trained(
+        settings: Settings, rec: Recorder, running_model: Path) -> None:
+    settings.knowledge_dir.mkdir()
+    (settings.knowledge_dir / "bad.yml").write_text("entries:\n  - id: Bad Id\n    questions: [x]\n    answer: y\n")
+    status = reloader(settings, rec, running_model).run()
+    assert status["state"] == "rejected" and "bad.yml:" in status["message"]
+    assert rec.calls == []

@@ -150,6 +150,7 @@ def test_build_writes_the_project_files(built: BuildResult, project_root: Path) 
         "data/core/nlu.yml",
         "data/core/rules.yml",
         "data/generated/form_rules.yml",
+        "data/knowledge/nlu.yml",
         "data/skills/contact_info/nlu.yml",
         "data/skills/contact_info/rules.yml",
         "data/skills/parking_info/nlu.yml",
@@ -171,7 +172,7 @@ def test_domain_merges_core_and_skills(built: BuildResult) -> None:
     core = read(built.project.parent.parent / "nlu_data" / "domain.yml")
     assert domain["intents"][: len(core["intents"])] == core["intents"]
     assert domain["intents"][len(core["intents"]):] == ["ask_contact_info", "ask_parking_info", "guard_now"]
-    assert domain["entities"] == ["phone_number", "plate"]
+    assert domain["entities"] == [*core["entities"], "phone_number", "plate"]
     assert set(domain["forms"]) == {"contact_form", "parking_form"}
     assert {"utter_greet", "utter_cancelled", "utter_ask_phone", "utter_ask_plate"} <= set(domain["responses"])
     assert domain["actions"].count(STOP_FORM_ACTION) == 1
@@ -381,3 +382,37 @@ def test_skills_dir_defaults_to_root_skills(project_root: Path) -> None:
     result = build_project(project_root, project_root / "build" / "rasa_project")
     assert result.skills == ()
     assert (result.project / "domain.yml").is_file()
+
+
+# --- knowledge questions ----------------------------------------------------------------------------
+
+
+def test_knowledge_questions_become_examples_of_knowledge_question(
+        project_root: Path, skills_dir: Path, two_skills: tuple[Path, Path]) -> None:
+    folder = project_root / "knowledge"
+    folder.mkdir(exist_ok=True)
+    taken = EXAMPLES[0]  # a phrasing a skill already uses stays the skill's (one example, one intent)
+    (folder / "office.yml").write_text(
+        "entries:\n  - id: choir\n    questions:\n      - When does the choir sing?\n"
+        "      - choir [Sundays]\n"
+        f"      - {taken}\n    answer: On Sundays at nine.\n", encoding="utf-8")
+    built = build_project(project_root, project_root / "build" / "rasa_project", skills_dir=skills_dir,
+                          knowledge_dir=folder)
+    nlu = read(built.project / "data" / "knowledge" / "nlu.yml")["nlu"]
+    assert [item["intent"] for item in nlu] == ["knowledge_question"]
+    assert nlu[0]["examples"].splitlines() == ["- When does the choir sing?", "- choir (Sundays)"]
+    without = build_project(project_root, project_root / "build" / "other", skills_dir=skills_dir,
+                            knowledge_dir=project_root / "nowhere")
+    assert read(without.project / "data" / "knowledge" / "nlu.yml")["nlu"] == []
+    assert without.fingerprint != built.fingerprint  # a knowledge edit is a training change
+
+
+def test_a_broken_knowledge_file_stops_the_build_with_its_line(
+        project_root: Path, skills_dir: Path, two_skills: tuple[Path, Path]) -> None:
+    folder = project_root / "knowledge"
+    folder.mkdir(exist_ok=True)
+    (folder / "bad.yml").write_text("entries:\n  - id: Not An Id\n    questions: [x]\n    answer: y\n")
+    with pytest.raises(BuildError) as e:
+        build_project(project_root, project_root / "build" / "rasa_project", skills_dir=skills_dir,
+                      knowledge_dir=folder)
+    assert "bad.yml:" in e.value.message
