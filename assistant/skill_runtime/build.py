@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from assistant.knowledge.entries import KnowledgeError, default_knowledge_dir, load_knowledge
 from assistant.shared.errors import BuildError
 from assistant.shared.yaml_lines import read_yaml
 
@@ -115,8 +117,6 @@ KNOWLEDGE_INTENT = "knowledge_question"
 def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None,
                   knowledge_dir: Path | None = None) -> BuildResult:
     """Validate everything, then write the merged Rasa project to ``out_dir`` atomically."""
-    from assistant.knowledge.entries import KnowledgeError, default_knowledge_dir, load_knowledge
-
     nlu_data = root / "nlu_data"
     skills = load_skills(skills_dir or root / "skills", nlu_data)
     try:
@@ -228,8 +228,6 @@ def _write_knowledge_data(questions: list[str], out: Path) -> None:
 
 
 def _fold(text: str) -> str:
-    import re
-
     return " ".join(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).casefold().split())
 
 
