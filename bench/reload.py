@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.reload [--finetune] [--out bench/results/reload.json]
 
 A temporary copy of the project (every skill + the core data) runs the real stack with the watcher of
-``linli run`` (default interval and debounce). A new skill ``parking_info`` is saved; the clock runs
+``linli run`` (default interval and debounce). A new skill ``choir_info`` is saved; the clock runs
 until a resident's question is answered by it. ``--finetune`` also times an examples-only change
 (answered by ``rasa train --finetune`` from the running model). Last, a new knowledge entry file is saved
 and asked about every 0.2 s (no training needed). The repository's files are never touched.
@@ -31,31 +31,33 @@ from bench.report import Bench, finish, git_revision, machine
 from bench.stats import now_iso
 
 TARGETS = {"save_to_answer_s": 180.0}
-QUESTION = "where can my visitors park"
-ANSWER = "Visitors park by the North Gate."
+QUESTION = "when does the choir practise"
+ANSWER = "The choir practises in Elm Hall on Sunday mornings at nine."
+# A topic the office's knowledge entries do not cover: a skill that overlaps an entry (visitor parking, say)
+# competes with the entry's questions, which are knowledge_question examples (docs/knowledge.md).
 SKILL = """\
-name: parking_info
-description: Where visitors can park their cars.
-help: tell you where visitors can park
+name: choir_info
+description: When and where the community choir practises.
+help: tell you when the choir practises
 intents:
-  parking_info:
+  choir_info:
     examples:
-      - where can my visitors park
-      - where can visitors park their car
-      - is there parking for guests
-      - my son is visiting by car, where should he park
-      - visitor parking
-      - where is the car park for visitors
-      - can my guests park inside the community
-      - where do visitors leave their cars
+      - when does the choir practise
+      - when does the community choir sing
+      - where does the choir meet
+      - is there a choir I can join
+      - choir practice times
+      - what time is choir on Sunday
+      - I like singing, when is the choir
+      - where do the choir ladies rehearse
 responses:
-  utter_parking_info:
+  utter_choir_info:
     - text: "{answer}"
 rules:
-  - rule: answer parking
+  - rule: answer choir
     steps:
-      - intent: parking_info
-      - action: utter_parking_info
+      - intent: choir_info
+      - action: utter_choir_info
 """
 
 
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         if stack is None:
             return finish(b, args.out)
         with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
-            folder = proj / "skills" / "parking_info"
+            folder = proj / "skills" / "choir_info"
 
             def new_skill() -> None:
                 folder.mkdir()
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 status = r["status"]
                 b.row("  of which validate + train + swap", f"{status.get('seconds')} s ({status.get('training')})")
             if args.finetune:
-                changed = "Visitors park by the South Gate now."
+                changed = "The choir practises in Elm Hall on Saturday afternoons now."
 
                 def new_answer() -> None:
                     (folder / "skill.yml").write_text(SKILL.format(answer=changed), encoding="utf-8")
