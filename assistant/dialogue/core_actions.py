@@ -126,6 +126,8 @@ class ActionHumanHandoff(Action):
         return []
 
 
+YES_PERSON = {"title": "Yes, a person please", "payload": "/human_handoff"}
+PERSON_BUTTONS = [YES_PERSON, {"title": "No, thank you", "payload": "/deny"}]
 MISS_ACTIONS = frozenset({"action_fallback_ladder", "action_knowledge_answer"})
 KNOWLEDGE_HIT_SLOT = "knowledge_hit"
 """Set (not influencing the conversation) when the knowledge base answered a turn."""
@@ -147,12 +149,11 @@ class ActionFallbackLadder(Action):
             if first:  # closer this time: the entries that may fit, and the person
                 dispatcher.utter_message(
                     text="I am still not sure. Did you mean one of these? Or shall I ask a person from the office?",
-                    buttons=[*first, {"title": "Yes, a person please", "payload": "/human_handoff"}])
+                    buttons=[*first, YES_PERSON])
                 return []
             dispatcher.utter_message(
                 text="I am sorry, I still do not understand. Shall I ask a person from the office to help you?",
-                buttons=[{"title": "Yes, a person please", "payload": "/human_handoff"},
-                         {"title": "No, thank you", "payload": "/deny"}])
+                buttons=PERSON_BUTTONS)
             return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         guesses = [r["name"] for r in ranking if r.get("name") not in NOT_A_GUESS][:3 - len(first or [])]

@@ -22,7 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, ActionFallbackLadder
+from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, PERSON_BUTTONS, ActionFallbackLadder
 from assistant.shared.errors import LinliError
 from assistant.skill_runtime import context
 
@@ -32,8 +32,6 @@ NOT_FOUND = ("I am sorry, I cannot help with that yet. The staff at the Property
              "Shall I ask a person to help you?")
 NOT_SURE = "I am not sure I understood. Did you mean one of these?"
 GONE = "I am sorry, that answer is no longer up to date. Shall I ask a person from the office to help you?"
-PERSON_BUTTONS = [{"title": "Yes, a person please", "payload": "/human_handoff"},
-                  {"title": "No, thank you", "payload": "/deny"}]
 ASK_PERSON_BUTTON = {"title": "No, ask a person", "payload": "/human_handoff"}
 WAY_BUTTON = "Show me the way"
 CONFIRM_INTENT = "knowledge_confirm"
