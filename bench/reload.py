@@ -25,6 +25,7 @@ from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.dialogue.reload import SkillWatcher, read_status
 from assistant.shared.config import Settings
+from assistant.shared.errors import DialogueUnavailable
 from assistant.skill_runtime.build import build_project
 from assistant.stack import Stack, free_ports
 from bench.report import Bench, finish, git_revision, machine
@@ -86,15 +87,26 @@ def time_until_answered(b: Bench, settings: Settings, client: ConversationClient
     before = (read_status(settings) or {}).get("at")
     saved = time.monotonic()
     write()
-    asked, n = 0.0, 0
+    asked, n, unanswered, down_since, longest_down = 0.0, 0, 0, None, 0.0
     while time.monotonic() - saved < limit:
         n += 1
-        reply = " ".join(r.text for r in client.send(f"bench-reload-{n}", question))
+        try:
+            reply = " ".join(r.text for r in client.send(f"bench-reload-{n}", question))
+        except DialogueUnavailable:  # e.g. while Rasa loads the new model: how long the kiosk gets no answer
+            unanswered += 1
+            down_since = down_since if down_since is not None else time.monotonic()
+            longest_down = max(longest_down, time.monotonic() - down_since)
+            time.sleep(every)
+            continue
+        down_since = None
         asked = time.monotonic() - saved
         if expect in reply:
             status = read_status(settings) or {}
             b.say(f"  answered after {asked:.0f} s ({status.get('training')} training)")
+            if unanswered:
+                b.say(f"  {unanswered} questions got no answer (dialogue unavailable for up to {longest_down:.0f} s)")
             return {"save_to_answer_s": round(asked, 1), "status": status, "questions": n,
+                    "unanswered": unanswered, "longest_unavailable_s": round(longest_down, 1),
                     "status_changed": status.get("at") != before}
         time.sleep(every)
     raise TimeoutError(f"not answered within {limit:.0f} s; status: {read_status(settings)}")
@@ -154,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                       r["save_to_answer_s"] <= target)
                 status = r["status"]
                 b.row("  of which validate + train + swap", f"{status.get('seconds')} s ({status.get('training')})")
+                b.row("  questions unanswered during the swap (longest gap)",
+                      f"{r['unanswered']} ({r['longest_unavailable_s']:.0f} s)", "0", r["unanswered"] == 0)
             if args.finetune:
                 changed = "The choir practises in Elm Hall on Saturday afternoons now."
 
