@@ -88,10 +88,11 @@ def time_until_answered(b: Bench, settings: Settings, client: ConversationClient
     saved = time.monotonic()
     write()
     asked, n, unanswered, down_since, longest_down = 0.0, 0, 0, None, 0.0
+    run = secrets.token_hex(3)  # new conversations each time: earlier sections' trackers are not reused
     while time.monotonic() - saved < limit:
         n += 1
         try:
-            reply = " ".join(r.text for r in client.send(f"bench-reload-{n}", question))
+            reply = " ".join(r.text for r in client.send(f"bench-reload-{run}-{n}", question))
         except DialogueUnavailable:  # e.g. while Rasa loads the new model: how long the kiosk gets no answer
             unanswered += 1
             down_since = down_since if down_since is not None else time.monotonic()
