@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
 
 from assistant.shared.errors import LinliError
-from assistant.shared.yaml_lines import LinedYaml, read_yaml
+from assistant.shared.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
 Access = Literal["step-free", "ramp", "stairs", "lift"]
 NODE_ID = r"^[a-z0-9][a-z0-9-]*$"
@@ -297,28 +296,6 @@ def default_map_path() -> Path:
     return Path(env) if env else REPO_ROOT / "assets" / "maps" / "sunny-garden.yml"
 
 
-def _more(count: int) -> str:
-    return f" (and {count} more problem{'s' if count > 1 else ''})" if count else ""
-
-
-def loc_text(loc: Sequence[str | int]) -> str:
-    """``("paths", 3, "between")`` → ``paths[3].between``."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
-def _pydantic_message(error: ErrorDetails) -> str:
-    loc = tuple(error["loc"])
-    where = loc_text(loc) or "the file"
-    if error["type"] == "extra_forbidden":
-        return f"unknown key {loc[-1]!r}" + (f" in {loc_text(loc[:-1])}" if len(loc) > 1 else "")
-    if error["type"] == "missing":
-        return f"{where} is missing"
-    return f"{where}: {str(error['msg'])[0].lower()}{str(error['msg'])[1:]}"
-
-
 def load_map(path: Path) -> CommunityMap:
     """Read and validate a map file. Every problem is a :class:`MapError` starting ``file:line:``."""
     doc: LinedYaml = read_yaml(path, MapError)
@@ -329,13 +306,13 @@ def load_map(path: Path) -> CommunityMap:
     except ValidationError as e:
         errors = e.errors()
         first = errors[0]
-        raise MapError(f"{doc.where(tuple(first['loc']))}: {_pydantic_message(first)}"
-                       f"{_more(len(errors) - 1)}.") from e
+        raise MapError(f"{doc.where(tuple(first['loc']))}: {pydantic_problem(first)}"
+                       f"{more_problems(len(errors) - 1)}.") from e
     problems = check_map(community_map)
     if problems:
         first_problem = problems[0]
         raise MapError(f"{doc.where(first_problem.loc)}: {first_problem.message.rstrip('.')}"
-                       f"{_more(len(problems) - 1)}.")
+                       f"{more_problems(len(problems) - 1)}.")
     return community_map
 
 

@@ -197,6 +197,16 @@ def choose(rows: list[dict[str, Any]], margin: float, suggest_rows: list[dict[st
             "suggest": max(r["suggest"] for r in reach)}
 
 
+def _answer_times(index: Any, texts: list[str], rounds: int) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        for text in texts:
+            t0 = time.perf_counter()
+            index.answer(text, TODAY)
+            out.append(time.perf_counter() - t0)
+    return out
+
+
 def measure_latency(b: Bench, encoder: Any, root: Path, tmp: Path, rounds: int) -> None:
     import torch
 
@@ -212,20 +222,9 @@ def measure_latency(b: Bench, encoder: Any, root: Path, tmp: Path, rounds: int) 
     try:
         for text in texts[:10]:
             index.answer(text, TODAY)  # warm-up: first calls allocate
-        samples = []
-        for _ in range(rounds):
-            for text in texts:
-                t0 = time.perf_counter()
-                index.answer(text, TODAY)
-                samples.append(time.perf_counter() - t0)
-        big = synthetic_entries(1000)
-        index.build(big)  # the same query against 3,000 questions
-        large = []
-        for _ in range(rounds):
-            for text in texts:
-                t0 = time.perf_counter()
-                index.answer(text, TODAY)
-                large.append(time.perf_counter() - t0)
+        samples = _answer_times(index, texts, rounds)
+        index.build(synthetic_entries(1000))  # the same queries against 3,000 questions
+        large = _answer_times(index, texts, rounds)
     finally:
         torch.set_num_threads(threads)
         os.sched_setaffinity(0, affinity)

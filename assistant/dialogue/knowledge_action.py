@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -27,6 +28,7 @@ from assistant.shared.errors import LinliError
 from assistant.skill_runtime import context
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOT_FOUND = ("I am sorry, I cannot help with that yet. The staff at the Property Management Office can. "
              "Shall I ask a person to help you?")
@@ -80,6 +82,15 @@ def warm_up() -> None:
             log.error("the knowledge base failed to warm up: %s", e)
 
 
+def _asked(question: Callable[[str], T], arg: str) -> T | None:
+    """Ask the knowledge base; a failure is logged and counts as "nothing found" (the resident gets a person)."""
+    try:
+        return question(arg)
+    except LinliError as e:
+        log.error("the knowledge base failed: %s", e)
+        return None
+
+
 def suggestion_button(entry: Any) -> dict[str, str]:
     payload = json.dumps({ENTRY_ENTITY: entry.id})
     return {"title": entry.questions[0], "payload": f"/{CONFIRM_INTENT}{payload}"}
@@ -96,12 +107,7 @@ class ActionKnowledgeAnswer(Action):
         if intent == CONFIRM_INTENT:
             return self._confirmed(dispatcher, tracker)
         base = knowledge_base() if text and not text.startswith("/") else None
-        verdict = None
-        if base is not None:
-            try:
-                verdict = base.consult(text)
-            except LinliError as e:
-                log.error("knowledge search failed: %s", e)
+        verdict = _asked(base.consult, text) if base is not None else None
         if verdict is not None and verdict.answer is not None:
             return self._answer(dispatcher, verdict.answer.entry)
         suggestions = [suggestion_button(m.entry) for m in verdict.suggestions] if verdict else []
@@ -125,12 +131,7 @@ class ActionKnowledgeAnswer(Action):
         """A "did you mean" button was pressed: that entry, if it may still be answered today."""
         entry_id = next(tracker.get_latest_entity_values(ENTRY_ENTITY), None)
         base = knowledge_base() if isinstance(entry_id, str) else None
-        entry = None
-        if base is not None:
-            try:
-                entry = base.valid_entry(entry_id)
-            except LinliError as e:
-                log.error("knowledge lookup failed: %s", e)
+        entry = _asked(base.valid_entry, str(entry_id)) if base is not None else None
         if entry is None:
             dispatcher.utter_message(text=GONE, buttons=PERSON_BUTTONS)
             return []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import ErrorDetails
 
 from assistant.shared.errors import LinliError
-from assistant.shared.yaml_lines import LinedYaml, read_yaml
+from assistant.shared.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
 ENTRY_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 PLACE_ID = r"^[a-z0-9][a-z0-9-]*$"
@@ -86,20 +85,8 @@ def knowledge_files(folder: Path) -> list[Path]:
 # --- validation -----------------------------------------------------------------------------------
 
 
-def _loc_text(loc: Sequence[str | int]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
 def _message(error: ErrorDetails) -> str:
-    loc = tuple(error["loc"])
-    where = _loc_text(loc) or "the file"
-    if error["type"] == "extra_forbidden":
-        return f"unknown key {loc[-1]!r}" + (f" in {_loc_text(loc[:-1])}" if len(loc) > 1 else "")
-    if error["type"] == "missing":
-        return f"{where} is missing"
+    where = loc_text(tuple(error["loc"])) or "the file"
     if error["type"] == "too_short":
         return f"{where} needs at least {(error.get('ctx') or {}).get('min_length', 1)} item"
     if error["type"] == "string_too_short":
@@ -107,12 +94,7 @@ def _message(error: ErrorDetails) -> str:
     if error["type"] == "string_too_long":
         limit = (error.get("ctx") or {}).get("max_length")
         return f"{where} is too long ({len(str(error['input']))} characters; the limit is {limit})"
-    msg = str(error["msg"])
-    return f"{where}: {msg[0].lower()}{msg[1:]}"
-
-
-def _more(count: int) -> str:
-    return f" (and {count} more problem{'s' if count > 1 else ''})" if count else ""
+    return pydantic_problem(error)
 
 
 @dataclass(frozen=True)
@@ -139,7 +121,7 @@ def _read_file(path: Path) -> list[_Located]:
         errors = [err for err, loc in zip(e.errors(), locs, strict=True)
                   if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)]
         raise KnowledgeError(f"{doc.where(tuple(errors[0]['loc']))}: {_message(errors[0])}"
-                             f"{_more(len(errors) - 1)}.") from e
+                             f"{more_problems(len(errors) - 1)}.") from e
     return [_Located(entry, doc, i) for i, entry in enumerate(parsed.entries)]
 
 
@@ -179,6 +161,6 @@ def load_knowledge(folder: Path, *, map_places: set[str] | None = None) -> list[
         found += _read_file(path)
     problems = _check(found, map_places)
     if problems:
-        raise KnowledgeError(problems[0].rstrip(".") + _more(len(problems) - 1) + ".",
+        raise KnowledgeError(problems[0].rstrip(".") + more_problems(len(problems) - 1) + ".",
                              hint="Fix the entry and save the file; `linli kb validate` checks it again.")
     return [item.entry for item in found]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from assistant.shared.errors import LinliError, SkillError
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 MAX_FILE_BYTES = 2_000_000
 """An admin-written file larger than this is surely a mistake (a pasted log, a binary)."""
@@ -109,3 +112,28 @@ def read_yaml(path: Path, error: type[LinliError] = SkillError) -> LinedYaml:
             hint="Merge the two entries; YAML would silently keep only the last one.",
         )
     return LinedYaml(path=path, data=data, root=root)
+
+
+def loc_text(loc: Sequence[str | int]) -> str:
+    """``("paths", 3, "between")`` → ``paths[3].between``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def more_problems(count: int) -> str:
+    """" (and 2 more problems)" after the first problem an admin is shown."""
+    return f" (and {count} more problem{'s' if count > 1 else ''})" if count else ""
+
+
+def pydantic_problem(error: ErrorDetails) -> str:
+    """One pydantic error in an admin's words: unknown key, missing key, or pydantic's own message."""
+    loc = tuple(error["loc"])
+    where = loc_text(loc) or "the file"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {loc[-1]!r}" + (f" in {loc_text(loc[:-1])}" if len(loc) > 1 else "")
+    if error["type"] == "missing":
+        return f"{where} is missing"
+    msg = str(error["msg"])
+    return f"{where}: {msg[0].lower()}{msg[1:]}"
