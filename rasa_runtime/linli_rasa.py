@@ -1,11 +1,16 @@
-"""Start Rasa's own command line inside ``.venv-rasa`` (Python 3.10), with one measured speed fix.
+"""Start Rasa's own command line inside ``.venv-rasa`` (Python 3.10), with two measured fixes.
 
 This is the only project file that imports rasa, and it runs only in the Rasa venv as a script:
 ``.venv-rasa/bin/python rasa_runtime/linli_rasa.py run --model ...`` takes the same arguments as ``rasa``.
 
-The fix: Rasa 3.6 checks every action-server response with ``jsonschema.validate``, which re-validates
-the (constant) response schema against its meta-schema on each call — 16 ms per custom action on our
-2-core machine, most of a form turn's time. Building the validator once keeps the same check at 0.7 ms.
+1. Rasa 3.6 checks every action-server response with ``jsonschema.validate``, which re-validates the
+   (constant) response schema against its meta-schema on each call — 16 ms per custom action on our
+   2-core machine, most of a form turn's time. Building the validator once keeps the same check at 0.7 ms.
+2. ``PUT /model`` (the live reload's swap) loads the new model inside the server's event loop, so every
+   resident waited 27–30 s while it loaded, and some got "try again" (the kiosk's client gives up after
+   30 s). Here the new model is loaded and warmed up (one parse, so TensorFlow builds its graph) in a
+   worker thread while the old model keeps answering; the route then switches to it in one assignment,
+   keeping the lock store, as Rasa's own route does.
 """
 
 from __future__ import annotations
@@ -34,8 +39,31 @@ def _validate_action_results_with_one_validator() -> None:
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
 
 
+WARM_UP_TEXT = "hello"
+
+
+def _load_swapped_models_off_the_event_loop() -> None:
+    import asyncio
+
+    import rasa.server as server
+
+    load_on_the_loop = server._load_agent
+
+    async def load_in_a_thread(*args: Any, **kwargs: Any) -> Any:
+        def load() -> Any:
+            # A loop of the thread's own: the agent's stores are plain SQLAlchemy and in-memory objects,
+            # not tied to a loop, and the route replaces the lock store with the running one.
+            agent = asyncio.run(load_on_the_loop(*args, **kwargs))
+            asyncio.run(agent.parse_message(WARM_UP_TEXT))
+            return agent
+        return await asyncio.to_thread(load)
+
+    server._load_agent = load_in_a_thread
+
+
 def main() -> None:
     _validate_action_results_with_one_validator()
+    _load_swapped_models_off_the_event_loop()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

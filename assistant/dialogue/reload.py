@@ -8,11 +8,12 @@ settled (``debounce`` seconds without a further change) it hands the new state t
 2. train in the background (``rasa train --finetune`` from the running model when only examples or
    responses changed; a full training when labels, slots, forms or actions changed);
 3. the action server reloads the skill actions (``POST /linli/reload-skills``);
-4. Rasa swaps the model in (``PUT /model``). Conversations live in the tracker store, so one in progress
-   simply continues on the new model.
+4. Rasa swaps the model in (``PUT /model``). Our launcher (``rasa_runtime/linli_rasa.py``) loads it in a
+   worker thread, so the old model keeps answering until the new one is ready. Conversations live in the
+   tracker store, so one in progress simply continues on the new model.
 
-The outcome of each run is written to ``var/reload-status.json`` (``rejected``, ``failed`` or ``swapped``,
-``training`` while it works). Only one run at a time: changes made during a run start one more run
+The outcome of each run is written to ``var/reload-status.json`` (``rejected``, ``failed`` or ``swapped``;
+``training`` and then ``loading`` while it works). Only one run at a time: changes made during a run start one more run
 after it. ``knowledge/`` is watched too: the action server answers a changed entry at once by itself, and
 the retrained model then also routes its questions to the knowledge base (``knowledge_question``).
 """
@@ -245,7 +246,10 @@ class Reloader:
             self.reload_actions()
             if model != self.current_model:
                 assert model is not None
-                say(f"Loading the new model {model.name} into the running assistant...")
+                say(f"Loading the new model {model.name} into the running assistant "
+                    "(it keeps answering with the old one meanwhile)...")
+                write_status(s, "loading", model=_name(self.current_model), new_model=model.name,
+                             training=training, skills=list(result.skills))
                 self.swap(model)
         except LinliError as e:
             say(f"The new skills could not be switched on; the assistant keeps the running model.\n{e}")

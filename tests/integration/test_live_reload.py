@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pytest
 
 from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
-from assistant.dialogue.reload import SkillWatcher, read_status
+from assistant.dialogue.reload import SkillWatcher, rasa_swapper, read_status
 from assistant.shared.config import PROJECT_ROOT, Settings
 from assistant.shared.events import Reply
 from assistant.skill_runtime.build import build_project
@@ -170,6 +171,45 @@ def test_new_skill_answers_within_three_minutes_and_a_form_in_progress_continues
     # the conversation started on the old model goes on: the answer fills the slot, the next question comes
     nxt = _texts(live.client.send("mid-form", "the kitchen tap is leaking"))
     assert "where is the problem" in nxt.lower(), nxt
+
+
+def _loading_lines(settings: Settings) -> int:
+    try:
+        return (settings.var_dir / "logs" / "rasa.log").read_text("utf-8", errors="replace").count("Loading model")
+    except OSError:
+        return 0
+
+
+def test_residents_are_answered_while_a_new_model_loads(live: Live) -> None:
+    """Ordering, not timing: the answer arrives while ``PUT /model`` is still loading (Rasa's own route
+    loads on its event loop, so before the fix every question waited for the whole load)."""
+    settings = live.stack.settings
+    model = live.watcher.current_model or live.model  # what Rasa runs: loaded again from a new request
+    before = _loading_lines(settings)
+    loaded = threading.Event()
+    failure: list[BaseException] = []
+
+    def swap() -> None:
+        try:
+            rasa_swapper(settings)(model)
+        except BaseException as e:  # reported by the assertion below
+            failure.append(e)
+        finally:
+            loaded.set()
+
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    deadline = time.monotonic() + 60
+    while _loading_lines(settings) == before and not loaded.is_set() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not failure, failure
+    assert _loading_lines(settings) > before, "Rasa never started loading the model"
+    replies = _texts(live.client.send("while-loading", "my kitchen tap is leaking"))
+    answered_while_loading = not loaded.is_set()
+    swapper.join(300)
+    assert not failure, failure
+    assert "where is the problem" in replies.lower(), replies
+    assert answered_while_loading, "the answer waited for the model load"
 
 
 def test_the_swapped_stack_still_runs_the_old_skill_end_to_end(live: Live) -> None:
