@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -44,32 +45,37 @@ LADDER_INTENTS = ("nlu_fallback", "knowledge_question")
 (measured: 9 of 205 held-out skill phrasings, e.g. "there's no hot water in my flat"), so the skills it
 ranked next are offered as buttons. A miss on ``out_of_scope`` offers a person."""
 
+RETRY_AFTER_S = 60.0
+"""A knowledge base that could not be loaded (no model installed yet, a broken folder) is tried again
+after this long, so installing the model or fixing the folder needs no restart of the action server,
+while a resident's turn does not pay for a failing load every time."""
+
 _lock = threading.Lock()
 _base: Any = None
-_failed: str | None = None
+_failed_at: float | None = None
 
 
-def knowledge_base() -> Any:
-    """The action server's knowledge base, or ``None`` when it cannot be used (logged once)."""
-    global _base, _failed
+def knowledge_base(clock: Callable[[], float] = time.monotonic) -> Any:
+    """The action server's knowledge base, or ``None`` when it cannot be used (logged per attempt)."""
+    global _base, _failed_at
     with _lock:
-        if _base is None and _failed is None:
+        if _base is None and (_failed_at is None or clock() - _failed_at >= RETRY_AFTER_S):
             settings = context.settings()
             try:
                 from assistant.knowledge.base import KnowledgeBase  # torch: only in the process that answers
 
-                _base = KnowledgeBase(settings.knowledge_dir, settings.var_dir)
+                _base, _failed_at = KnowledgeBase(settings.knowledge_dir, settings.var_dir), None
             except LinliError as e:
-                _failed = e.message
-                log.error("the knowledge base cannot be used: %s", e)
+                _failed_at = clock()
+                log.error("the knowledge base cannot be used (trying again in %.0f s): %s", RETRY_AFTER_S, e)
         return _base
 
 
 def forget() -> None:
     """Load the knowledge base again on the next question (tests; a changed ``LINLI_KNOWLEDGE_DIR``)."""
-    global _base, _failed
+    global _base, _failed_at
     with _lock:
-        _base, _failed = None, None
+        _base, _failed_at = None, None
 
 
 def warm_up() -> None:

@@ -507,3 +507,30 @@ def test_a_file_added_later_is_answered_on_the_next_question(knowledge_dir: Path
                                       "Activity Room. (This is from the Community office notice board.)")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
     assert only(confirm("wifi")[1])["text"].startswith("There is free Wi-Fi")
+
+
+def test_a_knowledge_base_that_failed_to_load_is_tried_again_after_a_while(
+        kiosk: context.SkillContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """E.g. the sentence model was installed after the action server started: no restart needed."""
+    from assistant.knowledge import base as base_module
+    from assistant.shared.errors import LinliError
+
+    real = base_module.KnowledgeBase
+    attempts: list[int] = []
+
+    def not_yet(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise LinliError("the sentence model is not installed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base_module, "KnowledgeBase", not_yet)
+    now = [1000.0]
+    assert knowledge_action.knowledge_base(clock=lambda: now[0]) is None
+    now[0] += knowledge_action.RETRY_AFTER_S / 2
+    assert knowledge_action.knowledge_base(clock=lambda: now[0]) is None
+    assert len(attempts) == 1, "a resident's turn must not pay for a failing load every time"
+    now[0] += knowledge_action.RETRY_AFTER_S
+    loaded = knowledge_action.knowledge_base(clock=lambda: now[0])
+    assert loaded is not None and len(attempts) == 2
+    assert loaded.answer("Can I keep a dog?") is not None
