@@ -105,6 +105,34 @@ def model_fingerprint(model: Path | None) -> str | None:
     return match.group(1) if match else None
 
 
+KEEP_MODELS = 5
+"""Model files a reload leaves in ``var/models`` (about 20 MB each): the newest few, so an admin who saves
+often does not fill the disk, and a change that is undone finds its model still there (no training)."""
+
+
+def prune_models(models_dir: Path, keep: set[Path], newest: int = KEEP_MODELS) -> list[Path]:
+    """Delete Linli model files beyond the ``newest`` (by modification time), never one in ``keep``."""
+    def mtime(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    models = sorted((p for p in models_dir.glob("linli-*.tar.gz") if MODEL_NAME.match(p.name)),
+                    key=mtime, reverse=True)
+    protected = {p.resolve() for p in keep}
+    removed = []
+    for path in models[newest:]:
+        if path.resolve() in protected:
+            continue
+        try:
+            path.unlink()
+        except OSError:  # in use elsewhere or already gone: the next reload tries again
+            continue
+        removed.append(path)
+    return removed
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -255,8 +283,12 @@ class Reloader:
             say(f"The new skills could not be switched on; the assistant keeps the running model.\n{e}")
             return write_status(s, "failed", step="swap", message=str(e), model=_name(self.current_model),
                                 seconds=took())
-        self.current_model = model
+        previous, self.current_model = self.current_model, model
         say(f"The new skills are live ({training} training, {took():.0f} s): {', '.join(result.skills)}")
+        if model is not None:
+            removed = prune_models(model.parent, {m for m in (model, previous) if m is not None})
+            if removed:
+                say(f"Removed {len(removed)} old model file(s) from {model.parent}")
         return write_status(s, "swapped", model=_name(model), training=training, skills=list(result.skills),
                             seconds=took())
 

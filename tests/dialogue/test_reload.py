@@ -6,6 +6,7 @@ server call and the model swap are small stand-ins that record what they were as
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from typing import Any
 import pytest
 
 from assistant.dialogue.reload import (
+    KEEP_MODELS,
     Reloader,
     SkillActionsReloader,
     SkillWatcher,
     label_signature,
     model_fingerprint,
+    prune_models,
     read_status,
     skills_fingerprint,
 )
@@ -438,3 +441,31 @@ def test_a_broken_knowledge_file_is_rejected_and_nothing_is_trained(
     status = reloader(settings, rec, running_model).run()
     assert status["state"] == "rejected" and "bad.yml:" in status["message"]
     assert rec.calls == []
+
+
+def test_old_models_are_pruned_but_never_the_running_or_the_previous_one(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    files = [models / f"linli-{i:016x}.tar.gz" for i in range(8)]
+    for age, path in enumerate(reversed(files)):  # files[0] oldest
+        path.write_bytes(b"m")
+        os.utime(path, (1_000_000 - age * 60, 1_000_000 - age * 60))
+    other = models / "notes.txt"
+    other.write_text("not a model")
+    removed = prune_models(models, keep={files[0]}, newest=3)
+    assert sorted(removed) == sorted(files[1:5])
+    kept = [files[0].name, *(f.name for f in files[5:]), "notes.txt"]
+    assert sorted(p.name for p in models.iterdir()) == sorted(kept)
+
+
+def test_a_successful_reload_prunes_old_models(settings: Settings, rec: Recorder, running_model: Path) -> None:
+    for i in range(KEEP_MODELS + 3):
+        old = settings.models_dir / f"linli-{i:016x}.tar.gz"
+        old.write_bytes(b"m")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))  # all older than the running model
+    (settings.root / "skills" / "bike_info").mkdir()
+    (settings.root / "skills" / "bike_info" / "skill.yml").write_text(SECOND_SKILL)
+    status = reloader(settings, rec, running_model).run()
+    assert status["state"] == "swapped"
+    left = {p.name for p in settings.models_dir.glob("linli-*.tar.gz")}
+    assert len(left) == KEEP_MODELS and status["model"] in left and running_model.name in left
