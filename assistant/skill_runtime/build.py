@@ -32,6 +32,12 @@ from .loader import LoadedSkill, load_skills
 RASA_VERSION = "3.6.21"
 PAUSE_INTENTS = ("help", "repeat", "speak_slower", "bot_challenge")
 """Answered inside a form, which then asks its question again."""
+QUESTION_INTENTS = ("out_of_scope", "knowledge_question")
+"""Also answered inside a form (by the knowledge base), which then asks again — but only where a slot's
+``from_text`` mapping declines them with ``not_intent``. Free text such as a repair description may well
+sound like an office question ("the lift has stopped working"), so they are not guarded everywhere; a
+question that wants a place (``facility_hours``, ``navigate_to``) declines them, so "who won the match
+last night?" is answered instead of being taken for the name of a place, again and again."""
 CORE_INTERRUPTS = {"human_handoff": "action_human_handoff"}
 """Stop the form and do something else (skills add theirs with ``interrupts:``)."""
 STOP_FORM_ACTION = "action_stop_form"
@@ -91,7 +97,7 @@ def form_rules(forms: list[str], answers: dict[str, str], interrupts: dict[str, 
         rules.append({"rule": f"cancel inside {form}", "condition": cond, "steps": [
             {"intent": "cancel"}, {"action": STOP_FORM_ACTION}, {"active_loop": None},
             {"action": "utter_cancelled"}]})
-        for intent in PAUSE_INTENTS:
+        for intent in (*PAUSE_INTENTS, *QUESTION_INTENTS):
             if intent in answers:
                 rules.append({"rule": f"{intent} inside {form}", "condition": cond, "steps": [
                     {"intent": intent}, {"action": answers[intent]}, {"action": form}, {"active_loop": form}]})

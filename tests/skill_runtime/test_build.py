@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 from assistant.shared.errors import BuildError, SkillError
 from assistant.skill_runtime.build import (
     PAUSE_INTENTS,
+    QUESTION_INTENTS,
     STOP_FORM_ACTION,
     BuildResult,
     build_project,
@@ -308,6 +310,24 @@ def test_form_rules_counts() -> None:
     assert form_rules([], answers, {}) == []
 
 
+def test_office_questions_inside_a_form_go_to_the_knowledge_base_and_the_form_asks_again() -> None:
+    answers = {"out_of_scope": "action_knowledge_answer", "knowledge_question": "action_knowledge_answer"}
+    rules = {r["rule"]: r for r in form_rules(["place_form"], answers, {})}
+    for intent in QUESTION_INTENTS:
+        assert rules[f"{intent} inside place_form"]["steps"] == [
+            {"intent": intent}, {"action": "action_knowledge_answer"}, {"action": "place_form"},
+            {"active_loop": "place_form"}]
+
+
+def test_office_questions_are_not_guarded_on_every_free_text_slot(built: BuildResult) -> None:
+    """A repair description may sound like an office question: only slots that decline them opt out."""
+    slots = read(built.project / "domain.yml")["slots"]
+    for slot in slots.values():
+        for mapping in slot["mappings"]:
+            if mapping.get("type") == "from_text":
+                assert not set(QUESTION_INTENTS) & set(mapping.get("not_intent") or []), mapping
+
+
 def test_no_forms_means_no_generated_rules(project_root: Path, skills_dir: Path, make_skill: MakeSkill) -> None:
     make_skill("parking_info")
     result = build_project(project_root, project_root / "build" / "p", skills_dir=skills_dir)
@@ -335,7 +355,10 @@ def test_fingerprint_changes_when_an_example_changes(built: BuildResult, project
 
 def test_fingerprint_changes_with_core_data(built: BuildResult, project_root: Path, skills_dir: Path) -> None:
     config = project_root / "nlu_data" / "config.yml"
-    config.write_text(config.read_text(encoding="utf-8").replace("epochs: 80", "epochs: 81"), encoding="utf-8")
+    text = config.read_text(encoding="utf-8")
+    changed = re.sub(r"epochs: (\d+)", lambda m: f"epochs: {int(m.group(1)) + 1}", text, count=1)
+    assert changed != text
+    config.write_text(changed, encoding="utf-8")
     assert build_project(project_root, project_root / "build" / "b", skills_dir=skills_dir).fingerprint \
         != built.fingerprint
 
