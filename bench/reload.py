@@ -87,12 +87,14 @@ def time_until_answered(b: Bench, settings: Settings, client: ConversationClient
     before = (read_status(settings) or {}).get("at")
     saved = time.monotonic()
     write()
-    asked, n, unanswered, down_since, longest_down = 0.0, 0, 0, None, 0.0
+    asked, n, unanswered, down_since, longest_down, slowest = 0.0, 0, 0, None, 0.0, 0.0
     run = secrets.token_hex(3)  # new conversations each time: earlier sections' trackers are not reused
     while time.monotonic() - saved < limit:
         n += 1
         try:
+            sent = time.monotonic()
             reply = " ".join(r.text for r in client.send(f"bench-reload-{run}-{n}", question))
+            slowest = max(slowest, time.monotonic() - sent)
         except DialogueUnavailable:  # e.g. while Rasa loads the new model: how long the kiosk gets no answer
             unanswered += 1
             down_since = down_since if down_since is not None else time.monotonic()
@@ -108,6 +110,7 @@ def time_until_answered(b: Bench, settings: Settings, client: ConversationClient
                 b.say(f"  {unanswered} questions got no answer (dialogue unavailable for up to {longest_down:.0f} s)")
             return {"save_to_answer_s": round(asked, 1), "status": status, "questions": n,
                     "unanswered": unanswered, "longest_unavailable_s": round(longest_down, 1),
+                    "slowest_answer_s": round(slowest, 2),
                     "status_changed": status.get("at") != before}
         time.sleep(every)
     raise TimeoutError(f"not answered within {limit:.0f} s; status: {read_status(settings)}")
@@ -169,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 b.row("  of which validate + train + swap", f"{status.get('seconds')} s ({status.get('training')})")
                 b.row("  questions unanswered during the swap (longest gap)",
                       f"{r['unanswered']} ({r['longest_unavailable_s']:.0f} s)", "0", r["unanswered"] == 0)
+                b.row("  slowest answer while it trained and loaded", f"{r['slowest_answer_s']:.2f} s")
             if args.finetune:
                 changed = "The choir practises in Elm Hall on Saturday afternoons now."
 

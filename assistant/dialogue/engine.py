@@ -55,12 +55,13 @@ def model_path(settings: Settings, fingerprint: str, *, finetuned: bool = False)
 
 def train(settings: Settings, project: Path, fingerprint: str, *, progress: Progress = _quiet,
           force: bool = False, finetune_from: Path | None = None,
-          epoch_fraction: float = 0.5) -> tuple[Path, bool]:
+          epoch_fraction: float = 0.5, niceness: int = 0) -> tuple[Path, bool]:
     """Train the project unless a model for this fingerprint exists. Returns (model, trained_now).
 
     ``finetune_from``: continue training that model (``rasa train --finetune``) for ``epoch_fraction`` of
     the configured epochs instead of starting afresh. Rasa refuses when the labels or the domain (apart
     from responses) changed; the result is kept apart (``-ft``) so a full training is never replaced.
+    ``niceness``: a background training (live reload) yields the CPU to the running kiosk, speech and Rasa.
     """
     target = model_path(settings, fingerprint)
     if target.exists() and not force:
@@ -79,6 +80,9 @@ def train(settings: Settings, project: Path, fingerprint: str, *, progress: Prog
             cmd += ["--finetune", str(finetune_from), "--epoch-fraction", str(epoch_fraction)]
         progress("Training the assistant (about a minute or two)...")
         started = time.monotonic()
+        nice = shutil.which("nice") if niceness else None  # not preexec_fn: unsafe with the reloader's threads
+        if nice:
+            cmd = [nice, "-n", str(niceness), *cmd]
         proc = subprocess.Popen(cmd, cwd=project, env=rasa_env(settings), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, bufsize=1)
         assert proc.stdout is not None

@@ -105,6 +105,9 @@ def model_fingerprint(model: Path | None) -> str | None:
     return match.group(1) if match else None
 
 
+BACKGROUND_NICENESS = 10
+"""A live reload's training runs at a lower CPU priority: on two cores it would otherwise take the CPU
+from the residents' conversations (speech recognition, the dialogue) for the minute or two it runs."""
 KEEP_MODELS = 5
 """Model files a reload leaves in ``var/models`` (about 20 MB each): the newest few, so an admin who saves
 often does not fill the disk, and a change that is undone finds its model still there (no training)."""
@@ -165,7 +168,8 @@ def engine_trainer(settings: Settings, progress: Progress) -> TrainFn:
     from assistant.dialogue import engine
 
     def train(project: Path, fingerprint: str, finetune_from: Path | None) -> Path:
-        return engine.train(settings, project, fingerprint, progress=progress, finetune_from=finetune_from)[0]
+        return engine.train(settings, project, fingerprint, progress=progress, finetune_from=finetune_from,
+                            niceness=BACKGROUND_NICENESS)[0]
     return train
 
 
