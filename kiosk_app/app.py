@@ -201,9 +201,10 @@ class KioskApp(App):
         self.tx = texts(language)
 
     # resident actions ------------------------------------------------------------------------------------
-    def start_conversation(self, utterance: str) -> None:
+    def start_conversation(self, payload: str, shown: str) -> None:
+        """A tile or a poster: ``payload`` goes to the dialogue, ``shown`` into the conversation."""
         self.show("conversation")
-        self._send(utterance, "button")
+        self._send(payload, "button", shown)
 
     def send_typed(self, field: Any) -> None:
         text = field.text.strip()
@@ -211,9 +212,9 @@ class KioskApp(App):
         if text:
             self._send(text, "text")
 
-    def _send(self, text: str, source: Literal["text", "button"]) -> None:
+    def _send(self, text: str, source: Literal["text", "button"], shown: str = "") -> None:
         if self.backend is not None:
-            self.backend.send_text(text, source=source)
+            self.backend.send_text(text, source=source, shown=shown)
 
     def talk(self) -> None:
         self.show("conversation")
@@ -270,7 +271,7 @@ class KioskApp(App):
             conv.partial_text = "" if event.final else event.text
         elif isinstance(event, UserText):
             self.idle.activity()
-            self._bubble(event.text, "resident")
+            self._bubble(event.shown or event.text, "resident")
             self._set_options([])
             self._turn_texts, self._turn_route = [], None
         elif isinstance(event, Reply):
@@ -314,7 +315,7 @@ class KioskApp(App):
         box.clear_widgets()
         for button in buttons:
             widget = Factory.OptionButton(text=button.title)
-            widget.bind(on_release=lambda _w, b=button: self._send(b.payload, "button"))
+            widget.bind(on_release=lambda _w, b=button: self._send(b.payload, "button", b.title))
             box.add_widget(widget)
 
     def _show_route(self, text: str, route: dict[str, Any]) -> None:
@@ -348,7 +349,7 @@ class KioskApp(App):
     def ask_step_free(self) -> None:
         to = self.screen("guide").route_to
         if to:
-            self._send(f'/navigate_to{{"facility": "{to}", "access": "step-free"}}', "button")
+            self._send(f'/navigate_to{{"facility": "{to}", "access": "step-free"}}', "button", self.tx["step_free"])
 
     def _show_picture(self, rgb: Any, mode: str) -> None:
         guide = self.screen("guide")
@@ -368,7 +369,8 @@ class KioskApp(App):
         self.idle.activity()
         if link.to:
             access = ', "access": "step-free"' if link.step_free else ""
-            self.start_conversation(f'/navigate_to{{"facility": "{link.to}"{access}}}')
+            self.start_conversation(f'/navigate_to{{"facility": "{link.to}"{access}}}',
+                                    self.tx["way_to"].format(place=self._place_name(link.to)))
         elif link.at:
             self.show("conversation")
             self._bubble(self.tx["poster_here"].format(place=self._place_name(link.at)), "linli")

@@ -144,8 +144,9 @@ class Backend:
         return parts is not None and self._mic is not None and parts.session.listening
 
     # dialogue -----------------------------------------------------------------------------------------
-    def send_text(self, text: str, source: Source = "text") -> None:
-        """A typed question or a tapped button's payload; replies arrive as events."""
+    def send_text(self, text: str, source: Source = "text", shown: str = "") -> None:
+        """A typed question or a tapped button's payload (``shown``: the words on the button); replies
+        arrive as events."""
         try:
             cleaned = clean_text(text)
         except InputError as e:  # empty or too long: say so, don't send
@@ -153,13 +154,13 @@ class Backend:
             return
         parts = self._parts
         if parts is not None:  # spoken too, and in order with spoken turns
-            parts.session.submit_text(cleaned, source)
+            parts.session.submit_text(cleaned, source, shown)
             return
         sender = self._sender  # at the time of the tap: a reset after it must not move the turn
-        self._turns.submit(lambda: self._turn(sender, cleaned, source))
+        self._turns.submit(lambda: self._turn(sender, cleaned, source, shown))
 
-    def _turn(self, sender: str, text: str, source: Source) -> None:
-        self._publish(UserText(sender, text, source))
+    def _turn(self, sender: str, text: str, source: Source, shown: str) -> None:
+        self._publish(UserText(sender, text, source, shown))
         try:
             replies = self._client.send(sender, text)
         except DialogueUnavailable:

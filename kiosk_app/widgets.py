@@ -18,9 +18,10 @@ class BigButton(Button):
 
 
 class Tile(BigButton):
-    """A home-screen service tile: it starts the conversation with ``utterance``."""
+    """A home-screen service tile: it starts its skill by ``payload`` (an intent, as option buttons do), so
+    a tap never depends on how the language model happens to read a sentence."""
 
-    utterance = StringProperty("")
+    payload = StringProperty("")
 
 
 class EmergencyButton(BigButton):

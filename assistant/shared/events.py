@@ -34,6 +34,9 @@ class UserText(Event):
     sender_id: str
     text: str
     source: Literal["text", "voice", "button"] = "text"
+    shown: str = ""
+    """For a tapped button: the words on it, shown in the conversation instead of its payload
+    (``/report_repair`` means nothing to a resident)."""
 
 
 @dataclass(frozen=True)

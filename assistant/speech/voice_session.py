@@ -85,7 +85,7 @@ class VoiceSession:
         self._pending_grammar: list[str] | None = None
         self._grammar_asked: list[str] | None = None
         self._wake_list = [settings.wake_phrase or ""]
-        self._jobs: queue.Queue[tuple[str, str, str] | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[str, str, str, str] | None] = queue.Queue()
         self._idle = threading.Event()
         self._idle.set()
         self._asr = threading.RLock()
@@ -139,9 +139,10 @@ class VoiceSession:
             if self.speaker is not None:
                 self.speaker.stop()
 
-    def submit_text(self, text: str, source: str = "text") -> None:
-        """A typed or tapped turn goes through the same queue as a spoken one (and is answered aloud)."""
-        self._enqueue("text", text, source)
+    def submit_text(self, text: str, source: str = "text", shown: str = "") -> None:
+        """A typed or tapped turn goes through the same queue as a spoken one (and is answered aloud);
+        ``shown``: the words on a tapped button."""
+        self._enqueue("text", text, source, shown)
 
     def repeat(self) -> None:
         """Say the last answer again, from the audio already made (no dialogue round trip)."""
@@ -276,11 +277,11 @@ class VoiceSession:
         return rest
 
     # turns (worker thread) -------------------------------------------------------------------------------
-    def _enqueue(self, kind: str, text: str, source: str) -> None:
+    def _enqueue(self, kind: str, text: str, source: str, shown: str = "") -> None:
         if self._closed:
             return
         self._idle.clear()
-        self._jobs.put((kind, text, source))
+        self._jobs.put((kind, text, source, shown))
 
     def _work(self) -> None:
         while True:
@@ -288,12 +289,12 @@ class VoiceSession:
             if job is None:
                 self._idle.set()
                 return
-            kind, text, source = job
+            kind, text, source, shown = job
             try:
                 if kind == "repeat":
                     self._speak_clips(self._last_audio)
                 else:
-                    self._turn(text, source)
+                    self._turn(text, source, shown)
             except Exception:  # the loop must survive anything one turn does
                 log.exception("voice turn failed")
                 self._emit(Error("voice_turn_failed", "Sorry, something went wrong. Please try again."))
@@ -302,8 +303,8 @@ class VoiceSession:
                     self._idle.set()
                     self._emit(VoiceState("listening" if self._listening or self.settings.mode == "always" else "idle"))
 
-    def _turn(self, text: str, source: str) -> None:
-        self._emit(UserText(self.sender_id, text, source))  # type: ignore[arg-type]
+    def _turn(self, text: str, source: str, shown: str = "") -> None:
+        self._emit(UserText(self.sender_id, text, source, shown))  # type: ignore[arg-type]
         self._emit(VoiceState("thinking"))
         timing = self.timings[-1] if source == "voice" and self.timings else None
         try:

@@ -172,6 +172,9 @@ def test_a_repair_request_by_touch_reaches_the_services_database(kiosk: Kiosk, l
             kiosk.type(typed)
         time.sleep(0.2)
     assert reference, "the repair was filed"
+    said_by_resident = [b["text"] for b in s["bubbles"] if b["who"] == "resident"]
+    assert {"Report a repair", "Water, pipe or tap"} <= set(said_by_resident), "taps show their words"
+    assert not any(t.startswith("/") for t in said_by_resident), said_by_resident
     kiosk.tap("earlier_button")  # reading back is one tap a page, no swipe
     kiosk.tap("latest_button")
     tickets = staff_list(live_stack, "tickets")

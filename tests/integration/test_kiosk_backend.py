@@ -104,6 +104,17 @@ def test_turns_are_answered_in_the_order_they_were_sent(backend: Backend, events
     assert "I can help" in texts(published[users[1]:])
 
 
+def test_a_tapped_tile_starts_its_skill_and_shows_its_words(backend: Backend, events: Recorder) -> None:
+    """A tile sends its intent, so the tap never depends on how the model reads a sentence; the resident
+    sees the tile's words, not the payload."""
+    events.clear()
+    backend.send_text("/report_repair", "button", shown="Report a repair")
+    assert backend.wait_idle(60)
+    published = events.snapshot()
+    assert published[0] == UserText(backend.sender_id, "/report_repair", "button", "Report a repair")
+    assert "what is broken" in texts(published).lower()
+
+
 def test_empty_text_is_refused_kindly_without_a_turn(backend: Backend, events: Recorder) -> None:
     published = turn(backend, events, "   ")
     assert [type(e) for e in published] == [Error]

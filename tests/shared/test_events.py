@@ -25,6 +25,7 @@ from assistant.shared.events import (
 SAMPLES: list[Event] = [
     UserText(sender_id="kiosk-1", text="my tap is leaking"),
     UserText(sender_id="kiosk-1", text="/affirm", source="button"),
+    UserText(sender_id="kiosk-1", text="/report_repair", source="button", shown="Report a repair"),
     UserText(sender_id="v", text="你好", source="voice"),
     Transcript(text="my tap is", final=False),
     Transcript(text="my tap is leaking", final=True),
