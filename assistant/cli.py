@@ -123,7 +123,7 @@ def _voice(settings: Settings, args: argparse.Namespace, client: object) -> int:
 def cmd_voice(args: argparse.Namespace) -> int:
     from assistant.dialogue.rasa_client import ConversationClient
     from assistant.speech.audio_io import read_audio
-    from assistant.speech.models import resolve_model
+    from assistant.speech.model_files import resolve_model
 
     settings = load_settings()
     speech = _speech_settings(args)  # bad flags, files and models are reported before anything starts

@@ -31,7 +31,7 @@ from assistant.skill_runtime.build import build_project
 from assistant.speech.asr import Recognizer
 from assistant.speech.audio_io import ClipSource, to_asr_clip
 from assistant.speech.clip import ASR_RATE, AudioClip
-from assistant.speech.models import resolve_model
+from assistant.speech.model_files import resolve_model
 from assistant.speech.settings import SpeechSettings
 from assistant.speech.speaker import NullSpeaker
 from assistant.speech.tts import Synthesizer, split_sentences

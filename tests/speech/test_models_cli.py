@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.speech import models
+from assistant.speech import model_catalog
+from assistant.speech.model_files import DOWNLOAD_FILE
 from assistant.speech.models_cli import ConsoleProgress, add_models_commands
 
 EN = "vosk-model-small-en-us-0.15"
@@ -60,7 +61,7 @@ def own_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "name": "tiny-en", "locale": "en", "size_mb": 1, "default": True,
         "source": {"url": f"http://127.0.0.1:{port}/tiny.zip"},
     }]}), encoding="utf-8")
-    monkeypatch.setattr(models, "CATALOG_PATH", path)
+    monkeypatch.setattr(model_catalog, "CATALOG_PATH", path)
     return path
 
 
@@ -85,7 +86,7 @@ def test_download_from_a_zip_then_verify(tmp_path: Path, var_dir: Path, capsys: 
     assert "Copying: 100 %" in out and "Checking: 100 %" in out  # not a TTY: a line per 10 %
     assert f"Installed {EN} in {final}; 6 files checked." in out
     assert "First download of this model: its checksum (sha256 " in out
-    assert f"recorded in {final / models.DOWNLOAD_FILE}" in out
+    assert f"recorded in {final / DOWNLOAD_FILE}" in out
 
     assert run("models", "verify", EN) == 0
     assert f"{EN}: OK, 6 files match their checksums." in capsys.readouterr().out
