@@ -151,9 +151,12 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from assistant.chat import chat_loop
     from assistant.dialogue.rasa_client import ConversationClient
+    from assistant.run_lock import RunLock
     from assistant.stack import Stack
 
     settings = load_settings()
+    lock = RunLock(settings)
+    lock.acquire()  # a second `linli run` stops here, before training or starting anything
     model = build_and_train(settings)
     stack = Stack(settings, progress=_say)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -190,6 +193,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if watcher is not None:
             watcher.stop()
         stack.stop_all()
+        lock.release()
     return 0
 
 

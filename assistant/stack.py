@@ -37,6 +37,25 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (binding is the only sure test)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free to us
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def ensure_port_free(host: str, port: int, what: str, variable: str) -> None:
+    """Refuse to start a child whose port is taken: its health check would be answered by the other process."""
+    if port_taken(host, port):
+        raise EngineError(f"Port {port} for the {what} is already in use by another program, so Linli does not "
+                          "start (another Linli, or an old server still running?).",
+                          hint=f"Stop that program, or choose another port with {variable}=PORT.")
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -121,6 +140,7 @@ class Stack:
 
     def start_services(self, timeout: float = 30) -> Child:
         s = self.settings
+        ensure_port_free(s.host, s.services_port, "community services", "LINLI_SERVICES_PORT")
         self.progress(f"Starting community services on port {s.services_port}...")
         child = self._spawn("services", [sys.executable, "-m", "community_services", "--host", s.host,
                                          "--port", str(s.services_port), "--database-url", s.services_db_url],
@@ -130,6 +150,7 @@ class Stack:
 
     def start_actions(self, timeout: float = 60) -> Child:
         s = self.settings
+        ensure_port_free(s.host, s.actions_port, "action server", "LINLI_ACTIONS_PORT")
         self.progress(f"Starting the action server on port {s.actions_port}...")
         child = self._spawn("actions", [sys.executable, "-m", "assistant.dialogue.action_server",
                                         "--port", str(s.actions_port)], child_env(s))
@@ -138,6 +159,7 @@ class Stack:
 
     def start_rasa(self, model: Path, timeout: float = 120) -> Child:
         s = self.settings
+        ensure_port_free(s.host, s.rasa_port, "dialogue engine (Rasa)", "LINLI_RASA_PORT")
         self.progress(f"Starting the dialogue engine (Rasa) on port {s.rasa_port}; this takes about 20 s...")
         cmd = engine.serve_command(s, model)
         child = self._spawn("rasa", cmd.argv, cmd.env | child_env(s), cwd=cmd.cwd)
