@@ -78,6 +78,6 @@ def _already_running(holder: dict[str, Any], settings: Settings) -> AlreadyRunni
     since = f", started {holder['started']}" if isinstance(holder.get("started"), str) else ""
     return AlreadyRunning(
         f"Linli is already running here ({who}{since}), so this one does not start.",
-        hint=(f"Use the running one, or stop it first: Ctrl-C in its terminal"
+        hint=("Use the running one, or stop it first: Ctrl-C in its terminal"
               + (f", or `kill {pid}`" if isinstance(pid, int) else "")
               + f". (Its data folder: {settings.var_dir})"))
