@@ -30,7 +30,7 @@ import httpx
 
 from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
-from assistant.shared.config import PROJECT_ROOT, Settings
+from assistant.shared.config import PROJECT_ROOT, Settings, current
 from assistant.skill_runtime.build import BuildResult, build_project
 from assistant.stack import Stack, free_ports
 from bench.processes import (
@@ -46,7 +46,7 @@ from community_services.client import ServicesClient
 
 RESULTS = Path(__file__).resolve().parent / "results" / "conversation.json"
 HOLDOUT = PROJECT_ROOT / "tests" / "data" / "nlu_holdout.yml"
-MODEL_CACHE = Path(os.environ.get("LINLI_MODEL_CACHE", PROJECT_ROOT / "var" / "models"))
+MODEL_CACHE = current("model_cache_override") or PROJECT_ROOT / "var" / "models"
 
 TARGETS = {
     "train_s": 240.0,

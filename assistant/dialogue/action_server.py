@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import logging
-import os
 import threading
 from typing import Any
 
@@ -22,7 +21,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from assistant.dialogue import core_actions, knowledge_action, reload
 from assistant.dialogue.knowledge_action import ActionKnowledgeAnswer
 from assistant.dialogue.outbox import Outbox
-from assistant.shared.config import Settings, load_settings
+from assistant.shared.config import Settings, current, load_settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.loader import LoadedSkill, load_skills
 from community_services.client import ServicesClient
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sender-interval", type=float, default=5.0,
                         help="seconds between outbox delivery attempts while items wait")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LINLI_LOG_LEVEL", "INFO"),
+    logging.basicConfig(level=current("log_level"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     port = args.port or settings.actions_port

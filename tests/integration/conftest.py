@@ -3,7 +3,6 @@ servers — services API, action server, Rasa — on free loopback ports with a 
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
-from assistant.shared.config import PROJECT_ROOT, Settings
+from assistant.shared.config import PROJECT_ROOT, Settings, current
 from assistant.skill_runtime.build import BuildResult, build_project
 from assistant.stack import Stack, free_ports
 from community_services.client import ServicesClient
@@ -20,7 +19,7 @@ from community_services.client import ServicesClient
 KIOSK_TOKEN = "it-kiosk-token"
 STAFF_TOKEN = "it-staff-token"
 RASA_TOKEN = "it-rasa-token"
-MODEL_CACHE = Path(os.environ.get("LINLI_MODEL_CACHE", PROJECT_ROOT / "var" / "models"))
+MODEL_CACHE = current("model_cache_override") or PROJECT_ROOT / "var" / "models"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

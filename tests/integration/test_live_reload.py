@@ -7,7 +7,6 @@ repository's ``skills/`` are never touched. The three tests run in order on one 
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -20,7 +19,7 @@ import pytest
 from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.dialogue.reload import SkillWatcher, rasa_swapper, read_status
-from assistant.shared.config import PROJECT_ROOT, Settings
+from assistant.shared.config import PROJECT_ROOT, Settings, current
 from assistant.shared.events import Reply
 from assistant.skill_runtime.build import build_project
 from assistant.stack import Stack, free_ports
@@ -76,7 +75,7 @@ class ActionParkingHours(Action):
 '''
 
 SWAP_LIMIT = 180.0
-MODEL_CACHE = Path(os.environ.get("LINLI_MODEL_CACHE", PROJECT_ROOT / "var" / "models"))
+MODEL_CACHE = current("model_cache_override") or PROJECT_ROOT / "var" / "models"
 
 
 @dataclass
