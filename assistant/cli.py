@@ -262,6 +262,9 @@ def parser() -> argparse.ArgumentParser:
     from ar_overlays.qr_cli import add_qr_parser
 
     add_qr_parser(sub)
+    from assistant.settings_cli import add_settings_parser
+
+    add_settings_parser(sub)
     chat = sub.add_parser("chat", help="text conversation with a running assistant")
     chat.add_argument("--url", help="Rasa server URL (default from settings)")
     chat.set_defaults(func=cmd_chat)
@@ -292,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `linli settings | head`: the reader has all it wanted
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -93,6 +93,29 @@ class SpeechSettings:
         return self.voice or VOICE_FOR_LOCALE.get(self.locale, VOICE_FOR_LOCALE["en"])
 
 
+VARIABLES: dict[str, tuple[str, str]] = {
+    "locale": ("LINLI_SPEECH_LOCALE", "Speech model and voice language: ko, en, zh-CN."),
+    "model": ("LINLI_SPEECH_MODEL", "A speech model name (`linli models list`) or folder."),
+    "mode": ("LINLI_SPEECH_MODE", "push_to_talk (listen after a tap) or always."),
+    "wake_phrase": ("LINLI_SPEECH_WAKE_PHRASE", "In always mode, only answer after this phrase."),
+    "quiet_end": ("LINLI_SPEECH_QUIET_END", "Seconds of quiet that end an utterance (0: Kaldi's rules)."),
+    "end_silence": ("LINLI_SPEECH_END_SILENCE", "Seconds of silence that end a sentence that sounds complete."),
+    "pause_silence": ("LINLI_SPEECH_PAUSE_SILENCE", "Seconds of silence allowed inside an unfinished sentence."),
+    "max_pause": ("LINLI_SPEECH_MAX_PAUSE", "Seconds of silence that end an utterance whatever it sounds like."),
+    "max_utterance": ("LINLI_SPEECH_MAX_UTTERANCE", "Seconds after which an utterance is cut."),
+    "no_speech_timeout": ("LINLI_SPEECH_NO_SPEECH_TIMEOUT", "Seconds without speech before listening starts over."),
+    "rate_wpm": ("LINLI_TTS_RATE", "Speech rate in words per minute (older listeners: 150–165)."),
+    "volume": ("LINLI_TTS_VOLUME", "Speech volume, 0.0–1.0."),
+    "voice": ("LINLI_TTS_VOICE", "An espeak-ng voice (default: the locale's)."),
+    "barge_in": ("LINLI_SPEECH_BARGE_IN", "Stop speaking when the resident starts to speak (0: never)."),
+}
+"""Each speech setting's environment variable and a sentence for operators (the settings docs list them)."""
+
+
+def _var(field_name: str) -> str:
+    return VARIABLES[field_name][0]
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -108,23 +131,23 @@ def load_speech_settings(env: dict[str, str] | None = None, **overrides: Any) ->
     env = dict(os.environ if env is None else env)
     d = EndpointSettings()
     endpoint = EndpointSettings(
-        quiet_end=_float(env, "LINLI_SPEECH_QUIET_END", d.quiet_end),
-        end_silence=_float(env, "LINLI_SPEECH_END_SILENCE", d.end_silence),
-        pause_silence=_float(env, "LINLI_SPEECH_PAUSE_SILENCE", d.pause_silence),
-        max_pause=_float(env, "LINLI_SPEECH_MAX_PAUSE", d.max_pause),
-        max_utterance=_float(env, "LINLI_SPEECH_MAX_UTTERANCE", d.max_utterance),
-        no_speech_timeout=_float(env, "LINLI_SPEECH_NO_SPEECH_TIMEOUT", d.no_speech_timeout),
+        quiet_end=_float(env, _var("quiet_end"), d.quiet_end),
+        end_silence=_float(env, _var("end_silence"), d.end_silence),
+        pause_silence=_float(env, _var("pause_silence"), d.pause_silence),
+        max_pause=_float(env, _var("max_pause"), d.max_pause),
+        max_utterance=_float(env, _var("max_utterance"), d.max_utterance),
+        no_speech_timeout=_float(env, _var("no_speech_timeout"), d.no_speech_timeout),
     )
     base = SpeechSettings(
-        locale=env.get("LINLI_SPEECH_LOCALE") or SpeechSettings.locale,
-        model=env.get("LINLI_SPEECH_MODEL") or None,
-        mode=env.get("LINLI_SPEECH_MODE") or SpeechSettings.mode,  # type: ignore[arg-type]
-        wake_phrase=env.get("LINLI_SPEECH_WAKE_PHRASE") or None,
+        locale=env.get(_var("locale")) or SpeechSettings.locale,
+        model=env.get(_var("model")) or None,
+        mode=env.get(_var("mode")) or SpeechSettings.mode,  # type: ignore[arg-type]
+        wake_phrase=env.get(_var("wake_phrase")) or None,
         endpoint=endpoint,
-        rate_wpm=int(_float(env, "LINLI_TTS_RATE", DEFAULT_RATE_WPM)),
-        volume=_float(env, "LINLI_TTS_VOLUME", 1.0),
-        voice=env.get("LINLI_TTS_VOICE") or None,
-        barge_in=env.get("LINLI_SPEECH_BARGE_IN", "1") not in ("0", "false", "no"),
+        rate_wpm=int(_float(env, _var("rate_wpm"), DEFAULT_RATE_WPM)),
+        volume=_float(env, _var("volume"), 1.0),
+        voice=env.get(_var("voice")) or None,
+        barge_in=env.get(_var("barge_in"), "1") not in ("0", "false", "no"),
     )
     endpoint_overrides = {k: v for k, v in overrides.items() if k in {f.name for f in fields(EndpointSettings)}}
     rest = {k: v for k, v in overrides.items() if k not in endpoint_overrides and v is not None}

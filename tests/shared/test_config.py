@@ -168,3 +168,55 @@ def test_settings_are_frozen() -> None:
 
 def test_project_root_is_the_checkout() -> None:
     assert (config.PROJECT_ROOT / "assistant" / "shared" / "config.py").is_file()
+
+
+# --- one place --------------------------------------------------------------------------------------
+
+READERS = {
+    "assistant/shared/config.py": "the kiosk side's settings",
+    "assistant/speech/settings.py": "the speech component's own defaults, merged with the voice flags",
+    "community_services/settings.py": "the office system's settings (it depends on nothing of the kiosk side)",
+}
+"""The only modules that may read a ``LINLI_*`` variable from the environment, and why."""
+
+
+def _env_reads(path: Path) -> list[tuple[int, str]]:
+    """``os.environ.get(X)``, ``os.environ[X]``, ``os.getenv(X)`` where X is a LINLI_* literal or a *_ENV name."""
+    import ast
+
+    def is_linli(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("LINLI_")) \
+            or (isinstance(node, ast.Name) and node.id.endswith("_ENV"))
+
+    def is_environ(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Attribute) and node.attr == "environ") or \
+            (isinstance(node, ast.Name) and node.id == "environ")
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Call) and node.args and is_linli(node.args[0]) and isinstance(node.func, ast.Attribute):
+            if (node.func.attr == "get" and is_environ(node.func.value)) or node.func.attr == "getenv":
+                found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and is_environ(node.value) \
+                and is_linli(node.slice):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_reads_are_found(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("import os\nMAP_ENV = 'LINLI_MAP'\na = os.environ.get('LINLI_X', '1')\nb = os.getenv(MAP_ENV)\n"
+                    "c = os.environ['LINLI_Y']\nos.environ['LINLI_Z'] = '1'\nd = os.environ.get('HOME')\n", "utf-8")
+    assert [line for line, _ in _env_reads(path)] == [3, 4, 5]
+
+
+def test_linli_variables_are_read_in_the_settings_modules_only() -> None:
+    root = config.PROJECT_ROOT
+    bad = [f"{path.relative_to(root)}:{line}: {code}"
+           for folder in ("assistant", "community_services", "kiosk_app", "ar_overlays", "wayfinding", "skills",
+                          "bench", "rasa_runtime")
+           for path in sorted((root / folder).rglob("*.py"))
+           if str(path.relative_to(root)) not in READERS
+           for line, code in _env_reads(path)]
+    assert not bad, ("Declare the setting in assistant/shared/config.py (setting(...)) and read it from Settings "
+                     "or config.current():\n" + "\n".join(bad))

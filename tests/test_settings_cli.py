@@ -1,0 +1,50 @@
+"""``linli settings``: the table of every LINLI_* variable, generated from the declarations."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import settings_cli
+from assistant.shared import config
+
+
+def test_docs_settings_md_is_generated_from_the_code() -> None:
+    assert settings_cli.DOC_PATH.read_text("utf-8") == settings_cli.markdown() + "\n", \
+        "docs/settings.md is out of date: run `.venv/bin/linli settings --markdown > docs/settings.md`"
+
+
+def test_every_variable_is_named_documented_and_unique() -> None:
+    names = [v.name for g in settings_cli.groups() for v in g.variables]
+    assert len(names) == len(set(names)), "a variable is declared twice"
+    for group in settings_cli.groups():
+        for v in group.variables:
+            assert v.name.startswith("LINLI_") and v.name.isupper(), v.name
+            assert len(v.meaning) > 10, f"{v.name} needs a sentence for operators"
+
+
+def test_every_declared_setting_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Declaring is enough: each variable reaches its field, parsed to the field's type."""
+    samples = {"int": "7", "int | None": "7", "float": "2.5", "bool": "0", "str": "x", "str | None": "x",
+               "Path": "/tmp/x", "Path | None": "/tmp/x"}
+    for f in config.declared():
+        monkeypatch.setenv(f.metadata["env"], samples[str(f.type)])
+    values = config.from_environment()
+    assert set(values) == {f.name for f in config.declared()}
+
+
+def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINLI_STAFF_TOKEN", "very-secret-staff-token")
+    monkeypatch.setenv("LINLI_HOST", "10.0.0.5")
+    shown = settings_cli.current_values()
+    assert "very-secret-staff-token" not in shown
+    assert "10.0.0.5" in shown
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("yes", True), ("0", False), ("ON", True)])
+def test_yes_and_no_words(raw: str, expected: bool) -> None:
+    assert config.parse("LINLI_KIOSK_VOICE", raw, "bool") is expected
+
+
+def test_a_wrong_yes_or_no_says_what_is_expected() -> None:
+    with pytest.raises(config.ConfigError, match="LINLI_KIOSK_VOICE must be 1 or 0"):
+        config.parse("LINLI_KIOSK_VOICE", "maybe", "bool")
