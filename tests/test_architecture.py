@@ -275,31 +275,39 @@ def package_graph(project: Project) -> nx.DiGraph:
                  if (a := package_of(e.importer)) is not None and (b := package_of(e.imported)) is not None)
 
 
+MAX_CYCLES = 50
+"""Elementary cycles listed per tangle; a big tangle can hold very many."""
+
+
+def tangles(g: nx.DiGraph) -> list[list[str]]:
+    """The strongly connected components of more than one node (each sorted), sorted: no cycles, no tangles."""
+    return sorted(sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1)
+
+
 def cycles(g: nx.DiGraph) -> list[list[str]]:
-    """One shortest cycle through each tangle (strongly connected component of more than one node),
-    starting at the tangle's first node by name; a tangle of more nodes than its cycle shows more in
-    :func:`describe`."""
-    found = []
-    for component in nx.strongly_connected_components(g):
-        if len(component) < 2:
-            continue
-        sub = g.subgraph(component)
-        start = min(component)
-        paths = [nx.shortest_path(sub, succ, start) for succ in sub.successors(start)]
-        found.append([start, *min(paths, key=lambda p: (len(p), p))])
-    return sorted(found)
+    """The elementary cycles (at most MAX_CYCLES), each from its first node by name back to it, shortest first."""
+    found = (c[c.index(min(c)):] + c[:c.index(min(c))] for c in nx.simple_cycles(g))
+    return sorted(([*c, c[0]] for c in itertools.islice(found, MAX_CYCLES)), key=lambda c: (len(c), c))
 
 
 def describe(g: nx.DiGraph, cycle: list[str]) -> str:
-    """``a → b → a``, the whole tangle when it is larger, and for each step where the imports are."""
-    tangle = next(c for c in nx.strongly_connected_components(g) if cycle[0] in c)
+    """``a → b → a`` and, for each step, where the imports are."""
     lines = [" → ".join(cycle)]
-    if len(tangle) > len(cycle) - 1:
-        lines.append(f"  (one cycle of a tangle of {len(tangle)}: {', '.join(sorted(tangle))})")
     for a, b in itertools.pairwise(cycle):
         evidence = g[a][b]["evidence"]
         more = f" and {len(evidence) - 3} more" if len(evidence) > 3 else ""
         lines.append(f"  {a} → {b}: {', '.join(str(e) for e in evidence[:3])}{more}")
+    return "\n".join(lines)
+
+
+def describe_tangles(g: nx.DiGraph) -> str:
+    """Each tangle, then every cycle in it with the imports that make it."""
+    lines = []
+    for tangle in tangles(g):
+        inside = cycles(g.subgraph(tangle))
+        lines.append(f"a tangle of {len(tangle)} ({', '.join(tangle)}), {len(inside)}"
+                     f"{'+' if len(inside) == MAX_CYCLES else ''} cycle(s):")
+        lines.extend(describe(g, c) for c in inside)
     return "\n".join(lines)
 
 
@@ -394,16 +402,32 @@ def test_shared_imports_nothing_else_of_the_project(path: Path) -> None:
 
 def test_no_import_cycles_between_modules() -> None:
     g = module_graph(project())
-    found = cycles(g)
-    assert not found, ("Import cycles between modules (import the shared part from a third module, or pass "
-                       "it in from the caller):\n" + "\n".join(describe(g, c) for c in found))
+    assert not tangles(g), ("Import cycles between modules (import the shared part from a third module, or pass "
+                            "it in from the caller):\n" + describe_tangles(g))
+
+
+KNOWN_PACKAGE_TANGLES: dict[tuple[str, ...], str] = {
+    ("assistant.dialogue", "assistant.skill_runtime"):
+        "skill_runtime's context.py and outbox_submit.py name the types of assistant/dialogue/outbox.py (under "
+        "TYPE_CHECKING), while the action server and the reload watcher in dialogue load and build skills. "
+        "Fix: move outbox.py below both (with kiosk_app/emergency.py's import of it, another worker's area); "
+        "then remove this entry",
+}
+"""Package cycles waiting for a move in another worker's area; each one is a strict xfail below."""
 
 
 def test_no_import_cycles_between_packages() -> None:
     g = package_graph(project())
-    found = cycles(g)
-    assert not found, ("Import cycles between the packages of the layer table:\n"
-                       + "\n".join(describe(g, c) for c in found))
+    new = [t for t in tangles(g) if tuple(t) not in KNOWN_PACKAGE_TANGLES]
+    assert not new, ("Import cycles between the packages of the layer table:\n"
+                     + describe_tangles(g.subgraph(itertools.chain(*new))))
+
+
+@pytest.mark.parametrize("tangle", [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=why))
+                                    for t, why in KNOWN_PACKAGE_TANGLES.items()], ids=" ↔ ".join)
+def test_a_known_package_cycle_is_gone(tangle: tuple[str, ...]) -> None:
+    g = package_graph(project())
+    assert list(tangle) not in tangles(g), describe_tangles(g.subgraph(tangle))
 
 
 @pytest.mark.parametrize("folder", NO_RASA_DIRS)
@@ -557,6 +581,8 @@ def test_cycle_checker_finds_and_describes_cycles(tmp_path: Path) -> None:
         "assistant/chat.py": "from .dialogue import engine\n",
     })
     modules = module_graph(p)
+    assert tangles(modules) == [["assistant.dialogue.engine", "assistant.stack"],
+                                ["assistant.dialogue.reload", "assistant.dialogue.server"]]
     assert cycles(modules) == [["assistant.dialogue.engine", "assistant.stack", "assistant.dialogue.engine"],
                                ["assistant.dialogue.reload", "assistant.dialogue.server", "assistant.dialogue.reload"]]
     assert describe(modules, cycles(modules)[1]) == (
@@ -565,17 +591,20 @@ def test_cycle_checker_finds_and_describes_cycles(tmp_path: Path) -> None:
         "  assistant.dialogue.server → assistant.dialogue.reload: assistant/dialogue/server.py:1")
     packages = package_graph(p)
     assert cycles(packages) == [["assistant", "assistant.dialogue", "assistant"]]
-    assert "assistant → assistant.dialogue: assistant/chat.py:1, assistant/stack.py:1" in \
-        describe(packages, cycles(packages)[0])
+    assert describe_tangles(packages).splitlines()[:3] == [
+        "a tangle of 2 (assistant, assistant.dialogue), 1 cycle(s):",
+        "assistant → assistant.dialogue → assistant",
+        "  assistant → assistant.dialogue: assistant/chat.py:1, assistant/stack.py:1"]
 
 
-def test_a_tangle_larger_than_its_shortest_cycle_is_named_in_full(tmp_path: Path) -> None:
+def test_every_cycle_of_a_tangle_is_listed(tmp_path: Path) -> None:
     p = write_project(tmp_path, {"skills/a.py": "from skills import b\n",
-                                 "skills/b.py": "from skills import a, c\n", "skills/c.py": "from . import b\n"})
+                                 "skills/b.py": "from skills import a, c\n", "skills/c.py": "from . import b\n",
+                                 "skills/d.py": "from . import a\n"})
     g = module_graph(p)
-    assert cycles(g) == [["skills.a", "skills.b", "skills.a"]]
-    assert describe(g, cycles(g)[0]).splitlines()[:2] == [
-        "skills.a → skills.b → skills.a", "  (one cycle of a tangle of 3: skills.a, skills.b, skills.c)"]
+    assert tangles(g) == [["skills.a", "skills.b", "skills.c"]]
+    assert cycles(g) == [["skills.a", "skills.b", "skills.a"], ["skills.b", "skills.c", "skills.b"]]
+    assert describe_tangles(g).splitlines()[0] == "a tangle of 3 (skills.a, skills.b, skills.c), 2 cycle(s):"
 
 
 # --- measuring ------------------------------------------------------------------------------------
@@ -585,9 +614,8 @@ def report(root: Path = ROOT) -> str:
     p = Project(root, TOP_LEVEL)
     out = []
     for title, g in (("module", module_graph(p)), ("package", package_graph(p))):
-        found = cycles(g)
-        out.append(f"{len(found)} {title} cycle(s)" + (":" if found else ""))
-        out.extend(describe(g, c) for c in found)
+        out.append(f"{title}s: {len(tangles(g))} tangle(s), {len(cycles(g))} cycle(s)")
+        out.extend("  " + line for line in describe_tangles(g).splitlines())
     return "\n".join(out)
 
 
