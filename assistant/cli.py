@@ -162,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.start_all(model)
         _say(f"Linli is ready. Logs are in {settings.var_dir / 'logs'}.")
         if not args.no_reload:
-            from assistant.dialogue.reload import SkillWatcher, log_to_file
+            from assistant.dialogue.reload_watcher import SkillWatcher, log_to_file
 
             # skill edits go live without a restart; progress in var/logs/reload.log (and here if no frontend)
             watcher = SkillWatcher(settings, stack, model=model,
@@ -194,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from assistant.dialogue.reload import Reloader, running_model
+    from assistant.dialogue.reload_watcher import Reloader, running_model
 
     settings = load_settings()
     model = running_model(settings)
