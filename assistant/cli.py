@@ -54,8 +54,8 @@ def cmd_skill_new(args: argparse.Namespace) -> int:
 
 
 def cmd_skill_test(args: argparse.Namespace) -> int:
+    from assistant.dialogue.conversation_tests import run_skill_tests
     from assistant.dialogue.rasa_client import ConversationClient
-    from assistant.skill_runtime.conversation_tests import run_skill_tests
     from assistant.skill_runtime.loader import load_skills
 
     settings = load_settings()
