@@ -54,8 +54,8 @@ def cmd_skill_new(args: argparse.Namespace) -> int:
 
 
 def cmd_skill_test(args: argparse.Namespace) -> int:
+    from assistant.dialogue.conversation_tests import run_skill_tests
     from assistant.dialogue.rasa_client import ConversationClient
-    from assistant.skill_runtime.conversation_tests import run_skill_tests
     from assistant.skill_runtime.loader import load_skills
 
     settings = load_settings()
@@ -165,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.start_all(model)
         _say(f"Linli is ready. Logs are in {settings.var_dir / 'logs'}.")
         if not args.no_reload:
-            from assistant.dialogue.reload import SkillWatcher, log_to_file
+            from assistant.dialogue.reload_watcher import SkillWatcher, log_to_file
 
             # skill edits go live without a restart; progress in var/logs/reload.log (and here if no frontend)
             watcher = SkillWatcher(settings, stack, model=model,
@@ -198,7 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from assistant.dialogue.reload import Reloader, running_model
+    from assistant.dialogue.reload_watcher import Reloader, running_model
 
     settings = load_settings()
     model = running_model(settings)

@@ -23,7 +23,8 @@ from typing import Any
 
 from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
-from assistant.dialogue.reload import SkillWatcher, read_status
+from assistant.dialogue.reload_protocol import read_status
+from assistant.dialogue.reload_watcher import SkillWatcher
 from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable
 from assistant.skill_runtime.build import build_project

@@ -1,25 +1,133 @@
 """Architecture rules checked on the source (parsed with ast, nothing imported).
 
-* ``assistant/shared/`` imports nothing else of the project: every other part may depend on it.
+* **Layers** (ARCHITECTURE.md, "Two systems"): every package of the project sits in one layer of
+  :data:`LAYERS`, and a module imports only from its own layer or below.
+* **The office system stands alone**: ``community_services`` and ``wayfinding`` import nothing of the kiosk
+  side; ``wayfinding`` imports nothing of the project at all; ``rasa_runtime/`` (run in the Rasa venv)
+  imports nothing of the project; ``assistant/shared/`` imports nothing else of the project.
+* **No import cycles**, neither between modules nor between the packages of the layer table.
 * Nothing in ``.venv`` imports ``rasa``: Rasa runs in its own venv and is reached over HTTP only
-  (``rasa_sdk``, the action server's SDK, is fine).
+  (``rasa_sdk``, the action server's SDK, is fine). Only ``assistant/speech/`` touches speech libraries.
+
+What counts as an import: every import statement in a file, wherever it is —
+at module level; inside a function (a lazy import still runs, and it is the usual way a cycle gets hidden:
+the ``reload`` ↔ ``action_server`` cycle was one, ``reload`` importing ``action_server`` inside a method);
+under ``if TYPE_CHECKING:`` (the module's interface names the other module's types, and mypy follows it:
+a lower layer that names a type of a higher one knows about it); and literal
+``importlib.import_module("x")`` / ``__import__("x")`` calls. Relative imports are resolved to absolute
+names, and ``from package import name`` counts as an import of ``package.name`` when that is a module.
+``import a.b.c`` is an edge to ``a.b.c`` only (not to the ``a`` and ``a.b`` packages it also initialises:
+every module would otherwise "import" its own package and everything would be a cycle).
+
+Run ``python tests/test_architecture.py`` to print the module and package cycles.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# --- the layer table -------------------------------------------------------------------------------
+
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (  # top to bottom
+    ("bench", ("bench",)),
+    # assistant/cli.py, stack.py, chat.py (the modules directly in assistant/): `linli run` starts the
+    # services, the action server, Rasa and then the kiosk (cli imports kiosk_app.main), and the stack
+    # drives the dialogue engine: they start everything, so everything they start sits below them, and
+    # nothing they start may import them back. Only the benchmarks, which start a stack, sit above.
+    ("launcher", ("assistant",)),
+    ("front end", ("kiosk_app", "skills")),
+    ("kiosk parts", ("assistant.speech", "assistant.dialogue", "assistant.knowledge", "assistant.skill_runtime",
+                     "ar_overlays")),
+    ("office", ("community_services",)),
+    ("base", ("wayfinding", "assistant.shared")),
+)
+LAYER_OF: dict[str, int] = {package: len(LAYERS) - i for i, (_, packages) in enumerate(LAYERS) for package in packages}
+"""Package → layer number (higher is above)."""
+LAYER_NAME: dict[int, str] = {len(LAYERS) - i: name for i, (name, _) in enumerate(LAYERS)}
+PACKAGES: tuple[str, ...] = tuple(LAYER_OF)
+NOT_YET = frozenset({"wayfinding"})
+"""Packages that may not exist yet in this branch (``wayfinding`` arrives with the move out of ar_overlays)."""
+TOP_LEVEL = frozenset(p.split(".")[0] for p in PACKAGES)
+NOT_LAYERED = {
+    "tests": "tests may import anything they test",
+    "rasa_runtime": "runs in the Rasa venv as a script; test_rasa_runtime_imports_nothing_of_the_project",
+}
+KIOSK_SIDE = frozenset({"assistant", "ar_overlays", "kiosk_app", "skills"})
+OFFICE_SIDE = ("community_services", "wayfinding")
+HOW_TO_FIX = (
+    "A module imports only from its own layer or below. Move what both need down (to assistant/shared, or "
+    "to wayfinding for the map), pass it in from above (a parameter, a callback, a Protocol for a type), or "
+    "move the importing module up. Layers, top to bottom: "
+    + " > ".join(f"{name} ({', '.join(packages)})" for name, packages in LAYERS)
+)
+
 PROJECT_PACKAGES = ("assistant", "community_services", "skills")
 NO_RASA_DIRS = ("assistant", "community_services", "skills")
 
 
-def python_files(*dirs: str) -> list[Path]:
-    return sorted(p for d in dirs for p in (ROOT / d).rglob("*.py") if "__pycache__" not in p.parts)
+def python_files(*dirs: str, root: Path = ROOT) -> list[Path]:
+    return sorted(p for d in dirs for p in (root / d).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+# --- reading imports -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Import:
+    line: int
+    module: str
+    """As written, without the leading dots of a relative import ("" for ``from . import x``)."""
+    names: tuple[str, ...]
+    """The names of ``from module import a, b``; empty for ``import module`` and dynamic imports."""
+    level: int
+    """Leading dots of a relative import; 0 for an absolute one."""
+    where: str
+    """``module`` (runs on import), ``function`` (runs when called), ``type-checking`` or ``dynamic``."""
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def imports(path: Path) -> list[Import]:
+    """Every import in ``path``, with where it sits (see the module docstring for what counts)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[Import] = []
+
+    def visit(node: ast.AST, where: str) -> None:
+        if isinstance(node, ast.Import):
+            found.extend(Import(node.lineno, alias.name, (), 0, where) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.append(Import(node.lineno, node.module or "", tuple(a.name for a in node.names), node.level, where))
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in ("import_module", "__import__"):
+                found.append(Import(node.lineno, node.args[0].value, (), 0, "dynamic"))
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for statement in node.body:
+                visit(statement, "type-checking")
+            for statement in node.orelse:
+                visit(statement, where)
+            return
+        inner = "function" if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) \
+            and where == "module" else where
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(tree, "module")
+    return sorted(found, key=lambda i: i.line)
 
 
 def imported_modules(path: Path) -> Iterator[tuple[int, str, int]]:
@@ -28,24 +136,12 @@ def imported_modules(path: Path) -> Iterator[tuple[int, str, int]]:
     Includes imports under ``if TYPE_CHECKING:`` and inside functions, and literal
     ``importlib.import_module("x")`` / ``__import__("x")`` calls.
     """
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name, 0
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level == 0:
-                yield node.lineno, base, 0
-            else:
-                for alias in node.names:  # "from . import x" names submodules
-                    yield node.lineno, f"{base}.{alias.name}" if base else alias.name, node.level
-        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if name in ("import_module", "__import__"):
-                yield node.lineno, node.args[0].value, 0
+    for imp in imports(path):
+        if imp.level == 0:
+            yield imp.line, imp.module, 0
+        else:
+            for name in imp.names:  # "from . import x" names submodules
+                yield imp.line, f"{imp.module}.{name}" if imp.module else name, imp.level
 
 
 def top_level(module: str) -> str:
@@ -56,10 +152,242 @@ def is_rasa(module: str) -> bool:
     return top_level(module) == "rasa"
 
 
+# --- the project's modules and the imports between them --------------------------------------------
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class Edge:
+    importer: str
+    imported: str
+    file: str
+    """The importer's file, relative to the project root."""
+    line: int
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" + ("" if self.where == "module" else f" ({self.where})")
+
+
+class Project:
+    """The modules under ``root`` in the packages ``tops`` and their imports of the project's modules
+    (those in ``tops`` and in ``also``, folders that are read but not layered)."""
+
+    def __init__(self, root: Path, tops: Iterable[str], also: Iterable[str] = NOT_LAYERED) -> None:
+        self.root = root
+        self.files = {module_name(path, root): path
+                      for path in python_files(*(t for t in tops if (root / t).is_dir()), root=root)}
+        self.tops = frozenset(tops) | frozenset(also)
+
+    def resolve(self, importer: str, imp: Import) -> list[str]:
+        """The project modules ``imp`` (in module ``importer``) imports, by absolute name.
+
+        A name inside a project package that is no file (``wayfinding.x`` before it exists, a typo) is kept
+        as written, so the layer rules still see it; the cycle graph only links modules that exist.
+        """
+        if imp.level:
+            package = importer.split(".")
+            if self.files[importer].name != "__init__.py":
+                package.pop()
+            base_parts = package[:len(package) - (imp.level - 1)] if imp.level > 1 else package
+            base = ".".join([*base_parts, imp.module] if imp.module else base_parts)
+        else:
+            base = imp.module
+        if top_level(base) not in self.tops:
+            return []
+        if not imp.names:
+            return [self._deepest(base)]
+        return sorted({f"{base}.{name}" if f"{base}.{name}" in self.files else self._deepest(base)
+                       for name in imp.names if name != "*"} or {self._deepest(base)})
+
+    def _deepest(self, module: str) -> str:
+        parts = module.split(".")
+        for n in range(len(parts), 0, -1):
+            if ".".join(parts[:n]) in self.files:
+                return ".".join(parts[:n])
+        return module
+
+    @cached_property
+    def edges(self) -> list[Edge]:
+        found = []
+        for importer, path in self.files.items():
+            for imp in imports(path):
+                for imported in self.resolve(importer, imp):
+                    if imported != importer:
+                        found.append(Edge(importer, imported, str(path.relative_to(self.root)), imp.line,
+                                          imp.where))
+        return found
+
+
+def package_of(module: str) -> str | None:
+    """The package of the layer table that holds ``module`` (the longest listed prefix), or None."""
+    best = None
+    for package in PACKAGES:
+        if (module == package or module.startswith(package + ".")) and (best is None or len(package) > len(best)):
+            best = package
+    return best
+
+
+def layer_violations(project: Project, package: str) -> list[str]:
+    bad = []
+    for edge in project.edges:
+        if package_of(edge.importer) != package:
+            continue
+        theirs = package_of(edge.imported)
+        if theirs is None:  # tests/ or rasa_runtime/: outside every layer, never imported by the product
+            bad.append(f"{edge}: {edge.importer} (layer {LAYER_NAME[LAYER_OF[package]]}) imports "
+                       f"{edge.imported} ({top_level(edge.imported)}/ is in no layer)")
+        elif LAYER_OF[theirs] > LAYER_OF[package]:
+            bad.append(f"{edge}: {edge.importer} (layer {LAYER_NAME[LAYER_OF[package]]}) imports "
+                       f"{edge.imported} (layer {LAYER_NAME[LAYER_OF[theirs]]}, above)")
+    return bad
+
+
+def forbidden_imports(project: Project, package: str, forbidden: Iterable[str]) -> list[str]:
+    """Imports by modules of ``package`` of anything under the top-level packages ``forbidden``."""
+    forbidden = frozenset(forbidden)
+    return [f"{edge}: {edge.importer} imports {edge.imported}" for edge in project.edges
+            if package_of(edge.importer) == package and top_level(edge.imported) in forbidden
+            and top_level(edge.imported) != top_level(package)]
+
+
+# --- cycles ----------------------------------------------------------------------------------------
+
+def graph(edges: Iterable[tuple[str, str, Edge]]) -> nx.DiGraph:
+    g = nx.DiGraph()
+    for a, b, edge in edges:
+        if a == b:
+            continue
+        if not g.has_edge(a, b):
+            g.add_edge(a, b, evidence=[])
+        g[a][b]["evidence"].append(edge)
+    return g
+
+
+def module_graph(project: Project) -> nx.DiGraph:
+    return graph((e.importer, e.imported, e) for e in project.edges if e.imported in project.files)
+
+
+def package_graph(project: Project) -> nx.DiGraph:
+    return graph((a, b, e) for e in project.edges
+                 if (a := package_of(e.importer)) is not None and (b := package_of(e.imported)) is not None)
+
+
+MAX_CYCLES = 50
+"""Elementary cycles listed per tangle; a big tangle can hold very many."""
+
+
+def tangles(g: nx.DiGraph) -> list[list[str]]:
+    """The strongly connected components of more than one node (each sorted), sorted: no cycles, no tangles."""
+    return sorted(sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1)
+
+
+def cycles(g: nx.DiGraph) -> list[list[str]]:
+    """The elementary cycles (at most MAX_CYCLES), each from its first node by name back to it, shortest first."""
+    found = (c[c.index(min(c)):] + c[:c.index(min(c))] for c in nx.simple_cycles(g))
+    return sorted(([*c, c[0]] for c in itertools.islice(found, MAX_CYCLES)), key=lambda c: (len(c), c))
+
+
+def describe(g: nx.DiGraph, cycle: list[str]) -> str:
+    """``a → b → a`` and, for each step, where the imports are."""
+    lines = [" → ".join(cycle)]
+    for a, b in itertools.pairwise(cycle):
+        evidence = g[a][b]["evidence"]
+        more = f" and {len(evidence) - 3} more" if len(evidence) > 3 else ""
+        lines.append(f"  {a} → {b}: {', '.join(str(e) for e in evidence[:3])}{more}")
+    return "\n".join(lines)
+
+
+def describe_tangles(g: nx.DiGraph) -> str:
+    """Each tangle, then every cycle in it with the imports that make it."""
+    lines = []
+    for tangle in tangles(g):
+        inside = cycles(g.subgraph(tangle))
+        lines.append(f"a tangle of {len(tangle)} ({', '.join(tangle)}), {len(inside)}"
+                     f"{'+' if len(inside) == MAX_CYCLES else ''} cycle(s):")
+        lines.extend(describe(g, c) for c in inside)
+    return "\n".join(lines)
+
+
+# --- the project -----------------------------------------------------------------------------------
+
+def code_folders(root: Path = ROOT) -> list[str]:
+    return sorted(d.name for d in root.iterdir()
+                  if d.is_dir() and not d.name.startswith(".") and python_files(d.name, root=root))
+
+
+@cache
+def project() -> Project:
+    return Project(ROOT, TOP_LEVEL)
+
+
 def test_the_scanned_folders_hold_code() -> None:
     assert len(python_files("assistant/shared")) >= 3
     assert len(python_files("assistant")) >= 10
     assert python_files("community_services")
+
+
+@pytest.mark.parametrize("package", sorted(set(PACKAGES) - NOT_YET))
+def test_every_listed_package_exists_and_holds_code(package: str) -> None:
+    """A typo in the table must not make a check vacuous: only the packages of NOT_YET may be missing."""
+    folder = ROOT.joinpath(*package.split("."))
+    files = [p for p in python_files(str(folder.relative_to(ROOT))) if p.name != "__init__.py"] \
+        if folder.is_dir() else []
+    assert files, f"{package} is in the layer table but {folder.relative_to(ROOT)}/ holds no modules"
+
+
+def test_every_package_is_in_the_layer_table() -> None:
+    """Every folder of code is layered (or says why not), and so is every subpackage of assistant/: a new
+    ``assistant/x/`` would otherwise count as a top-level module of the launcher layer."""
+    unlisted = [f"{folder}/" for folder in code_folders() if folder not in TOP_LEVEL and folder not in NOT_LAYERED]
+    unlisted += [f"assistant/{d.name}/" for d in (ROOT / "assistant").iterdir()
+                 if d.is_dir() and python_files(f"assistant/{d.name}") and f"assistant.{d.name}" not in PACKAGES]
+    assert not unlisted, f"Not in the layer table of {Path(__file__).name}: {', '.join(unlisted)}. Add them to LAYERS."
+
+
+OTHERS_ARE_MOVING = (
+    "community_services/api/guide.py and __main__.py import ar_overlays (map, routing, signing, draw) and "
+    "assistant.shared (config, errors): the move of the map code into wayfinding/ (another worker) fixes it; "
+    "remove this xfail after that merge"
+)
+
+
+def _others_xfail(package: str) -> object:
+    return pytest.param(package, marks=pytest.mark.xfail(strict=True, reason=OTHERS_ARE_MOVING)) \
+        if package == "community_services" else package
+
+
+@pytest.mark.parametrize("package", [_others_xfail(p) for p in PACKAGES])
+def test_a_module_imports_only_its_own_layer_or_below(package: str) -> None:
+    bad = layer_violations(project(), package)
+    assert not bad, f"{package} imports a layer above it:\n" + "\n".join(bad) + "\n" + HOW_TO_FIX
+
+
+@pytest.mark.parametrize("package", [_others_xfail(p) for p in OFFICE_SIDE])
+def test_the_office_side_imports_nothing_of_the_kiosk_side(package: str) -> None:
+    bad = forbidden_imports(project(), package, KIOSK_SIDE)
+    assert not bad, (f"{package} must run without the kiosk side ({', '.join(sorted(KIOSK_SIDE))}):\n"
+                     + "\n".join(bad) + "\nWhat both sides need belongs in wayfinding/ (or in the office system).")
+
+
+def test_wayfinding_imports_nothing_else_of_the_project() -> None:
+    bad = forbidden_imports(project(), "wayfinding", TOP_LEVEL | set(NOT_LAYERED))
+    assert not bad, "wayfinding/ is shared by both systems and depends on neither:\n" + "\n".join(bad)
+
+
+def test_rasa_runtime_imports_nothing_of_the_project() -> None:
+    files = python_files("rasa_runtime")
+    assert files
+    tops = TOP_LEVEL | {"tests", "rasa_runtime"}
+    bad = [f"{path.relative_to(ROOT)}:{line}: imports {module}"
+           for path in files for line, module, level in imported_modules(path)
+           if level > 0 or top_level(module) in tops]
+    assert not bad, "rasa_runtime/ runs in the Rasa venv, where the project is not installed:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("path", python_files("assistant/shared"), ids=lambda p: p.name)
@@ -74,6 +402,36 @@ def test_shared_imports_nothing_else_of_the_project(path: Path) -> None:
         elif level > shared_depth:  # "from ..dialogue import x" climbs out of shared/
             bad.append(f"{path.relative_to(ROOT)}:{line}: relative import {'.' * level}{module}")
     assert not bad, "assistant/shared must not import the rest of the project:\n" + "\n".join(bad)
+
+
+def test_no_import_cycles_between_modules() -> None:
+    g = module_graph(project())
+    assert not tangles(g), ("Import cycles between modules (import the shared part from a third module, or pass "
+                            "it in from the caller):\n" + describe_tangles(g))
+
+
+KNOWN_PACKAGE_TANGLES: dict[tuple[str, ...], str] = {
+    ("assistant.dialogue", "assistant.skill_runtime"):
+        "skill_runtime's context.py and outbox_submit.py name the types of assistant/dialogue/outbox.py (under "
+        "TYPE_CHECKING), while the action server and the reload watcher in dialogue load and build skills. "
+        "Fix: move outbox.py below both (with kiosk_app/emergency.py's import of it, another worker's area); "
+        "then remove this entry",
+}
+"""Package cycles waiting for a move in another worker's area; each one is a strict xfail below."""
+
+
+def test_no_import_cycles_between_packages() -> None:
+    g = package_graph(project())
+    new = [t for t in tangles(g) if tuple(t) not in KNOWN_PACKAGE_TANGLES]
+    assert not new, ("Import cycles between the packages of the layer table:\n"
+                     + describe_tangles(g.subgraph(itertools.chain(*new))))
+
+
+@pytest.mark.parametrize("tangle", [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=why))
+                                    for t, why in KNOWN_PACKAGE_TANGLES.items()], ids=" ↔ ".join)
+def test_a_known_package_cycle_is_gone(tangle: tuple[str, ...]) -> None:
+    g = package_graph(project())
+    assert list(tangle) not in tangles(g), describe_tangles(g.subgraph(tangle))
 
 
 @pytest.mark.parametrize("folder", NO_RASA_DIRS)
@@ -126,3 +484,146 @@ def test_relative_imports_are_seen_with_their_level(tmp_path: Path) -> None:
                     encoding="utf-8")
     assert list(imported_modules(path)) == [(1, "errors.LinliError", 1), (2, "dialogue.outbox", 2),
                                             (3, "events", 1)]
+
+
+def test_where_an_import_sits_is_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("import a\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import b\nelse:\n"
+                    "    import c\ndef f():\n    import d\nclass C:\n    async def g(self):\n        from e import x\n"
+                    "importlib.import_module('f')\n", encoding="utf-8")
+    assert [(i.module, i.where) for i in imports(path)] == [
+        ("a", "module"), ("typing", "module"), ("b", "type-checking"), ("c", "module"), ("d", "function"),
+        ("e", "function"), ("f", "dynamic")]
+
+
+def write_project(root: Path, files: dict[str, str]) -> Project:
+    """A tiny project under ``root``: ``{"assistant/dialogue/x.py": "source"}``; packages get an __init__."""
+    for name, source in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+        for folder in path.relative_to(root).parents[:-1]:
+            (root / folder / "__init__.py").touch()
+    return Project(root, TOP_LEVEL)
+
+
+def test_imports_are_resolved_to_project_modules(tmp_path: Path) -> None:
+    p = write_project(tmp_path, {
+        "assistant/dialogue/a.py": "from . import b\nfrom .b import thing\nfrom .. import shared\n"
+                                   "from ..shared import errors, config\nfrom ..shared.errors import E\n"
+                                   "import assistant.dialogue.b as bb\nimport assistant.dialogue\n"
+                                   "from assistant.dialogue import VALUE\nimport os\nfrom wayfinding.map import M\n",
+        "assistant/dialogue/b.py": "",
+        "assistant/shared/errors.py": "from . import *\n",
+    })
+    got = [(e.line, e.imported) for e in p.edges if e.importer == "assistant.dialogue.a"]
+    assert got == [(1, "assistant.dialogue.b"), (2, "assistant.dialogue.b"), (3, "assistant.shared"),
+                   (4, "assistant.shared"),  # config is no module here: a name in shared/__init__
+                   (4, "assistant.shared.errors"), (5, "assistant.shared.errors"), (6, "assistant.dialogue.b"),
+                   (7, "assistant.dialogue"), (8, "assistant.dialogue"),
+                   (10, "wayfinding.map")]  # not there yet: kept for the layer rules
+    assert [(e.importer, e.imported) for e in p.edges if e.importer == "assistant.shared.errors"] == \
+        [("assistant.shared.errors", "assistant.shared")]
+
+
+LAYER_CASES = {
+    # (file, source) → the violations expected
+    ("assistant/dialogue/x.py", "from assistant.stack import Stack\n"):
+        ["assistant/dialogue/x.py:1: assistant.dialogue.x (layer kiosk parts) imports assistant.stack "
+         "(layer launcher, above)"],
+    ("assistant/dialogue/x.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                "    from ..stack import Stack\n"):
+        ["assistant/dialogue/x.py:3 (type-checking): assistant.dialogue.x (layer kiosk parts) imports "
+         "assistant.stack (layer launcher, above)"],
+    ("assistant/shared/x.py", "def f():\n    from kiosk_app import app\n"):
+        ["assistant/shared/x.py:2 (function): assistant.shared.x (layer base) imports kiosk_app.app "
+         "(layer front end, above)"],
+    ("wayfinding/x.py", "from community_services.schemas import S\n"):
+        ["wayfinding/x.py:1: wayfinding.x (layer base) imports community_services.schemas (layer office, above)"],
+    ("community_services/x.py", "from ar_overlays.route import Route\n"):
+        ["community_services/x.py:1: community_services.x (layer office) imports ar_overlays.route "
+         "(layer kiosk parts, above)"],
+    ("skills/s/actions.py", "from assistant.skill_runtime.context import ctx\nfrom assistant.shared import errors\n"
+                            "from kiosk_app.theme import T\nfrom community_services.client import C\n"): [],
+    ("assistant/cli.py", "from kiosk_app.main import run_kiosk\nfrom assistant.stack import Stack\n"): [],
+    ("bench/x.py", "from assistant.cli import main\n"): [],
+    ("bench/x.py", "from tests.dialogue.helpers import closed_port\n"):
+        ["bench/x.py:1: bench.x (layer bench) imports tests.dialogue.helpers (tests/ is in no layer)"],
+}
+
+
+@pytest.mark.parametrize("case", list(LAYER_CASES), ids=lambda c: c[0] + ": " + c[1].splitlines()[-1].strip())
+def test_layer_checker(tmp_path: Path, case: tuple[str, str]) -> None:
+    name, source = case
+    p = write_project(tmp_path, {"assistant/stack.py": "", "kiosk_app/app.py": "",
+                                 "kiosk_app/main.py": "", "kiosk_app/theme.py": "", "ar_overlays/route.py": "",
+                                 "community_services/schemas.py": "", "community_services/client.py": "",
+                                 "assistant/skill_runtime/context.py": "", "assistant/shared/errors.py": "",
+                                 name: source})
+    package = package_of(module_name(tmp_path / name, tmp_path))
+    assert package is not None
+    assert layer_violations(p, package) == LAYER_CASES[case]
+
+
+def test_office_side_checker(tmp_path: Path) -> None:
+    p = write_project(tmp_path, {"community_services/x.py": "from assistant.shared.config import PROJECT_ROOT\n",
+                                 "wayfinding/y.py": "import wayfinding.z\nfrom assistant.shared import errors\n",
+                                 "wayfinding/z.py": "", "assistant/shared/config.py": "",
+                                 "assistant/shared/errors.py": ""})
+    assert layer_violations(p, "community_services") == []  # shared is below, but of the kiosk side:
+    assert forbidden_imports(p, "community_services", KIOSK_SIDE) == \
+        ["community_services/x.py:1: community_services.x imports assistant.shared.config"]
+    assert forbidden_imports(p, "wayfinding", TOP_LEVEL) == \
+        ["wayfinding/y.py:2: wayfinding.y imports assistant.shared.errors"]
+
+
+def test_cycle_checker_finds_and_describes_cycles(tmp_path: Path) -> None:
+    p = write_project(tmp_path, {
+        "assistant/dialogue/server.py": "from assistant.dialogue import reload\n",
+        "assistant/dialogue/reload.py": "def f():\n    from assistant.dialogue.server import build\n",
+        "assistant/dialogue/engine.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                        "    from assistant.stack import Stack\n",
+        "assistant/stack.py": "from .dialogue import engine\n",
+        "assistant/chat.py": "from .dialogue import engine\n",
+    })
+    modules = module_graph(p)
+    assert tangles(modules) == [["assistant.dialogue.engine", "assistant.stack"],
+                                ["assistant.dialogue.reload", "assistant.dialogue.server"]]
+    assert cycles(modules) == [["assistant.dialogue.engine", "assistant.stack", "assistant.dialogue.engine"],
+                               ["assistant.dialogue.reload", "assistant.dialogue.server", "assistant.dialogue.reload"]]
+    assert describe(modules, cycles(modules)[1]) == (
+        "assistant.dialogue.reload → assistant.dialogue.server → assistant.dialogue.reload\n"
+        "  assistant.dialogue.reload → assistant.dialogue.server: assistant/dialogue/reload.py:2 (function)\n"
+        "  assistant.dialogue.server → assistant.dialogue.reload: assistant/dialogue/server.py:1")
+    packages = package_graph(p)
+    assert cycles(packages) == [["assistant", "assistant.dialogue", "assistant"]]
+    assert describe_tangles(packages).splitlines()[:3] == [
+        "a tangle of 2 (assistant, assistant.dialogue), 1 cycle(s):",
+        "assistant → assistant.dialogue → assistant",
+        "  assistant → assistant.dialogue: assistant/chat.py:1, assistant/stack.py:1"]
+
+
+def test_every_cycle_of_a_tangle_is_listed(tmp_path: Path) -> None:
+    p = write_project(tmp_path, {"skills/a.py": "from skills import b\n",
+                                 "skills/b.py": "from skills import a, c\n", "skills/c.py": "from . import b\n",
+                                 "skills/d.py": "from . import a\n"})
+    g = module_graph(p)
+    assert tangles(g) == [["skills.a", "skills.b", "skills.c"]]
+    assert cycles(g) == [["skills.a", "skills.b", "skills.a"], ["skills.b", "skills.c", "skills.b"]]
+    assert describe_tangles(g).splitlines()[0] == "a tangle of 3 (skills.a, skills.b, skills.c), 2 cycle(s):"
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+def report(root: Path = ROOT) -> str:
+    """The module and the package cycles of the project, for ``python tests/test_architecture.py``."""
+    p = Project(root, TOP_LEVEL)
+    out = []
+    for title, g in (("module", module_graph(p)), ("package", package_graph(p))):
+        out.append(f"{title}s: {len(tangles(g))} tangle(s), {len(cycles(g))} cycle(s)")
+        out.extend("  " + line for line in describe_tangles(g).splitlines())
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(report())

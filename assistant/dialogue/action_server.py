@@ -18,7 +18,8 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
 
-from assistant.dialogue import core_actions, knowledge_action, reload
+from assistant.dialogue import core_actions, knowledge_action
+from assistant.dialogue.action_server_reload import SkillActionsReloader, add_reload_route
 from assistant.dialogue.knowledge_action import ActionKnowledgeAnswer
 from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings, current, load_settings
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=knowledge_action.warm_up, name="linli-knowledge-warm-up", daemon=True).start()
     app = create_app(executor, cors_origins=[])
     # live reload (docs/knowledge.md): `linli run` asks for new skill actions after a skill change
-    reload.add_reload_route(app, reload.SkillActionsReloader(executor, settings), settings.rasa_token)
+    add_reload_route(app, SkillActionsReloader(executor, settings, build_executor), settings.rasa_token)
     log.info("action server: %d skills, listening on %s:%d", len(skills), settings.host, port)
     try:
         app.run(host=settings.host, port=port, single_process=True, access_log=False, motd=False)

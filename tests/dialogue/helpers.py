@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Callable
+from pathlib import Path
+
+from assistant.shared.config import PROJECT_ROOT
 
 
 def closed_port() -> int:
@@ -18,3 +22,40 @@ LATER_STAFF = "later-staff-token"
 """Tokens of the services API that ``start_services_later`` starts."""
 
 StartLater = Callable[[int], str]
+
+
+PARKING_SKILL = """\
+name: parking_info
+description: Where visitors park.
+help: tell you where visitors can park
+intents:
+  parking_info:
+    examples:
+      - where can my visitors park
+      - visitor parking
+      - where do guests leave the car
+      - is there parking for guests
+      - my son comes by car, where can he park
+      - where is the car park for visitors
+      - can my guests park inside
+      - visitors cars, where do they go
+responses:
+  utter_parking_info:
+    - text: "{answer}"
+rules:
+  - rule: answer parking
+    steps:
+      - intent: parking_info
+      - action: utter_parking_info
+"""
+"""A small skill without actions; ``{answer}`` is its one response."""
+
+
+def project_root(tmp_path: Path) -> Path:
+    """A temporary project root: the real ``nlu_data/`` and ``skills/parking_info`` (PARKING_SKILL)."""
+    root = tmp_path / "root"
+    shutil.copytree(PROJECT_ROOT / "nlu_data", root / "nlu_data")
+    (root / "skills" / "parking_info").mkdir(parents=True)
+    (root / "skills" / "__init__.py").write_text("")
+    (root / "skills" / "parking_info" / "skill.yml").write_text(PARKING_SKILL.format(answer="By the North Gate."))
+    return root

@@ -18,7 +18,8 @@ import pytest
 
 from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
-from assistant.dialogue.reload import SkillWatcher, rasa_swapper, read_status
+from assistant.dialogue.reload_protocol import read_status
+from assistant.dialogue.reload_watcher import SkillWatcher, rasa_swapper
 from assistant.shared.config import PROJECT_ROOT, Settings, current
 from assistant.shared.events import Reply
 from assistant.skill_runtime.build import build_project

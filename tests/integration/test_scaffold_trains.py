@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 from assistant.dialogue import engine
+from assistant.dialogue.conversation_tests import run_skill_tests
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.config import PROJECT_ROOT, Settings
 from assistant.skill_runtime.build import build_project
-from assistant.skill_runtime.conversation_tests import run_skill_tests
 from assistant.skill_runtime.loader import load_skills
 from assistant.skill_runtime.scaffold import new_skill
 from assistant.stack import Stack, free_ports

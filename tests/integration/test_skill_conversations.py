@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.dialogue.conversation_tests import run_test
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.config import PROJECT_ROOT
-from assistant.skill_runtime.conversation_tests import run_test
 from assistant.skill_runtime.loader import load_skills
 from assistant.skill_runtime.schema import SkillTest
 from assistant.stack import Stack

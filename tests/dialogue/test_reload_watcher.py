@@ -1,5 +1,5 @@
-"""Live reload without Rasa: the skills fingerprint, the reload pipeline's decisions, the watcher's
-debounce and queueing, and the action server's in-place swap of skill actions.
+"""Live reload without Rasa, the side run by ``linli run``: the skills fingerprint, the reload pipeline's
+decisions, the watcher's debounce and queueing. (The action server's side: test_action_server_reload.py.)
 
 Validation and building are the real ones (on a temporary project root); only training, the action
 server call and the model swap are small stand-ins that record what they were asked to do."""
@@ -7,54 +7,28 @@ server call and the model swap are small stand-ins that record what they were as
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from assistant.dialogue.reload import (
+from assistant.dialogue.reload_protocol import read_status
+from assistant.dialogue.reload_watcher import (
     KEEP_MODELS,
     Reloader,
-    SkillActionsReloader,
     SkillWatcher,
     label_signature,
     model_fingerprint,
     prune_models,
-    read_status,
     skills_fingerprint,
 )
-from assistant.shared.config import PROJECT_ROOT, Settings
-from assistant.shared.errors import EngineError, SkillError
+from assistant.shared.config import Settings
+from assistant.shared.errors import EngineError
 from assistant.skill_runtime.build import build_project
 
-SKILL = """\
-name: parking_info
-description: Where visitors park.
-help: tell you where visitors can park
-intents:
-  parking_info:
-    examples:
-      - where can my visitors park
-      - visitor parking
-      - where do guests leave the car
-      - is there parking for guests
-      - my son comes by car, where can he park
-      - where is the car park for visitors
-      - can my guests park inside
-      - visitors cars, where do they go
-responses:
-  utter_parking_info:
-    - text: "{answer}"
-rules:
-  - rule: answer parking
-    steps:
-      - intent: parking_info
-      - action: utter_parking_info
-"""
+from .helpers import PARKING_SKILL, project_root
 
 SECOND_SKILL = """\
 name: bike_info
@@ -118,12 +92,7 @@ class Recorder:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    shutil.copytree(PROJECT_ROOT / "nlu_data", root / "nlu_data")
-    (root / "skills" / "parking_info").mkdir(parents=True)
-    (root / "skills" / "__init__.py").write_text("")
-    (root / "skills" / "parking_info" / "skill.yml").write_text(SKILL.format(answer="By the North Gate."))
-    return root
+    return project_root(tmp_path)
 
 
 @pytest.fixture
@@ -174,7 +143,7 @@ def test_label_signature_ignores_examples_and_responses_but_not_new_intents(root
     out = root / "build" / "p"
     base = label_signature(build_project(root, out).project)
     yml = root / "skills" / "parking_info" / "skill.yml"
-    yml.write_text(SKILL.format(answer="Near the South Gate now.").replace(
+    yml.write_text(PARKING_SKILL.format(answer="Near the South Gate now.").replace(
         "      - visitor parking\n", "      - visitor parking\n      - guest parking please\n"))
     assert label_signature(build_project(root, out).project) == base
     (root / "skills" / "bike_info").mkdir()
@@ -217,7 +186,8 @@ def test_new_intent_trains_afresh_then_reloads_actions_then_swaps(
 
 def test_only_examples_or_responses_changed_finetunes_the_running_model(
         settings: Settings, rec: Recorder, running_model: Path) -> None:
-    (settings.root / "skills" / "parking_info" / "skill.yml").write_text(SKILL.format(answer="At the South Gate."))
+    (settings.root / "skills" / "parking_info" / "skill.yml").write_text(
+        PARKING_SKILL.format(answer="At the South Gate."))
     status = reloader(settings, rec, running_model).run()
     assert status["state"] == "swapped" and status["training"] == "finetune"
     assert rec.calls[0] == ("train", running_model)
@@ -227,7 +197,8 @@ def test_only_examples_or_responses_changed_finetunes_the_running_model(
 def test_refused_finetune_falls_back_to_a_full_training(
         settings: Settings, rec: Recorder, running_model: Path) -> None:
     rec.refuse_finetune = True
-    (settings.root / "skills" / "parking_info" / "skill.yml").write_text(SKILL.format(answer="At the South Gate."))
+    (settings.root / "skills" / "parking_info" / "skill.yml").write_text(
+        PARKING_SKILL.format(answer="At the South Gate."))
     status = reloader(settings, rec, running_model).run()
     assert status["state"] == "swapped" and status["training"] == "full (finetune refused)"
     assert [c for c in rec.calls if c[0] == "train"] == [("train", running_model), ("train", None)]
@@ -316,7 +287,7 @@ def test_a_change_during_a_run_queues_exactly_one_more_run(
         threading.Event().wait(0.01)
     yml = skills / "parking_info" / "skill.yml"
     for i, t in enumerate((2.0, 2.5, 3.0)):                   # three saves while it trains
-        yml.write_text(SKILL.format(answer=f"Answer {i}."))
+        yml.write_text(PARKING_SKILL.format(answer=f"Answer {i}."))
         w.poll(t)
     assert not w.poll(10.0) and w.queued                      # settled, but never a second training at once
     assert not w.poll(11.0)
@@ -349,73 +320,6 @@ def test_the_watcher_thread_reloads_by_itself(settings: Settings, rec: Recorder,
     finally:
         w.stop()
     assert not w.is_alive()
-
-
-# --- the action server's in-place swap -----------------------------------------------------------
-
-ACTIONS = '''\
-from rasa_sdk import Action
-
-from .wording import ANSWER
-
-
-class ActionParkingHours(Action):
-    def name(self) -> str:
-        return "action_parking_hours"
-
-    def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=ANSWER)
-        return []
-'''
-
-
-def _with_action(root: Path, answer: str) -> None:
-    folder = root / "skills" / "parking_info"
-    (folder / "__init__.py").write_text("")
-    (folder / "wording.py").write_text(f"ANSWER = {answer!r}\n")
-    (folder / "actions.py").write_text(ACTIONS)
-    yml = folder / "skill.yml"
-    if "action_parking_hours" not in yml.read_text():
-        yml.write_text(yml.read_text().replace("rules:", "actions:\n  - action_parking_hours\nrules:"))
-
-
-def _say(executor: Any) -> str:
-    from rasa_sdk.executor import CollectingDispatcher
-
-    dispatcher = CollectingDispatcher()
-    executor.actions["action_parking_hours"](dispatcher, None, {})
-    return str(dispatcher.messages[0]["text"])
-
-
-def _build(skills: list[Any]) -> Any:
-    from rasa_sdk.executor import ActionExecutor
-
-    ex = ActionExecutor()
-    for s in skills:
-        for cls in s.action_classes.values():
-            ex.register_action(cls)
-    return ex
-
-
-def test_action_reload_swaps_changed_code_in_place_and_keeps_old_actions_on_error(settings: Settings) -> None:
-    from assistant.skill_runtime.loader import load_skills
-
-    _with_action(settings.root, "Free for two hours.")
-    executor = SimpleNamespace(actions=_build(load_skills(settings.root / "skills",
-                                                          settings.root / "nlu_data")).actions)
-    reloader = SkillActionsReloader(executor, settings, build=_build)
-    assert _say(executor) == "Free for two hours."
-
-    (settings.root / "skills" / "parking_info" / "wording.py").write_text("ANSWER = 'Free for three hours.'\n")
-    result = reloader.reload()
-    assert result["skills"] == ["parking_info"] and "action_parking_hours" in result["actions"]
-    assert _say(executor) == "Free for three hours."          # a helper module changed, not actions.py
-
-    before = executor.actions
-    (settings.root / "skills" / "parking_info" / "actions.py").write_text("def broken(:\n")
-    with pytest.raises(SkillError, match=r"parking_info/actions.py:1"):
-        reloader.reload()
-    assert executor.actions is before and _say(executor) == "Free for three hours."
 
 
 def test_a_saved_knowledge_entry_is_retrained_as_examples_by_finetuning(

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.errors import LinliError
-
-from .loader import LoadedSkill
-from .schema import SkillTest
+from assistant.skill_runtime.loader import LoadedSkill
+from assistant.skill_runtime.schema import SkillTest
 
 
 @dataclass

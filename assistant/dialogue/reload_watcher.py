@@ -1,4 +1,5 @@
-"""Live skill reload: a changed ``skills/`` folder reaches the running assistant without a restart.
+"""Live skill reload, the side run by ``linli run``: a changed ``skills/`` folder reaches the running
+assistant without a restart.
 
 :class:`SkillWatcher` (started by ``linli run``) polls ``skills/`` by content hash. When a change has
 settled (``debounce`` seconds without a further change) it hands the new state to :class:`Reloader`:
@@ -7,15 +8,17 @@ settled (``debounce`` seconds without a further change) it hands the new state t
    and the running model stays);
 2. train in the background (``rasa train --finetune`` from the running model when only examples or
    responses changed; a full training when labels, slots, forms or actions changed);
-3. the action server reloads the skill actions (``POST /linli/reload-skills``);
+3. the action server reloads the skill actions (``POST /linli/reload-skills``, served by
+   :mod:`assistant.dialogue.action_server_reload` in the action server's process);
 4. Rasa swaps the model in (``PUT /model``). Our launcher (``rasa_runtime/linli_rasa.py``) loads it in a
    worker thread, so the old model keeps answering until the new one is ready. Conversations live in the
    tracker store, so one in progress simply continues on the new model.
 
 The outcome of each run is written to ``var/reload-status.json`` (``rejected``, ``failed`` or ``swapped``;
-``training`` and then ``loading`` while it works). Only one run at a time: changes made during a run start one more run
-after it. ``knowledge/`` is watched too: the action server answers a changed entry at once by itself, and
-the retrained model then also routes its questions to the knowledge base (``knowledge_question``).
+``training`` and then ``loading`` while it works; :mod:`assistant.dialogue.reload_protocol` reads and writes
+it). Only one run at a time: changes made during a run start one more run after it. ``knowledge/`` is
+watched too: the action server answers a changed entry at once by itself, and the retrained model then
+also routes its questions to the knowledge base (``knowledge_question``).
 """
 
 from __future__ import annotations
@@ -28,18 +31,15 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 import yaml
 
+from assistant.dialogue.reload_protocol import RELOAD_ROUTE, now_iso, write_status
 from assistant.shared.config import Settings
 from assistant.shared.errors import BuildError, EngineError, LinliError, SkillError
-
-if TYPE_CHECKING:
-    from assistant.stack import Stack
 
 log = logging.getLogger("linli.reload")
 Progress = Callable[[str], None]
@@ -48,8 +48,6 @@ TrainFn = Callable[[Path, str, "Path | None"], Path]
 ReloadActionsFn = Callable[[], None]
 SwapFn = Callable[[Path], None]
 
-STATUS_FILE = "reload-status.json"
-RELOAD_ROUTE = "/linli/reload-skills"
 IGNORED_DIRS = frozenset({"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 MODEL_NAME = re.compile(r"^linli-([0-9a-f]{16})(-ft)?\.tar\.gz$")
 
@@ -134,32 +132,6 @@ def prune_models(models_dir: Path, keep: set[Path], newest: int = KEEP_MODELS) -
             continue
         removed.append(path)
     return removed
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def status_path(settings: Settings) -> Path:
-    return settings.var_dir / STATUS_FILE
-
-
-def write_status(settings: Settings, state: str, **fields: Any) -> dict[str, Any]:
-    status = {"state": state, **fields, "at": _now_iso()}
-    path = status_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(status, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
-    return status
-
-
-def read_status(settings: Settings) -> dict[str, Any] | None:
-    try:
-        data = json.loads(status_path(settings).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 # --- the default steps: the real engine, the real action server, the real Rasa server ----------------
@@ -314,6 +286,13 @@ def _name(model: Path | None) -> str | None:
 
 # --- the watcher -----------------------------------------------------------------------------------
 
+class HasSettings(Protocol):
+    """What the watcher takes from the running stack (``assistant.stack.Stack``, a layer above): its settings."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+
 class SkillWatcher(threading.Thread):
     """Polls ``skills/`` every ``interval`` s; a change that settled for ``debounce`` s starts a reload.
 
@@ -321,7 +300,7 @@ class SkillWatcher(threading.Thread):
     starts exactly one more run with whatever the folder then holds.
     """
 
-    def __init__(self, settings: Settings, stack: Stack | None = None, *, interval: float = 2.0,
+    def __init__(self, settings: Settings, stack: HasSettings | None = None, *, interval: float = 2.0,
                  debounce: float = 3.0, model: Path | None = None, progress: Progress | None = None,
                  train: TrainFn | None = None, reload_actions: ReloadActionsFn | None = None,
                  swap: SwapFn | None = None, clock: Callable[[], float] = time.monotonic) -> None:
@@ -416,105 +395,9 @@ def log_to_file(settings: Settings, also: Progress | None = None) -> Progress:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "a", encoding="utf-8") as f:
-                f.write(f"{_now_iso()} {line}\n")
+                f.write(f"{now_iso()} {line}\n")
         except OSError:
             pass
         if also is not None:
             also(line)
     return progress
-
-
-# --- the action server's side: swap the skill actions in place -------------------------------------
-
-def _stamp(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-class SkillActionsReloader:
-    """Reloads the skills' Python and replaces the executor's registry in one assignment.
-
-    rasa-sdk's ``create_app(executor)`` keeps that one executor object for the life of the server and
-    looks every action up in ``executor.actions`` per request, so replacing the dict switches every
-    following request to the new actions, while a request already running finishes on the old one.
-    A reload that fails (a broken skill) leaves the old actions in place.
-    """
-
-    def __init__(self, executor: Any, settings: Settings,
-                 build: Callable[[list[Any]], Any] | None = None) -> None:
-        self.executor = executor
-        self.settings = settings
-        self.skills_dir = settings.root / "skills"
-        self._build = build
-        self._lock = threading.Lock()
-        self._stamps: dict[str, str | None] = {}
-        self.remember_modules()
-
-    def _skill_modules(self) -> dict[str, Path]:
-        import sys
-
-        root = self.skills_dir.resolve()
-        found: dict[str, Path] = {}
-        for name, module in list(sys.modules.items()):
-            file = getattr(module, "__file__", None)
-            if not file:
-                continue
-            path = Path(file).resolve()
-            if path.is_relative_to(root) and path != root / "__init__.py":
-                found[name] = path
-        return found
-
-    def remember_modules(self) -> None:
-        self._stamps = {name: _stamp(path) for name, path in self._skill_modules().items()}
-
-    def forget_changed_modules(self) -> list[str]:
-        """Drop changed or deleted skill modules so the next import reads them afresh."""
-        import sys
-
-        dropped = []
-        for name, path in self._skill_modules().items():
-            if _stamp(path) != self._stamps.get(name):
-                sys.modules.pop(name, None)
-                dropped.append(name)
-        return dropped
-
-    def reload(self) -> dict[str, Any]:
-        from assistant.skill_runtime.loader import load_skills
-
-        with self._lock:
-            dropped = self.forget_changed_modules()
-            skills = load_skills(self.skills_dir, self.settings.root / "nlu_data")  # SkillError: nothing changes
-            if self._build is None:
-                from assistant.dialogue.action_server import build_executor
-                fresh = build_executor(skills)
-            else:
-                fresh = self._build(skills)
-            self.executor.actions = fresh.actions
-            self.remember_modules()
-            log.info("skill actions reloaded: %d skills, %d actions (fresh modules: %s)", len(skills),
-                     len(fresh.actions), ", ".join(dropped) or "none")
-            return {"skills": [s.name for s in skills], "actions": sorted(fresh.actions)}
-
-
-LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
-
-
-def add_reload_route(app: Any, reloader: SkillActionsReloader, token: str) -> None:
-    """``POST /linli/reload-skills``: loopback only, with ``Authorization: Bearer <LINLI_RASA_TOKEN>``."""
-    from sanic import response
-
-    @app.post(RELOAD_ROUTE)
-    async def reload_skills(request: Any) -> Any:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if request.ip not in LOOPBACK or not token or given != token:
-            return response.json({"error": "forbidden"}, status=403)
-        try:
-            return response.json(reloader.reload())
-        except SkillError as e:
-            log.warning("skill reload rejected; keeping the old actions:\n%s", e)
-            return response.json({"error": str(e)}, status=422)
-        except Exception as e:  # keep serving the old actions whatever the new code does
-            log.exception("skill reload failed; keeping the old actions")
-            return response.json({"error": f"{type(e).__name__}: {e}"}, status=500)
