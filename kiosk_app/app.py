@@ -28,7 +28,18 @@ from kivy.uix.screenmanager import NoTransition, Screen
 from ar_overlays.guide_links import GuideLink
 from ar_overlays.route import Route
 from assistant.shared.config import Settings
-from assistant.shared.events import Alert, Error, Event, Reply, Transcript, UserText, VoiceState
+from assistant.shared.events import (
+    Alert,
+    Error,
+    Event,
+    Reply,
+    ShowRoute,
+    StartIntent,
+    Transcript,
+    UserText,
+    VoiceState,
+    navigate,
+)
 from kiosk_app import theme
 from kiosk_app.backend import Backend
 from kiosk_app.guide_feed import FeedSettings, GuideFeed
@@ -114,7 +125,7 @@ class KioskApp(App):
         self.emergency_view: EmergencyView | None = None
         self.form_active = False
         self._turn_texts: list[str] = []
-        self._turn_route: dict[str, Any] | None = None
+        self._turn_route: ShowRoute | None = None
         self.guide_feed: GuideFeed | None = None
         self.listening = False
         self.speaking = False
@@ -216,6 +227,10 @@ class KioskApp(App):
         if self.backend is not None:
             self.backend.send_text(text, source=source, shown=shown)
 
+    def _start(self, command: StartIntent, shown: str) -> None:
+        if self.backend is not None:
+            self.backend.start(command, shown)
+
     def talk(self) -> None:
         self.show("conversation")
         if self.backend is not None:
@@ -279,10 +294,10 @@ class KioskApp(App):
                 self._bubble(event.text, "linli")
                 self._turn_texts.append(event.text)
             self._set_options(list(event.buttons))
-            route = event.custom.get("route")
-            if isinstance(route, dict):
-                self._turn_route = route
-                self.show("guide")
+            for item in event.data:
+                if isinstance(item, ShowRoute):
+                    self._turn_route = item
+                    self.show("guide")
             if self._turn_route is not None:  # the words of the way may come before or after the route data
                 self._show_route("\n\n".join(self._turn_texts), self._turn_route)
             self._check_form()
@@ -318,14 +333,14 @@ class KioskApp(App):
             widget.bind(on_release=lambda _w, b=button: self._send(b.payload, "button", b.title))
             box.add_widget(widget)
 
-    def _show_route(self, text: str, route: dict[str, Any]) -> None:
+    def _show_route(self, text: str, route: ShowRoute) -> None:
         guide = self.screen("guide")
         guide.route_text = text
-        guide.route_to = str(route.get("to") or "")
+        guide.route_to = route.to
         parsed: Route | None = None
-        if "points" in route:
+        if route.shape is not None:
             try:
-                parsed = Route.from_dict(route)
+                parsed = Route.from_dict(route.shape)
             except ValueError:
                 log.warning("a route without a usable shape came from the dialogue")
         if parsed is not None and parsed.text() in text:  # one step a line: easier to follow while walking
@@ -334,13 +349,12 @@ class KioskApp(App):
         guide.step_free_offer = bool(parsed and parsed.uses_stairs and not parsed.step_free)
         if self.guide_feed is not None:
             self.guide_feed.show(parsed)
-        guide_url = route.get("guide_url")
         try:
             import qrcode
 
             path = Path(tempfile.gettempdir()) / f"linli-route-{os.getpid()}-{guide.route_to or 'place'}.png"
             # the signed link opens the same way on the phone; without it the words travel instead
-            qrcode.make(guide_url if isinstance(guide_url, str) else f"Linli: {text}").save(str(path))
+            qrcode.make(route.guide_url or f"Linli: {text}").save(str(path))
             guide.qr_path = ""  # the same file name again: make Kivy reload it
             guide.qr_path = str(path)
         except Exception:  # the words are the guide; the QR code is a bonus
@@ -349,7 +363,7 @@ class KioskApp(App):
     def ask_step_free(self) -> None:
         to = self.screen("guide").route_to
         if to:
-            self._send(f'/navigate_to{{"facility": "{to}", "access": "step-free"}}', "button", self.tx["step_free"])
+            self._start(navigate(to, step_free=True), self.tx["step_free"])
 
     def _show_picture(self, rgb: Any, mode: str) -> None:
         guide = self.screen("guide")
@@ -368,9 +382,9 @@ class KioskApp(App):
         """A genuine poster held up to the kiosk camera: its place's way, as if the resident had asked."""
         self.idle.activity()
         if link.to:
-            access = ', "access": "step-free"' if link.step_free else ""
-            self.start_conversation(f'/navigate_to{{"facility": "{link.to}"{access}}}',
-                                    self.tx["way_to"].format(place=self._place_name(link.to)))
+            self.show("conversation")
+            self._start(navigate(link.to, step_free=link.step_free),
+                        self.tx["way_to"].format(place=self._place_name(link.to)))
         elif link.at:
             self.show("conversation")
             self._bubble(self.tx["poster_here"].format(place=self._place_name(link.at)), "linli")
@@ -381,7 +395,7 @@ class KioskApp(App):
 
     def _show_emergency(self, alert: Alert) -> None:
         # an empty reference: neither the office system nor the outbox took it — the resident must call
-        key = "emergency_failed" if not alert.reference else "emergency_queued" if alert.queued else "emergency_sent"
+        key = "emergency_failed" if not alert.stored else "emergency_queued" if alert.queued else "emergency_sent"
         message = self.tx[key].format(place=self.settings.kiosk_location, ref=alert.reference)
         if self.emergency_view is None:
             self.emergency_view = EmergencyView()
