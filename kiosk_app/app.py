@@ -1,72 +1,61 @@
-"""The kiosk: one App, a ScreenManager, one .kv per screen; logic here, slow work in ``Backend`` threads.
+"""The kiosk: one App, a ScreenManager, one .kv per screen with its behaviour next to it in ``screens/``;
+slow work in ``Backend`` threads.
 
-Events from the backend (any thread) are handed to the UI thread with ``Clock.schedule_once``; the UI
-never waits on the network, the recogniser or the synthesiser.
+The app keeps only what every screen shares: the backend and its events, the idle timer, the emergency
+overlay, the style and the language, and moving between screens. Events from the backend (any thread) are
+handed to the UI thread with ``Clock.schedule_once``; the UI never waits on the network, the recogniser or
+the synthesiser.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import tempfile
+import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import DictProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen
 
 from ar_overlays.guide_links import GuideLink
-from ar_overlays.route import Route
 from assistant.shared.config import Settings
-from assistant.shared.events import Alert, Error, Event, Reply, Transcript, UserText, VoiceState
+from assistant.shared.events import (
+    Alert,
+    Error,
+    Event,
+    Reply,
+    StartIntent,
+    Transcript,
+    UserText,
+    VoiceState,
+    navigate,
+)
 from kiosk_app import theme
 from kiosk_app.backend import Backend
 from kiosk_app.guide_feed import FeedSettings, GuideFeed
 from kiosk_app.idle import IdlePolicy
+from kiosk_app.screens.conversation import ConversationScreen
+from kiosk_app.screens.guide import GuideScreen
+from kiosk_app.screens.home import HomeScreen
+from kiosk_app.screens.settings import SettingsScreen
 from kiosk_app.texts import texts
 from kiosk_app.widgets import BigButton, Bubble, EmergencyButton, Tile  # noqa: F401 - used by the .kv rules
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).parent / "screens"
-MAX_BUBBLES = 60
-"""Messages kept on screen; older ones scroll away for good (memory and frame time stay bounded)."""
 KV_FILES = ("widgets.kv", "root.kv", "home.kv", "conversation.kv", "guide.kv", "settings.kv")
 
 
 class KioskRoot(BoxLayout):
-    pass
-
-
-class HomeScreen(Screen):
-    clock_text = StringProperty("")
-
-
-class ConversationScreen(Screen):
-    partial_text = StringProperty("")
-
-
-class GuideScreen(Screen):
-    route_text = StringProperty("")
-    qr_path = StringProperty("")
-    route_to = StringProperty("")
-    """The place of the route shown (a facility slug)."""
-    step_free_offer = BooleanProperty(False)
-    """The way shown uses stairs: offer the way without steps."""
-    picture_mode = StringProperty("none")
-    """What the picture shows: ``ar`` (camera + route), ``map`` or ``none``."""
-
-
-class SettingsScreen(Screen):
     pass
 
 
@@ -113,8 +102,6 @@ class KioskApp(App):
         self.still_there: StillThereView | None = None
         self.emergency_view: EmergencyView | None = None
         self.form_active = False
-        self._turn_texts: list[str] = []
-        self._turn_route: dict[str, Any] | None = None
         self.guide_feed: GuideFeed | None = None
         self.listening = False
         self.speaking = False
@@ -132,9 +119,7 @@ class KioskApp(App):
         for screen in (HomeScreen(), ConversationScreen(), GuideScreen(), SettingsScreen()):
             sm.add_widget(screen)
         Window.bind(on_resize=lambda *_: self.apply_style(), on_touch_down=self._on_any_touch)
-        Clock.schedule_interval(self._tick_clock, 1.0)
         Clock.schedule_interval(self._tick_idle, 1.0)
-        self._tick_clock(0)
         return root
 
     def on_start(self) -> None:
@@ -156,7 +141,7 @@ class KioskApp(App):
                                      calibration=Path(calibration) if calibration else None)
         self.guide_feed = GuideFeed(
             feed_settings,
-            on_frame=lambda rgb, mode: Clock.schedule_once(lambda _dt: self._show_picture(rgb, mode), 0),
+            on_frame=lambda rgb, mode: Clock.schedule_once(lambda _dt: self.guide.show_picture(rgb, mode), 0),
             on_poster=lambda link: Clock.schedule_once(lambda _dt: self._open_poster(link), 0),
         )
         self._kiosk_root.ids.sm.bind(current=self._on_screen_change)
@@ -171,6 +156,16 @@ class KioskApp(App):
 
     def screen(self, name: str) -> Screen:
         return self._kiosk_root.ids.sm.get_screen(name)
+
+    @property
+    def conversation(self) -> ConversationScreen:
+        screen: ConversationScreen = self.screen("conversation")
+        return screen
+
+    @property
+    def guide(self) -> GuideScreen:
+        screen: GuideScreen = self.screen("guide")
+        return screen
 
     def show(self, name: str) -> None:
         self._kiosk_root.ids.sm.current = name
@@ -200,19 +195,18 @@ class KioskApp(App):
         self.language = language
         self.tx = texts(language)
 
-    # resident actions ------------------------------------------------------------------------------------
-    def start_conversation(self, payload: str, shown: str) -> None:
-        """A tile or a poster: ``payload`` goes to the dialogue, ``shown`` into the conversation."""
+    # resident actions (every screen) -------------------------------------------------------------------
+    def start_conversation(self, command: StartIntent, shown: str) -> None:
+        """A tile or a poster: start ``command``'s intent, with ``shown`` in the conversation."""
         self.show("conversation")
-        self._send(payload, "button", shown)
+        self.start(command, shown)
 
-    def send_typed(self, field: Any) -> None:
-        text = field.text.strip()
-        field.text = ""
-        if text:
-            self._send(text, "text")
+    def start(self, command: StartIntent, shown: str) -> None:
+        if self.backend is not None:
+            self.backend.start(command, shown)
 
-    def _send(self, text: str, source: Literal["text", "button"], shown: str = "") -> None:
+    def send(self, text: str, source: Literal["text", "button"], shown: str = "") -> None:
+        """Typed words, or the payload of a button the dialogue offered (passed on as it came)."""
         if self.backend is not None:
             self.backend.send_text(text, source=source, shown=shown)
 
@@ -228,23 +222,6 @@ class KioskApp(App):
     def slower(self) -> None:
         if self.backend is not None:
             self.backend.slower()
-
-    def faster(self) -> None:
-        if self.backend is not None:
-            self.backend.faster()
-
-    def change_volume(self, delta: float) -> None:
-        if self.backend is not None:
-            self.backend.change_volume(delta)
-
-    def scroll_messages(self, pages: int) -> None:
-        """One page back (+1) or forward (−1) through the conversation."""
-        conv = self.screen("conversation")
-        scroll, box = conv.ids.scroll, conv.ids.messages
-        if box.height <= scroll.height:
-            return
-        page = scroll.height / (box.height - scroll.height)
-        scroll.scroll_y = min(1.0, max(0.0, scroll.scroll_y + pages * page * 0.9))
 
     def go_home(self) -> None:
         self.show("home")
@@ -265,123 +242,51 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.on_event(event), 0)
 
     def on_event(self, event: Event) -> None:
-        conv = self.screen("conversation")
+        conv, guide = self.conversation, self.guide
         if isinstance(event, Transcript):
             self.idle.activity()
             conv.partial_text = "" if event.final else event.text
         elif isinstance(event, UserText):
             self.idle.activity()
-            self._bubble(event.shown or event.text, "resident")
-            self._set_options([])
-            self._turn_texts, self._turn_route = [], None
+            conv.add_bubble(event.shown or event.text, "resident")
+            conv.set_options([])
+            guide.new_turn()
         elif isinstance(event, Reply):
             if event.text:
-                self._bubble(event.text, "linli")
-                self._turn_texts.append(event.text)
-            self._set_options(list(event.buttons))
-            route = event.custom.get("route")
-            if isinstance(route, dict):
-                self._turn_route = route
-                self.show("guide")
-            if self._turn_route is not None:  # the words of the way may come before or after the route data
-                self._show_route("\n\n".join(self._turn_texts), self._turn_route)
+                conv.add_bubble(event.text, "linli")
+            conv.set_options(event.buttons)
+            guide.take_reply(event)  # a route brings the guide up
             self._check_form()
         elif isinstance(event, Alert):
             self._show_emergency(event)
         elif isinstance(event, Error):
-            self._bubble(event.message, "linli")
+            conv.add_bubble(event.message, "linli")
         elif isinstance(event, VoiceState):
             self.listening = event.state == "listening"
-            conv.ids.talk_button.text = self.tx["stop_listening" if self.listening else "speak"]
+            conv.set_listening(self.listening)
             self.speaking = event.state == "speaking"
             if event.state in ("listening", "speaking"):
                 self.idle.activity()
             if event.state == "unavailable" and event.detail:
-                self._bubble(self.tx["voice_unavailable"].format(reason=event.detail), "linli")
-
-    def _bubble(self, text: str, who: str) -> None:
-        conv = self.screen("conversation")
-        box = conv.ids.messages
-        box.add_widget(Bubble(text=text, who=who))
-        # every bubble holds a screen-wide text texture (~1 MiB); a resident's conversation is far shorter
-        for old in box.children[MAX_BUBBLES:]:
-            box.remove_widget(old)
-        Clock.schedule_once(lambda _dt: setattr(conv.ids.scroll, "scroll_y", 0), 0)
-
-    def _set_options(self, buttons: list[Any]) -> None:
-        from kivy.factory import Factory
-
-        box = self.screen("conversation").ids.options
-        box.clear_widgets()
-        for button in buttons:
-            widget = Factory.OptionButton(text=button.title)
-            widget.bind(on_release=lambda _w, b=button: self._send(b.payload, "button", b.title))
-            box.add_widget(widget)
-
-    def _show_route(self, text: str, route: dict[str, Any]) -> None:
-        guide = self.screen("guide")
-        guide.route_text = text
-        guide.route_to = str(route.get("to") or "")
-        parsed: Route | None = None
-        if "points" in route:
-            try:
-                parsed = Route.from_dict(route)
-            except ValueError:
-                log.warning("a route without a usable shape came from the dialogue")
-        if parsed is not None and parsed.text() in text:  # one step a line: easier to follow while walking
-            steps = "\n".join(f"{n}. {step.text}" for n, step in enumerate(parsed.steps, 1))
-            guide.route_text = text.replace(parsed.text(), steps)
-        guide.step_free_offer = bool(parsed and parsed.uses_stairs and not parsed.step_free)
-        if self.guide_feed is not None:
-            self.guide_feed.show(parsed)
-        guide_url = route.get("guide_url")
-        try:
-            import qrcode
-
-            path = Path(tempfile.gettempdir()) / f"linli-route-{os.getpid()}-{guide.route_to or 'place'}.png"
-            # the signed link opens the same way on the phone; without it the words travel instead
-            qrcode.make(guide_url if isinstance(guide_url, str) else f"Linli: {text}").save(str(path))
-            guide.qr_path = ""  # the same file name again: make Kivy reload it
-            guide.qr_path = str(path)
-        except Exception:  # the words are the guide; the QR code is a bonus
-            log.exception("could not make the route QR code")
-
-    def ask_step_free(self) -> None:
-        to = self.screen("guide").route_to
-        if to:
-            self._send(f'/navigate_to{{"facility": "{to}", "access": "step-free"}}', "button", self.tx["step_free"])
-
-    def _show_picture(self, rgb: Any, mode: str) -> None:
-        guide = self.screen("guide")
-        height, width = rgb.shape[:2]
-        image = guide.ids.overlay
-        texture = image.texture
-        if texture is None or tuple(texture.size) != (width, height):
-            texture = Texture.create(size=(width, height), colorfmt="rgb")
-            texture.flip_vertical()  # numpy rows run top-down, OpenGL's bottom-up
-        texture.blit_buffer(rgb.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
-        image.texture = texture
-        image.canvas.ask_update()
-        guide.picture_mode = mode
+                conv.add_bubble(self.tx["voice_unavailable"].format(reason=event.detail), "linli")
 
     def _open_poster(self, link: GuideLink) -> None:
         """A genuine poster held up to the kiosk camera: its place's way, as if the resident had asked."""
         self.idle.activity()
         if link.to:
-            access = ', "access": "step-free"' if link.step_free else ""
-            self.start_conversation(f'/navigate_to{{"facility": "{link.to}"{access}}}',
+            self.start_conversation(navigate(link.to, step_free=link.step_free),
                                     self.tx["way_to"].format(place=self._place_name(link.to)))
         elif link.at:
             self.show("conversation")
-            self._bubble(self.tx["poster_here"].format(place=self._place_name(link.at)), "linli")
+            self.conversation.add_bubble(self.tx["poster_here"].format(place=self._place_name(link.at)), "linli")
 
     def _place_name(self, node: str) -> str:
         community_map = self.guide_feed.community_map() if self.guide_feed is not None else None
         return community_map.label(node) if community_map is not None else node.replace("-", " ")
 
     def _show_emergency(self, alert: Alert) -> None:
-        # an empty reference: neither the office system nor the outbox took it — the resident must call
-        key = "emergency_failed" if not alert.reference else "emergency_queued" if alert.queued else "emergency_sent"
+        # not stored: neither the office system nor the outbox took it — the resident must call
+        key = "emergency_failed" if not alert.stored else "emergency_queued" if alert.queued else "emergency_sent"
         message = self.tx[key].format(place=self.settings.kiosk_location, ref=alert.reference)
         if self.emergency_view is None:
             self.emergency_view = EmergencyView()
@@ -393,7 +298,6 @@ class KioskApp(App):
         backend = self.backend
         if backend is None:
             return
-        import threading
 
         def check() -> None:
             active = backend.form_in_progress()
@@ -405,12 +309,9 @@ class KioskApp(App):
     def _on_any_touch(self, *_: Any) -> None:
         self.idle.touch()
 
-    def _tick_clock(self, _dt: float) -> None:
-        self.screen("home").clock_text = datetime.now().strftime("%A %d %B  %H:%M")
-
     def _tick_idle(self, _dt: float) -> None:
-        on_home = self._kiosk_root.ids.sm.current == "home" and not self.screen("conversation").ids.messages.children
-        typing = bool(self.screen("conversation").ids.typed.text.strip())  # unsent words count as half done
+        on_home = self._kiosk_root.ids.sm.current == "home" and self.conversation.empty
+        typing = self.conversation.unsent_words  # unsent words count as half done
         action = self.idle.tick(time.monotonic(), form_in_progress=self.form_active or typing, speaking=self.speaking,
                                 listening=self.listening, on_home=on_home)
         if action.name == "ASK" and self.still_there is None:
@@ -424,14 +325,8 @@ class KioskApp(App):
         if self.still_there is not None:
             self.still_there.dismiss()
             self.still_there = None
-        conv = self.screen("conversation")
-        conv.ids.messages.clear_widgets()
-        conv.partial_text = ""
-        self._set_options([])
-        guide = self.screen("guide")
-        guide.route_text, guide.route_to, guide.step_free_offer, guide.qr_path = "", "", False, ""
-        if self.guide_feed is not None:
-            self.guide_feed.show(None)
+        self.conversation.clear()
+        self.guide.clear()
         self.form_active = False
         if self.backend is not None:
             self.backend.new_conversation()

@@ -25,11 +25,12 @@ from concurrent.futures import Future
 from typing import Any, Literal
 
 from assistant.dialogue.rasa_client import ConversationClient, clean_text
+from assistant.dialogue.wire import intent_message
 from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
-from assistant.shared.events import Alert, Error, Event, Reply, UserText, VoiceState
+from assistant.shared.events import Alert, Error, Event, Reply, StartIntent, UserText, VoiceState
 from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio
-from assistant.speech.settings import SLOWER_STEP, SpeechSettings, load_speech_settings
+from assistant.speech.settings import SpeechSettings, load_speech_settings
 from assistant.speech.voice_app import VoiceParts, open_voice
 
 from .emergency import raise_emergency
@@ -82,9 +83,9 @@ class _KindDialogue:
     def __init__(self, client: ConversationClient) -> None:
         self._client = client
 
-    def send(self, sender_id: str, text: str) -> list[Reply]:
+    def send(self, sender_id: str, message: str | StartIntent) -> list[Reply]:
         try:
-            return self._client.send(sender_id, text)
+            return self._client.send(sender_id, message)
         except DialogueUnavailable as e:
             raise DialogueUnavailable(UNAVAILABLE) from e
 
@@ -159,10 +160,21 @@ class Backend:
         sender = self._sender  # at the time of the tap: a reset after it must not move the turn
         self._turns.submit(lambda: self._turn(sender, cleaned, source, shown))
 
-    def _turn(self, sender: str, text: str, source: Source, shown: str) -> None:
+    def start(self, command: StartIntent, shown: str) -> None:
+        """A tile, a poster or the step-free button: start its intent directly (``shown``: the words the
+        resident sees for it); replies arrive as events."""
+        parts = self._parts
+        if parts is not None:
+            parts.session.submit_text(command, "button", shown)
+            return
+        sender = self._sender
+        self._turns.submit(lambda: self._turn(sender, command, "button", shown))
+
+    def _turn(self, sender: str, message: str | StartIntent, source: Source, shown: str) -> None:
+        text = intent_message(message) if isinstance(message, StartIntent) else message
         self._publish(UserText(sender, text, source, shown))
         try:
-            replies = self._client.send(sender, text)
+            replies = self._client.send(sender, message)
         except DialogueUnavailable:
             self._publish(Error(DialogueUnavailable.code, UNAVAILABLE))
             return
@@ -178,11 +190,9 @@ class Backend:
                 self._last_replies = replies
         for reply in replies:
             self._publish(reply)
-            alert = reply.custom.get("alert")
-            if isinstance(alert, dict):
-                reference = str(alert.get("reference") or "")
-                # no reference: the action could not store it; "" tells the screen to send them to 120
-                self._publish(Alert(reference, bool(alert.get("queued")) or not reference))
+            for item in reply.data:  # decoded once by the conversation client (assistant/dialogue/wire.py)
+                if isinstance(item, Alert):  # also when not stored: the screen must say "call 120"
+                    self._publish(item)
 
     def form_in_progress(self) -> bool:
         """True if a form (repair report, feedback, booking...) is half done. Blocks up to 2 s."""
@@ -309,18 +319,12 @@ class Backend:
     def faster(self) -> int | None:
         """Undo a "slower": one step up, never above the configured default rate."""
         parts = self._parts
-        if parts is None:
-            return None
-        synth = parts.synthesizer
-        default = (self._speech or load_speech_settings()).rate_wpm
-        return synth.set_rate(min(default, round(synth.rate / SLOWER_STEP)))
+        return parts.session.faster() if parts is not None else None
 
     def change_volume(self, delta: float) -> float | None:
+        """Louder (+) or quieter (−); returns the new volume (0.1–1.0), or None without voice."""
         parts = self._parts
-        if parts is None:
-            return None
-        parts.synthesizer.volume = min(1.0, max(0.1, parts.synthesizer.volume + delta))
-        return parts.synthesizer.volume
+        return parts.session.set_volume(parts.session.volume + delta) if parts is not None else None
 
     # emergency ----------------------------------------------------------------------------------------
     def emergency(self, details: str = "") -> Future[Alert]:

@@ -4,7 +4,8 @@
 thread (scheduled with ``Clock``) and the HTTP thread waits for its result, so tests see the app exactly
 as a resident would after the tap: ``GET /state``, ``POST /tap {"id"}``, ``POST /tap_text {"text"}``,
 ``POST /type {"text"}``, ``POST /screenshot {"path"}``, ``POST /call {"name", "args"}`` (an allowed App
-method, e.g. ``set_text_step``), ``POST /audit`` (accessibility problems of what is on screen).
+method, e.g. ``set_text_step``, or a screen's as ``screen.method``, e.g. ``conversation.scroll_messages``),
+``POST /audit`` (accessibility problems of what is on screen).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kivy.uix.widget import Widget
 
 log = logging.getLogger(__name__)
 ALLOWED_CALLS = {"set_language", "set_text_step", "toggle_contrast", "go_home", "show", "reset_conversation",
-                 "emergency", "talk", "repeat", "slower", "scroll_messages"}
+                 "emergency", "talk", "repeat", "slower", "conversation.scroll_messages"}
 
 
 def on_ui_thread(fn: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -89,7 +90,7 @@ def bench_scroll(app: Any, messages: int, seconds: float, done: Callable[[list[f
     import time
 
     for i in range(messages):
-        app._bubble(f"Message {i}: the kitchen tap in Building 5, flat 302 is dripping again.",
+        app.conversation.add_bubble(f"Message {i}: the kitchen tap in Building 5, flat 302 is dripping again.",
                     "resident" if i % 2 else "linli")
     app.show("conversation")
     scroll = app.root.ids.sm.get_screen("conversation").ids.scroll
@@ -141,7 +142,7 @@ def tap_text(app: Any, text: str) -> None:
 def type_text(app: Any, text: str) -> None:
     field = find(app, "typed")
     field.text = text
-    app.send_typed(field)
+    app.conversation.send_typed(field)
 
 
 def screenshot(path: str) -> str:
@@ -154,6 +155,13 @@ def screenshot(path: str) -> str:
     if saved and saved != path:
         os.replace(saved, path)
     return path
+
+
+def call(app: Any, name: str, args: list[Any]) -> Any:
+    """An allowed call: ``name`` is the App's method, or ``screen.method`` for a screen's."""
+    screen, _, method = name.rpartition(".")
+    target = app.screen(screen) if screen else app
+    return getattr(target, method)(*args)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -190,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif self.path == "/screenshot":
                 result = on_ui_thread(lambda: screenshot(body["path"]))
             elif self.path == "/call" and body.get("name") in ALLOWED_CALLS:
-                result = on_ui_thread(lambda: getattr(app, body["name"])(*body.get("args", [])))
+                result = on_ui_thread(lambda: call(app, body["name"], body.get("args", [])))
             elif self.path == "/bench_scroll":
                 finished = threading.Event()
                 box: dict[str, list[float]] = {}

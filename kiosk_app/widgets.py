@@ -18,10 +18,10 @@ class BigButton(Button):
 
 
 class Tile(BigButton):
-    """A home-screen service tile: it starts its skill by ``payload`` (an intent, as option buttons do), so
-    a tap never depends on how the language model happens to read a sentence."""
+    """A home-screen service tile: it starts its skill by ``intent`` (a typed command, as option buttons
+    start theirs by payload), so a tap never depends on how the language model happens to read a sentence."""
 
-    payload = StringProperty("")
+    intent = StringProperty("")
 
 
 class EmergencyButton(BigButton):

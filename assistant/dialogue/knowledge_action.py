@@ -13,7 +13,6 @@ changed files on each question, so a new entry is answerable without retraining.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,7 +24,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, PERSON_BUTTONS, ActionFallbackLadder
+from assistant.dialogue.wire import intent_message
 from assistant.shared.errors import LinliError
+from assistant.shared.events import navigate
 from assistant.skill_runtime import context
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,7 @@ def _asked(question: Callable[[str], T], arg: str) -> T | None:
 
 
 def suggestion_button(entry: Any) -> dict[str, str]:
-    payload = json.dumps({ENTRY_ENTITY: entry.id})
-    return {"title": entry.questions[0], "payload": f"/{CONFIRM_INTENT}{payload}"}
+    return {"title": entry.questions[0], "payload": intent_message(CONFIRM_INTENT, {ENTRY_ENTITY: entry.id})}
 
 
 class ActionKnowledgeAnswer(Action):
@@ -128,7 +128,7 @@ class ActionKnowledgeAnswer(Action):
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, entry: Any) -> list[EventType]:
         source = f" (This is from the {entry.source}.)" if entry.source else ""
-        buttons = ([{"title": WAY_BUTTON, "payload": f'/navigate_to{{"facility": "{entry.place}"}}'}]
+        buttons = ([{"title": WAY_BUTTON, "payload": intent_message(navigate(entry.place))}]
                    if entry.place else [])
         dispatcher.utter_message(text=f"{entry.answer}{source}", buttons=buttons)
         return [SlotSet(KNOWLEDGE_HIT_SLOT, True)]

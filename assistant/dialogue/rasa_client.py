@@ -1,7 +1,9 @@
 """Typed client for the Rasa server: the REST channel for turns, the HTTP API for state and health.
 
-Front ends (text chat, voice terminal, kiosk) use this and receive :class:`Reply` events; they never
-import rasa. Every failure becomes a :class:`LinliError` whose message can be shown to a resident.
+Front ends (text chat, voice terminal, kiosk) use this and receive :class:`Reply` events whose ``custom``
+payloads are already typed (:mod:`assistant.dialogue.wire`); they send text or a :class:`StartIntent`
+command and never write Rasa's syntax nor import rasa. Every failure becomes a :class:`LinliError` whose
+message can be shown to a resident.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 import httpx
 
 from assistant.shared.errors import DialogueUnavailable, InputError
-from assistant.shared.events import Button, Reply
+from assistant.shared.events import Button, Reply, StartIntent
+
+from .wire import decode_custom, intent_message
 
 MAX_TEXT_CHARS = 1000
 """Longer than any spoken request; a paste of 20 kB is refused kindly instead of parsed slowly."""
@@ -52,9 +56,7 @@ def _replies(messages: Any) -> list[Reply]:
             continue
         buttons = tuple(Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
                         for b in m.get("buttons") or [] if isinstance(b, dict))
-        raw_custom = m.get("custom")
-        custom: dict[str, Any] = raw_custom if isinstance(raw_custom, dict) else {}
-        replies.append(Reply(text=str(m.get("text") or ""), buttons=buttons, custom=custom))
+        replies.append(Reply(text=str(m.get("text") or ""), buttons=buttons, data=decode_custom(m.get("custom"))))
     return replies
 
 
@@ -84,9 +86,12 @@ class ConversationClient:
             raise DialogueUnavailable(UNAVAILABLE)
         return response
 
-    def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[Reply]:
-        """One resident turn through the REST channel; returns the assistant's replies in order."""
-        body = {"sender": check_sender(sender_id), "message": clean_text(text), "metadata": metadata or {}}
+    def send(self, sender_id: str, message: str | StartIntent,
+             metadata: dict[str, Any] | None = None) -> list[Reply]:
+        """One resident turn through the REST channel: their words, or a command such as a tapped tile's;
+        returns the assistant's replies in order."""
+        text = intent_message(message) if isinstance(message, StartIntent) else clean_text(message)
+        body = {"sender": check_sender(sender_id), "message": text, "metadata": metadata or {}}
         response = self._request("POST", "/webhooks/rest/webhook", json=body)
         if response.status_code != 200:
             raise DialogueUnavailable(UNAVAILABLE)

@@ -49,30 +49,74 @@ class Transcript(Event):
 
 
 @dataclass(frozen=True)
+class Alert(Event):
+    """An emergency alert was raised, queued, or could not be stored at all (``reference == ""``)."""
+
+    type: ClassVar[str] = "alert"
+    reference: str
+    """The office's reference (or the outbox's local one while queued); ``""``: neither the office system nor
+    the outbox took the alert, so the resident must be told to call 120 and press the wall alarm."""
+    queued: bool
+    """True while the alert waits in the outbox for the office system (always True without a reference)."""
+    kind: str = ""
+    """What the resident said happened (``fire``, ``fall``, ...) when the dialogue knows; ``""`` otherwise."""
+
+    @property
+    def stored(self) -> bool:
+        """False when the alert is NOT safe anywhere (see ``reference``)."""
+        return bool(self.reference)
+
+
+@dataclass(frozen=True)
+class ShowRoute(Event):
+    """Show the way to a place (the guide screen): the route drawn and as a QR code, or at least the place."""
+
+    type: ClassVar[str] = "show_route"
+    to: str
+    """The place's id (a facility slug, e.g. ``clinic``)."""
+    shape: dict[str, Any] | None = None
+    """The planned route as the wayfinding ``Route.to_dict()`` writes it; ``None`` when only the place is known
+    (no usable map): the screen then shows the office's words without a drawing."""
+    guide_url: str = ""
+    """A signed link that opens the same way on a phone; ``""``: the QR code carries the words instead."""
+
+
+@dataclass(frozen=True)
+class SpeechRate(Event):
+    """The resident asked the assistant to speak more slowly."""
+
+    type: ClassVar[str] = "speech_rate"
+    change: Literal["slower"] = "slower"
+    """The only change the dialogue asks for; faster is a kiosk setting, never a spoken request."""
+
+
+ReplyData = Alert | ShowRoute | SpeechRate
+"""What a reply can carry besides words (Rasa's ``custom`` payload, decoded once by the conversation client)."""
+
+
+@dataclass(frozen=True)
 class Reply(Event):
     """One message from the assistant, short enough to speak aloud."""
 
     type: ClassVar[str] = "reply"
     text: str
     buttons: tuple[Button, ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
-    """Extra data from an action (e.g. ``{"speech_rate": "slower"}``)."""
+    data: tuple[ReplyData, ...] = ()
+    """What an action attached besides words, already typed (``assistant/dialogue/wire.py`` decodes it)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "text": self.text, "buttons": tuple(asdict(b) for b in self.buttons),
+                "data": tuple(d.to_dict() for d in self.data)}
 
 
 @dataclass(frozen=True)
 class Speak(Event):
+    """The assistant starts saying ``text`` aloud."""
+
     type: ClassVar[str] = "speak"
     text: str
     rate: int | None = None
-
-
-@dataclass(frozen=True)
-class Alert(Event):
-    """An emergency alert was raised (or queued)."""
-
-    type: ClassVar[str] = "alert"
-    reference: str
-    queued: bool
+    """Words per minute it is said at."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +138,27 @@ class VoiceState(Event):
     """Why, when ``unavailable`` (safe to show: "No microphone was found.")."""
 
 
+@dataclass(frozen=True)
+class StartIntent(Event):
+    """A command from a front end: start ``intent`` directly, as a tapped tile or poster does, so a tap never
+    depends on how the language model reads a sentence. The conversation client writes it in Rasa's syntax
+    (``assistant/dialogue/wire.py``); front ends never do."""
+
+    type: ClassVar[str] = "start_intent"
+    intent: str
+    """The intent's name, e.g. ``navigate_to``."""
+    entities: dict[str, str] = field(default_factory=dict)
+    """Entity values the intent starts with, e.g. ``{"facility": "clinic", "access": "step-free"}``."""
+
+
+def navigate(to: str, *, step_free: bool = False) -> StartIntent:
+    """Ask the way to the place ``to`` (a facility slug), without steps if ``step_free``."""
+    return StartIntent("navigate_to", {"facility": to, **({"access": "step-free"} if step_free else {})})
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (UserText, Transcript, Reply, Speak, Alert, Error, VoiceState)
+    cls.type: cls for cls in (UserText, StartIntent, Transcript, Reply, ShowRoute, SpeechRate, Speak, Alert,
+                              Error, VoiceState)
 }
 
 
@@ -109,4 +172,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kwargs = {k: v for k, v in data.items() if k in names}
     if cls is Reply:
         kwargs["buttons"] = tuple(Button(**b) for b in kwargs.get("buttons", ()))
+        kwargs["data"] = tuple(event_from_dict(d) for d in kwargs.get("data", ()))
+        if not all(isinstance(d, ReplyData) for d in kwargs["data"]):
+            raise ValueError("a reply carries only alerts, routes and speech-rate changes")
     return cls(**kwargs)

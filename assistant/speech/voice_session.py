@@ -2,8 +2,9 @@
 
 Audio is fed from one thread (``feed``/``run``); dialogue calls, synthesis and playback run on a worker
 thread so the recogniser keeps listening while the assistant talks (that is what makes barge-in work).
-Everything the UI needs is published as events (``Transcript``, ``UserText``, ``Reply``, ``Speak``,
-``VoiceState``, ``Error``); the kiosk reuses this class as it is.
+Everything the UI needs is published as events (``Transcript``, ``UserText``, ``Reply``, ``Alert``,
+``Speak``, ``VoiceState``, ``Error``); the kiosk reuses this class as it is, and changes the voice only through
+its methods (``slower``, ``faster``, ``set_rate``, ``set_volume``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,25 @@ from typing import Protocol
 
 import numpy as np
 
+from assistant.dialogue.wire import intent_message
 from assistant.shared.errors import LinliError
-from assistant.shared.events import Alert, Error, Event, Reply, Speak, Transcript, UserText, VoiceState
+from assistant.shared.events import (
+    Alert,
+    Error,
+    Event,
+    Reply,
+    Speak,
+    SpeechRate,
+    StartIntent,
+    Transcript,
+    UserText,
+    VoiceState,
+)
 
 from .asr import Recognizer
 from .audio_io import AudioSource, write_wav
 from .clip import AudioClip
-from .settings import SpeechSettings
+from .settings import SLOWER_STEP, SpeechSettings
 from .speaker import Speaker
 from .tts import Synthesizer, split_sentences
 from .vocabulary import button_phrases
@@ -38,7 +51,7 @@ FOLLOW_UP_SECONDS = 10.0
 
 
 class Dialogue(Protocol):
-    def send(self, sender_id: str, text: str) -> list[Reply]: ...
+    def send(self, sender_id: str, message: str | StartIntent) -> list[Reply]: ...
 
 
 @dataclass
@@ -85,7 +98,7 @@ class VoiceSession:
         self._pending_grammar: list[str] | None = None
         self._grammar_asked: list[str] | None = None
         self._wake_list = [settings.wake_phrase or ""]
-        self._jobs: queue.Queue[tuple[str, str, str, str] | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[str, str | StartIntent, str, str] | None] = queue.Queue()
         self._idle = threading.Event()
         self._idle.set()
         self._asr = threading.RLock()
@@ -139,9 +152,9 @@ class VoiceSession:
             if self.speaker is not None:
                 self.speaker.stop()
 
-    def submit_text(self, text: str, source: str = "text", shown: str = "") -> None:
-        """A typed or tapped turn goes through the same queue as a spoken one (and is answered aloud);
-        ``shown``: the words on a tapped button."""
+    def submit_text(self, text: str | StartIntent, source: str = "text", shown: str = "") -> None:
+        """A typed or tapped turn (or a tile's command) goes through the same queue as a spoken one and is
+        answered aloud; ``shown``: the words on a tapped button."""
         self._enqueue("text", text, source, shown)
 
     def repeat(self) -> None:
@@ -149,8 +162,33 @@ class VoiceSession:
         self.stop_speaking()
         self._enqueue("repeat", "", "")
 
+    # the voice (the kiosk's settings screen and the dialogue's "slower, please") -------------------------
+    @property
+    def rate(self) -> int:
+        """The speech rate now, in words per minute."""
+        return self.synthesizer.rate
+
+    def set_rate(self, wpm: int) -> int:
+        """Speak at ``wpm`` words per minute from the next sentence on; returns the rate set."""
+        return self.synthesizer.set_rate(wpm)
+
     def slower(self) -> int:
+        """One step slower (never below the minimum rate); returns the new rate."""
         return self.synthesizer.slower()
+
+    def faster(self) -> int:
+        """Undo a "slower": one step up, never above the configured rate; returns the new rate."""
+        return self.set_rate(min(self.settings.rate_wpm, round(self.synthesizer.rate / SLOWER_STEP)))
+
+    @property
+    def volume(self) -> float:
+        return self.synthesizer.volume
+
+    def set_volume(self, volume: float) -> float:
+        """The loudness from 0.1 (never silent: a resident must not lose the voice by tapping) to 1.0;
+        returns the volume set."""
+        self.synthesizer.volume = min(1.0, max(0.1, volume))
+        return self.synthesizer.volume
 
     def new_conversation(self, sender_id: str | None = None) -> None:
         """Privacy reset (the kiosk's idle timer): a new dialogue id, the normal rate, nothing half heard."""
@@ -277,7 +315,7 @@ class VoiceSession:
         return rest
 
     # turns (worker thread) -------------------------------------------------------------------------------
-    def _enqueue(self, kind: str, text: str, source: str, shown: str = "") -> None:
+    def _enqueue(self, kind: str, text: str | StartIntent, source: str, shown: str = "") -> None:
         if self._closed:
             return
         self._idle.clear()
@@ -303,12 +341,13 @@ class VoiceSession:
                     self._idle.set()
                     self._emit(VoiceState("listening" if self._listening or self.settings.mode == "always" else "idle"))
 
-    def _turn(self, text: str, source: str, shown: str = "") -> None:
+    def _turn(self, message: str | StartIntent, source: str, shown: str = "") -> None:
+        text = intent_message(message) if isinstance(message, StartIntent) else message
         self._emit(UserText(self.sender_id, text, source, shown))  # type: ignore[arg-type]
         self._emit(VoiceState("thinking"))
         timing = self.timings[-1] if source == "voice" and self.timings else None
         try:
-            replies = self.dialogue.send(self.sender_id, text)
+            replies = self.dialogue.send(self.sender_id, message)
         except LinliError as e:
             self._emit(Error(e.code, e.message))
             replies = [Reply(e.message)]
@@ -316,11 +355,11 @@ class VoiceSession:
             timing.replied_at = time.monotonic()
         for reply in replies:
             self._emit(reply)
-            alert = reply.custom.get("alert")
-            if isinstance(alert, dict) and alert.get("reference"):
-                self._emit(Alert(str(alert["reference"]), bool(alert.get("queued"))))
-            if reply.custom.get("speech_rate") == "slower":
-                self.synthesizer.slower()
+            for item in reply.data:
+                if isinstance(item, Alert):  # also when not stored: the screen must say "call 120"
+                    self._emit(item)
+                elif isinstance(item, SpeechRate):
+                    self.slower()
         buttons = button_phrases(replies)
         self._pending_grammar = [*buttons, *self._phrases]
         self._say([r.text for r in replies if r.text], timing)

@@ -16,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from ar_overlays.route import Route
+from assistant.dialogue.wire import intent_message
+from assistant.shared.events import navigate
 from assistant.skill_runtime.facilities import (
     facility_answer,
     facility_named_in,
@@ -194,5 +196,5 @@ def say_route(dispatcher: CollectingDispatcher, route: Route, *, note: str | Non
     if route.step_free:
         dispatcher.utter_message(text=STEP_FREE_SAID)
     elif route.uses_stairs:
-        payload = f'/navigate_to{{"facility": "{slug}", "access": "step-free"}}'
+        payload = intent_message(navigate(slug, step_free=True))
         dispatcher.utter_message(text=STEP_FREE_OFFER, buttons=[{"title": STEP_FREE_BUTTON, "payload": payload}])

@@ -17,7 +17,7 @@ from assistant.dialogue.rasa_client import (
     clean_text,
 )
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
-from assistant.shared.events import Button, Reply
+from assistant.shared.events import Button, Reply, SpeechRate, StartIntent, navigate
 
 from .helpers import closed_port
 
@@ -155,7 +155,7 @@ def test_send_posts_to_the_rest_channel_and_parses_replies() -> None:
     assert replies == [
         Reply(text="Where is the leak?"),
         Reply(text="Pick one", buttons=(Button("Kitchen", '/inform{"place": "kitchen"}'), Button("Bathroom", ""))),
-        Reply(text="", custom={"speech_rate": "slower"}),
+        Reply(text="", data=(SpeechRate("slower"),)),
         Reply(text=""),
     ]
     [request] = seen
@@ -224,3 +224,18 @@ def test_status_tracker_and_reset_requests() -> None:
 def test_health_is_false_on_errors() -> None:
     with fake(lambda request: httpx.Response(503)) as client:
         assert client.health() is False
+
+
+def test_a_command_is_sent_in_rasas_intent_syntax() -> None:
+    """Front ends send a typed command; the client writes Rasa's ``/intent{...}`` (tests/dialogue/test_wire.py)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[])
+
+    with fake(handler) as client:
+        client.send("kiosk-1", StartIntent("report_repair"))
+        client.send("kiosk-1", navigate("community-clinic", step_free=True))
+    assert [json.loads(r.content)["message"] for r in seen] == [
+        "/report_repair", '/navigate_to{"facility": "community-clinic", "access": "step-free"}']

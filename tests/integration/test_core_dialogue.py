@@ -13,6 +13,7 @@ import pytest
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.config import PROJECT_ROOT
 from assistant.shared.errors import InputError
+from assistant.shared.events import SpeechRate
 from assistant.skill_runtime.build import BuildResult
 from assistant.stack import Stack
 
@@ -42,7 +43,7 @@ def test_greet_help_repeat_and_slower(chat: ConversationClient) -> None:
     again = chat.send(sender, "sorry, could you say that again")
     assert "I can help" in texts(again)
     slower = chat.send(sender, "you are talking too fast for me, slow down please")
-    assert any(r.custom.get("speech_rate") == "slower" for r in slower)
+    assert any(SpeechRate("slower") in r.data for r in slower)
     assert "more slowly" in texts(slower)
 
 

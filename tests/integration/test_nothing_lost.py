@@ -8,6 +8,7 @@ import uuid
 
 from assistant.dialogue.outbox import Outbox
 from assistant.dialogue.rasa_client import ConversationClient
+from assistant.shared.events import Alert
 from assistant.stack import Stack
 from community_services.client import ServicesClient
 from tests.integration.helpers import staff_list
@@ -70,6 +71,6 @@ def test_emergency_answers_even_when_services_are_down(live_stack: Stack, chat: 
         text = _texts(replies).lower()
         assert "help" in text and "120" in text
         assert "error" not in text and "failed" not in text
-        assert any(r.custom.get("alert", {}).get("queued") is True for r in replies)
+        assert any(isinstance(d, Alert) and d.stored and d.queued for r in replies for d in r.data)
     finally:
         live_stack.start_services()

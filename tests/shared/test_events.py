@@ -15,12 +15,19 @@ from assistant.shared.events import (
     Error,
     Event,
     Reply,
+    ShowRoute,
     Speak,
+    SpeechRate,
+    StartIntent,
     Transcript,
     UserText,
     VoiceState,
     event_from_dict,
+    navigate,
 )
+
+ROUTE = ShowRoute(to="community-clinic", shape={"start": "kiosk", "points": [[1.0, 2.0]], "steps": []},
+                  guide_url="http://box/guide/sunny-garden?to=community-clinic&sig=x")
 
 SAMPLES: list[Event] = [
     UserText(sender_id="kiosk-1", text="my tap is leaking"),
@@ -30,12 +37,20 @@ SAMPLES: list[Event] = [
     Transcript(text="my tap is", final=False),
     Transcript(text="my tap is leaking", final=True),
     Reply(text="Where is the leak?"),
+    UserText(sender_id="kiosk-1", text='/navigate_to{"facility": "clinic"}', source="button", shown="Way to clinic"),
+    StartIntent(intent="report_repair"),
+    StartIntent(intent="navigate_to", entities={"facility": "clinic", "access": "step-free"}),
     Reply(text="Did you mean…?", buttons=(Button("Report a repair", "/report_repair"), Button("No", "/deny")),
-          custom={"speech_rate": "slower", "nested": {"a": [1, 2]}}),
+          data=(SpeechRate("slower"),)),
+    Reply(text="The way", data=(ROUTE, Alert(reference="", queued=True, kind="fall"))),
+    ShowRoute(to="community-clinic"),
+    ROUTE,
+    SpeechRate(),
     Speak(text="Hello"),
     Speak(text="Hello", rate=120),
     Alert(reference="A1001", queued=False),
     Alert(reference="Q00042", queued=True),
+    Alert(reference="A1002", queued=False, kind="fire"),
     Error(code="dialogue_unavailable", message="Please try again in a minute."),
     VoiceState(state="listening"),
     VoiceState(state="unavailable", detail="No microphone was found."),
@@ -44,8 +59,8 @@ SAMPLES: list[Event] = [
 
 def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
-    assert set(EVENT_TYPES) == {"user_text", "transcript", "reply", "speak", "alert", "error",
-                                "voice_state"}
+    assert set(EVENT_TYPES) == {"user_text", "start_intent", "transcript", "reply", "show_route", "speech_rate",
+                                "speak", "alert", "error", "voice_state"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")
@@ -64,17 +79,42 @@ def test_round_trip_through_json(event: Event) -> None:
 def test_reply_dict_shape() -> None:
     reply = Reply(text="Pick one", buttons=(Button("Yes", "/affirm"),))
     assert reply.to_dict() == {"type": "reply", "text": "Pick one",
-                               "buttons": ({"title": "Yes", "payload": "/affirm"},), "custom": {}}
+                               "buttons": ({"title": "Yes", "payload": "/affirm"},), "data": ()}
     rebuilt = event_from_dict(json.loads(json.dumps(reply.to_dict())))
     assert isinstance(rebuilt, Reply)
     assert isinstance(rebuilt.buttons, tuple) and isinstance(rebuilt.buttons[0], Button)
 
 
+def test_reply_data_travels_as_tagged_events() -> None:
+    reply = Reply(text="", data=(SpeechRate(), Alert("A1", queued=False)))
+    assert reply.to_dict()["data"] == ({"type": "speech_rate", "change": "slower"},
+                                       {"type": "alert", "reference": "A1", "queued": False, "kind": ""})
+    rebuilt = event_from_dict(json.loads(json.dumps(reply.to_dict())))
+    assert isinstance(rebuilt, Reply) and rebuilt.data == reply.data
+
+
+def test_a_reply_carries_only_reply_data() -> None:
+    with pytest.raises(ValueError, match="carries only"):
+        event_from_dict({"type": "reply", "text": "x", "data": [{"type": "speak", "text": "hi"}]})
+
+
+def test_an_alert_without_a_reference_is_not_stored() -> None:
+    assert Alert("A1", queued=False).stored and Alert("Q1", queued=True).stored
+    assert not Alert("", queued=True).stored
+
+
+def test_navigate_is_a_start_intent() -> None:
+    assert navigate("clinic") == StartIntent("navigate_to", {"facility": "clinic"})
+    assert navigate("clinic", step_free=True) == StartIntent("navigate_to", {"facility": "clinic",
+                                                                            "access": "step-free"})
+
+
 def test_defaults() -> None:
     assert UserText(sender_id="s", text="t").source == "text"
     reply = Reply(text="x")
-    assert reply.buttons == () and reply.custom == {}
-    assert Reply(text="y").custom is not reply.custom  # no shared mutable default
+    assert reply.buttons == () and reply.data == ()
+    assert StartIntent("help").entities == {}
+    assert StartIntent("help").entities is not StartIntent("greet").entities  # no shared mutable default
 
 
 def test_events_are_frozen() -> None:

@@ -1,0 +1,199 @@
+"""The kiosk app and its screens (kiosk_app/app.py, kiosk_app/screens/*.py), in process on the test window.
+
+The backend is a fake that records what the screens ask of it (the real one is tested in
+tests/integration/test_kiosk_backend.py, and the whole app on the real stack in test_kiosk_app.py). Events
+are fed to ``on_event`` as the backend's thread would hand them to the UI thread. ``App.run`` is never called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.shared.config import Settings
+from assistant.shared.events import (
+    Alert,
+    Button,
+    Error,
+    Reply,
+    ShowRoute,
+    StartIntent,
+    Transcript,
+    UserText,
+    VoiceState,
+    navigate,
+)
+
+pytestmark = pytest.mark.usefixtures("kivy_window")
+
+SHAPE = {"start": "kiosk", "goal": "central-garden", "goal_name": "Central Garden", "nodes": ["kiosk", "garden"],
+         "points": [[0.0, 0.0], [10.0, 5.0]], "length_m": 11.2, "step_free": False, "uses_stairs": True,
+         "steps": [{"text": "Go out of the door.", "kind": "start", "distance_m": 0.0, "node": "kiosk"},
+                   {"text": "Go down three steps.", "kind": "stairs", "distance_m": 11.2, "node": "garden"}]}
+WORDS = "Go out of the door. Go down three steps."
+
+
+class FakeBackend:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def record(*args: Any, **kwargs: Any) -> None:
+            self.calls.append((name, *args, *kwargs.values()))
+        return record
+
+    def form_in_progress(self) -> bool:
+        return False
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, kivy_window: Any) -> Iterator[Any]:
+    from kivy.lang import Builder
+
+    from kiosk_app.app import KV_DIR, KV_FILES, KioskApp
+
+    app = KioskApp(Settings(var_dir=tmp_path_factory.mktemp("var"), kiosk_location="the lobby"), voice=False)
+    root = app.build()
+    app.root = root
+    kivy_window.add_widget(root)
+    try:
+        yield app
+    finally:
+        kivy_window.remove_widget(root)
+        for name in KV_FILES:
+            Builder.unload_file(str(KV_DIR / name))
+
+
+@pytest.fixture
+def app(built: Any) -> Iterator[Any]:
+    backend = built.backend = FakeBackend()
+    built.reset_conversation()
+    backend.calls.clear()
+    yield built
+    if built.emergency_view is not None:
+        built.emergency_view.dismiss()
+        built.emergency_view = None
+    built.backend = None
+
+
+def tap(app: Any, widget_id: str) -> None:
+    from kiosk_app.control import tap as control_tap
+
+    control_tap(app, widget_id)
+
+
+def bubbles(app: Any) -> list[tuple[str, str]]:
+    return [(b.who, b.text) for b in reversed(app.conversation.ids.messages.children)]
+
+
+def test_the_four_screens_are_screen_modules_next_to_their_kv() -> None:
+    from kiosk_app.screens import conversation, guide, home, settings
+
+    for module in (home, conversation, guide, settings):
+        assert Path(module.__file__ or "").with_suffix(".kv").exists(), module.__name__
+
+
+def test_a_tile_starts_its_intent_as_a_typed_command(app: Any) -> None:
+    tap(app, "tile_repair")
+    assert app.root.ids.sm.current == "conversation"
+    assert app.backend.calls == [("start", StartIntent("report_repair"), "Report a repair")]
+    app.show("home")
+    tap(app, "tile_where")
+    assert app.backend.calls[-1] == ("start", StartIntent("navigate_to"), "Where is…?")
+
+
+def test_a_conversation_turn_on_screen(app: Any) -> None:
+    app.on_event(Transcript("my tap", final=False))
+    assert app.conversation.partial_text == "my tap"
+    app.on_event(Transcript("my tap is leaking", final=True))
+    assert app.conversation.partial_text == ""
+    app.on_event(UserText("k-1", "/report_repair", "button", "Report a repair"))
+    app.on_event(Reply("What is broken?", buttons=(Button("Water, pipe or tap", "/inform"),)))
+    app.on_event(Error("dialogue_unavailable", "Please try again."))
+    assert bubbles(app) == [("resident", "Report a repair"), ("linli", "What is broken?"),
+                            ("linli", "Please try again.")]
+    [option] = app.conversation.ids.options.children
+    option.dispatch("on_release")  # the dialogue's own payload goes back as it came, with its words shown
+    assert app.backend.calls[-1] == ("send_text", "/inform", "button", "Water, pipe or tap")
+
+
+def test_typing_sends_the_words(app: Any) -> None:
+    from kiosk_app.control import type_text
+
+    type_text(app, "  where is the library ")
+    assert app.backend.calls == [("send_text", "where is the library", "text", "")]
+    assert app.conversation.ids.typed.text == ""
+
+
+def test_voice_state_changes_the_talk_button_and_explains_why_not(app: Any) -> None:
+    app.on_event(VoiceState("listening"))
+    assert app.conversation.ids.talk_button.text == app.tx["stop_listening"] and app.listening
+    app.on_event(VoiceState("unavailable", "No microphone was found."))
+    assert app.conversation.ids.talk_button.text == app.tx["speak"] and not app.listening
+    assert bubbles(app)[-1] == ("linli", app.tx["voice_unavailable"].format(reason="No microphone was found."))
+
+
+def test_a_route_brings_up_the_guide_with_one_step_a_line_and_offers_step_free(app: Any) -> None:
+    app.show("conversation")
+    app.on_event(UserText("k-1", "directions to the central garden"))
+    app.on_event(Reply("", data=(ShowRoute("central-garden", shape=SHAPE, guide_url="http://box/g?sig=x"),)))
+    assert app.root.ids.sm.current == "guide"
+    app.on_event(Reply(WORDS))  # the words of the way may come after the route
+    guide = app.guide
+    assert guide.route_text == "1. Go out of the door.\n2. Go down three steps."
+    assert guide.route_to == "central-garden" and guide.step_free_offer and Path(guide.qr_path).exists()
+    tap(app, "step_free_button")
+    assert app.backend.calls[-1] == ("start", navigate("central-garden", step_free=True), app.tx["step_free"])
+    assert app.root.ids.sm.current == "guide"  # the way without steps replaces this one here
+
+
+def test_a_place_without_a_map_still_shows_the_words(app: Any) -> None:
+    app.on_event(UserText("k-1", "where is the library"))
+    app.on_event(Reply("The library is in Building 6.", data=(ShowRoute("library"),)))
+    assert app.root.ids.sm.current == "guide"
+    assert app.guide.route_text == "The library is in Building 6." and not app.guide.step_free_offer
+
+
+@pytest.mark.parametrize(("alert", "key"), [
+    (Alert("A1001", queued=False), "emergency_sent"),
+    (Alert("Q00042", queued=True), "emergency_queued"),
+    (Alert("", queued=True), "emergency_failed"),
+])
+def test_an_alert_opens_the_emergency_overlay_with_the_truth(app: Any, alert: Alert, key: str) -> None:
+    app.on_event(Reply("Help is coming.", data=(alert,)))  # a reply's alert is published by the backend
+    assert app.emergency_view is None
+    app.on_event(alert)
+    assert app.emergency_view is not None
+    assert app.emergency_view.message == app.tx[key].format(place="the lobby", ref=alert.reference)
+
+
+def test_settings_screen_changes_the_voice_through_the_backend(app: Any) -> None:
+    app.show("settings")
+    for widget_id in ("rate_slower", "rate_faster", "volume_down", "volume_up"):
+        tap(app, widget_id)
+    assert app.backend.calls == [("slower",), ("faster",), ("change_volume", -0.2), ("change_volume", 0.2)]
+
+
+def test_reset_clears_every_screen_and_goes_home(app: Any) -> None:
+    app.on_event(UserText("k-1", "where is the library"))
+    app.on_event(Reply("The library is in Building 6.", buttons=(Button("Yes", "/affirm"),),
+                       data=(ShowRoute("library"),)))
+    app.conversation.ids.typed.text = "half typed"
+    assert not app.conversation.empty and app.conversation.unsent_words
+    app.reset_conversation()
+    assert app.root.ids.sm.current == "home" and app.conversation.empty
+    assert not app.conversation.ids.options.children and app.conversation.partial_text == ""
+    assert (app.guide.route_text, app.guide.route_to, app.guide.qr_path) == ("", "", "")
+    assert ("new_conversation",) in app.backend.calls
+
+
+def test_scrolling_is_a_screen_call_of_the_control_channel(app: Any) -> None:
+    from kiosk_app.control import ALLOWED_CALLS, call
+
+    assert "conversation.scroll_messages" in ALLOWED_CALLS
+    call(app, "conversation.scroll_messages", [1])  # a short conversation does not scroll: no error
+    call(app, "show", ["settings"])
+    assert app.root.ids.sm.current == "settings"
