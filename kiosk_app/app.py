@@ -25,8 +25,6 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen
 
-from ar_overlays.guide_links import GuideLink
-from ar_overlays.route import Route
 from assistant.shared.config import Settings
 from assistant.shared.events import Alert, Error, Event, Reply, Transcript, UserText, VoiceState
 from kiosk_app import theme
@@ -35,6 +33,8 @@ from kiosk_app.guide_feed import FeedSettings, GuideFeed
 from kiosk_app.idle import IdlePolicy
 from kiosk_app.texts import texts
 from kiosk_app.widgets import BigButton, Bubble, EmergencyButton, Tile  # noqa: F401 - used by the .kv rules
+from wayfinding.guide_links import GuideLink
+from wayfinding.route import Route
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).parent / "screens"

@@ -15,6 +15,10 @@ from pathlib import Path
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MAP_ENV = "LINLI_MAP"
+"""The community map file; unset: the demo community's map (``wayfinding.community_map.DEMO_MAP_PATH``)."""
+QR_KEY_ENV = "LINLI_QR_KEY"
+"""The community's QR key; unset: ``<var_dir>/qr-key`` (``wayfinding.signing``)."""
 
 
 def _env_int(name: str, default: int) -> int:
@@ -97,6 +101,16 @@ class Settings:
 
     def with_ports(self, services: int, actions: int, rasa: int) -> Settings:
         return replace(self, services_port=services, actions_port=actions, rasa_port=rasa)
+
+
+def map_path_setting() -> str | None:
+    """``LINLI_MAP`` as set, read at each call (the map may be changed for a test or a single command)."""
+    return os.environ.get(MAP_ENV)
+
+
+def qr_key_setting() -> str | None:
+    """``LINLI_QR_KEY`` as set, read at each call."""
+    return os.environ.get(QR_KEY_ENV)
 
 
 def _dev_tokens(var_dir: Path) -> dict[str, str]:
