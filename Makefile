@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -n "$(PY)" || { echo "Linli needs Python 3.11 or newer for .venv (python3.11 not found)."; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip wheel
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[kiosk,dev]'
 	touch $@
 
 $(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt $(VENV)/.installed
