@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -n "$(PY)" || { echo "Linli needs Python 3.11 or newer for .venv (python3.11 not found)."; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip wheel
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[kiosk,dev]'
 	touch $@
 
 $(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt $(VENV)/.installed
@@ -55,7 +55,7 @@ test-unit: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy assistant community_services kiosk_app ar_overlays bench
+	$(VENV)/bin/mypy assistant community_services kiosk_app ar_overlays wayfinding bench
 
 bench: system-test install
 	$(VENV)/bin/python -m bench.conversation

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .community_map import default_map_path, load_map
+from assistant.community import default_map_path, load_map
 
 
 def _say(line: str = "") -> None:
@@ -23,7 +23,7 @@ def cmd_map_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_map_route(args: argparse.Namespace) -> int:
-    from .routing import Router
+    from wayfinding.routing import Router
 
     path = args.map or default_map_path()
     community_map = load_map(path)
@@ -36,7 +36,7 @@ def cmd_map_route(args: argparse.Namespace) -> int:
     if args.png:
         import cv2
 
-        from .draw import draw_map
+        from wayfinding.map_picture import draw_map
 
         picture = draw_map(community_map, route, size=(960, 720))
         args.png.parent.mkdir(parents=True, exist_ok=True)

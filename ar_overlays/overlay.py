@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ar_overlays.camera import Calibration, check_frame, default_calibration
-from ar_overlays.community_map import CommunityMap
 from ar_overlays.detect import MarkerDetector
-from ar_overlays.draw import Point, draw_map, draw_route_ar
+from ar_overlays.draw import draw_route_ar
 from ar_overlays.pose import CameraPose, best_pose
-from ar_overlays.route import Route
+from wayfinding.community_map import CommunityMap
+from wayfinding.map_picture import Point, draw_map
+from wayfinding.route import Route
 
 
 @dataclass(frozen=True)

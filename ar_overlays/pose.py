@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 from ar_overlays.camera import Calibration
-from ar_overlays.community_map import MarkerPost
 from ar_overlays.detect import MarkerDetection
 from ar_overlays.geometry import heading_of, marker_corners_local, marker_origin, marker_rotation
+from wayfinding.community_map import MarkerPost
 
 _REFINE_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 20, 1e-7)
 """Gauss-Newton (``solvePnPRefineVVS``, ≈ 0.1 ms) rather than ``solvePnPRefineLM`` (≈ 0.45 ms of fixed overhead

@@ -24,9 +24,8 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from assistant.shared.errors import LinliError
-
-from .community_map import CommunityMap, MarkerPost, Place
-from .guide_links import GuideLink
+from wayfinding.community_map import CommunityMap, MarkerPost, Place
+from wayfinding.guide_links import GuideLink
 
 DPI = 300
 MM = DPI / 25.4

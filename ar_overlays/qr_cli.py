@@ -8,14 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from assistant.shared.errors import LinliError
 
-PUBLIC_URL_ENV = "LINLI_PUBLIC_URL"
 CHECK_WIDTH = 1920
 """``--check`` scales bigger pictures down to this (longest side); a poster's code stays ≥ 4 px a module."""
 
@@ -30,7 +28,7 @@ def add_qr_parser(subparsers: Any) -> argparse.ArgumentParser:
     qr.add_argument("--map", type=Path, metavar="PATH", help="community map file (default: $LINLI_MAP or the demo)")
     qr.add_argument("--out", type=Path, metavar="DIR", help="where to write the posters (default: var/posters)")
     qr.add_argument("--public-url", metavar="URL",
-                    help=f"the address phones reach the services at (default: ${PUBLIC_URL_ENV} or the services URL)")
+                    help="the address phones reach the services at (default: $LINLI_PUBLIC_URL or the services URL)")
     qr.add_argument("--only", nargs="+", metavar="ID", help="only these places or marker posts")
     qr.add_argument("--check", type=Path, metavar="FILE",
                     help="read the QR code in a poster PNG or a photo and say whether it is genuine")
@@ -38,8 +36,9 @@ def add_qr_parser(subparsers: Any) -> argparse.ArgumentParser:
     return qr
 
 
-def _public_url(given: str | None, services_url: str) -> str:
-    url = (given or os.environ.get(PUBLIC_URL_ENV) or services_url).strip().rstrip("/")
+def _public_url(given: str | None, fallback: str) -> str:
+    """``--public-url``, else ``LINLI_PUBLIC_URL`` (the settings' override), else the services URL."""
+    url = (given or fallback).strip().rstrip("/")
     if not url.startswith(("http://", "https://")) or len(url) < len("http://x"):
         raise LinliError(f"The public URL must start with http:// or https://, not {url!r}.")
     return url
@@ -55,15 +54,13 @@ def cmd_qr(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from assistant.community import default_map_path, load_key, load_map
     from assistant.shared.config import load_settings
-
-    from .community_map import default_map_path, load_map
-    from .signing import load_key
 
     settings = load_settings()
     community_map = load_map(args.map or default_map_path())
     key = load_key(settings.var_dir)
-    public_url = _public_url(args.public_url, settings.services_url)
+    public_url = _public_url(args.public_url, settings.public_url_override or settings.services_url)
     if args.check:
         return _check(args.check, community_map.community, community_map.name, key, public_url)
 
@@ -86,8 +83,9 @@ def _run(args: argparse.Namespace) -> int:
 def _check(path: Path, community: str, name: str, key: bytes, public_url: str) -> int:
     import cv2
 
+    from wayfinding.guide_links import GuideLinkError, parse_guide_url
+
     from .detect import QrScanner
-    from .guide_links import GuideLinkError, parse_guide_url
 
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:

@@ -16,9 +16,8 @@ import cv2
 import numpy as np
 
 from ar_overlays.camera import Calibration, default_calibration
-from ar_overlays.community_map import CommunityMap, Junction, MapPath, MarkerPost, Place
 from ar_overlays.geometry import look_pose, marker_corners_world, marker_to_world
-from ar_overlays.route import Route
+from wayfinding.community_map import MarkerPost
 
 ARUCO_DICT = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
 QUIET_CELLS = 1
@@ -153,24 +152,3 @@ def occlude(frame: np.ndarray, polygon: np.ndarray, colour: tuple[int, int, int]
     out = frame.copy()
     cv2.fillPoly(out, [np.asarray(polygon, np.int32).reshape(-1, 1, 2)], colour)
     return out
-
-
-def tiny_map(posts: tuple[MarkerPost, ...] = ()) -> CommunityMap:
-    """Kiosk at (0, -10), a lane north along x = 0 to a clinic at (0, 30) and a library east of it."""
-    return CommunityMap(
-        community="test-garden", name="Test Garden", start="kiosk",
-        places=(Place(id="kiosk", name="Kiosk", at=(0.0, -10.0)), Place(id="clinic", name="Clinic", at=(0.0, 30.0)),
-                Place(id="library", name="Library", at=(20.0, 30.0))),
-        junctions=(Junction(id="steps-top", at=(20.0, -10.0)),),
-        markers=posts,
-        paths=(MapPath(between=("kiosk", "clinic"), name="Lane"), MapPath(between=("clinic", "library")),
-               MapPath(between=("kiosk", "steps-top"), access="stairs"),
-               MapPath(between=("steps-top", "library"))),
-    )
-
-
-def route_through(points: list[tuple[float, float]], goal_name: str = "Clinic") -> Route:
-    pts = tuple((float(x), float(y)) for x, y in points)
-    length = float(sum(np.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(pts, pts[1:], strict=False)))
-    return Route(start="a", goal="b", goal_name=goal_name, nodes=tuple(f"n{i}" for i in range(len(pts))),
-                 points=pts, length_m=length, step_free=False, uses_stairs=False, steps=())

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from assistant.shared.config import Settings, load_settings
 from assistant.shared.errors import LinliError
+from wayfinding.errors import WayfindingError
 
 if TYPE_CHECKING:
     from assistant.speech.settings import SpeechSettings
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except LinliError as e:
+    except (LinliError, WayfindingError) as e:  # wayfinding's own errors: an unknown place in `linli map route`
         print(f"linli: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

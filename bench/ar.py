@@ -24,15 +24,16 @@ import cv2
 import numpy as np
 
 from ar_overlays.camera import default_calibration
-from ar_overlays.community_map import CommunityMap, default_map_path, load_map
 from ar_overlays.detect import MarkerDetector, QrScanner
 from ar_overlays.draw import draw_route_ar
 from ar_overlays.overlay import OverlayPipeline
 from ar_overlays.pose import best_pose
-from ar_overlays.route import Route
 from ar_overlays.testing import add_noise, render_marker, textured_background, warp_image_into_frame
+from assistant.community import default_map_path, load_map
 from bench.report import Bench, finish, git_revision, machine
 from bench.stats import now_iso, summary_ms
+from wayfinding.community_map import CommunityMap
+from wayfinding.route import Route
 
 TARGETS = {"ar_frame_p95_ms_1280x720": 10.0}
 POST_ID = "post-lane-45"
@@ -142,8 +143,8 @@ def measure_qr(b: Bench, n: int) -> None:
 
 def measure_routing(b: Bench) -> None:
     try:
-        from ar_overlays.routing import Router
-        from ar_overlays.synthetic_map import grid_map
+        from wayfinding.routing import Router
+        from wayfinding.synthetic_map import grid_map
     except ImportError as e:
         b.note(f"routing not measured: {e}")
         return
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, {min(affinity)})  # "on one core"
     try:
         m = load_map(default_map_path())
-        from ar_overlays.routing import Router
+        from wayfinding.routing import Router
 
         route = Router(m).route("community-clinic")
         b.say(f"route kiosk → {route.goal_name}: {route.length_m:.0f} m, {len(route.points)} points")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import redact
+from .settings import OfficeSettings
 
 if TYPE_CHECKING:
     from .api.guide import GuideSettings
@@ -44,26 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _guide_settings() -> GuideSettings | None:
+def _guide_settings(office: OfficeSettings) -> GuideSettings | None:
     """The walking guide's map and key; a broken map or key turns the guide off, not the whole API."""
-    from ar_overlays.community_map import load_map
-    from assistant.shared.errors import LinliError
+    from wayfinding.community_map import load_map
+    from wayfinding.errors import WayfindingError
 
     from .api.guide import GuideSettings
 
     try:
-        settings = GuideSettings.from_env()
+        settings = GuideSettings.from_settings(office)
         load_map(settings.map_path)  # checked here so that create_app cannot fail on it
         return settings
-    except LinliError as e:
+    except WayfindingError as e:
         logging.getLogger("community_services").error("walking guide pages are off: %s", e)
         return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    kiosk_token = (args.kiosk_token or os.environ.get("LINLI_KIOSK_TOKEN") or "").strip()
-    staff_token = (args.staff_token or os.environ.get("LINLI_STAFF_TOKEN") or "").strip()
+    office = OfficeSettings.from_env()
+    kiosk_token = (args.kiosk_token or office.kiosk_token).strip()
+    staff_token = (args.staff_token or office.staff_token).strip()
     missing = [
         name for name, value in (("LINLI_KIOSK_TOKEN", kiosk_token), ("LINLI_STAFF_TOKEN", staff_token)) if not value
     ]
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app
 
-    guide = _guide_settings()
+    guide = _guide_settings(office)
     try:
         app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed,
                          guide=guide)

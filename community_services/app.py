@@ -56,7 +56,7 @@ def create_app(
     ``today`` moves the seed data *and* the service's clock to that date (the time of day stays
     real); ``clock`` replaces the clock entirely (tests). ``guide``: serve the phones' walking
     guide at ``/guide/...`` (without it those pages answer 503). Raises ``ValueError`` for missing or equal
-    tokens, a ``LinliError`` for a broken map file.
+    tokens, a ``WayfindingError`` for a broken map file.
     """
     tokens = Tokens(kiosk=kiosk_token, staff=staff_token)
     walking_guide = guide_pages.Guide(guide) if guide else None

@@ -26,7 +26,6 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen
 
-from ar_overlays.guide_links import GuideLink
 from assistant.shared.config import Settings
 from assistant.shared.events import (
     Alert,
@@ -49,6 +48,7 @@ from kiosk_app.screens.home import HomeScreen
 from kiosk_app.screens.settings import SettingsScreen
 from kiosk_app.texts import texts
 from kiosk_app.widgets import BigButton, Bubble, EmergencyButton, Tile  # noqa: F401 - used by the .kv rules
+from wayfinding.guide_links import GuideLink
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).parent / "screens"

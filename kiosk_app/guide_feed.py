@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from ar_overlays.camera import Calibration, CameraError, load_calibration, open_camera
-from ar_overlays.community_map import CommunityMap, default_map_path, load_map
 from ar_overlays.detect import QrScanner
-from ar_overlays.draw import draw_map
-from ar_overlays.guide_links import GuideLink, GuideLinkError, parse_guide_url
 from ar_overlays.overlay import OverlayPipeline
-from ar_overlays.route import Route
-from ar_overlays.signing import load_key
+from assistant.community import default_map_path, load_key, load_map
 from assistant.shared.errors import LinliError
+from wayfinding.community_map import CommunityMap
+from wayfinding.guide_links import GuideLink, GuideLinkError, parse_guide_url
+from wayfinding.map_picture import draw_map
+from wayfinding.route import Route
 
 log = logging.getLogger(__name__)
 

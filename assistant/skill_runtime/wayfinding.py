@@ -14,12 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ar_overlays.community_map import CommunityMap, default_map_path, load_map
-from ar_overlays.guide_links import GuideLink
-from ar_overlays.route import Route
-from ar_overlays.routing import NoRoute, Router, UnknownPlace
-from ar_overlays.signing import load_key
+from assistant.community import default_map_path, load_key, load_map
 from assistant.shared.errors import LinliError
+from wayfinding.community_map import CommunityMap
+from wayfinding.guide_links import GuideLink
+from wayfinding.route import Route
+from wayfinding.routing import NoRoute, Router, UnknownPlace
 
 from .context import settings
 

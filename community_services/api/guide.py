@@ -1,7 +1,7 @@
 """The walking guide a phone opens from a QR code: ``GET /guide/{community}`` (HTML) and its map image.
 
 No app and no script: large text, high contrast, plain links. Every query must carry our signature
-(``ar_overlays.guide_links``); the links the page makes are signed here. Not part of the JSON API (not
+(``wayfinding.guide_links``); the links the page makes are signed here. Not part of the JSON API (not
 in ``openapi.json``). Links are relative, so the page works under any host or path prefix.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import logging
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,12 +18,13 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ar_overlays.community_map import CommunityMap, Junction, MarkerPost, Place, default_map_path, load_map
-from ar_overlays.guide_links import GuideLink, GuideLinkError, verify_query
-from ar_overlays.route import Route
-from ar_overlays.routing import NoRoute, Router, UnknownPlace
-from ar_overlays.signing import load_key
-from assistant.shared.config import PROJECT_ROOT
+from wayfinding.community_map import CommunityMap, Junction, MarkerPost, Place, load_map
+from wayfinding.guide_links import GuideLink, GuideLinkError, verify_query
+from wayfinding.route import Route
+from wayfinding.routing import NoRoute, Router, UnknownPlace
+from wayfinding.signing import load_key
+
+from ..settings import OfficeSettings
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -62,10 +62,9 @@ class GuideSettings:
     key: bytes
 
     @classmethod
-    def from_env(cls, var_dir: Path | None = None) -> GuideSettings:
+    def from_settings(cls, settings: OfficeSettings) -> GuideSettings:
         """``LINLI_MAP`` (or the demo map) and the key from ``LINLI_QR_KEY`` / ``<LINLI_VAR_DIR>/qr-key``."""
-        var = var_dir or Path(os.environ.get("LINLI_VAR_DIR") or PROJECT_ROOT / "var").resolve()
-        return cls(map_path=default_map_path(), key=load_key(var))
+        return cls(map_path=settings.map_path, key=load_key(settings.var_dir, settings.qr_key))
 
 
 class Guide:
@@ -80,7 +79,7 @@ class Guide:
     def _map_png(self, at: str | None, to: str | None, step_free: bool) -> bytes:
         import cv2  # OpenCV only when a map is drawn: the API starts without it
 
-        from ar_overlays.draw import draw_map
+        from wayfinding.map_picture import draw_map
 
         route = self.router.route(to, start=at, step_free=step_free) if to else None
         here = at or self.map.start

@@ -13,8 +13,8 @@ from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from ar_overlays.route import Route
 from assistant.shared.events import Reply, ShowRoute, navigate
+from wayfinding.route import Route
 
 from . import kiosk
 

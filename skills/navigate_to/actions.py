@@ -15,7 +15,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from ar_overlays.route import Route
 from assistant.dialogue.wire import intent_message
 from assistant.shared.events import navigate
 from assistant.skill_runtime.facilities import (
@@ -31,6 +30,7 @@ from assistant.skill_runtime.facilities import (
 from assistant.skill_runtime.wayfinding import Wayfinder, wants_step_free, wayfinder
 from community_services.client import ServicesError
 from community_services.schemas import Facility
+from wayfinding.route import Route
 
 SLOT = "route_facility"
 SERVICES_DOWN = ("The office system is not answering right now, so I cannot look up the way. "

@@ -3,12 +3,11 @@ import math
 import numpy as np
 import pytest
 
-from ar_overlays import draw
 from ar_overlays.camera import default_calibration
-from ar_overlays.draw import YELLOW, draw_map, draw_route_ar, format_distance, label_image, route_ahead
-from ar_overlays.geometry import heading_of
+from ar_overlays.draw import draw_route_ar, route_ahead
 from ar_overlays.pose import CameraPose
-from ar_overlays.testing import project, route_through, textured_background, tiny_map
+from ar_overlays.testing import project, textured_background
+from wayfinding.testing import route_through
 
 
 def true_pose(position: tuple[float, float, float], heading: float, pitch: float = -10.0) -> CameraPose:
@@ -21,11 +20,6 @@ def true_pose(position: tuple[float, float, float], heading: float, pitch: float
 def is_yellow(pixel: np.ndarray) -> bool:
     b, g, r = (int(v) for v in pixel)
     return r > 220 and g > 170 and b < 80
-
-
-@pytest.mark.parametrize("distance", [12.0, 40.0, 120.0])
-def test_format_distance(distance: float) -> None:
-    assert {12.0: "12 m", 40.0: "40 m", 120.0: "120 m"}[distance] == format_distance(distance)
 
 
 def test_route_ahead_starts_at_the_nearest_point_and_counts_what_is_left() -> None:
@@ -84,52 +78,3 @@ def test_route_behind_the_camera_draws_no_ribbon_but_the_label() -> None:
     ys, xs = np.nonzero(changed)
     assert ys.max() < 720 * 0.2  # only the label at the top changed
     assert not any(is_yellow(frame[y, x]) for y, x in zip(ys[::50], xs[::50], strict=True) if frame[y, x, 0] > 100)
-
-
-def test_label_is_big_and_readable() -> None:
-    frame = textured_background((1280, 720))
-    draw.draw_destination_label(frame, "Community Clinic", 120)
-    image = label_image((("Community Clinic", draw.WHITE), ("   120 m", YELLOW)), round(720 * draw.LABEL_HEIGHT),
-                        1280 - 24)
-    assert image.shape[0] >= 0.05 * 720 * 1.3  # box height
-    white_rows = np.nonzero(np.all(image > 200, axis=2).any(axis=1))[0]
-    assert white_rows.max() - white_rows.min() >= 0.05 * 720  # glyphs (ascender to descender) ≥ 5 % of the frame
-    assert np.all(frame[12 + image.shape[0] // 2, 12:20] == draw.DARK)
-    assert any(is_yellow(p) for p in image.reshape(-1, 3)[::7])
-
-
-def test_chinese_label_renders_and_is_cached() -> None:
-    parts = (("社区卫生服务站", draw.WHITE), ("   80 m", YELLOW))
-    a = label_image(parts, 47, 1256)
-    assert a is label_image(parts, 47, 1256)  # cached: the per-frame path does not render text again
-    assert np.all(a > 200, axis=2).sum() > 500  # real glyphs, not empty boxes
-    narrow = label_image(parts, 47, 300)  # shrunk to fit a narrow frame
-    assert narrow.shape[1] <= 300
-
-
-def test_map_shows_route_places_and_you_are_here() -> None:
-    m = tiny_map()
-    route = route_through([(0, -10), (0, 30)], "Clinic")
-    image = draw_map(m, route, (1280, 720))
-    assert image.shape == (720, 1280, 3)
-    view = draw._map_background(m, 1280, 720)[1]
-    (u, v), = view.to_px(np.array([(0.0, 10.0)]))  # half way along the route
-    assert is_yellow(image[int(v), int(u)])
-    # the stairs path (kiosk → steps-top) is drawn differently from a step-free one (clinic → library)
-    (su, sv), = view.to_px(np.array([(10.0, -10.0)]))
-    (fu, fv), = view.to_px(np.array([(10.0, 30.0)]))
-    assert not np.array_equal(image[int(sv), int(su)], image[int(fv), int(fu)])
-    here = draw_map(m, route, (1280, 720), you_are_here=(0.0, 0.0), heading=0.0)
-    (hu, hv), = view.to_px(np.array([(0.0, 0.0)]))
-    assert not np.array_equal(here[int(hv), int(hu)], image[int(hv), int(hu)])
-    assert np.array_equal(draw_map(m, route, (1280, 720)), image)  # you-are-here drawn on a copy
-    assert draw._map_background(m, 1280, 720)[0] is draw._map_background(m, 1280, 720)[0]  # cached
-    assert draw_map(m, None, (640, 480)).shape == (480, 640, 3)
-
-
-def test_map_is_north_up() -> None:
-    m = tiny_map()
-    view = draw._map_background(m, 1280, 720)[1]
-    (ku, kv), (cu, cv) = view.to_px(np.array([(0.0, -10.0), (0.0, 30.0)]))
-    assert cv < kv and abs(cu - ku) < 1e-6  # the clinic is north of the kiosk: higher on the map
-    assert heading_of(0, 1) == 0

@@ -6,7 +6,8 @@ import pytest
 
 from ar_overlays.camera import CameraError, default_calibration, open_camera
 from ar_overlays.overlay import OverlayPipeline
-from ar_overlays.testing import occlude, post_at, render_marker, route_through, textured_background, tiny_map
+from ar_overlays.testing import occlude, post_at, render_marker, textured_background
+from wayfinding.testing import route_through, tiny_map
 
 POST = post_at(aruco=5, at=(1.5, 0.0), facing=200.0, post_id="post-lane")
 ROUTE = route_through([(0, -10), (0, 30), (20, 30)], "Clinic")

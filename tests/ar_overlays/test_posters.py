@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, PdfParser
 
-from ar_overlays.community_map import CommunityMap, default_map_path, load_map
 from ar_overlays.detect import MarkerDetector, QrScanner
-from ar_overlays.guide_links import GuideLink, GuideLinkError, parse_guide_url
 from ar_overlays.posters import (
     ALL_PDF,
     MM,
@@ -22,6 +20,8 @@ from ar_overlays.posters import (
     poster_ids,
 )
 from ar_overlays.testing import add_noise, warp_image_into_frame
+from wayfinding.community_map import CommunityMap, default_map_path, load_map
+from wayfinding.guide_links import GuideLink, GuideLinkError, parse_guide_url
 
 KEY = b"the-sunny-garden-test-key-0000000000000"
 PUBLIC = "http://192.168.1.20:8700"

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from ar_overlays.community_map import default_map_path, load_map
 from ar_overlays.posters import make_posters
 from ar_overlays.qr_cli import add_qr_parser
+from wayfinding.community_map import default_map_path, load_map
 
 PUBLIC = "http://192.168.1.20:8700"
 

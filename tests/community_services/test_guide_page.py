@@ -19,11 +19,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from ar_overlays.community_map import default_map_path, load_map
-from ar_overlays.guide_links import GuideLink, parse_guide_url
-from ar_overlays.routing import Router
 from community_services.api.guide import GuideSettings
 from community_services.app import create_app
+from wayfinding.community_map import default_map_path, load_map
+from wayfinding.guide_links import GuideLink, parse_guide_url
+from wayfinding.routing import Router
 
 KEY = b"the-sunny-garden-test-key-0000000000000"
 REFUSAL = "This code is not one of Sunny Garden’s guide codes."

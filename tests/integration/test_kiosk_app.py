@@ -284,9 +284,9 @@ def test_a_poster_held_to_the_kiosk_camera_opens_its_guide(live_stack: Stack, di
     import numpy as np
     import qrcode
 
-    from ar_overlays.guide_links import GuideLink
-    from ar_overlays.signing import load_key
     from ar_overlays.testing import warp_image_into_frame
+    from assistant.community import load_key
+    from wayfinding.guide_links import GuideLink
 
     settings = live_stack.settings
     link = GuideLink(community="sunny-garden", to="seniors-canteen")

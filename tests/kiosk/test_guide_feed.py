@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 import qrcode
 
-from ar_overlays.community_map import CommunityMap, default_map_path, load_map
-from ar_overlays.guide_links import GuideLink
-from ar_overlays.route import Route
-from ar_overlays.routing import Router
-from ar_overlays.signing import load_key
 from ar_overlays.testing import render_marker, warp_image_into_frame
+from assistant.community import default_map_path, load_key, load_map
 from kiosk_app.guide_feed import MAP_SIZE, FeedSettings, GuideFeed
+from wayfinding.community_map import CommunityMap
+from wayfinding.guide_links import GuideLink
+from wayfinding.route import Route
+from wayfinding.routing import Router
 
 QR_CORNERS = np.array([[480, 160], [800, 180], [790, 500], [490, 490]], np.float32)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from ar_overlays.community_map import default_map_path, load_map
 from assistant.knowledge.entries import (
     MAX_ANSWER_CHARS,
     KnowledgeEntry,
@@ -19,6 +18,7 @@ from assistant.knowledge.entries import (
     load_knowledge,
 )
 from assistant.shared.yaml_lines import MAX_FILE_BYTES
+from wayfinding.community_map import default_map_path, load_map
 
 from .conftest import FIXTURES, ROOT, SEED
 

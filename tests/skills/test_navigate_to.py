@@ -10,13 +10,12 @@ import yaml
 from helpers import BAD_INPUTS, form_tracker, perform, run_validation, skill_domain
 from rasa_sdk import Tracker
 
-from ar_overlays.community_map import default_map_path
-from ar_overlays.guide_links import parse_guide_url
-from ar_overlays.route import Route
-from ar_overlays.signing import load_key
+from assistant.community import default_map_path, load_key
 from assistant.skill_runtime import context
 from assistant.skill_runtime.wayfinding import wants_step_free
 from skills.navigate_to import actions as nav
+from wayfinding.guide_links import parse_guide_url
+from wayfinding.route import Route
 
 DOMAIN = skill_domain("navigate_to")
 DEMO_MAP = default_map_path()

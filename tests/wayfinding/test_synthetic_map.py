@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from ar_overlays.routing import Router
-from ar_overlays.synthetic_map import grid_map
+from wayfinding.routing import Router
+from wayfinding.synthetic_map import grid_map
 
 
 def test_a_thousand_nodes_are_connected_with_and_without_stairs() -> None:

@@ -1,7 +1,8 @@
 """The community key and HMAC signatures for guide QR codes (design: ``docs/ar.md``).
 
-The key is ``LINLI_QR_KEY`` when set, else ``<var_dir>/qr-key``, made once (mode 600) and then kept:
-every printed poster depends on it, so a broken key file is an error, never silently replaced.
+The key is the configured text (the caller's ``LINLI_QR_KEY``) when given, else ``<var_dir>/qr-key``, made
+once (mode 600) and then kept: every printed poster depends on it, so a broken key file is an error, never
+silently replaced.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import re
 import secrets
 from pathlib import Path
 
-from assistant.shared.errors import ConfigError
+from .errors import KeyConfigError
 
 KEY_ENV = "LINLI_QR_KEY"
+"""The setting's usual name, for messages about a configured key."""
 KEY_FILE = "qr-key"
 SIG_BYTES = 16
 """Signature length: 128 bits are plenty against forgery and keep the QR code small."""
@@ -27,25 +29,25 @@ _KEY_TEXT = re.compile(r"^[A-Za-z0-9_-]{22,}$")
 def _check_key(text: str, where: str) -> bytes:
     text = text.strip()
     if not _KEY_TEXT.match(text):
-        raise ConfigError(
+        raise KeyConfigError(
             f"The QR key in {where} is not usable: it must be at least 22 URL-safe characters (A-Z a-z 0-9 - _).",
             hint="Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
         )
     return text.encode("ascii")
 
 
-def load_key(var_dir: Path) -> bytes:
-    """The community key: ``LINLI_QR_KEY``, else ``var_dir/qr-key`` (created on first use)."""
-    env = os.environ.get(KEY_ENV, "")
-    if env.strip():
-        return _check_key(env, KEY_ENV)
+def load_key(var_dir: Path, configured: str | None, *, source: str = KEY_ENV) -> bytes:
+    """The community key: ``configured`` (read by the caller from ``source``, e.g. ``LINLI_QR_KEY``) when it is
+    not blank, else ``var_dir/qr-key`` (created on first use)."""
+    if configured and configured.strip():
+        return _check_key(configured, source)
     path = var_dir / KEY_FILE
     try:
         return _check_key(path.read_text("ascii"), str(path))
     except FileNotFoundError:
         pass
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"Cannot read the QR key {path}: {e}") from e
+        raise KeyConfigError(f"Cannot read the QR key {path}: {e}") from e
     return _create_key(path)
 
 
@@ -69,7 +71,7 @@ def _create_key(path: Path) -> bytes:
             tmp.unlink(missing_ok=True)
         return _check_key(path.read_text("ascii"), str(path))
     except OSError as e:
-        raise ConfigError(f"Cannot create the QR key {path}: {e}") from e
+        raise KeyConfigError(f"Cannot create the QR key {path}: {e}") from e
 
 
 def sign(key: bytes, message: str) -> str:

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from assistant.shared.errors import LinliError
-
 from .community_map import CommunityMap, MapPath, MarkerPost, Node, Place, fold
+from .errors import WayfindingError
 from .route import Route, RouteStep, StepKind
 
 LIFT_WAIT_M = 15.0
@@ -37,7 +36,7 @@ COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "
 FLOORS = ("ground floor", "first floor", "second floor", "third floor", "fourth floor", "fifth floor")
 
 
-class UnknownPlace(LinliError):
+class UnknownPlace(WayfindingError):
     """The map has no place (or start) by that name."""
 
     code = "unknown_place"
@@ -48,7 +47,7 @@ class UnknownPlace(LinliError):
         """Names of places that sound close to what was asked, best first."""
 
 
-class NoRoute(LinliError):
+class NoRoute(WayfindingError):
     """The place exists but cannot be reached that way (e.g. nothing without steps)."""
 
     code = "no_route"

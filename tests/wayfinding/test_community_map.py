@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ar_overlays.community_map import (
+from wayfinding.community_map import (
     CommunityMap,
     MapError,
     MarkerPost,
@@ -25,12 +25,11 @@ def demo() -> CommunityMap:
     return load_map(DEMO)
 
 
-def test_default_map_path_is_the_demo_unless_linli_map_is_set(monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path) -> None:
-    monkeypatch.delenv("LINLI_MAP", raising=False)
+def test_default_map_path_is_the_demo_unless_one_is_configured(tmp_path: Path) -> None:
     assert default_map_path() == DEMO
-    monkeypatch.setenv("LINLI_MAP", str(tmp_path / "other.yml"))
-    assert default_map_path() == tmp_path / "other.yml"
+    assert default_map_path(None) == default_map_path("") == default_map_path("  ") == DEMO
+    assert default_map_path(str(tmp_path / "other.yml")) == tmp_path / "other.yml"
+    assert default_map_path(f"  {tmp_path / 'other.yml'} ") == tmp_path / "other.yml"
 
 
 def test_the_demo_map_loads(demo: CommunityMap) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ar_overlays.community_map import CommunityMap, Place, load_map
-from ar_overlays.routing import Router
 from community_services.seed_data import BUILDINGS, FACILITIES
+from wayfinding.community_map import CommunityMap, Place, load_map
+from wayfinding.routing import Router
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = FACILITIES + BUILDINGS

@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ar_overlays.signing import KEY_ENV, load_key, sign, verify
-from assistant.shared.errors import ConfigError
+from wayfinding.errors import KeyConfigError
+from wayfinding.signing import KEY_ENV, load_key, sign, verify
 
 KEY = b"a-test-key-of-enough-length-000000000000"
-
-
-@pytest.fixture(autouse=True)
-def no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(KEY_ENV, raising=False)
 
 
 def test_sign_is_short_urlsafe_and_stable() -> None:
@@ -47,36 +42,38 @@ def test_verify_tolerates_a_junk_message() -> None:
 
 def test_key_file_is_made_once_with_mode_600(tmp_path: Path) -> None:
     var = tmp_path / "var"
-    key = load_key(var)
+    key = load_key(var, None)
     path = var / "qr-key"
     assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(key) >= 22
-    assert load_key(var) == key  # kept: printed posters depend on it
+    assert load_key(var, None) == key  # kept: printed posters depend on it
     assert [p.name for p in var.iterdir()] == ["qr-key"]  # no temporary files left
 
 
-def test_environment_key_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "  Q2hhbmdlLW1lLXRvLWEtcmFuZG9tLWtleQ  ")
-    assert load_key(tmp_path) == b"Q2hhbmdlLW1lLXRvLWEtcmFuZG9tLWtleQ"
+def test_a_configured_key_wins(tmp_path: Path) -> None:
+    assert load_key(tmp_path, "  Q2hhbmdlLW1lLXRvLWEtcmFuZG9tLWtleQ  ") == b"Q2hhbmdlLW1lLXRvLWEtcmFuZG9tLWtleQ"
     assert not (tmp_path / "qr-key").exists()
+    assert load_key(tmp_path, "  ") == load_key(tmp_path, "")  # blank: not configured, the key file is used
+    assert (tmp_path / "qr-key").exists()
 
 
 @pytest.mark.parametrize("bad", ["short", "has spaces in the middle of it!!", "x" * 21])
-def test_a_weak_environment_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
-    monkeypatch.setenv(KEY_ENV, bad)
-    with pytest.raises(ConfigError, match=KEY_ENV):
-        load_key(tmp_path)
+def test_a_weak_configured_key_is_refused(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(KeyConfigError, match=KEY_ENV):
+        load_key(tmp_path, bad)
+    with pytest.raises(KeyConfigError, match="the kiosk.yml"):
+        load_key(tmp_path, bad, source="the kiosk.yml")
 
 
 def test_a_broken_key_file_is_an_error_not_replaced(tmp_path: Path) -> None:
     (tmp_path / "qr-key").write_text("oops\n")
-    with pytest.raises(ConfigError, match="qr-key"):
-        load_key(tmp_path)
+    with pytest.raises(KeyConfigError, match="qr-key"):
+        load_key(tmp_path, None)
     assert (tmp_path / "qr-key").read_text() == "oops\n"
 
 
 def test_an_unwritable_var_dir_is_a_plain_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(ConfigError, match="QR key .*file/var/qr-key"):
-        load_key(blocker / "var")
+    with pytest.raises(KeyConfigError, match="QR key .*file/var/qr-key"):
+        load_key(blocker / "var", None)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ar_overlays.community_map import CommunityMap, load_map
-from ar_overlays.route import Route
-from ar_overlays.routing import NoRoute, Router, UnknownPlace, spoken_distance, turn_word
+from wayfinding.community_map import CommunityMap, load_map
+from wayfinding.route import Route
+from wayfinding.routing import NoRoute, Router, UnknownPlace, spoken_distance, turn_word
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "assets" / "maps" / "sunny-garden.yml"

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from assistant.shared.errors import LinliError
-
+from .errors import WayfindingError
 from .signing import sign, verify
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -26,7 +25,7 @@ UNSIGNED = "This guide code has no signature, so it cannot be trusted."
 ALTERED = "This guide code has been changed or was not made by this community, so it cannot be trusted."
 
 
-class GuideLinkError(LinliError):
+class GuideLinkError(WayfindingError):
     """A scanned text or a page address is not a genuine guide link of this community."""
 
     code = "guide_link_error"

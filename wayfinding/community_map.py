@@ -7,7 +7,6 @@ the North Gate). ``load_map`` validates an admin-written file and names the file
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,18 +15,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.shared.errors import LinliError
-from assistant.shared.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
+from .errors import WayfindingError
+from .yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
 Access = Literal["step-free", "ramp", "stairs", "lift"]
 NODE_ID = r"^[a-z0-9][a-z0-9-]*$"
 LENGTH_TOLERANCE_M = 1.0
 """A given length may be this much shorter than the straight line (points are measured roughly)."""
-MAP_ENV = "LINLI_MAP"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_MAP_PATH = REPO_ROOT / "assets" / "maps" / "sunny-garden.yml"
+"""The demo community's map (Sunny Garden), used when no map is configured."""
 
 
-class MapError(LinliError):
+class MapError(WayfindingError):
     """The map file is wrong; the message names the file and line."""
 
     code = "map_error"
@@ -290,10 +290,11 @@ def _check_reachable(m: CommunityMap) -> list[Problem]:
 # --- loading --------------------------------------------------------------------------------------
 
 
-def default_map_path() -> Path:
-    """``LINLI_MAP`` if set, else the demo community's map in ``assets/maps``."""
-    env = os.environ.get(MAP_ENV, "").strip()
-    return Path(env) if env else REPO_ROOT / "assets" / "maps" / "sunny-garden.yml"
+def default_map_path(configured: str | Path | None = None) -> Path:
+    """The configured map file (the caller's setting, e.g. ``LINLI_MAP``) if given, else the demo community's
+    map in ``assets/maps``. Blank text counts as not configured."""
+    text = str(configured).strip() if configured is not None else ""
+    return Path(text) if text else DEMO_MAP_PATH
 
 
 def load_map(path: Path) -> CommunityMap:

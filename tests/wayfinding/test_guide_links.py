@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import qrcode
 
-from ar_overlays.guide_links import GuideLink, GuideLinkError, parse_guide_url, verify_query
-from assistant.shared.errors import LinliError
+from wayfinding.errors import WayfindingError
+from wayfinding.guide_links import GuideLink, GuideLinkError, parse_guide_url, verify_query
 
 KEY = b"the-sunny-garden-test-key-0000000000000"
 OTHER_KEY = b"somebody-elses-key-000000000000000000000"
@@ -18,7 +18,7 @@ def refused(text: str, reason: str, key: bytes = KEY, community: str | None = "s
     with pytest.raises(GuideLinkError) as info:
         parse_guide_url(text, key, community)
     assert info.value.reason == reason
-    assert isinstance(info.value, LinliError) and info.value.code == "guide_link_error"
+    assert isinstance(info.value, WayfindingError) and info.value.code == "guide_link_error"
     return info.value
 
 

@@ -1,0 +1,43 @@
+"""The office system's settings, from the same ``LINLI_*`` environment variables the kiosk uses.
+
+The office system may run on another machine than the kiosk and installs without it, so it reads its own
+settings here rather than the kiosk's (``assistant.shared.config``). Defaults match the kiosk's: the var
+folder is the project checkout's ``var/``; the map is the demo community's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wayfinding.community_map import default_map_path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The project checkout (``community_services/`` lives in it)."""
+
+
+@dataclass(frozen=True)
+class OfficeSettings:
+    var_dir: Path
+    """Databases and the QR key file (``LINLI_VAR_DIR``; default: ``<checkout>/var``)."""
+    kiosk_token: str = field(default="", repr=False)
+    """Bearer token of the kiosks (``LINLI_KIOSK_TOKEN``); empty when not set."""
+    staff_token: str = field(default="", repr=False)
+    """Bearer token of the office staff (``LINLI_STAFF_TOKEN``); empty when not set."""
+    map_path: Path = field(default_factory=default_map_path)
+    """The community map file (``LINLI_MAP``; default: the demo community's map)."""
+    qr_key: str | None = field(default=None, repr=False)
+    """The community's QR key (``LINLI_QR_KEY``); ``None``: the key file ``<var_dir>/qr-key``."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OfficeSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            var_dir=Path(env.get("LINLI_VAR_DIR") or PROJECT_ROOT / "var").resolve(),
+            kiosk_token=env.get("LINLI_KIOSK_TOKEN") or "",
+            staff_token=env.get("LINLI_STAFF_TOKEN") or "",
+            map_path=default_map_path(env.get("LINLI_MAP")),
+            qr_key=env.get("LINLI_QR_KEY"),
+        )
