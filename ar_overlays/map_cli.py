@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from assistant.community import default_map_path, load_map
+from assistant.places.community import default_map_path, load_map
 
 
 def _say(line: str = "") -> None:

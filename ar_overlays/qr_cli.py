@@ -54,7 +54,7 @@ def cmd_qr(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from assistant.community import default_map_path, load_key, load_map
+    from assistant.places.community import default_map_path, load_key, load_map
     from assistant.shared.config import load_settings
 
     settings = load_settings()

@@ -146,7 +146,7 @@ def _kiosk_possible() -> bool:
 def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk_app.main import run_kiosk
 
-    return run_kiosk(load_settings(), voice=not args.no_voice, fullscreen=args.fullscreen or None)
+    return run_kiosk(load_settings(), voice=False if args.no_voice else None, fullscreen=args.fullscreen or None)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

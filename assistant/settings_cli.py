@@ -15,6 +15,7 @@ from typing import Any
 
 from assistant.shared import config
 from assistant.speech import settings as speech_settings
+from community_services import settings as office_settings
 
 DOC_PATH = config.PROJECT_ROOT / "docs" / "settings.md"
 
@@ -61,6 +62,9 @@ def groups() -> list[Group]:
         Group("Kiosk side: services, dialogue, kiosk, guide, knowledge", "assistant/shared/config.py", kiosk_side),
         Group("Speech (voice terminal and kiosk; flags of `linli voice` override them)",
               "assistant/speech/settings.py", speech),
+        Group("Office system (it may run on another machine; the same variables, read by its own settings)",
+              "community_services/settings.py",
+              [Variable(name, default, doc, secret) for name, (default, doc, secret) in office_settings.VARIABLES.items()]),
     ]
 
 

@@ -29,7 +29,7 @@ from ar_overlays.draw import draw_route_ar
 from ar_overlays.overlay import OverlayPipeline
 from ar_overlays.pose import best_pose
 from ar_overlays.testing import add_noise, render_marker, textured_background, warp_image_into_frame
-from assistant.community import default_map_path, load_map
+from assistant.places.community import default_map_path, load_map
 from bench.report import Bench, finish, git_revision, machine
 from bench.stats import now_iso, summary_ms
 from wayfinding.community_map import CommunityMap

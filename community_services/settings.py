@@ -18,6 +18,16 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """The project checkout (``community_services/`` lives in it)."""
 
 
+VARIABLES: dict[str, tuple[str, str, bool]] = {
+    "LINLI_VAR_DIR": ("<checkout>/var", "Databases and the QR key file.", False),
+    "LINLI_KIOSK_TOKEN": ("", "Bearer token the kiosks use (required).", True),
+    "LINLI_STAFF_TOKEN": ("", "Bearer token the office staff use (required).", True),
+    "LINLI_MAP": ("<checkout>/assets/maps/sunny-garden.yml", "The community map for the phone guide page.", False),
+    "LINLI_QR_KEY": ("", "The community's QR key (unset: the key file <var>/qr-key).", True),
+}
+"""Each variable the office system reads: its default, a sentence for operators (``docs/settings.md``), secret."""
+
+
 @dataclass(frozen=True)
 class OfficeSettings:
     var_dir: Path

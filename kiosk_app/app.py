@@ -10,7 +10,6 @@ the synthesiser.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -97,8 +96,7 @@ class KioskApp(App):
         self.settings = settings
         self.want_voice = voice
         self.backend: Backend | None = None
-        self.idle = IdlePolicy(idle_seconds=float(os.environ.get("LINLI_KIOSK_IDLE_SECONDS", "90")),
-                               confirm_seconds=float(os.environ.get("LINLI_KIOSK_CONFIRM_SECONDS", "20")))
+        self.idle = IdlePolicy(idle_seconds=settings.kiosk_idle_seconds, confirm_seconds=settings.kiosk_confirm_seconds)
         self.still_there: StillThereView | None = None
         self.emergency_view: EmergencyView | None = None
         self.form_active = False
@@ -136,9 +134,8 @@ class KioskApp(App):
             self.backend.close()
 
     def _start_guide_feed(self) -> None:
-        calibration = os.environ.get("LINLI_CAMERA_CALIBRATION")
-        feed_settings = FeedSettings(camera=os.environ.get("LINLI_CAMERA") or None, var_dir=self.settings.var_dir,
-                                     calibration=Path(calibration) if calibration else None)
+        feed_settings = FeedSettings(camera=self.settings.camera, var_dir=self.settings.var_dir,
+                                     calibration=self.settings.camera_calibration)
         self.guide_feed = GuideFeed(
             feed_settings,
             on_frame=lambda rgb, mode: Clock.schedule_once(lambda _dt: self.guide.show_picture(rgb, mode), 0),

@@ -16,12 +16,12 @@ Pure Python (no Kivy), so it is tested without a screen. Threads, each for one k
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Literal
 
 from assistant.dialogue.rasa_client import ConversationClient, clean_text
@@ -251,7 +251,7 @@ class Backend:
             parts.close()
             return
         try:
-            mic = self._audio_source(speech)
+            mic = self._audio_source(speech, self.settings.speech_input)
         except LinliError as e:  # replies are still spoken; only the talk button explains itself
             self._voice_unavailable(f"{e.message} Please type or tap instead.", e)
             return
@@ -260,11 +260,10 @@ class Backend:
         self._mic_thread.start()
 
     @staticmethod
-    def _audio_source(speech: SpeechSettings) -> AudioSource:
+    def _audio_source(speech: SpeechSettings, path: Path | None) -> AudioSource:
         """The microphone, or ``LINLI_SPEECH_INPUT``: an audio file heard as if spoken live (a demo kiosk
         without a microphone, and the tests — the hardware edge)."""
-        path = os.environ.get("LINLI_SPEECH_INPUT")
-        if path:
+        if path is not None:
             return ClipSource(read_audio(path), block_seconds=speech.block_seconds, realtime=True)
         return MicrophoneSource(block_seconds=speech.block_seconds)
 

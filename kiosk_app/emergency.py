@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings
 from assistant.shared.events import Alert
+from assistant.skill_runtime.outbox import Outbox
 from community_services.client import ServicesClient, ServicesError, ServicesRejected
 from community_services.schemas import AlertCreate, clean_text
 

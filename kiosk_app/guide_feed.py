@@ -21,7 +21,7 @@ import numpy as np
 from ar_overlays.camera import Calibration, CameraError, load_calibration, open_camera
 from ar_overlays.detect import QrScanner
 from ar_overlays.overlay import OverlayPipeline
-from assistant.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, load_key, load_map
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink, GuideLinkError, parse_guide_url

@@ -12,8 +12,11 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def run_kiosk(settings: Settings, *, voice: bool = True, fullscreen: bool | None = None) -> int:
-    """Blocks until the kiosk window closes. Raises LinliError when there is no screen to open it on."""
+def run_kiosk(settings: Settings, *, voice: bool | None = None, fullscreen: bool | None = None) -> int:
+    """Blocks until the kiosk window closes. Raises LinliError when there is no screen to open it on.
+
+    ``voice`` and ``fullscreen`` left as None follow the settings (LINLI_KIOSK_VOICE, LINLI_KIOSK_FULLSCREEN).
+    """
     if not display_available():
         raise LinliError("There is no screen to show the kiosk on.",
                          hint="Run it on the kiosk's display, or use `linli run --chat` / `linli run --voice`.")
@@ -24,22 +27,22 @@ def run_kiosk(settings: Settings, *, voice: bool = True, fullscreen: bool | None
     from kiosk_app.fonts import register_fonts
 
     register_fonts()  # before the Window exists, so every label uses the Latin + CJK font
-    full = fullscreen if fullscreen is not None else os.environ.get("LINLI_KIOSK_FULLSCREEN", "0") == "1"
+    full = fullscreen if fullscreen is not None else settings.kiosk_fullscreen
     Config.set("graphics", "fullscreen", "auto" if full else "0")
-    Config.set("graphics", "width", os.environ.get("LINLI_KIOSK_WIDTH", "1920"))
-    Config.set("graphics", "height", os.environ.get("LINLI_KIOSK_HEIGHT", "1080"))
-    Config.set("graphics", "maxfps", os.environ.get("LINLI_KIOSK_MAXFPS", "60"))  # 0: unlimited (benchmark)
+    Config.set("graphics", "width", str(settings.kiosk_width))
+    Config.set("graphics", "height", str(settings.kiosk_height))
+    Config.set("graphics", "maxfps", str(settings.kiosk_maxfps))  # 0: unlimited (benchmark)
     Config.set("kivy", "exit_on_escape", "0")  # a resident's stray key must not close the kiosk
     Config.set("input", "mouse", "mouse,disable_multitouch")  # a tap is a tap, never a red multitouch dot
     from kiosk_app.app import KioskApp
 
-    app = KioskApp(settings, voice=voice)
-    port = os.environ.get("LINLI_KIOSK_CONTROL_PORT")
-    if port:
+    app = KioskApp(settings, voice=settings.kiosk_voice if voice is None else voice)
+    port = settings.kiosk_control_port
+    if port is not None:
         from kiosk_app.control import start_control
 
         def control(*_: object) -> None:  # returns None: a truthy result would stop App.on_start running
-            start_control(app, int(port))
+            start_control(app, port)
 
         app.bind(on_start=control)
     app.run()
@@ -48,7 +51,7 @@ def run_kiosk(settings: Settings, *, voice: bool = True, fullscreen: bool | None
 
 def main() -> int:
     try:
-        return run_kiosk(load_settings(), voice=os.environ.get("LINLI_KIOSK_VOICE", "1") != "0")
+        return run_kiosk(load_settings())
     except LinliError as e:
         print(f"linli kiosk: {e}")
         return 1

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings
 from assistant.skill_runtime import context
+from assistant.skill_runtime.outbox import Outbox
 from assistant.stack import free_ports
 from community_services.app import create_app
 from community_services.client import ServicesClient

@@ -48,6 +48,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (  # top to bottom
     ("front end", ("kiosk_app", "skills")),
     ("kiosk parts", ("assistant.speech", "assistant.dialogue", "assistant.knowledge", "assistant.skill_runtime",
                      "ar_overlays")),
+    # the kiosk side's map file and QR key (its settings + wayfinding), used by several kiosk parts
+    ("kiosk base", ("assistant.places",)),
     ("office", ("community_services",)),
     ("base", ("wayfinding", "assistant.shared")),
 )
@@ -350,25 +352,13 @@ def test_every_package_is_in_the_layer_table() -> None:
     assert not unlisted, f"Not in the layer table of {Path(__file__).name}: {', '.join(unlisted)}. Add them to LAYERS."
 
 
-OTHERS_ARE_MOVING = (
-    "community_services/api/guide.py and __main__.py import ar_overlays (map, routing, signing, draw) and "
-    "assistant.shared (config, errors): the move of the map code into wayfinding/ (another worker) fixes it; "
-    "remove this xfail after that merge"
-)
-
-
-def _others_xfail(package: str) -> object:
-    return pytest.param(package, marks=pytest.mark.xfail(strict=True, reason=OTHERS_ARE_MOVING)) \
-        if package == "community_services" else package
-
-
-@pytest.mark.parametrize("package", [_others_xfail(p) for p in PACKAGES])
+@pytest.mark.parametrize("package", PACKAGES)
 def test_a_module_imports_only_its_own_layer_or_below(package: str) -> None:
     bad = layer_violations(project(), package)
     assert not bad, f"{package} imports a layer above it:\n" + "\n".join(bad) + "\n" + HOW_TO_FIX
 
 
-@pytest.mark.parametrize("package", [_others_xfail(p) for p in OFFICE_SIDE])
+@pytest.mark.parametrize("package", OFFICE_SIDE)
 def test_the_office_side_imports_nothing_of_the_kiosk_side(package: str) -> None:
     bad = forbidden_imports(project(), package, KIOSK_SIDE)
     assert not bad, (f"{package} must run without the kiosk side ({', '.join(sorted(KIOSK_SIDE))}):\n"
@@ -410,28 +400,9 @@ def test_no_import_cycles_between_modules() -> None:
                             "it in from the caller):\n" + describe_tangles(g))
 
 
-KNOWN_PACKAGE_TANGLES: dict[tuple[str, ...], str] = {
-    ("assistant.dialogue", "assistant.skill_runtime"):
-        "skill_runtime's context.py and outbox_submit.py name the types of assistant/dialogue/outbox.py (under "
-        "TYPE_CHECKING), while the action server and the reload watcher in dialogue load and build skills. "
-        "Fix: move outbox.py below both (with kiosk_app/emergency.py's import of it, another worker's area); "
-        "then remove this entry",
-}
-"""Package cycles waiting for a move in another worker's area; each one is a strict xfail below."""
-
-
 def test_no_import_cycles_between_packages() -> None:
     g = package_graph(project())
-    new = [t for t in tangles(g) if tuple(t) not in KNOWN_PACKAGE_TANGLES]
-    assert not new, ("Import cycles between the packages of the layer table:\n"
-                     + describe_tangles(g.subgraph(itertools.chain(*new))))
-
-
-@pytest.mark.parametrize("tangle", [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=why))
-                                    for t, why in KNOWN_PACKAGE_TANGLES.items()], ids=" ↔ ".join)
-def test_a_known_package_cycle_is_gone(tangle: tuple[str, ...]) -> None:
-    g = package_graph(project())
-    assert list(tangle) not in tangles(g), describe_tangles(g.subgraph(tangle))
+    assert not tangles(g), "Import cycles between the packages of the layer table:\n" + describe_tangles(g)
 
 
 @pytest.mark.parametrize("folder", NO_RASA_DIRS)

@@ -21,10 +21,10 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from assistant.dialogue import core_actions, knowledge_action
 from assistant.dialogue.action_server_reload import SkillActionsReloader, add_reload_route
 from assistant.dialogue.knowledge_action import ActionKnowledgeAnswer
-from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings, current, load_settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.loader import LoadedSkill, load_skills
+from assistant.skill_runtime.outbox import Outbox
 from community_services.client import ServicesClient
 
 log = logging.getLogger("linli.actions")

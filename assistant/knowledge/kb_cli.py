@@ -32,7 +32,7 @@ def _folder(args: argparse.Namespace) -> Path:
 def map_places() -> set[str] | None:
     """The community map's place ids, or ``None`` (places unchecked) when the map itself is broken."""
     try:
-        from assistant.community import default_map_path, load_map
+        from assistant.places.community import default_map_path, load_map
 
         return {p.id for p in load_map(default_map_path()).places}
     except LinliError as e:

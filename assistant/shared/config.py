@@ -176,12 +176,12 @@ def parse(name: str, raw: str, kind: str) -> Any:
 
 
 def from_environment(env: dict[str, str] | os._Environ[str] | None = None) -> dict[str, Any]:
-    """Each declared setting whose variable is set (an empty value means "use the default")."""
+    """Each declared setting whose variable is set (an empty or blank value means "use the default")."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     for f in declared():
         raw = env.get(f.metadata["env"], "")
-        if raw != "":
+        if raw.strip() != "":
             values[f.name] = parse(f.metadata["env"], raw, str(f.type))
     return values
 

@@ -13,7 +13,7 @@ from assistant.shared.config import Settings
 from assistant.shared.errors import ConfigError
 
 if TYPE_CHECKING:
-    from assistant.dialogue.outbox import Outbox
+    from assistant.skill_runtime.outbox import Outbox
     from community_services.client import ServicesClient
 
 

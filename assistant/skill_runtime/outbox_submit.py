@@ -18,7 +18,7 @@ from community_services.client import ServicesRejected
 from .context import outbox
 
 if TYPE_CHECKING:
-    from assistant.dialogue.outbox import Kind, Submission
+    from assistant.skill_runtime.outbox import Kind, Submission
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, load_key, load_map
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink

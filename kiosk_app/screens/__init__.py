@@ -5,14 +5,33 @@ the backend, the idle timer, the emergency overlay, the language and the style, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from kivy.app import App
 
+from assistant.shared.events import StartIntent
+
 if TYPE_CHECKING:
-    from kiosk_app.app import KioskApp
+    from kiosk_app.backend import Backend
+    from kiosk_app.guide_feed import GuideFeed
 
 
-def kiosk() -> KioskApp:
+class KioskShell(Protocol):
+    """What a screen may ask of the app. A Protocol rather than ``KioskApp`` itself: the app imports the
+    screens, so the screens naming the app would be an import cycle (tests/test_architecture.py)."""
+
+    tx: Any
+    """The words of the current language (a Kivy DictProperty)."""
+    backend: Backend | None
+    guide_feed: GuideFeed | None
+
+    def start_conversation(self, command: StartIntent, shown: str) -> None: ...
+
+    def start(self, command: StartIntent, shown: str) -> None: ...
+
+    def send(self, text: str, source: Literal["text", "button"], shown: str = "") -> None: ...
+
+
+def kiosk() -> KioskShell:
     """The running kiosk app (the screens' way to the backend and the app-wide state)."""
-    return cast("KioskApp", App.get_running_app())
+    return cast("KioskShell", App.get_running_app())

@@ -29,11 +29,11 @@ from assistant.dialogue.knowledge_action import (
     WAY_BUTTON,
     ActionKnowledgeAnswer,
 )
-from assistant.dialogue.outbox import Outbox
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.index import KnowledgeSettings
 from assistant.shared.config import Settings
 from assistant.skill_runtime import context
+from assistant.skill_runtime.outbox import Outbox
 from community_services.client import ServicesClient
 
 from .helpers import closed_port

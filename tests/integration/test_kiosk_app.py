@@ -285,7 +285,7 @@ def test_a_poster_held_to_the_kiosk_camera_opens_its_guide(live_stack: Stack, di
     import qrcode
 
     from ar_overlays.testing import warp_image_into_frame
-    from assistant.community import load_key
+    from assistant.places.community import load_key
     from wayfinding.guide_links import GuideLink
 
     settings = live_stack.settings

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 import uuid
 
-from assistant.dialogue.outbox import Outbox
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.events import Alert
+from assistant.skill_runtime.outbox import Outbox
 from assistant.stack import Stack
 from community_services.client import ServicesClient
 from tests.integration.helpers import staff_list

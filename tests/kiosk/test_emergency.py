@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from fastapi import Request, Response
 
-from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings
 from assistant.shared.events import Alert, Error, Event
+from assistant.skill_runtime.outbox import Outbox
 from community_services.app import create_app
 from community_services.client import ServicesClient
 from community_services.testing import serve_in_thread, stop_server

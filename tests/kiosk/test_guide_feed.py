@@ -15,7 +15,7 @@ import pytest
 import qrcode
 
 from ar_overlays.testing import render_marker, warp_image_into_frame
-from assistant.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, load_key, load_map
 from kiosk_app.guide_feed import MAP_SIZE, FeedSettings, GuideFeed
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Submission
 from assistant.shared.config import Settings
 from assistant.skill_runtime import context
+from assistant.skill_runtime.outbox import Submission
 from assistant.skill_runtime.outbox_submit import SubmitReplies, submit_and_tell
 from community_services.client import ServicesRejected
 

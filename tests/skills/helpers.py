@@ -13,9 +13,9 @@ import yaml
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.outbox import Outbox
 from assistant.shared.config import Settings
 from assistant.skill_runtime import context
+from assistant.skill_runtime.outbox import Outbox
 from assistant.stack import free_ports
 from community_services.client import ServicesClient
 

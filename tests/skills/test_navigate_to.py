@@ -10,7 +10,7 @@ import yaml
 from helpers import BAD_INPUTS, form_tracker, perform, run_validation, skill_domain
 from rasa_sdk import Tracker
 
-from assistant.community import default_map_path, load_key
+from assistant.places.community import default_map_path, load_key
 from assistant.skill_runtime import context
 from assistant.skill_runtime.wayfinding import wants_step_free
 from skills.navigate_to import actions as nav

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from assistant.dialogue.outbox import Outbox
+from assistant.skill_runtime.outbox import Outbox
 from community_services.client import ServicesClient, ServicesRejected
 
 from .helpers import LATER_KIOSK, LATER_STAFF, StartLater, closed_port

@@ -1,4 +1,4 @@
-"""``assistant.community``: the kiosk's map and QR key from ``LINLI_MAP`` / ``LINLI_QR_KEY``, read at each call,
+"""``assistant.places.community``: the kiosk's map and QR key from ``LINLI_MAP`` / ``LINLI_QR_KEY``, read at each call,
 and wayfinding's errors as the kiosk's ``ConfigError`` (so every ``except LinliError`` still catches them)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, load_key, load_map
 from assistant.shared.errors import ConfigError, LinliError
 from wayfinding.community_map import DEMO_MAP_PATH, MapError
 from wayfinding.errors import KeyConfigError
