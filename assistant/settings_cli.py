@@ -64,7 +64,8 @@ def groups() -> list[Group]:
               "assistant/speech/settings.py", speech),
         Group("Office system (it may run on another machine; the same variables, read by its own settings)",
               "community_services/settings.py",
-              [Variable(name, default, doc, secret) for name, (default, doc, secret) in office_settings.VARIABLES.items()]),
+              [Variable(name, default, doc, secret)
+               for name, (default, doc, secret) in office_settings.VARIABLES.items()]),
     ]
 
 

@@ -12,7 +12,7 @@ from assistant.shared.errors import ConfigError, LinliError
 from wayfinding.community_map import DEMO_MAP_PATH, MapError
 from wayfinding.errors import KeyConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_default_map_path_is_the_demo_unless_linli_map_is_set(monkeypatch: pytest.MonkeyPatch,
