@@ -55,7 +55,7 @@ test-unit: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy assistant community_services kiosk_app ar_overlays wayfinding bench
+	$(VENV)/bin/mypy foundation assistant community_services kiosk_app ar_overlays wayfinding bench
 
 bench: system-test install
 	$(VENV)/bin/python -m bench.conversation

@@ -15,8 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from foundation.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
+
 from .errors import WayfindingError
-from .yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
 Access = Literal["step-free", "ramp", "stairs", "lift"]
 NODE_ID = r"^[a-z0-9][a-z0-9-]*$"

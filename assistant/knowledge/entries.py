@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from assistant.shared.config import current
 from assistant.shared.errors import LinliError
-from assistant.shared.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
+from foundation.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
 ENTRY_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 PLACE_ID = r"^[a-z0-9][a-z0-9-]*$"

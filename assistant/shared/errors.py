@@ -6,19 +6,13 @@ Third-party errors are wrapped with the component name (``raise SkillLoadError(.
 
 from __future__ import annotations
 
+from foundation.errors import ReadableError
 
-class LinliError(Exception):
-    """Root of all Linli errors. ``message`` is safe to show to a person."""
+
+class LinliError(ReadableError):
+    """Root of all Linli errors on the kiosk side. ``message`` is safe to show to a person."""
 
     code = "linli_error"
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message}\n  → {self.hint}" if self.hint else self.message
 
 
 class ConfigError(LinliError):

@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 
 from assistant.knowledge.entries import KnowledgeError, default_knowledge_dir, load_knowledge
-from assistant.shared.errors import BuildError
-from assistant.shared.yaml_lines import read_yaml
+from assistant.shared.errors import BuildError, SkillError
+from foundation.yaml_lines import read_yaml
 
 from .loader import LoadedSkill, load_skills
 
@@ -152,8 +152,8 @@ def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None,
 
 
 def _write_project(nlu_data: Path, skills: list[LoadedSkill], out: Path) -> None:
-    domain: dict[str, Any] = dict(read_yaml(nlu_data / "domain.yml").data or {})
-    core_rules: list[dict[str, Any]] = (read_yaml(nlu_data / "rules.yml").data or {}).get("rules", [])
+    domain: dict[str, Any] = dict(read_yaml(nlu_data / "domain.yml", SkillError).data or {})
+    core_rules: list[dict[str, Any]] = (read_yaml(nlu_data / "rules.yml", SkillError).data or {}).get("rules", [])
     domain.setdefault("entities", [])
     domain.setdefault("slots", {})
     domain.setdefault("forms", {})

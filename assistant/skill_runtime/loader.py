@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.shared.errors import SkillError
-from assistant.shared.yaml_lines import LinedYaml, read_yaml
+from foundation.yaml_lines import LinedYaml, read_yaml
 
 from .schema import Skill, Step, annotated_entities
 
@@ -48,7 +48,7 @@ class CoreDomain:
 
     @classmethod
     def read(cls, nlu_data: Path) -> CoreDomain:
-        src = read_yaml(nlu_data / "domain.yml")
+        src = read_yaml(nlu_data / "domain.yml", SkillError)
         data = src.data or {}
         return cls(
             intents=frozenset(_names(data.get("intents", []))),
@@ -103,7 +103,7 @@ def parse_skill(folder: Path) -> tuple[LinedYaml | None, Skill | None, list[str]
     """Read and schema-check one skill; returns the problems instead of raising."""
     path = folder / "skill.yml"
     try:
-        src = read_yaml(path)
+        src = read_yaml(path, SkillError)
     except SkillError as e:
         return None, None, [str(e)]
     if not isinstance(src.data, dict):

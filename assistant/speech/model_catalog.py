@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from assistant.shared.config import PROJECT_ROOT
 from assistant.shared.errors import ConfigError, SkillError, SpeechModelError
-from assistant.shared.yaml_lines import LinedYaml, read_yaml
+from foundation.yaml_lines import LinedYaml, read_yaml
 
 CATALOG_PATH = PROJECT_ROOT / "assets" / "speech" / "models.yml"
 
@@ -153,7 +153,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
     """Read and check the catalog. Every problem is a :class:`ConfigError` naming the file and line."""
     path = path or CATALOG_PATH
     try:
-        src = read_yaml(path)
+        src = read_yaml(path, SkillError)
     except SkillError as e:  # read_yaml speaks for skill files; the text (file:line: problem) fits here too
         raise ConfigError(e.message, hint=e.hint) from e
     if not isinstance(src.data, dict):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import Callable
 from pathlib import Path
 
 from assistant.shared.config import PROJECT_ROOT
@@ -16,12 +15,6 @@ def closed_port() -> int:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
-
-LATER_KIOSK = "later-kiosk-token"
-LATER_STAFF = "later-staff-token"
-"""Tokens of the services API that ``start_services_later`` starts."""
-
-StartLater = Callable[[int], str]
 
 
 PARKING_SKILL = """\

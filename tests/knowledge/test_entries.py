@@ -17,7 +17,7 @@ from assistant.knowledge.entries import (
     is_valid_on,
     load_knowledge,
 )
-from assistant.shared.yaml_lines import MAX_FILE_BYTES
+from foundation.yaml_lines import MAX_FILE_BYTES
 from wayfinding.community_map import default_map_path, load_map
 
 from .conftest import FIXTURES, ROOT, SEED

@@ -67,3 +67,10 @@ def marked_line(path: Path, marker: bytes = b"# ERROR") -> int:
     hits = [n for n, line in enumerate(path.read_bytes().splitlines(), 1) if line.rstrip().endswith(marker)]
     assert len(hits) == 1, f"{path} must mark exactly one line with {marker!r}"
     return hits[0]
+
+
+LATER_KIOSK = "later-kiosk-token"
+LATER_STAFF = "later-staff-token"
+"""Tokens of the services API that ``start_services_later`` starts."""
+
+StartLater = Callable[[int], str]

@@ -14,8 +14,9 @@ import pytest
 
 from assistant.skill_runtime.outbox import Outbox
 from community_services.client import ServicesClient, ServicesRejected
+from tests.dialogue.helpers import closed_port
 
-from .helpers import LATER_KIOSK, LATER_STAFF, StartLater, closed_port
+from .helpers import LATER_KIOSK, LATER_STAFF, StartLater
 
 DEADLINE = 15.0
 """Generous upper bound for background delivery; the loop returns as soon as it is done."""

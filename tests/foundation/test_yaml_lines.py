@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.shared import yaml_lines
-from assistant.shared.errors import LinliError, SkillError
-from assistant.shared.yaml_lines import read_yaml
+from foundation import yaml_lines
+from foundation.errors import ReadableError, YamlError
+from foundation.yaml_lines import read_yaml
 
 DOC = """\
 name: parking
@@ -104,7 +104,7 @@ def test_utf8_text_and_a_byte_order_mark_are_fine(tmp_path: Path) -> None:
 ])
 def test_duplicate_keys_are_errors_with_the_second_line(tmp_path: Path, text: str, line: int, key: str) -> None:
     path = write(tmp_path, text)
-    with pytest.raises(SkillError) as err:
+    with pytest.raises(YamlError) as err:
         read_yaml(path)
     assert f"{path}:{line}:" in str(err.value)
     assert f"{key!r} appears twice" in str(err.value)
@@ -119,7 +119,7 @@ def test_equal_keys_in_different_mappings_are_not_duplicates(tmp_path: Path) -> 
 def test_non_utf8_names_the_line_of_the_bad_byte(tmp_path: Path) -> None:
     path = tmp_path / "skill.yml"
     path.write_bytes(b"name: cafe\nhelp: ok\ndescription: caf\xe9 opening hours\n")
-    with pytest.raises(SkillError) as err:
+    with pytest.raises(YamlError) as err:
         read_yaml(path)
     assert str(err.value).startswith(f"{path}:3: the file is not UTF-8")
     assert "UTF-8" in (err.value.hint or "")
@@ -128,14 +128,14 @@ def test_non_utf8_names_the_line_of_the_bad_byte(tmp_path: Path) -> None:
 def test_gbk_encoded_chinese_is_reported_not_garbled(tmp_path: Path) -> None:
     path = tmp_path / "skill.yml"
     path.write_bytes("name: x\nhelp: 垃圾分类\n".encode("gbk"))
-    with pytest.raises(SkillError, match=r"skill\.yml:2: the file is not UTF-8"):
+    with pytest.raises(YamlError, match=r"skill\.yml:2: the file is not UTF-8"):
         read_yaml(path)
 
 
 def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path = tmp_path / "skill.yml"
     path.write_bytes(b"# " + b"x" * yaml_lines.MAX_FILE_BYTES + b"\n")
-    with pytest.raises(SkillError) as err:
+    with pytest.raises(YamlError) as err:
         read_yaml(path)
     assert str(path) in str(err.value)
     assert f"{yaml_lines.MAX_FILE_BYTES:,}" in str(err.value)
@@ -144,7 +144,7 @@ def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
 def test_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yaml_lines, "MAX_FILE_BYTES", 10)
     assert read_yaml(write(tmp_path, "a: 123456")).data == {"a": 123456}  # exactly 10 bytes
-    with pytest.raises(SkillError, match="the limit is 10"):
+    with pytest.raises(YamlError, match="the limit is 10"):
         read_yaml(write(tmp_path, "a: 12345678"))  # 11 bytes
 
 
@@ -157,7 +157,7 @@ def test_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch: pytest.Monk
 ])
 def test_yaml_syntax_error_names_file_line_and_problem(tmp_path: Path, text: str, line: int, problem: str) -> None:
     path = write(tmp_path, text)
-    with pytest.raises(SkillError) as err:
+    with pytest.raises(YamlError) as err:
         read_yaml(path)
     message = str(err.value)
     assert message.startswith(f"{path}:{line}: this is not valid YAML")
@@ -167,16 +167,16 @@ def test_yaml_syntax_error_names_file_line_and_problem(tmp_path: Path, text: str
 
 def test_python_tags_are_refused_not_executed(tmp_path: Path) -> None:
     path = write(tmp_path, "a: !!python/object/apply:os.system ['echo hacked']\n")
-    with pytest.raises(SkillError, match=r"skill\.yml:1: this is not valid YAML"):
+    with pytest.raises(YamlError, match=r"skill\.yml:1: this is not valid YAML"):
         read_yaml(path)
 
 
 def test_missing_file_is_a_skill_error(tmp_path: Path) -> None:
-    with pytest.raises(SkillError, match="cannot read the file"):
+    with pytest.raises(YamlError, match="cannot read the file"):
         read_yaml(tmp_path / "nope.yml")
 
 
-class MapProblem(LinliError):
+class MapProblem(ReadableError):
     code = "map_problem"
 
 

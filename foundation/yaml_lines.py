@@ -1,8 +1,4 @@
-"""YAML reading that remembers line numbers, so admin-facing errors can say ``file:line`` (the map file).
-
-The same reader as the kiosk's ``assistant/shared/yaml_lines.py``, kept here because wayfinding imports
-nothing of the kiosk; the errors are :class:`~wayfinding.errors.WayfindingError` subclasses.
-"""
+"""YAML reading that remembers line numbers, so admin-facing errors can say ``file:line``."""
 
 from __future__ import annotations
 
@@ -13,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import WayfindingError
+from .errors import ReadableError, YamlError
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -77,11 +73,11 @@ def _duplicate_key(node: yaml.Node | None) -> yaml.ScalarNode | None:
     return None
 
 
-def read_yaml(path: Path, error: type[WayfindingError]) -> LinedYaml:
+def read_yaml(path: Path, error: type[ReadableError] = YamlError) -> LinedYaml:
     """Read one admin-written YAML file; every failure is an ``error`` naming file and line.
 
     The caller picks the error class so the message reaches the admin as its own kind of problem
-    (a community map).
+    (a skill file, a speech catalogue, a community map).
     """
     try:
         raw = path.read_bytes()
