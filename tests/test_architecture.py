@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -320,9 +321,18 @@ def describe_tangles(g: nx.DiGraph) -> str:
 
 # --- the project -----------------------------------------------------------------------------------
 
+def _git_ignored(root: Path, name: str) -> bool:
+    """Build output (``build/``: pip's and the Rasa project's), ``var/``: made by runs, not code of the tree."""
+    try:
+        return subprocess.run(["git", "check-ignore", "-q", name], cwd=root, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return name in ("build", "var")
+
+
 def code_folders(root: Path = ROOT) -> list[str]:
     return sorted(d.name for d in root.iterdir()
-                  if d.is_dir() and not d.name.startswith(".") and python_files(d.name, root=root))
+                  if d.is_dir() and not d.name.startswith(".") and not _git_ignored(root, d.name)
+                  and python_files(d.name, root=root))
 
 
 @cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -31,7 +32,14 @@ def test_the_office_system_installs_and_runs_without_the_kiosk_side(tmp_path: Pa
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], env=env, check=True, timeout=900)
+    # from a copy of the tracked files: pip builds in the source folder, and the checkout stays as it was
+    source = tmp_path / "linli"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(source)], env=env, check=True, timeout=900)
 
     listed = subprocess.run([str(python), "-m", "pip", "list", "--format", "json"], capture_output=True, text=True,
                             check=True, timeout=120)
