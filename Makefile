@@ -57,7 +57,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy foundation assistant community_services kiosk_app ar_overlays wayfinding bench
 
-bench: system-test install
+bench: system-test
+	@$(MAKE) --no-print-directory install
 	$(VENV)/bin/python -m bench.conversation
 	$(VENV)/bin/python -m bench.voice
 	$(VENV)/bin/python -m bench.ar
