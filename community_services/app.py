@@ -24,6 +24,7 @@ from .api.limits import MAX_BODY_BYTES, BodySizeLimit
 from .auth import Tokens
 from .db import Database
 from .seed import seed_or_top_up
+from .ticket_desk import default_overdue_rules
 
 __all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
 
@@ -63,6 +64,7 @@ def create_app(
     if clock is None:
         clock = datetime.now if today is None else _shifted_clock(today - date.today())
 
+    default_overdue_rules()  # a mistake in config/overdue.yml stops the start, with file:line
     database = Database(database_url)
     database.create_schema()
     shown_url = make_url(database_url).render_as_string(hide_password=True)

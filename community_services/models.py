@@ -196,3 +196,60 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- the office's desks (tickets and feedback); new tables only, so existing databases keep working ---------
+
+
+class TicketUpdate(Base):
+    """One step of a ticket's history: a status change, an assignment or a note. ``Ticket.status`` stays the
+    current status; the current assignee and the latest public note are the newest rows that carry them."""
+
+    __tablename__ = "ticket_updates"
+    __table_args__ = (Index("ix_ticket_updates_ticket", "ticket_id", "id"), _AUTOINCREMENT)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    staff_name: Mapped[str] = mapped_column(String(100))
+    status_from: Mapped[str] = mapped_column(String(20))
+    status_to: Mapped[str] = mapped_column(String(20))
+    public_note: Mapped[str | None] = mapped_column(Text)
+    """What the resident may hear (``repair_status`` reads the latest one); plain text, at most 300 characters."""
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    """For the office only; never sent to a kiosk."""
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    """Set on an assignment: the worker or team who has the ticket from then on."""
+
+
+class TicketBuilding(Base):
+    """The building a ticket's place names ("Building 3, flat 201" → ``"3"``), parsed once, for a fast,
+    indexed building filter without a column change to ``tickets``. ``""``: no building in the place."""
+
+    __tablename__ = "ticket_buildings"
+    __table_args__ = (Index("ix_ticket_buildings_building", "building"),)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    building: Mapped[str] = mapped_column(String(20))
+
+
+class FeedbackStatus(Base):
+    """Where the office is with one feedback message: ``new`` (no row yet counts as new), ``in_progress``,
+    ``answered``."""
+
+    __tablename__ = "feedback_status"
+    __table_args__ = (Index("ix_feedback_status_status", "status"),)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    staff_name: Mapped[str] = mapped_column(String(100))
+
+
+class FeedbackReply(Base):
+    """The office's answer to a feedback message, which the resident hears at the kiosk (the newest one)."""
+
+    __tablename__ = "feedback_replies"
+    __table_args__ = (Index("ix_feedback_replies_feedback", "feedback_id", "id"), _AUTOINCREMENT)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    staff_name: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)

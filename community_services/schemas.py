@@ -153,7 +153,12 @@ class Facility(_Output):
 
 # --- repair tickets ---------------------------------------------------------------------------
 
-TicketStatusValue = Literal["open", "in_progress", "resolved", "cancelled"]
+TicketStatusValue = Literal["open", "assigned", "in_progress", "waiting", "resolved", "cancelled"]
+"""``resolved`` is the done state (the name predates the tickets desk; stored rows keep it)."""
+MAX_PUBLIC_NOTE = 300
+"""A ticket's public note is read aloud to the resident: a sentence or two."""
+MAX_REPLY = 1000
+"""The office's reply to feedback is read aloud at the kiosk."""
 
 
 class TicketCreate(_Input):
@@ -172,6 +177,9 @@ class TicketStatus(_Output):
     place: str
     created_at: datetime
     updated_at: datetime
+    public_note: str | None = None
+    """The office's latest note for the resident ("A plumber comes on Thursday morning."), if any."""
+    public_note_at: datetime | None = None
 
 
 class Ticket(TicketStatus):
@@ -181,6 +189,58 @@ class Ticket(TicketStatus):
 
 class TicketUpdate(_Input):
     status: TicketStatusValue
+
+
+def _optional_note(value: Any) -> Any:
+    """Notes are plain text kept as typed (markup too: the pages escape it); blank means no note."""
+    value = clean_text(value, multiline=True)
+    return None if value == "" else value
+
+
+PublicNote = Annotated[str | None, BeforeValidator(_optional_note), Field(max_length=MAX_PUBLIC_NOTE)]
+InternalNote = Annotated[str | None, BeforeValidator(_optional_note), Field(max_length=MAX_TEXT)]
+
+
+class TicketAssign(_Input):
+    assignee: Name
+    """The worker or team who takes the ticket, e.g. ``"Wang (plumber)"``."""
+    staff_name: Name
+    """Who in the office made the change (the history records it)."""
+    public_note: PublicNote = None
+    internal_note: InternalNote = None
+
+
+class TicketStatusChange(_Input):
+    status: TicketStatusValue
+    """The new status; the same status with a note only adds the note."""
+    staff_name: Name
+    public_note: PublicNote = None
+    """What the resident may hear, at most 300 characters of plain text."""
+    internal_note: InternalNote = None
+
+
+class TicketQueueRow(Ticket):
+    """A ticket in the office's queue: the ticket, who has it, and whether it is overdue."""
+
+    building: str | None
+    """The building parsed from the place (``"3"`` for "Building 3, flat 201"), ``None`` if it names none."""
+    assignee: str | None
+    age_hours: float
+    """Hours since it was reported."""
+    overdue_after_hours: int
+    """The category's time (``community_services/config/overdue.yml``)."""
+    overdue: bool
+    """Still unfinished (not resolved or cancelled) after ``overdue_after_hours``."""
+
+
+class TicketHistoryEntry(_Output):
+    at: datetime
+    staff_name: str
+    status_from: str
+    status_to: str
+    public_note: str | None
+    internal_note: str | None
+    assignee: str | None
 
 
 # --- clinic -----------------------------------------------------------------------------------
@@ -331,3 +391,40 @@ class Feedback(_Output):
     text: str
     category: str
     created_at: datetime
+
+
+FeedbackStatusValue = Literal["new", "in_progress", "answered"]
+ReplyText = Annotated[str, BeforeValidator(_multiline), Field(min_length=1, max_length=MAX_REPLY)]
+
+
+class FeedbackRecord(Feedback):
+    """Staff view of a feedback message: where the office is with it and its latest reply."""
+
+    status: FeedbackStatusValue
+    status_by: str | None = None
+    """Who set the status last (``None`` while new)."""
+    status_at: datetime | None = None
+    reply: str | None = None
+    replied_at: datetime | None = None
+    replied_by: str | None = None
+
+
+class FeedbackStatusChange(_Input):
+    status: Literal["new", "in_progress"]
+    """``answered`` is set by replying."""
+    staff_name: Name
+
+
+class FeedbackReplyCreate(_Input):
+    text: ReplyText
+    """Read aloud to the resident at the kiosk; plain text, at most 1000 characters."""
+    staff_name: Name
+
+
+class FeedbackAnswer(_Output):
+    """What a kiosk may learn of a feedback message by its reference: where it is and the reply, nothing else."""
+
+    reference: str
+    status: FeedbackStatusValue
+    reply: str | None = None
+    replied_at: datetime | None = None

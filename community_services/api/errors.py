@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import schemas
+from ..desk_errors import DeskError, Unknown
 from . import log
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -38,6 +39,12 @@ async def _on_integrity_error(_request: Request, _exc: Exception) -> JSONRespons
     return error_response(status.HTTP_409_CONFLICT, "This conflicts with something that already exists.")
 
 
+async def _on_desk_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DeskError)
+    code = status.HTTP_404_NOT_FOUND if isinstance(exc, Unknown) else status.HTTP_409_CONFLICT
+    return error_response(code, exc.message)
+
+
 async def _on_operational_error(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", type(exc).__name__)
     return error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The service is busy. Please try again in a moment.")
@@ -49,7 +56,9 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
 
 
 def add_handlers(app: FastAPI) -> None:
-    """Database conflicts are 409, an unreachable database 503, anything else 500 (logged, not shown)."""
+    """Database conflicts are 409, an unreachable database 503, anything else 500 (logged, not shown).
+    A desk's refusal: an unknown reference 404, a change that does not fit 409, with the desk's sentence."""
+    app.add_exception_handler(DeskError, _on_desk_error)
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(OperationalError, _on_operational_error)
     app.add_exception_handler(Exception, _on_unexpected_error)

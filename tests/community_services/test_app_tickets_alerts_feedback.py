@@ -32,7 +32,8 @@ def test_ticket_numbers_are_sequential(kiosk_http: httpx.Client) -> None:
 def test_kiosk_sees_only_the_status_of_a_ticket(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
     number = kiosk_http.post("/tickets", json=ticket_body(description="Private details here")).json()["number"]
     status = kiosk_http.get(f"/tickets/{number}").json()
-    assert set(status) == {"number", "status", "problem_type", "place", "created_at", "updated_at"}
+    assert set(status) == {
+        "number", "status", "problem_type", "place", "created_at", "updated_at", "public_note", "public_note_at"}
     assert PHONE not in json.dumps(status) and "Private" not in json.dumps(status)
     assert kiosk_http.get(f"/tickets/{number.lower()}").json()["number"] == number
     full = staff_http.get(f"/tickets/{number}").json()
@@ -42,8 +43,8 @@ def test_kiosk_sees_only_the_status_of_a_ticket(kiosk_http: httpx.Client, staff_
 
 def test_staff_lists_and_updates_tickets(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
     number = kiosk_http.post("/tickets", json=ticket_body()).json()["number"]
-    listed = staff_http.get("/tickets").json()
-    assert listed[0]["number"] == number and listed[0]["phone"] == PHONE  # newest first
+    listed = staff_http.get("/tickets", params={"limit": 1000}).json()
+    assert listed[-1]["number"] == number and listed[-1]["phone"] == PHONE  # the queue: oldest first
     updated = staff_http.patch(f"/tickets/{number}", json={"status": "in_progress"})
     assert updated.status_code == 200 and updated.json()["status"] == "in_progress"
     assert kiosk_http.get(f"/tickets/{number}").json()["status"] == "in_progress"
