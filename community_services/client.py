@@ -34,13 +34,23 @@ from .schemas import (
     Event,
     Facility,
     Feedback,
+    FeedbackAnswer,
     FeedbackCreate,
+    FeedbackRecord,
+    FeedbackReplyCreate,
+    FeedbackStatusChange,
+    FeedbackStatusValue,
     Registration,
     RegistrationCreate,
     Slot,
     Ticket,
+    TicketAssign,
     TicketCreate,
+    TicketHistoryEntry,
+    TicketQueueRow,
     TicketStatus,
+    TicketStatusChange,
+    TicketStatusValue,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -284,6 +294,80 @@ class ServicesClient:
 
     def submit_feedback(self, feedback: FeedbackCreate, idempotency_key: str | None = None) -> Feedback:
         return self._create("/feedback", feedback, Feedback, idempotency_key)
+
+    def get_feedback_answer(self, reference: str) -> FeedbackAnswer | None:
+        """The office's reply to feedback by its reference (e.g. ``"F1001"``); ``None`` if there is none."""
+        if not reference.strip():
+            return None
+        try:
+            return self._parse(FeedbackAnswer, self._request("GET", f"/feedback/{_path(reference)}"))
+        except NotFound:
+            return None
+
+    # --- the office's desks (staff token) -------------------------------------------------------
+
+    def list_tickets(
+        self,
+        *,
+        status: TicketStatusValue | None = None,
+        category: str | None = None,
+        building: str | None = None,
+        older_than_hours: float | None = None,
+        overdue: bool = False,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[TicketQueueRow]:
+        """The tickets queue, oldest first, with assignee, age and overdue flag."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        for name, value in (("status", status), ("category", category), ("building", building),
+                            ("older_than_hours", older_than_hours)):
+            if value is not None:
+                params[name] = value
+        if overdue:
+            params["overdue"] = "true"
+        return self._parse_list(TicketQueueRow, self._request("GET", "/tickets", params=params))
+
+    def get_ticket(self, number: str) -> Ticket:
+        """Everything about one ticket (staff); raises ``NotFound``."""
+        return self._parse(Ticket, self._request("GET", f"/tickets/{_path(number)}"))
+
+    def ticket_history(self, number: str) -> list[TicketHistoryEntry]:
+        return self._parse_list(TicketHistoryEntry, self._request("GET", f"/tickets/{_path(number)}/history"))
+
+    def assign_ticket(self, number: str, assignment: TicketAssign) -> Ticket:
+        """Raises ``ServicesRejected`` (409) for a finished ticket, ``NotFound`` for an unknown number."""
+        response = self._request("POST", f"/tickets/{_path(number)}/assign", json=assignment.model_dump(mode="json"))
+        return self._parse(Ticket, response)
+
+    def change_ticket_status(self, number: str, change: TicketStatusChange) -> Ticket:
+        """Raises ``ServicesRejected`` (409) for a status that cannot follow the current one."""
+        response = self._request("POST", f"/tickets/{_path(number)}/status", json=change.model_dump(mode="json"))
+        return self._parse(Ticket, response)
+
+    def list_feedback(
+        self,
+        *,
+        category: str | None = None,
+        status: FeedbackStatusValue | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[FeedbackRecord]:
+        """Feedback, newest first, with status and latest reply (category ``handoff``: talk-to-a-person)."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if category is not None:
+            params["category"] = category
+        if status is not None:
+            params["status"] = status
+        return self._parse_list(FeedbackRecord, self._request("GET", "/feedback", params=params))
+
+    def set_feedback_status(self, reference: str, change: FeedbackStatusChange) -> FeedbackRecord:
+        response = self._request("POST", f"/feedback/{_path(reference)}/status", json=change.model_dump(mode="json"))
+        return self._parse(FeedbackRecord, response)
+
+    def reply_to_feedback(self, reference: str, reply: FeedbackReplyCreate) -> FeedbackRecord:
+        """Store the reply the resident will hear and mark the feedback answered."""
+        response = self._request("POST", f"/feedback/{_path(reference)}/reply", json=reply.model_dump(mode="json"))
+        return self._parse(FeedbackRecord, response)
 
     def submit(self, kind: SubmitKind, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         """Create a ticket, alert or feedback from a plain dict (the outbox's path).

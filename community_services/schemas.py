@@ -197,8 +197,8 @@ def _optional_note(value: Any) -> Any:
     return None if value == "" else value
 
 
-PublicNote = Annotated[str | None, BeforeValidator(_optional_note), Field(max_length=MAX_PUBLIC_NOTE)]
-InternalNote = Annotated[str | None, BeforeValidator(_optional_note), Field(max_length=MAX_TEXT)]
+PublicNote = Annotated[Annotated[str, Field(max_length=MAX_PUBLIC_NOTE)] | None, BeforeValidator(_optional_note)]
+InternalNote = Annotated[Annotated[str, Field(max_length=MAX_TEXT)] | None, BeforeValidator(_optional_note)]
 
 
 class TicketAssign(_Input):
