@@ -32,7 +32,7 @@ REPLIES = SubmitReplies(
     saved="feedback",
     ask_instead="Please give it at the Community Service Centre reception.",
     delivered=("Thank you. Your feedback has been sent to the Community Service Centre. "
-               "Your reference is {reference}.",),
+               "Your reference is {reference}. Ask me with it later to hear the office's answer.",),
 )
 
 _FILLERS = re.compile(r"^(?:(?:hello|hi|excuse me|sorry|um+|uh+|er+|erm|well|so|oh|yes|dear|please|ok|okay)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.form_helpers import checked_answer, latest_text
 from assistant.skill_runtime.parsing import parse_reference, spoken_day
-from assistant.skill_runtime.resident_text import tidy
+from assistant.skill_runtime.resident_text import speakable, tidy
 from community_services.client import ServicesError
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 SLOT = "ticket_number"
 STATUS_WORDS = {
     "open": "has been received and is waiting for a worker.",
+    "assigned": "has been given to a worker, who will come to it.",
     "in_progress": "is being worked on. A worker has it now.",
+    "waiting": "is waiting for something first, such as parts or a time to visit.",
     "resolved": "has been finished.",
     "cancelled": "was cancelled.",
 }
@@ -33,6 +35,9 @@ PROBLEM_WORDS = {
 }
 SERVICES_DOWN = ("The office system is not answering right now, so I cannot check your repair. "
                  "Please try again in a little while, or ask at the Property Management Office.")
+FINISHED = frozenset({"resolved", "cancelled"})
+NOTE_CHARS = 300
+"""The office's public notes are at most this long (the services refuse longer ones)."""
 _EXPLICIT = re.compile(r"\bR\s*-?\s*\d{3,6}\b", re.I)
 _NUMBER_WORDS = re.compile(r"\b(number|ticket|reference|ref)\b", re.I)
 
@@ -56,12 +61,29 @@ def reference_in_first_sentence(text: str) -> str | None:
     return None
 
 
-def status_sentence(number: str, status: str, problem_type: str, created: date | None, today: date) -> str:
+def status_sentence(number: str, status: str, problem_type: str, created: date | None, today: date,
+                    note: str | None = None, note_at: datetime | None = None,
+                    updated_at: datetime | None = None) -> str:
+    """The status in words, then the office's latest public note ("A plumber comes on Thursday morning.").
+
+    A note older than the change that finished the ticket is left out: "A plumber comes on Thursday" would
+    mislead once the repair is done.
+    """
     problem = PROBLEM_WORDS.get(problem_type, problem_type or "a repair")
     sentence = f"Repair {number}, for {problem}, {STATUS_WORDS.get(status, 'is being handled.')}"
     if created is not None:
         when = "today" if created == today else f"on {spoken_day(created, today)}"
         sentence += f" It was reported {when}."
+    said = speakable(note or "", NOTE_CHARS)
+    stale = status in FINISHED and note_at is not None and updated_at is not None and note_at < updated_at
+    if said and not stale:
+        if note_at is not None:
+            when = "today" if note_at.date() == today else f"on {spoken_day(note_at.date(), today)}"
+            sentence += f" The office wrote {when}: {said}"
+        else:
+            sentence += f" The office wrote: {said}"
+        if said[-1] not in ".!?":
+            sentence += "."
     if status == "cancelled":
         sentence += " If the problem is still there, you can report it again."
     return sentence
@@ -107,5 +129,6 @@ class ActionRepairStatus(Action):
             return [*reset, FollowupAction("utter_offer_new_repair")]
         today = date.today()
         dispatcher.utter_message(text=status_sentence(
-            ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(), today))
+            ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(), today,
+            ticket.public_note, ticket.public_note_at, ticket.updated_at))
         return reset

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, ski
 from rasa_sdk import Tracker
 
 from assistant.skill_runtime import context
-from community_services.schemas import TicketCreate
+from community_services.schemas import TicketAssign, TicketCreate, TicketStatusChange
 from skills.repair_status import actions as status
 
 DOMAIN = skill_domain("repair_status")
@@ -112,3 +112,42 @@ def test_status_sentence_days() -> None:
     assert status.status_sentence("R1001", "open", "lift", date(2026, 11, 19), today) == (
         "Repair R1001, for the lift, has been received and is waiting for a worker. "
         "It was reported on Thursday 19 November.")
+
+
+def test_the_latest_public_note_is_read(ticket_number: str, services_server: Any) -> None:
+    with services_server.staff() as staff:
+        staff.change_ticket_status(ticket_number, TicketStatusChange(
+            status="in_progress", staff_name="Li", public_note="A plumber comes on Thursday morning.",
+            internal_note="the resident prefers mornings"))
+    _, said = answer(ticket_number)
+    assert said == (f"Repair {ticket_number}, for plumbing, is being worked on. A worker has it now. "
+                    "It was reported today. The office wrote today: A plumber comes on Thursday morning.")
+    assert "prefers" not in said
+
+
+def test_an_assigned_ticket_with_a_note_without_a_full_stop(ticket_number: str, services_server: Any) -> None:
+    with services_server.staff() as staff:
+        staff.assign_ticket(ticket_number, TicketAssign(assignee="Wang", staff_name="Li",
+                                                        public_note="Wang the plumber comes tomorrow 😀"))
+    _, said = answer(ticket_number)
+    assert "has been given to a worker" in said
+    assert said.endswith("The office wrote today: Wang the plumber comes tomorrow.")
+
+
+def test_status_sentence_with_notes() -> None:
+    today = date(2026, 11, 23)
+    monday = datetime(2026, 11, 16, 9, 0)
+    assert status.status_sentence("R1001", "waiting", "lift", date(2026, 11, 16), today, "Parts come on Friday.",
+                                  monday, monday) == (
+        "Repair R1001, for the lift, is waiting for something first, such as parts or a time to visit. "
+        "It was reported on Monday 16 November. The office wrote on Monday 16 November: Parts come on Friday.")
+    # a note from before the repair was finished would mislead
+    finished = status.status_sentence("R1001", "resolved", "lift", None, today, "A worker comes on Friday.",
+                                      monday, monday + timedelta(days=2))
+    assert finished == "Repair R1001, for the lift, has been finished."
+    # the note that came with the finishing change is read
+    assert status.status_sentence("R1001", "resolved", "lift", None, today, "Fixed, thank you for waiting.",
+                                  monday, monday).endswith("The office wrote on Monday 16 November: Fixed, thank "
+                                                           "you for waiting.")
+    long_note = "word " * 100
+    assert status.status_sentence("R1001", "open", "lift", None, today, long_note).endswith("...")
