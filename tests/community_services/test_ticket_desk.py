@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -176,7 +175,8 @@ def test_a_broken_overdue_file_names_file_and_line(tmp_path: Path, text: str, pr
         ticket_desk.load_overdue_rules(path)
 
 
-def test_queue_of_10000_tickets_is_fast(session: Session) -> None:
+def test_queue_of_10000_tickets_filters_by_building_and_status(session: Session) -> None:
+    """Correctness at size; the speed is measured by bench/console.py (never a timed assertion here)."""
     session.add_all(
         models.Ticket(number=f"R{1000 + i + 1}", problem_type=("lift", "plumbing", "window")[i % 3],
                       place=f"Building {i % 12 + 1}, flat {i % 30 + 101}", description="d", phone="13800138000",
@@ -186,8 +186,6 @@ def test_queue_of_10000_tickets_is_fast(session: Session) -> None:
     )
     session.flush()
     ticket_desk.fill_missing_buildings(session)  # once, as the first request after an upgrade does
-    start = time.perf_counter()
     rows = ticket_desk.ticket_queue(session, NOW, building="7", status="open", limit=50)
-    elapsed = time.perf_counter() - start
     assert len(rows) == 50 and all(r.building == "7" and r.status == "open" for r in rows)
-    assert elapsed < 0.3, elapsed
+    assert [r.age_hours for r in rows] == sorted((r.age_hours for r in rows), reverse=True)  # oldest first
