@@ -137,7 +137,7 @@ def current_staff(request: Request) -> StaffMember | None:
         ).first()
         if row is None:
             return None
-        console_session, account = row.tuple()
+        console_session, account = row
         if account.disabled or console_session.last_seen + idle_limit(request) < now:
             session.delete(console_session)
             session.commit()
