@@ -59,8 +59,9 @@ def _with_database(work: Callable[[Database], int]) -> int:
     except StaffError as e:
         print(f"linli staff: {e.message}", file=sys.stderr)
         return 1
-    except SQLAlchemyError as e:
-        print(f"linli staff: cannot use the database {shown}: {type(e).__name__}", file=sys.stderr)
+    except (SQLAlchemyError, OSError) as e:
+        print(f"linli staff: cannot use the database {shown}: {type(e).__name__}: {e}".splitlines()[0],
+              file=sys.stderr)
         return 1
 
 
