@@ -124,7 +124,7 @@ def test_markup_in_a_stored_name_is_text(page: Any, console_server: Any, console
 
 def test_keyboard_alone(page: Any, console_server: Any, console_tools: SimpleNamespace) -> None:
     page.goto(f"{console_server.url}/console/login")
-    assert page.evaluate("document.activeElement.id") == "name"  # the form starts focused
+    page.wait_for_function("document.activeElement.id === 'name'")  # the form starts focused (autofocus)
     page.keyboard.type(console_tools.ADMIN[0])
     page.keyboard.press("Tab")
     page.keyboard.type(console_tools.ADMIN[1])
@@ -136,7 +136,7 @@ def test_keyboard_alone(page: Any, console_server: Any, console_tools: SimpleNam
     assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= 0  # shown when focused
     console_tools.shoot(page, "skip-link")
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "main"
+    page.wait_for_function("document.activeElement.id === 'main'")
     outline = page.evaluate("""() => { const b = document.querySelector('main button');
         b.focus(); const s = getComputedStyle(b); return [s.outlineStyle, s.outlineWidth]; }""")
     assert outline[0] != "none" and outline[1] != "0px"
