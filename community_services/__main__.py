@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     guide = _guide_settings(office)
     try:
         app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed,
-                         guide=guide)
+                         guide=guide, console_idle_minutes=office.console_idle_minutes)
     except Exception as e:  # a bad URL or an unreachable database: say so in one line
         print(f"community services: cannot open the database: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

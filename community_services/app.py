@@ -22,8 +22,10 @@ from .api import alerts, announcements, clinic, errors, events, facilities, feed
 from .api import guide as guide_pages
 from .api.limits import MAX_BODY_BYTES, BodySizeLimit
 from .auth import Tokens
+from .console import router as console
 from .db import Database
 from .seed import seed_or_top_up
+from .settings import DEFAULT_CONSOLE_IDLE_MINUTES
 from .ticket_desk import default_overdue_rules
 
 __all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
@@ -51,13 +53,15 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
     guide: guide_pages.GuideSettings | None = None,
+    console_idle_minutes: int = DEFAULT_CONSOLE_IDLE_MINUTES,
 ) -> FastAPI:
     """Build the API on ``database_url`` (tables are created; seeded with Sunny Garden if empty).
 
     ``today`` moves the seed data *and* the service's clock to that date (the time of day stays
     real); ``clock`` replaces the clock entirely (tests). ``guide``: serve the phones' walking
-    guide at ``/guide/...`` (without it those pages answer 503). Raises ``ValueError`` for missing or equal
-    tokens, a ``WayfindingError`` for a broken map file.
+    guide at ``/guide/...`` (without it those pages answer 503). ``console_idle_minutes``: a staff console
+    login expires after that long without a request (``/console``, see ``console/``). Raises ``ValueError``
+    for missing or equal tokens, a ``WayfindingError`` for a broken map file.
     """
     tokens = Tokens(kiosk=kiosk_token, staff=staff_token)
     walking_guide = guide_pages.Guide(guide) if guide else None
@@ -92,10 +96,12 @@ def create_app(
     app.state.tokens = tokens
     app.state.clock = clock
     app.state.guide = walking_guide
+    app.state.console_idle = timedelta(minutes=console_idle_minutes)
     app.include_router(health.router)
     app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
     for resource in _RESOURCES:
         app.include_router(resource.router, prefix=API_PREFIX)
+    console.install(app)  # staff console pages (HTML, session cookie; not in the spec) and /console/static
     errors.add_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app

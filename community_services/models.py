@@ -253,3 +253,50 @@ class FeedbackReply(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     staff_name: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
+
+
+# --- staff console (issue 14): new tables only; existing databases gain them through create_all ---
+
+
+class StaffAccount(Base):
+    """A person who logs in to the staff console. The password is kept only as an Argon2id hash."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = (_AUTOINCREMENT,)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    """``duty`` (alerts, handoffs, tickets, feedback, notices) or ``admin`` (also staff accounts, audit log)."""
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    """Wrong passwords since the last good login or lock."""
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ConsoleSession(Base):
+    """A console login. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """One staff action: who, when, what, on what, before and after. Written with the change; never edited."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (_AUTOINCREMENT,)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    staff_name: Mapped[str] = mapped_column(String(120))
+    """The staff member's name, or ``cli:<unix user>`` for ``linli staff``: kept even if the account goes."""
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(300))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -37,11 +37,30 @@ def test_the_office_reads_the_variables_it_documents() -> None:
     from community_services.settings import VARIABLES, OfficeSettings
 
     env = {"LINLI_VAR_DIR": "/tmp/office", "LINLI_KIOSK_TOKEN": "k", "LINLI_STAFF_TOKEN": "s",
-           "LINLI_MAP": "/tmp/map.yml", "LINLI_QR_KEY": "q" * 32}
+           "LINLI_MAP": "/tmp/map.yml", "LINLI_QR_KEY": "q" * 32,
+           "LINLI_SERVICES_DB_URL": "sqlite:////tmp/office/other.db", "LINLI_CONSOLE_IDLE_MINUTES": "45"}
     assert set(env) == set(VARIABLES)
     office = OfficeSettings.from_env(env)
-    assert (str(office.var_dir), office.kiosk_token, office.staff_token, str(office.map_path), office.qr_key) == \
-        tuple(env.values())
+    assert (str(office.var_dir), office.kiosk_token, office.staff_token, str(office.map_path), office.qr_key,
+            office.database_url, str(office.console_idle_minutes)) == tuple(env.values())
+
+
+def test_the_office_database_defaults_like_the_kiosk_side() -> None:
+    from community_services.settings import OfficeSettings
+
+    office = OfficeSettings.from_env({"LINLI_VAR_DIR": "/tmp/office"})
+    assert office.database_url == "sqlite:////tmp/office/services.db"
+    assert office.console_idle_minutes == 30
+    kiosk_side = config.Settings(var_dir=office.var_dir, kiosk_token="k", staff_token="s")
+    assert office.database_url == kiosk_side.services_db_url
+
+
+@pytest.mark.parametrize("raw", ["soon", "0", "-5"])
+def test_a_bad_idle_time_is_a_plain_error(raw: str) -> None:
+    from community_services.settings import OfficeSettings
+
+    with pytest.raises(ValueError, match="LINLI_CONSOLE_IDLE_MINUTES must be a whole number"):
+        OfficeSettings.from_env({"LINLI_CONSOLE_IDLE_MINUTES": raw})
 
 
 def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
