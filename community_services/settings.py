@@ -24,6 +24,17 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "LINLI_STAFF_TOKEN": ("", "Bearer token the office staff use (required).", True),
     "LINLI_MAP": ("<checkout>/assets/maps/sunny-garden.yml", "The community map for the phone guide page.", False),
     "LINLI_QR_KEY": ("", "The community's QR key (unset: the key file <var>/qr-key).", True),
+    "LINLI_ESCALATE_AFTER_SECONDS": ("120", "An emergency alert nobody acknowledged for this long escalates "
+                                     "(red on every console, sent to the channels below); 0 turns escalation off.",
+                                     False),
+    "LINLI_SMTP_HOST": ("", "Mail server for escalation e-mails (unset: no e-mail).", False),
+    "LINLI_SMTP_PORT": ("25", "Its port.", False),
+    "LINLI_SMTP_STARTTLS": ("0", "1: switch to TLS (STARTTLS) before logging in and sending.", False),
+    "LINLI_SMTP_USER": ("", "Login for the mail server (unset: no login).", False),
+    "LINLI_SMTP_PASSWORD": ("", "Its password.", True),
+    "LINLI_SMTP_FROM": ("linli@localhost", "Sender address of escalation e-mails.", False),
+    "LINLI_SMTP_TO": ("", "Where escalation e-mails go: addresses separated by commas.", False),
+    "LINLI_ESCALATION_WEBHOOK": ("", "URL that gets a JSON POST for each escalated alert (unset: none).", True),
 }
 """Each variable the office system reads: its default, a sentence for operators (``docs/settings.md``), secret."""
 
@@ -40,6 +51,20 @@ class OfficeSettings:
     """The community map file (``LINLI_MAP``; default: the demo community's map)."""
     qr_key: str | None = field(default=None, repr=False)
     """The community's QR key (``LINLI_QR_KEY``); ``None``: the key file ``<var_dir>/qr-key``."""
+    escalate_after_seconds: float = 120.0
+    """Unacknowledged alerts escalate after this long (``LINLI_ESCALATE_AFTER_SECONDS``); 0: never."""
+    smtp_host: str = ""
+    """Mail server of escalation e-mails (``LINLI_SMTP_HOST``); empty: no e-mail."""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "linli@localhost"
+    smtp_to: tuple[str, ...] = ()
+    """Recipients of escalation e-mails (``LINLI_SMTP_TO``, comma-separated)."""
+    escalation_webhook: str = field(default="", repr=False)
+    """URL for a JSON POST per escalated alert (``LINLI_ESCALATION_WEBHOOK``); empty: none. Secret: such URLs
+    often carry a token."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OfficeSettings:
@@ -50,4 +75,27 @@ class OfficeSettings:
             staff_token=env.get("LINLI_STAFF_TOKEN") or "",
             map_path=default_map_path(env.get("LINLI_MAP")),
             qr_key=env.get("LINLI_QR_KEY"),
+            escalate_after_seconds=_number(env, "LINLI_ESCALATE_AFTER_SECONDS", 120.0),
+            smtp_host=(env.get("LINLI_SMTP_HOST") or "").strip(),
+            smtp_port=int(_number(env, "LINLI_SMTP_PORT", 25)),
+            smtp_starttls=(env.get("LINLI_SMTP_STARTTLS") or "0").strip().lower() in ("1", "true", "yes", "on"),
+            smtp_user=env.get("LINLI_SMTP_USER") or "",
+            smtp_password=env.get("LINLI_SMTP_PASSWORD") or "",
+            smtp_from=(env.get("LINLI_SMTP_FROM") or "linli@localhost").strip(),
+            smtp_to=tuple(a.strip() for a in (env.get("LINLI_SMTP_TO") or "").split(",") if a.strip()),
+            escalation_webhook=(env.get("LINLI_ESCALATION_WEBHOOK") or "").strip(),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A non-negative number from the environment; a bad value is an error that names the variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value < 0 or value != value:
+        raise ValueError(f"{name} must not be negative")
+    return value
