@@ -201,7 +201,7 @@ def _request(alert: models.Alert, handling: models.AlertHandling | None, now: da
 
 def open_requests(session: Session, now: datetime) -> list[OpenRequest]:
     """Every alert not resolved yet, the one waiting longest first."""
-    return [_request(alert, handling, now) for alert, handling in session.execute(_open_query()).tuples().all()]
+    return [_request(alert, handling, now) for alert, handling in session.execute(_open_query()).all()]
 
 
 def open_request(session: Session, reference: str, now: datetime) -> OpenRequest:
@@ -284,7 +284,7 @@ def due_for_escalation(session: Session, now: datetime, after_seconds: float) ->
         models.Alert.created_at <= limit,
         or_(H.id.is_(None), and_(H.acknowledged_by.is_(None), H.escalated_at.is_(None))),
     )
-    return [_request(alert, handling, now) for alert, handling in session.execute(query).tuples().all()]
+    return [_request(alert, handling, now) for alert, handling in session.execute(query).all()]
 
 
 def mark_escalated(session: Session, reference: str, now: datetime) -> bool:
