@@ -6,6 +6,7 @@ Tokens come from ``LINLI_KIOSK_TOKEN`` and ``LINLI_STAFF_TOKEN``; ``--kiosk-toke
 override them. An empty database is seeded with Sunny Garden unless ``--no-seed`` is given.
 The phones' walking guide (``/guide/...``) uses the map ``LINLI_MAP`` (default: Sunny Garden's) and the
 QR key (``LINLI_QR_KEY`` or ``$LINLI_VAR_DIR/qr-key``); if either is broken the API runs without it.
+Unacknowledged emergency alerts escalate after ``LINLI_ESCALATE_AFTER_SECONDS`` (``escalation.py``).
 """
 
 from __future__ import annotations
@@ -89,16 +90,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
+    from .escalation import EscalationSettings
 
     guide = _guide_settings(office)
     try:
         app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed,
-                         guide=guide, console_idle_minutes=office.console_idle_minutes)
+                         guide=guide, console_idle_minutes=office.console_idle_minutes,
+                         escalation=EscalationSettings.from_office(office))
     except Exception as e:  # a bad URL or an unreachable database: say so in one line
         print(f"community services: cannot open the database: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     # log_config=None: uvicorn's loggers propagate to the root handler set up above (with redaction)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+    # timeout_graceful_shutdown: open live streams (consoles) would otherwise hold a shutdown forever
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level,
+                timeout_graceful_shutdown=3)
     return 0
 
 

@@ -9,6 +9,8 @@ Nothing here logs request bodies, phone numbers or names.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,12 +20,14 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from . import API_PREFIX
-from .api import alerts, announcements, clinic, errors, events, facilities, feedback, health, tickets
+from .api import alerts, announcements, clinic, errors, events, facilities, feedback, health, live_events, tickets
 from .api import guide as guide_pages
 from .api.limits import MAX_BODY_BYTES, BodySizeLimit
 from .auth import Tokens
 from .console import router as console
 from .db import Database
+from .escalation import EscalationSettings, Escalator
+from .live import HEARTBEAT_SECONDS, LiveBroker
 from .seed import seed_or_top_up
 from .settings import DEFAULT_CONSOLE_IDLE_MINUTES
 from .ticket_desk import default_overdue_rules
@@ -32,8 +36,9 @@ __all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
 
 log = logging.getLogger(__name__)
 
-_RESOURCES = (health, facilities, tickets, clinic, events, announcements, alerts, feedback)
-"""Routers served under ``API_PREFIX``, in the order of the spec (``openapi.json``)."""
+_RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback)
+"""Routers served under ``API_PREFIX``, in the order of the spec (``openapi.json``). ``live_events`` comes before
+``events``: its ``/events/stream`` must match before ``/events/{event_id}``."""
 
 
 def _shifted_clock(shift: timedelta) -> Callable[[], datetime]:
@@ -54,14 +59,17 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     guide: guide_pages.GuideSettings | None = None,
     console_idle_minutes: int = DEFAULT_CONSOLE_IDLE_MINUTES,
+    escalation: EscalationSettings | None = None,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> FastAPI:
     """Build the API on ``database_url`` (tables are created; seeded with Sunny Garden if empty).
 
     ``today`` moves the seed data *and* the service's clock to that date (the time of day stays
     real); ``clock`` replaces the clock entirely (tests). ``guide``: serve the phones' walking
     guide at ``/guide/...`` (without it those pages answer 503). ``console_idle_minutes``: a staff console
-    login expires after that long without a request (``/console``, see ``console/``). Raises ``ValueError``
-    for missing or equal tokens, a ``WayfindingError`` for a broken map file.
+    login expires after that long without a request (``/console``, see ``console/``). ``escalation``: run the
+    escalation loop (``escalation.py``) while the app is served; ``heartbeat_seconds``: the live stream's
+    keep-alive. Raises ``ValueError`` for missing or equal tokens, a ``WayfindingError`` for a broken map file.
     """
     tokens = Tokens(kiosk=kiosk_token, staff=staff_token)
     walking_guide = guide_pages.Guide(guide) if guide else None
@@ -79,10 +87,24 @@ def create_app(
     else:
         log.info("database %s: not seeded", shown_url)
 
+    broker = LiveBroker()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        database.dispose()
+        task: asyncio.Task[None] | None = None
+        if escalation is not None:
+            task = asyncio.create_task(Escalator(database, clock, broker, escalation).run(), name="escalation")
+            log.info("escalation: alerts not acknowledged within %g s escalate (%d notifier(s))",
+                     escalation.after_seconds, len(escalation.notifiers))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            broker.close()
+            database.dispose()
 
     app = FastAPI(
         title="Linli community services",
@@ -97,6 +119,8 @@ def create_app(
     app.state.clock = clock
     app.state.guide = walking_guide
     app.state.console_idle = timedelta(minutes=console_idle_minutes)
+    app.state.live = broker
+    app.state.heartbeat_seconds = heartbeat_seconds
     app.include_router(health.router)
     app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
     for resource in _RESOURCES:

@@ -25,8 +25,12 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from . import API_PREFIX
 from .redact import RedactPhoneNumbers
 from .schemas import (
+    AcknowledgeRequest,
     Alert,
+    AlertConflict,
     AlertCreate,
+    AlertHandlingState,
+    AlertStatusView,
     Announcement,
     Appointment,
     AppointmentCreate,
@@ -42,6 +46,7 @@ from .schemas import (
     FeedbackStatusValue,
     Registration,
     RegistrationCreate,
+    ResolveRequest,
     Slot,
     Ticket,
     TicketAssign,
@@ -74,10 +79,13 @@ class ServicesError(Exception):
 
     default_message = "The community services could not help with that just now."
 
-    def __init__(self, message: str | None = None, *, status: int | None = None, detail: Any = None) -> None:
+    def __init__(self, message: str | None = None, *, status: int | None = None, detail: Any = None,
+                 body: Any = None) -> None:
         self.message = message or self.default_message
         self.status = status
         self.detail = detail
+        self.body = body
+        """The whole JSON answer of a refusal, when it had one."""
         super().__init__(self.message)
 
 
@@ -93,8 +101,18 @@ class ServicesRejected(ServicesError):
     default_message = "The community office system did not accept that."
     status: int
 
-    def __init__(self, message: str | None = None, *, status: int, detail: Any = None) -> None:
-        super().__init__(message, status=status, detail=detail)
+    def __init__(self, message: str | None = None, *, status: int, detail: Any = None, body: Any = None) -> None:
+        super().__init__(message, status=status, detail=detail, body=body)
+
+
+class AlertTaken(ServicesRejected):
+    """409 of acknowledge/resolve: another staff member has the alert, or it is resolved. ``conflict`` says who."""
+
+    default_message = "Someone else has already taken this alert."
+
+    def __init__(self, conflict: AlertConflict) -> None:
+        super().__init__(conflict.detail, status=409, detail=conflict.detail)
+        self.conflict = conflict
 
 
 class NotFound(ServicesError):
@@ -109,6 +127,13 @@ def _detail_of(response: httpx.Response) -> Any:
     except ValueError:
         return response.text[:500] or None
     return body.get("detail", body) if isinstance(body, dict) else body
+
+
+def _body_of(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _sentence(detail: Any) -> str | None:
@@ -183,7 +208,7 @@ class ServicesClient:
             raise NotFound(_sentence(detail), status=code, detail=detail)
         if code >= 400:
             detail = _detail_of(response)
-            raise ServicesRejected(_sentence(detail), status=code, detail=detail)
+            raise ServicesRejected(_sentence(detail), status=code, detail=detail, body=_body_of(response))
         if code >= 300:
             raise ServicesUnavailable(status=code, detail=f"unexpected redirect to {response.headers.get('location')}")
         return response
@@ -291,6 +316,37 @@ class ServicesClient:
 
     def raise_alert(self, alert: AlertCreate, idempotency_key: str | None = None) -> Alert:
         return self._create("/alerts", alert, Alert, idempotency_key)
+
+    def acknowledge_alert(self, reference: str, staff_name: str) -> AlertHandlingState:
+        """``staff_name`` takes the alert ("I'm going"). Raises ``AlertTaken`` (with the winner's name) when
+        someone else was first or it is resolved, ``NotFound`` for an unknown reference. Staff token."""
+        body = AcknowledgeRequest(staff_name=staff_name).model_dump(mode="json")
+        return self._handle(f"/alerts/{_path(reference)}/acknowledge", body)
+
+    def resolve_alert(self, reference: str, staff_name: str, note: str = "") -> AlertHandlingState:
+        """Close the alert with a note. Raises ``AlertTaken`` if it was resolved already. Staff token."""
+        body = ResolveRequest(staff_name=staff_name, note=note).model_dump(mode="json")
+        return self._handle(f"/alerts/{_path(reference)}/resolve", body)
+
+    def _handle(self, path: str, body: dict[str, Any]) -> AlertHandlingState:
+        try:
+            return self._parse(AlertHandlingState, self._request("POST", path, json=body))
+        except ServicesRejected as e:
+            if e.status == 409 and isinstance(e.body, dict):
+                try:
+                    raise AlertTaken(AlertConflict.model_validate(e.body)) from e
+                except ValidationError:
+                    pass
+            raise
+
+    def get_alert_status(self, reference: str) -> AlertStatusView | None:
+        """Whether someone is coming to an alert, and who; ``None`` for an unknown reference. Kiosk token."""
+        if not reference.strip():
+            return None
+        try:
+            return self._parse(AlertStatusView, self._request("GET", f"/alerts/{_path(reference)}/status"))
+        except NotFound:
+            return None
 
     def submit_feedback(self, feedback: FeedbackCreate, idempotency_key: str | None = None) -> Feedback:
         return self._create("/feedback", feedback, Feedback, idempotency_key)

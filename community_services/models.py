@@ -300,3 +300,24 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(300))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AlertHandling(Base):
+    """Who took an emergency alert, who closed it, and when it escalated (one row per alert at most).
+
+    Kept beside ``alerts`` (not new columns on it) so existing databases keep working: the table is created
+    on start and a missing row means "nobody has touched it yet". The unique ``alert_id`` is what makes
+    "two staff press *I'm going* at once" end with exactly one name (``alert_desk.acknowledge``).
+    """
+
+    __tablename__ = "alert_handling"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), unique=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    """The staff member's name as they gave it ("I'm going")."""
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When the alert was sent to the escalation channels (set once)."""

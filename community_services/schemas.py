@@ -353,6 +353,10 @@ class AlertCreate(_Input):
     location: Place
     kiosk_id: Name
     details: OptionalLongText = ""
+    raised_at: datetime | None = None
+    """When the resident pressed the button or asked for help, by the kiosk's clock (local time). An alert
+    that waited in the kiosk's outbox keeps its original time; the service uses it when it is neither in the
+    future nor older than ``MAX_ALERT_DELAY`` (otherwise the time it arrived)."""
 
 
 class Alert(_Output):
@@ -368,6 +372,46 @@ class Alert(_Output):
 
 class AlertUpdate(_Input):
     status: Literal["acknowledged", "resolved"]
+
+
+class AcknowledgeRequest(_Input):
+    staff_name: Name
+    """Who is going to the resident; the kiosk says this name aloud."""
+
+
+class ResolveRequest(_Input):
+    staff_name: Name
+    note: OptionalLongText = ""
+    """What was done, for the record."""
+
+
+class AlertHandlingState(_Output):
+    """Who has an alert in hand: the answer of acknowledge/resolve and of the kiosk's status look-up."""
+
+    reference: str
+    status: AlertStatus
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+class AlertStatusView(_Output):
+    """What a kiosk may learn of its alert: whether someone is coming, and who."""
+
+    reference: str
+    status: AlertStatus
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+
+class AlertConflict(_Output):
+    """409 of acknowledge/resolve: someone else was first (``detail`` says who)."""
+
+    detail: str
+    status: AlertStatus
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
 
 
 # --- feedback ---------------------------------------------------------------------------------

@@ -31,6 +31,17 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
                               "The services database, any SQLAlchemy URL (used by `linli staff`).", False),
     "LINLI_CONSOLE_IDLE_MINUTES": (str(DEFAULT_CONSOLE_IDLE_MINUTES),
                                    "Staff console: minutes of inactivity before a login expires.", False),
+    "LINLI_ESCALATE_AFTER_SECONDS": ("120", "An emergency alert nobody acknowledged for this long escalates "
+                                     "(red on every console, sent to the channels below); 0 turns escalation off.",
+                                     False),
+    "LINLI_SMTP_HOST": ("", "Mail server for escalation e-mails (unset: no e-mail).", False),
+    "LINLI_SMTP_PORT": ("25", "Port of that mail server.", False),
+    "LINLI_SMTP_STARTTLS": ("0", "1: switch to TLS (STARTTLS) before logging in and sending.", False),
+    "LINLI_SMTP_USER": ("", "Login for the mail server (unset: no login).", False),
+    "LINLI_SMTP_PASSWORD": ("", "Password of that login.", True),
+    "LINLI_SMTP_FROM": ("linli@localhost", "Sender address of escalation e-mails.", False),
+    "LINLI_SMTP_TO": ("", "Where escalation e-mails go: addresses separated by commas.", False),
+    "LINLI_ESCALATION_WEBHOOK": ("", "URL that gets a JSON POST for each escalated alert (unset: none).", True),
 }
 """Each variable the office system reads: its default, a sentence for operators (``docs/settings.md``), secret."""
 
@@ -52,6 +63,20 @@ class OfficeSettings:
     kiosk side's ``Settings.services_db_url``."""
     console_idle_minutes: int = DEFAULT_CONSOLE_IDLE_MINUTES
     """Staff console: a login expires after this many minutes without a request (``LINLI_CONSOLE_IDLE_MINUTES``)."""
+    escalate_after_seconds: float = 120.0
+    """Unacknowledged alerts escalate after this long (``LINLI_ESCALATE_AFTER_SECONDS``); 0: never."""
+    smtp_host: str = ""
+    """Mail server of escalation e-mails (``LINLI_SMTP_HOST``); empty: no e-mail."""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "linli@localhost"
+    smtp_to: tuple[str, ...] = ()
+    """Recipients of escalation e-mails (``LINLI_SMTP_TO``, comma-separated)."""
+    escalation_webhook: str = field(default="", repr=False)
+    """URL for a JSON POST per escalated alert (``LINLI_ESCALATION_WEBHOOK``); empty: none. Secret: such URLs
+    often carry a token."""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -70,6 +95,15 @@ class OfficeSettings:
             qr_key=env.get("LINLI_QR_KEY"),
             database_url=env.get("LINLI_SERVICES_DB_URL") or "",
             console_idle_minutes=_minutes(env.get("LINLI_CONSOLE_IDLE_MINUTES")),
+            escalate_after_seconds=_number(env, "LINLI_ESCALATE_AFTER_SECONDS", 120.0),
+            smtp_host=(env.get("LINLI_SMTP_HOST") or "").strip(),
+            smtp_port=int(_number(env, "LINLI_SMTP_PORT", 25)),
+            smtp_starttls=(env.get("LINLI_SMTP_STARTTLS") or "0").strip().lower() in ("1", "true", "yes", "on"),
+            smtp_user=env.get("LINLI_SMTP_USER") or "",
+            smtp_password=env.get("LINLI_SMTP_PASSWORD") or "",
+            smtp_from=(env.get("LINLI_SMTP_FROM") or "linli@localhost").strip(),
+            smtp_to=tuple(a.strip() for a in (env.get("LINLI_SMTP_TO") or "").split(",") if a.strip()),
+            escalation_webhook=(env.get("LINLI_ESCALATION_WEBHOOK") or "").strip(),
         )
 
 
@@ -80,3 +114,17 @@ def _minutes(raw: str | None) -> int:
         return int(raw.strip())
     except ValueError:
         raise ValueError(f"LINLI_CONSOLE_IDLE_MINUTES must be a whole number of minutes, not {raw!r}") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A non-negative number from the environment; a bad value is an error that names the variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value < 0 or value != value:
+        raise ValueError(f"{name} must not be negative")
+    return value

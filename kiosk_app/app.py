@@ -30,6 +30,7 @@ from assistant.shared.events import (
     Alert,
     Error,
     Event,
+    HelpComing,
     Reply,
     StartIntent,
     Transcript,
@@ -256,6 +257,8 @@ class KioskApp(App):
             self._check_form()
         elif isinstance(event, Alert):
             self._show_emergency(event)
+        elif isinstance(event, HelpComing):
+            self._show_help_coming(event)
         elif isinstance(event, Error):
             conv.add_bubble(event.message, "linli")
         elif isinstance(event, VoiceState):
@@ -284,7 +287,17 @@ class KioskApp(App):
     def _show_emergency(self, alert: Alert) -> None:
         # not stored: neither the office system nor the outbox took it — the resident must call
         key = "emergency_failed" if not alert.stored else "emergency_queued" if alert.queued else "emergency_sent"
-        message = self.tx[key].format(place=self.settings.kiosk_location, ref=alert.reference)
+        self._open_emergency_view(self.tx[key].format(place=self.settings.kiosk_location, ref=alert.reference))
+
+    def _show_help_coming(self, event: HelpComing) -> None:
+        """Show and say who is coming. The name is staff's text: the label shows it as it is (no markup)."""
+        self.idle.activity()
+        name = event.staff_name
+        self._open_emergency_view(self.tx["help_coming_screen"].format(name=name, ref=event.reference))
+        if self.backend is not None:
+            self.backend.announce(self.tx["help_coming"].format(name=name))
+
+    def _open_emergency_view(self, message: str) -> None:
         if self.emergency_view is None:
             self.emergency_view = EmergencyView()
             self.emergency_view.bind(on_dismiss=lambda *_: setattr(self, "emergency_view", None))
@@ -307,6 +320,11 @@ class KioskApp(App):
         self.idle.touch()
 
     def _tick_idle(self, _dt: float) -> None:
+        if self.backend is not None and self.backend.watching_help:
+            # a resident who called for help waits (maybe on the floor) to hear who is coming: no idle reset
+            # until someone took the alert (or the watch gave up, after 30 minutes)
+            self.idle.activity()
+            return
         on_home = self._kiosk_root.ids.sm.current == "home" and self.conversation.empty
         typing = self.conversation.unsent_words  # unsent words count as half done
         action = self.idle.tick(time.monotonic(), form_in_progress=self.form_active or typing, speaking=self.speaking,

@@ -6,7 +6,8 @@ Pure Python (no Kivy), so it is tested without a screen. Threads, each for one k
   queued behind that conversation's turns so nothing of it survives the reset);
 * ``kiosk-voice-open`` / ``kiosk-mic`` — loading the speech model, then feeding the microphone;
 * ``kiosk-controls`` — talk button, so a recogniser finishing an utterance never stalls a tap;
-* ``kiosk-emergency`` — one per press, never queued behind a slow dialogue turn, works with Rasa down.
+* ``kiosk-emergency`` — one per press, never queued behind a slow dialogue turn, works with Rasa down;
+* ``kiosk-help-watch`` — after an alert, asks the office who is coming (``HelpComing``), until someone does.
 
 ``on_event`` is called from these threads; a Kivy controller hands events to the UI thread itself
 (``Clock.schedule_once``). No method raises for an ordinary failure: failures arrive as ``Error`` or
@@ -29,6 +30,7 @@ from assistant.dialogue.wire import intent_message
 from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import Alert, Error, Event, Reply, StartIntent, UserText, VoiceState
+from assistant.skill_runtime.help_watch import HelpWatch
 from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio
 from assistant.speech.settings import SpeechSettings, load_speech_settings
 from assistant.speech.voice_app import VoiceParts, open_voice
@@ -110,6 +112,7 @@ class Backend:
         self._turns = _SerialWorker("kiosk-turns")
         self._controls = _SerialWorker("kiosk-controls")
         self._emergencies: list[threading.Thread] = []
+        self._help = HelpWatch(settings.services_url, settings.kiosk_token, settings.outbox_path, self._publish)
         # voice: set by the opener thread, read by any thread (attribute reads are atomic)
         self._voice_thread: threading.Thread | None = None
         self._parts: VoiceParts | None = None
@@ -119,10 +122,24 @@ class Backend:
 
     # events -------------------------------------------------------------------------------------------
     def _publish(self, event: Event) -> None:
+        if isinstance(event, Alert) and event.stored and not self._closed.is_set():
+            # the button, a typed turn or a spoken one: learn who is coming (``HelpComing`` is published)
+            self._help.watch(event)
         try:
             self._on_event(event)
         except Exception:  # a broken UI handler must not stop a turn, and never an alert
             log.exception("kiosk event handler failed for %s", event.type)
+
+    def announce(self, text: str) -> None:
+        """Say ``text`` aloud when voice is on ("Wang Fang is coming to you now."); shown by the screen anyway."""
+        parts = self._parts
+        if parts is not None:
+            parts.session.announce(text)
+
+    @property
+    def watching_help(self) -> bool:
+        """True while an alert's status is being watched for who is coming."""
+        return self._help.watching
 
     # state --------------------------------------------------------------------------------------------
     @property
@@ -205,6 +222,7 @@ class Backend:
 
     def new_conversation(self) -> None:
         """Privacy reset: a new sender id now; the old conversation is forgotten in Rasa after its turns."""
+        self._help.stop()  # the resident has gone: nobody to tell who is coming
         with self._lock:
             old, self._sender = self._sender, new_sender_id(self.settings)
             self._last_replies = []
@@ -358,6 +376,7 @@ class Backend:
         if self._closed.is_set():
             return
         self._closed.set()  # also stops the microphone loop
+        self._help.stop()
         with self._lock:
             emergencies = list(self._emergencies)
         for thread in emergencies:  # an alert being written must finish before the process ends

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from assistant.shared.config import Settings
 from assistant.shared.events import Alert
-from assistant.skill_runtime.outbox import Outbox
+from assistant.skill_runtime.outbox import Outbox, raised_now
 from community_services.client import ServicesClient, ServicesError, ServicesRejected
 from community_services.schemas import AlertCreate, clean_text
 
@@ -47,6 +47,7 @@ def alert_payload(settings: Settings, details: str = "") -> dict[str, Any]:
         "location": settings.kiosk_location or FALLBACK_LOCATION,
         "kiosk_id": settings.kiosk_id or FALLBACK_KIOSK_ID,
         "details": (words[:MAX_DETAILS] if isinstance(words, str) and words else BUTTON_DETAILS),
+        "raised_at": raised_now(),  # the press: kept when the alert waits in the outbox
     }
     try:
         AlertCreate.model_validate(payload)
@@ -63,7 +64,8 @@ def raise_emergency(settings: Settings, details: str = "") -> Alert:
     except Exception:  # belt and braces: the alert matters more than the resident's words
         log.exception("emergency: could not build the alert from the details; sending a plain one")
         payload = {"kind": KIND, "location": settings.kiosk_location or FALLBACK_LOCATION,
-                   "kiosk_id": settings.kiosk_id or FALLBACK_KIOSK_ID, "details": PLAIN_DETAILS}
+                   "kiosk_id": settings.kiosk_id or FALLBACK_KIOSK_ID, "details": PLAIN_DETAILS,
+                   "raised_at": raised_now()}
     client: ServicesClient | None = None
     try:
         client = ServicesClient(settings.services_url, settings.kiosk_token, timeout=DIRECT_TIMEOUT)

@@ -47,6 +47,8 @@ TEXTS: dict[str, dict[str, str]] = {
                              "If you are in danger, call 120 or press the red alarm on the wall.\n\nReference {ref}"),
         "emergency_failed": ("Please call 120 now, or press the red alarm on the wall.\n"
                              "This kiosk could not send your call for help."),
+        "help_coming": "{name} is coming to you now.",
+        "help_coming_screen": "{name} is coming to you now.\nStay where you are.\n\nReference {ref}",
         "still_there": "Are you still there?",
         "still_there_yes": "Yes, I am here",
         "voice_unavailable": "Speaking is not available: {reason} You can tap and type instead.",
@@ -94,6 +96,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "emergency_queued": ("您的求助已保存，系统恢复后会立即发送。\n"
                              "如有危险，请拨打120或按墙上的红色报警按钮。\n\n编号 {ref}"),
         "emergency_failed": "请立即拨打120，或按墙上的红色报警按钮。\n本机未能发出您的求助。",
+        "help_coming": "{name}正在赶来帮您。",
+        "help_coming_screen": "{name}正在赶来帮您。\n请留在原地。\n\n编号 {ref}",
         "still_there": "您还在吗？",
         "still_there_yes": "我在",
         "voice_unavailable": "暂时不能语音：{reason} 您可以点按或输入。",

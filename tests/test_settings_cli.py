@@ -39,10 +39,16 @@ def test_the_office_reads_the_variables_it_documents() -> None:
     env = {"LINLI_VAR_DIR": "/tmp/office", "LINLI_KIOSK_TOKEN": "k", "LINLI_STAFF_TOKEN": "s",
            "LINLI_MAP": "/tmp/map.yml", "LINLI_QR_KEY": "q" * 32,
            "LINLI_SERVICES_DB_URL": "sqlite:////tmp/office/other.db", "LINLI_CONSOLE_IDLE_MINUTES": "45"}
-    assert set(env) == set(VARIABLES)
-    office = OfficeSettings.from_env(env)
+    escalation = {"LINLI_ESCALATE_AFTER_SECONDS": "90", "LINLI_SMTP_HOST": "mail.local", "LINLI_SMTP_PORT": "587",
+                  "LINLI_SMTP_STARTTLS": "1", "LINLI_SMTP_USER": "duty", "LINLI_SMTP_PASSWORD": "pw",
+                  "LINLI_SMTP_FROM": "linli@x", "LINLI_SMTP_TO": "a@x,b@x", "LINLI_ESCALATION_WEBHOOK": "http://h/x"}
+    assert {*env, *escalation} == set(VARIABLES)
+    office = OfficeSettings.from_env({**env, **escalation})
     assert (str(office.var_dir), office.kiosk_token, office.staff_token, str(office.map_path), office.qr_key,
             office.database_url, str(office.console_idle_minutes)) == tuple(env.values())
+    assert (office.escalate_after_seconds, office.smtp_host, office.smtp_port, office.smtp_starttls, office.smtp_user,
+            office.smtp_password, office.smtp_from, office.smtp_to, office.escalation_webhook) == \
+        (90.0, "mail.local", 587, True, "duty", "pw", "linli@x", ("a@x", "b@x"), "http://h/x")
 
 
 def test_the_office_database_defaults_like_the_kiosk_side() -> None:

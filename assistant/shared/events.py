@@ -68,6 +68,17 @@ class Alert(Event):
 
 
 @dataclass(frozen=True)
+class HelpComing(Event):
+    """A staff member acknowledged the resident's alert ("I'm going"): the kiosk shows and says who is coming."""
+
+    type: ClassVar[str] = "help_coming"
+    reference: str
+    """The office's reference of the alert (``H1007``), never the outbox's local one."""
+    staff_name: str
+    """The name the staff member gave, as they typed it: shown as plain text (no markup), spoken as it is."""
+
+
+@dataclass(frozen=True)
 class ShowRoute(Event):
     """Show the way to a place (the guide screen): the route drawn and as a QR code, or at least the place."""
 
@@ -158,7 +169,7 @@ def navigate(to: str, *, step_free: bool = False) -> StartIntent:
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (UserText, StartIntent, Transcript, Reply, ShowRoute, SpeechRate, Speak, Alert,
-                              Error, VoiceState)
+                              HelpComing, Error, VoiceState)
 }
 
 

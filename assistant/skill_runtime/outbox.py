@@ -67,6 +67,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def raised_now() -> str:
+    """An alert's ``raised_at``: the kiosk's local time (the office's times are local, without a zone)."""
+    return datetime.now().isoformat(timespec="seconds")
+
+
 class Outbox:
     def __init__(self, path: Path, client: ServicesClient) -> None:
         self.path = path
@@ -108,6 +113,10 @@ class Outbox:
         """
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind: {kind!r}")
+        if kind == "alert" and not payload.get("raised_at"):
+            # the office shows an alert that waited here at the time it was raised, not when it arrived; it is
+            # part of the stored payload, so every delivery attempt sends the same request for the same key
+            payload = {**payload, "raised_at": raised_now()}
         local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
         with self._db() as db:
             while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():

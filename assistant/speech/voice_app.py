@@ -11,7 +11,8 @@ from pathlib import Path
 
 from assistant.shared.config import Settings
 from assistant.shared.errors import LinliError, SpeechError
-from assistant.shared.events import Error, Event, VoiceState
+from assistant.shared.events import Alert, Error, Event, HelpComing, Reply, VoiceState
+from assistant.skill_runtime.help_watch import HELP_COMING_SPOKEN, HelpWatch
 
 from .asr import Recognizer
 from .audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio, to_asr_clip
@@ -149,8 +150,24 @@ def run_voice_terminal(
         speech = replace(speech, mode="always", wake_phrase=None)
         clip = read_audio(input_file)  # bad files fail here, before any model is loaded
     ui.handle(VoiceState("idle", "Getting ready…"))
-    parts = open_voice(settings, speech, dialogue, ui.handle, speaker=speaker, output_dir=output_dir)
+    announce: list[Callable[[str], None]] = []
+
+    def tell_help_coming(event: HelpComing) -> None:
+        words = HELP_COMING_SPOKEN.get(speech.locale, HELP_COMING_SPOKEN["en"]).format(name=event.staff_name)
+        ui.handle(Reply(words))  # printed as the assistant's line
+        for say in announce:
+            say(words)
+
+    help_watch = HelpWatch(settings.services_url, settings.kiosk_token, settings.outbox_path, tell_help_coming)
+
+    def handle(event: Event) -> None:
+        ui.handle(event)
+        if isinstance(event, Alert):  # raised by this terminal's dialogue: learn who is coming, and say it
+            help_watch.watch(event)
+
+    parts = open_voice(settings, speech, dialogue, handle, speaker=speaker, output_dir=output_dir)
     session = parts.session
+    announce.append(session.announce)
     stop = threading.Event()
     try:
         if input_file is not None:
@@ -175,6 +192,7 @@ def run_voice_terminal(
         feeder.join(timeout=5)
         return 0
     finally:
+        help_watch.stop()
         parts.close()
         if ui.live:
             sys.stdout.write("\n")

@@ -157,6 +157,10 @@ class VoiceSession:
         answered aloud; ``shown``: the words on a tapped button."""
         self._enqueue("text", text, source, shown)
 
+    def announce(self, text: str) -> None:
+        """Say ``text`` (not a reply of the dialogue: "Wang Fang is coming to you now."), in order with turns."""
+        self._enqueue("say", text, "")
+
     def repeat(self) -> None:
         """Say the last answer again, from the audio already made (no dialogue round trip)."""
         self.stop_speaking()
@@ -331,6 +335,8 @@ class VoiceSession:
             try:
                 if kind == "repeat":
                     self._speak_clips(self._last_audio)
+                elif kind == "say" and isinstance(text, str):
+                    self._say([text], None)
                 else:
                     self._turn(text, source, shown)
             except Exception:  # the loop must survive anything one turn does

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from .. import schemas
 from ..auth import AnyRole, Role, StaffRole
 from ..db import Database
+from ..live import LiveBroker
 
-__all__ = ["AnyRole", "NowDep", "Role", "SearchQuery", "SessionDep", "StaffRole"]
+__all__ = ["AnyRole", "BrokerDep", "NowDep", "Role", "SearchQuery", "SessionDep", "StaffRole"]
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -27,6 +28,13 @@ def _now(request: Request) -> datetime:
     return clock()
 
 
+def _broker(request: Request) -> LiveBroker:
+    broker: LiveBroker = request.app.state.live
+    return broker
+
+
 SessionDep = Annotated[Session, Depends(_session)]
 NowDep = Annotated[datetime, Depends(_now)]
 SearchQuery = Annotated[str, Query(min_length=1, max_length=schemas.MAX_KEY, description="What was asked.")]
+BrokerDep = Annotated[LiveBroker, Depends(_broker)]
+"""The live event broker (``live.py``): publish after the commit."""

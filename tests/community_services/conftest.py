@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from community_services.app import create_app
 from community_services.client import ServicesClient
@@ -55,6 +56,11 @@ class LiveServer:
 
 def start_server(db_path: Path, *, seed: bool = True) -> LiveServer:
     app = create_app(f"sqlite:///{db_path}", KIOSK, STAFF, seed=seed, today=TODAY, clock=lambda: NOW)
+    return serve_app(app, db_path)
+
+
+def serve_app(app: FastAPI, db_path: Path) -> LiveServer:
+    """Serve ``app`` with uvicorn on a free loopback port (its lifespan runs: background tasks start)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -89,6 +95,21 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         return running
 
     yield factory
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def app_server() -> Iterator[Callable[[FastAPI, Path], LiveServer]]:
+    """Serve apps built by the test itself (own clock, escalation, heartbeat); all are stopped afterwards."""
+    started: list[LiveServer] = []
+
+    def serve(app: FastAPI, db_path: Path) -> LiveServer:
+        running = serve_app(app, db_path)
+        started.append(running)
+        return running
+
+    yield serve
     for running in started:
         running.stop()
 

@@ -37,6 +37,8 @@ WORDS = "Go out of the door. Go down three steps."
 
 
 class FakeBackend:
+    watching_help = False
+
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
 
@@ -168,6 +170,24 @@ def test_an_alert_opens_the_emergency_overlay_with_the_truth(app: Any, alert: Al
     app.on_event(alert)
     assert app.emergency_view is not None
     assert app.emergency_view.message == app.tx[key].format(place="the lobby", ref=alert.reference)
+
+
+@pytest.mark.parametrize(("language", "said"), [("en", "[b]Wang[/b] {x} is coming to you now."),
+                                                ("zh-CN", "[b]Wang[/b] {x}正在赶来帮您。")])
+def test_help_coming_is_shown_as_plain_text_and_said(app: Any, language: str, said: str) -> None:
+    from assistant.shared.events import HelpComing
+
+    app.set_language(language)
+    try:
+        app.on_event(HelpComing(reference="H1007", staff_name="[b]Wang[/b] {x}"))  # odd names must not break it
+        view = app.emergency_view
+        assert view is not None
+        label = view.ids.emergency_message
+        assert label.markup is False
+        assert said in label.text and "H1007" in label.text
+        assert app.backend.calls == [("announce", said)]
+    finally:
+        app.set_language("en")
 
 
 def test_settings_screen_changes_the_voice_through_the_backend(app: Any) -> None:

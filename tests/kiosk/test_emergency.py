@@ -263,3 +263,34 @@ def test_emergency_with_everything_down_is_queued(tmp_path: Path) -> None:
         assert [r["local_ref"] for r in outbox_rows(settings.outbox_path)] == [alert.reference]
     finally:
         backend.close()
+
+
+def test_the_button_then_the_kiosk_learns_who_is_coming(services_server: RunningServices, tmp_path: Path) -> None:
+    from assistant.shared.events import HelpComing
+
+    events = Recorder()
+    backend = Backend(settings_for(services_server.url, tmp_path / "var", rasa_port=free_port()), events,
+                      voice=False)
+    try:
+        alert = backend.emergency().result(timeout=10)
+        assert not alert.queued and backend.watching_help
+        with services_server.staff() as staff:
+            staff.acknowledge_alert(alert.reference, "Wang Fang")
+        deadline = time.monotonic() + 10
+        while not events.of(HelpComing) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert events.of(HelpComing) == [HelpComing(alert.reference, "Wang Fang")]
+    finally:
+        backend.close()
+
+
+def test_an_idle_reset_stops_watching(services_server: RunningServices, tmp_path: Path) -> None:
+    backend = Backend(settings_for(services_server.url, tmp_path / "var", rasa_port=free_port()), Recorder(),
+                      voice=False)
+    try:
+        backend.emergency().result(timeout=10)
+        assert backend.watching_help
+        backend.new_conversation()
+        assert not backend.watching_help
+    finally:
+        backend.close()

@@ -14,6 +14,7 @@ from assistant.shared.events import (
     Button,
     Error,
     Event,
+    HelpComing,
     Reply,
     ShowRoute,
     Speak,
@@ -51,6 +52,8 @@ SAMPLES: list[Event] = [
     Alert(reference="A1001", queued=False),
     Alert(reference="Q00042", queued=True),
     Alert(reference="A1002", queued=False, kind="fire"),
+    HelpComing(reference="H1007", staff_name="Wang Fang"),
+    HelpComing(reference="H1008", staff_name="[b]王芳[/b] {name}"),
     Error(code="dialogue_unavailable", message="Please try again in a minute."),
     VoiceState(state="listening"),
     VoiceState(state="unavailable", detail="No microphone was found."),
@@ -60,7 +63,7 @@ SAMPLES: list[Event] = [
 def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
     assert set(EVENT_TYPES) == {"user_text", "start_intent", "transcript", "reply", "show_route", "speech_rate",
-                                "speak", "alert", "error", "voice_state"}
+                                "speak", "alert", "help_coming", "error", "voice_state"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")
@@ -149,3 +152,9 @@ def test_extra_keys_are_ignored() -> None:
 def test_missing_required_field_fails() -> None:
     with pytest.raises(TypeError):
         event_from_dict({"type": "alert", "reference": "A1"})
+
+
+def test_help_coming_is_not_reply_data() -> None:
+    """Who is coming comes from the office (the kiosk's watch), never from the dialogue's replies."""
+    with pytest.raises(ValueError):
+        event_from_dict({"type": "reply", "text": "x", "data": [HelpComing("H1", "Li").to_dict()]})
