@@ -141,8 +141,10 @@ def logged_in(console_server: ConsoleServer) -> Iterator[Callable[[tuple[str, st
 # --- the browser ---
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One chromium per test module. Not per session: Playwright's sync API keeps an asyncio loop running in
+    this thread while it is open, and later tests' ``asyncio.run`` would fail."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (requirements/debian-packages.txt, group test)")
     sync_api = pytest.importorskip("playwright.sync_api")
