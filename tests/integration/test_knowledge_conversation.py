@@ -63,7 +63,10 @@ def test_a_question_nobody_answered_is_offered_a_person(live_stack: Stack, chat:
 
 def test_a_new_entry_is_answered_by_the_running_assistant_and_an_expired_one_never(
         live_stack: Stack, chat: ConversationClient, stack_settings_knowledge: Path) -> None:
-    question = "is the community choir practising in the courtyard on Sunday mornings"
+    # A question no skill covers. (The first one chosen, "is the community choir practising in the courtyard on
+    # Sunday mornings", sat on the fallback threshold (0.45) and was read as facility_hours (0.67) once the
+    # feedback_reply skill joined the training data: a place and a time of day look like opening hours.)
+    question = "who leads the community choir"
     assert intent_of(live_stack, question) in ("out_of_scope", "nlu_fallback", "knowledge_question")
     sender = new_sender()
     assert "Elm Hall" not in texts(chat.send(sender, question))  # nothing about it yet
@@ -72,9 +75,9 @@ def test_a_new_entry_is_answered_by_the_running_assistant_and_an_expired_one_nev
         "entries:\n"
         "  - id: choir-sundays\n"
         "    questions:\n"
-        "      - Does the community choir practise on Sunday mornings?\n"
-        "      - when does the choir sing on Sundays\n"
-        "    answer: The choir practises in Elm Hall at nine on Sunday mornings.\n"
+        "      - Who leads the community choir?\n"
+        "      - who runs the choir\n"
+        "    answer: Mrs Li leads the choir. It practises in Elm Hall at nine on Sunday mornings.\n"
         "    source: Community office notice\n"
         "  - id: old-match\n"
         "    questions:\n"
