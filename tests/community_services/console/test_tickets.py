@@ -260,3 +260,16 @@ def test_browser_keyboard_alone(page: Any, console_server: Any, console_tools: S
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text() == "The ticket is assigned."
+
+
+def test_a_note_older_than_the_finish_is_not_shown_as_heard(console_server: Any, logged_in: Login) -> None:
+    number = add_ticket(console_server)
+    http = logged_in(DUTY)
+    token = csrf_of(http, f"/console/tickets/{number}")
+    http.post(f"/console/tickets/{number}/status",
+              data={"csrf_token": token, "status": "in_progress", "public_note": "Thursday morning."})
+    assert "Thursday morning." in http.get(f"/console/tickets/{number}").text.split("What the resident hears")[1]
+    console_server.clock.advance(hours=2)
+    http.post(f"/console/tickets/{number}/status", data={"csrf_token": token, "status": "resolved"})
+    heard = http.get(f"/console/tickets/{number}").text.split("What the resident hears now</dt>")[1]
+    assert heard.split("</dd>")[0].endswith("so the kiosk no longer reads it.")
