@@ -1,0 +1,48 @@
+"""Tickets and feedback written straight into a console test server's database, at chosen ages, and the
+kiosk's view of them over the real API (what ``repair_status`` and ``feedback_reply`` read)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from community_services import models, ticket_desk
+from community_services.api.references import add_numbered
+
+KIOSK = "kiosk-token-for-console-tests"
+
+
+def add_ticket(server: Any, *, problem: str = "plumbing", place: str = "Building 3, flat 201",
+               description: str = "The kitchen tap is leaking.", hours_ago: float = 1, status: str = "open") -> str:
+    created = server.clock() - timedelta(hours=hours_ago)
+    with server.database.session() as session:
+        row = models.Ticket(problem_type=problem, place=place, description=description, phone="13800138000",
+                            status=status, created_at=created, updated_at=created)
+        number = add_numbered(session, row)
+        ticket_desk.record_building(session, row)
+        session.commit()
+    return number
+
+
+def add_feedback(server: Any, text: str = "The lift music is too loud.", category: str = "noise") -> str:
+    with server.database.session() as session:
+        reference = add_numbered(session, models.Feedback(text=text, category=category, created_at=server.clock()))
+        session.commit()
+    return reference
+
+
+def kiosk_get(server: Any, path: str) -> dict[str, Any]:
+    response = httpx.get(f"{server.url}/api/v1{path}", headers={"Authorization": f"Bearer {KIOSK}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def csrf_of(http: httpx.Client, path: str) -> str:
+    page = http.get(path)
+    assert page.status_code == 200, page.text
+    found = page.text.split('name="csrf_token" value="', 1)
+    assert len(found) == 2, "no csrf_token in the page"
+    return found[1].split('"', 1)[0]
