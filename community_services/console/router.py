@@ -270,5 +270,5 @@ def install(app: FastAPI) -> None:
 
 
 # Areas of the console (issue 14) plug in here, one line each:
-# from . import board
-# console_router.include_router(board.router)
+from . import board  # noqa: E402
+console_router.include_router(board.router)
