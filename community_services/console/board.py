@@ -162,7 +162,7 @@ def _answer(request: Request, status: int, message: str, **extra: Any) -> Respon
     if _wants_json(request):
         return JSONResponse({"detail": message, **extra}, status_code=status)
     key = "done" if status < 300 else "error"
-    return RedirectResponse(f"/console/board?{key}={quote(message, safe="")}", status_code=303)
+    return RedirectResponse(f"/console/board?{key}={quote(message, safe='')}", status_code=303)
 
 
 def _going_alert(request: Request, staff: StaffMember, reference: str) -> Response:
