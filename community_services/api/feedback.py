@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from .. import feedback_desk, models, schemas
-from . import log
 from ..console.board import publish_handoff_raised
+from . import log
 from .deps import AnyRole, BrokerDep, NowDep, Role, SessionDep, StaffRole
 from .errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, STAFF_ERRORS
 from .idempotency import CreateOnce

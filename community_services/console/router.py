@@ -271,4 +271,5 @@ def install(app: FastAPI) -> None:
 
 # Areas of the console (issue 14) plug in here, one line each:
 from . import board  # noqa: E402
+
 console_router.include_router(board.router)

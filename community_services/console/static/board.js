@@ -161,7 +161,12 @@
   }
   function upsert(item, isNew) {
     var li = rowOf(item.key);
-    if (li) { fill(li, item); } else {
+    if (li) {
+      fill(li, item);
+      if (typeof item.waited_seconds === "number" && item.waited_seconds > 0) {
+        base[item.key] = { waited: item.waited_seconds, at: performance.now() };
+      }
+    } else {
       li = build(item);
       base[item.key] = { waited: item.waited_seconds, at: performance.now() };
       place(li, item.waited_seconds);

@@ -75,6 +75,7 @@ class ConsoleServer:
         return httpx.Client(base_url=self.url, timeout=10, follow_redirects=False)
 
     def stop(self) -> None:
+        self.server.config.app.state.live.close()  # end open board streams (a browser may still hold one)
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.database.dispose()
@@ -89,7 +90,8 @@ def start_console_server(db_path: Path, *, idle_minutes: int = 30, escalation: A
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
+                                          timeout_graceful_shutdown=3))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
