@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from .. import feedback_desk, models, schemas
+from ..console.board import publish_handoff_raised
 from . import log
-from .deps import AnyRole, NowDep, Role, SessionDep, StaffRole
+from .deps import AnyRole, BrokerDep, NowDep, Role, SessionDep, StaffRole
 from .errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, STAFF_ERRORS
 from .idempotency import CreateOnce
 from .references import add_numbered
@@ -30,14 +31,21 @@ def _feedback(row: models.Feedback) -> schemas.Feedback:
     status_code=status.HTTP_201_CREATED,
     responses=AUTH_ERRORS,
 )
-def submit_feedback(payload: schemas.FeedbackCreate, _: AnyRole, create: CreateOnce) -> JSONResponse:
+def submit_feedback(
+    payload: schemas.FeedbackCreate, _: AnyRole, create: CreateOnce, session: SessionDep, now: NowDep, live: BrokerDep
+) -> JSONResponse:
     def build(session: Session, now: datetime) -> schemas.Feedback:
         row = models.Feedback(text=payload.text, category=payload.category, created_at=now)
         add_numbered(session, row)
         log.info("feedback %s received (%s)", row.reference, row.category)
         return _feedback(row)
 
-    return create(payload, build)
+    response = create(payload, build)
+    if response.status_code == status.HTTP_201_CREATED and "Idempotent-Replayed" not in response.headers:
+        created = schemas.Feedback.model_validate_json(bytes(response.body))
+        if created.category == feedback_desk.HANDOFF:  # "talk to a person": on the duty board at once
+            publish_handoff_raised(live, session, created.reference, now)
+    return response
 
 
 @router.get(

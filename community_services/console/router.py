@@ -270,10 +270,10 @@ def install(app: FastAPI) -> None:
 
 
 # Areas of the console (issue 14) plug in here, one line each:
-# from . import board
-# console_router.include_router(board.router)
-from . import feedback as feedback_area  # noqa: E402  (areas plug in after the console's own routes)
+from . import board  # noqa: E402  (areas plug in after the console's own routes)
+from . import feedback as feedback_area  # noqa: E402
 from . import tickets as tickets_area  # noqa: E402
 
+console_router.include_router(board.router)
 console_router.include_router(tickets_area.router)
 console_router.include_router(feedback_area.router)

@@ -75,20 +75,23 @@ class ConsoleServer:
         return httpx.Client(base_url=self.url, timeout=10, follow_redirects=False)
 
     def stop(self) -> None:
+        self.server.config.app.state.live.close()  # end open board streams (a browser may still hold one)
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.database.dispose()
 
 
-def start_console_server(db_path: Path, *, idle_minutes: int = 30) -> ConsoleServer:
+def start_console_server(db_path: Path, *, idle_minutes: int = 30, escalation: Any = None,
+                         heartbeat_seconds: float = 15.0) -> ConsoleServer:
     clock = MovableClock()
     app = create_app(f"sqlite:///{db_path}", KIOSK, STAFF, seed=False, clock=clock,
-                     console_idle_minutes=idle_minutes)
+                     console_idle_minutes=idle_minutes, escalation=escalation, heartbeat_seconds=heartbeat_seconds)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
+                                          timeout_graceful_shutdown=3))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -181,6 +184,7 @@ def login(page: Any, server: ConsoleServer, name: str, password: str, next_url: 
 
 @pytest.fixture
 def console_tools() -> SimpleNamespace:
-    """``shoot``, ``login``, ``form_value``, ``http_login`` and the test accounts, for test modules."""
+    """``shoot``, ``login``, ``form_value``, ``http_login``, the test accounts, the kiosk token and
+    ``start_server`` (``start_console_server``, e.g. with ``escalation=``), for test modules."""
     return SimpleNamespace(shoot=shoot, login=login, form_value=form_value, http_login=http_login, ADMIN=ADMIN,
-                           DUTY=DUTY, START=START)
+                           DUTY=DUTY, START=START, KIOSK=KIOSK, start_server=start_console_server)
