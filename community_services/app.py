@@ -20,7 +20,19 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from . import API_PREFIX
-from .api import alerts, announcements, clinic, errors, events, facilities, feedback, health, live_events, tickets
+from .api import (
+    alerts,
+    announcements,
+    clinic,
+    errors,
+    events,
+    facilities,
+    feedback,
+    health,
+    kiosks,
+    live_events,
+    tickets,
+)
 from .api import guide as guide_pages
 from .api.limits import MAX_BODY_BYTES, BodySizeLimit
 from .auth import Tokens
@@ -36,7 +48,7 @@ __all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
 
 log = logging.getLogger(__name__)
 
-_RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback)
+_RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback, kiosks)
 """Routers served under ``API_PREFIX``, in the order of the spec (``openapi.json``). ``live_events`` comes before
 ``events``: its ``/events/stream`` must match before ``/events/{event_id}``."""
 

@@ -66,5 +66,12 @@ def staff_only(role: Annotated[Role, Depends(current_role)]) -> Role:
     return role
 
 
+def kiosk_only(role: Annotated[Role, Depends(current_role)]) -> Role:
+    if role is not Role.KIOSK:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Only a kiosk may do this.")
+    return role
+
+
 AnyRole = Annotated[Role, Depends(current_role)]
+KioskRole = Annotated[Role, Depends(kiosk_only)]
 StaffRole = Annotated[Role, Depends(staff_only)]

@@ -44,6 +44,8 @@ from .schemas import (
     FeedbackReplyCreate,
     FeedbackStatusChange,
     FeedbackStatusValue,
+    KioskHeartbeat,
+    KioskHeartbeatIn,
     Registration,
     RegistrationCreate,
     ResolveRequest,
@@ -424,6 +426,11 @@ class ServicesClient:
         """Store the reply the resident will hear and mark the feedback answered."""
         response = self._request("POST", f"/feedback/{_path(reference)}/reply", json=reply.model_dump(mode="json"))
         return self._parse(FeedbackRecord, response)
+
+    def send_heartbeat(self, kiosk_id: str, beat: KioskHeartbeatIn) -> KioskHeartbeat:
+        """Report this kiosk to the office (kiosk token); the office stores its own time as last seen."""
+        response = self._request("PUT", f"/kiosks/{_path(kiosk_id)}/heartbeat", json=beat.model_dump(mode="json"))
+        return self._parse(KioskHeartbeat, response)
 
     def submit(self, kind: SubmitKind, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         """Create a ticket, alert or feedback from a plain dict (the outbox's path).

@@ -321,3 +321,24 @@ class AlertHandling(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
     """When the alert was sent to the escalation channels (set once)."""
+
+
+class KioskHeartbeat(Base):
+    """A kiosk's latest heartbeat (one row per kiosk, replaced by each beat): when the office last heard from it,
+    the dialogue model it runs and its outbox (requests waiting to be sent, requests the office refused).
+
+    ``last_seen`` is the office's clock at the beat, never the kiosk's (a kiosk's clock may be wrong).
+    """
+
+    __tablename__ = "kiosk_heartbeats"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(100), unique=True)
+    location: Mapped[str] = mapped_column(String(200))
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    model: Mapped[str | None] = mapped_column(Text)
+    """The dialogue model's file name as the kiosk reported it; ``None`` when the kiosk could not tell."""
+    outbox_backlog: Mapped[int] = mapped_column(Integer, default=0)
+    outbox_refused: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[str | None] = mapped_column(String(50))
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Reserved for more facts a later kiosk may report; nothing writes it yet."""

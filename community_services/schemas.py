@@ -472,3 +472,42 @@ class FeedbackAnswer(_Output):
     status: FeedbackStatusValue
     reply: str | None = None
     replied_at: datetime | None = None
+
+
+MAX_KIOSK_ID = 100
+MAX_MODEL = 200
+MAX_OUTBOX_COUNT = 1_000_000
+
+
+
+def _optional_line(value: Any) -> Any:
+    """One line of text, or ``None`` for an empty one."""
+    return (clean_text(value, multiline=False) or None) if isinstance(value, str) else value
+
+
+ModelName = Annotated[Annotated[str, Field(max_length=MAX_MODEL)] | None, BeforeValidator(_optional_line)]
+Version = Annotated[Annotated[str, Field(max_length=50)] | None, BeforeValidator(_optional_line)]
+
+
+class KioskHeartbeatIn(_Input):
+    """What a kiosk reports every half minute (``PUT /kiosks/{kiosk_id}/heartbeat``)."""
+
+    location: Place
+    model: ModelName = None
+    """The dialogue model file the kiosk's assistant runs; ``None`` (or empty) when it could not tell."""
+    outbox_backlog: int = Field(ge=0, le=MAX_OUTBOX_COUNT)
+    """Requests waiting in the kiosk's outbox to be sent to the office."""
+    outbox_refused: int = Field(ge=0, le=MAX_OUTBOX_COUNT)
+    """Requests in the outbox the office refused (kept for staff; never retried)."""
+    version: Version = None
+
+
+class KioskHeartbeat(_Output):
+    kiosk_id: str
+    location: str
+    last_seen: datetime
+    """The office's time when the beat arrived."""
+    model: str | None = None
+    outbox_backlog: int
+    outbox_refused: int
+    version: str | None = None

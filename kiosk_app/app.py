@@ -123,6 +123,7 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.backend = Backend(self.settings, self._from_backend_thread)
+        self.backend.start_heartbeat()
         self._start_guide_feed()
         if self.want_voice:
             self.backend.start_voice()

@@ -7,7 +7,9 @@ Pure Python (no Kivy), so it is tested without a screen. Threads, each for one k
 * ``kiosk-voice-open`` / ``kiosk-mic`` — loading the speech model, then feeding the microphone;
 * ``kiosk-controls`` — talk button, so a recogniser finishing an utterance never stalls a tap;
 * ``kiosk-emergency`` — one per press, never queued behind a slow dialogue turn, works with Rasa down;
-* ``kiosk-help-watch`` — after an alert, asks the office who is coming (``HelpComing``), until someone does.
+* ``kiosk-help-watch`` — after an alert, asks the office who is coming (``HelpComing``), until someone does;
+* ``kiosk-heartbeat`` — after ``start_heartbeat()``, tells the office every half minute that this kiosk is alive,
+  the model Rasa runs (its ``/status`` ``model_file``) and the outbox's backlog and refused items.
 
 ``on_event`` is called from these threads; a Kivy controller hands events to the UI thread itself
 (``Clock.schedule_once``). No method raises for an ordinary failure: failures arrive as ``Error`` or
@@ -30,6 +32,7 @@ from assistant.dialogue.wire import intent_message
 from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import Alert, Error, Event, Reply, StartIntent, UserText, VoiceState
+from assistant.skill_runtime.heartbeat import Heartbeat
 from assistant.skill_runtime.help_watch import HelpWatch
 from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio
 from assistant.speech.settings import SpeechSettings, load_speech_settings
@@ -113,6 +116,9 @@ class Backend:
         self._controls = _SerialWorker("kiosk-controls")
         self._emergencies: list[threading.Thread] = []
         self._help = HelpWatch(settings.services_url, settings.kiosk_token, settings.outbox_path, self._publish)
+        self._heartbeat = Heartbeat(settings.services_url, settings.kiosk_token, settings.kiosk_id,
+                                    settings.kiosk_location, settings.outbox_path, self.model_in_use,
+                                    interval=settings.kiosk_heartbeat_seconds)
         # voice: set by the opener thread, read by any thread (attribute reads are atomic)
         self._voice_thread: threading.Thread | None = None
         self._parts: VoiceParts | None = None
@@ -140,6 +146,17 @@ class Backend:
     def watching_help(self) -> bool:
         """True while an alert's status is being watched for who is coming."""
         return self._help.watching
+
+    # health -------------------------------------------------------------------------------------------
+    def start_heartbeat(self) -> None:
+        """Report this kiosk to the office's console now and every ``kiosk_heartbeat_seconds`` (a daemon thread)."""
+        if not self._closed.is_set():
+            self._heartbeat.start()
+
+    def model_in_use(self) -> str | None:
+        """The file name of the model Rasa has loaded (its ``/status`` ``model_file``); raises if Rasa is down."""
+        model_file = self._probe.status().get("model_file")
+        return Path(model_file).name if isinstance(model_file, str) and model_file else None
 
     # state --------------------------------------------------------------------------------------------
     @property
@@ -377,6 +394,7 @@ class Backend:
             return
         self._closed.set()  # also stops the microphone loop
         self._help.stop()
+        self._heartbeat.stop()
         with self._lock:
             emergencies = list(self._emergencies)
         for thread in emergencies:  # an alert being written must finish before the process ends

@@ -83,6 +83,8 @@ class Settings:
     kiosk_confirm_seconds: float = setting(20.0, "LINLI_KIOSK_CONFIRM_SECONDS",
                                            "Seconds \"Are you still there?\" waits before clearing a half-done "
                                            "form.")
+    kiosk_heartbeat_seconds: float = setting(30.0, "LINLI_KIOSK_HEARTBEAT_SECONDS",
+                                             "Seconds between the kiosk's heartbeats to the office's console.")
     kiosk_control_port: int | None = setting(None, "LINLI_KIOSK_CONTROL_PORT",
                                              "Loopback port of the kiosk's test and benchmark channel (unset: off).")
     camera: str | None = setting(None, "LINLI_CAMERA", "The guide's camera: an index, a video or an image file "

@@ -186,6 +186,11 @@ class Outbox:
                 rows = db.execute("SELECT * FROM outbox WHERE status=? ORDER BY id", (status,)).fetchall()
         return [_item(r) for r in rows]
 
+    def count(self, status: str) -> int:
+        """How many items have ``status`` (``pending``: the backlog; ``rejected``: refused by the services)."""
+        with self._db() as db:
+            return int(db.execute("SELECT COUNT(*) FROM outbox WHERE status=?", (status,)).fetchone()[0])
+
     def flush(self) -> int:
         """Deliver pending items oldest first; stop at the first sign the API is still down."""
         delivered = 0

@@ -277,3 +277,6 @@ from . import tickets as tickets_area  # noqa: E402
 console_router.include_router(board.router)
 console_router.include_router(tickets_area.router)
 console_router.include_router(feedback_area.router)
+from . import kiosks as kiosks_area  # noqa: E402
+
+console_router.include_router(kiosks_area.router)

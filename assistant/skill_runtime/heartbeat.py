@@ -1,0 +1,101 @@
+"""The kiosk's heartbeat to the office (issue 14, point 7: kiosk health in the staff console).
+
+``Heartbeat.start()`` runs a daemon thread (``kiosk-heartbeat``, never the UI thread) that sends one beat at once
+and then one every ``interval`` seconds (``LINLI_KIOSK_HEARTBEAT_SECONDS``, 30): the kiosk's name and location
+(settings), the dialogue model in use and the outbox's counts, with ``PUT /kiosks/{id}/heartbeat`` through the
+typed services client. The office stamps its own time as "last seen".
+
+* The model comes from ``model()``, a callable the caller passes in (the kiosk backend asks Rasa's ``/status`` for
+  ``model_file`` through its conversation client; this module does not import the dialogue package, which
+  imports this one). ``None`` or an exception: the beat goes without a model ("not known" in the console).
+* The counts: the outbox file's items ``pending`` (backlog) and ``rejected`` (refused by the services).
+* The office down or slow, the outbox file locked: the beat is skipped quietly (logged at debug level) and the
+  next one is tried at the next interval. Nothing here raises to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from community_services.client import ServicesClient, ServicesError
+from community_services.schemas import KioskHeartbeatIn
+
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 30.0
+TIMEOUT_SECONDS = 3.0
+
+
+class Heartbeat:
+    def __init__(
+        self,
+        services_url: str,
+        token: str,
+        kiosk_id: str,
+        location: str,
+        outbox_path: Path,
+        model: Callable[[], str | None],
+        *,
+        interval: float = INTERVAL_SECONDS,
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> None:
+        self.kiosk_id = kiosk_id
+        self.location = location
+        self.model = model
+        self.interval = interval
+        self._client = ServicesClient(services_url, token, timeout=timeout)
+        self._outbox_path = outbox_path
+        self._outbox: Outbox | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+        """Beats the office accepted (for tests and the log)."""
+
+    def _model(self) -> str | None:
+        try:
+            return self.model()
+        except Exception as e:  # Rasa down or slow: the beat still goes, without a model
+            log.debug("heartbeat: model not known (%s)", e)
+            return None
+
+    def beat(self) -> bool:
+        """Send one heartbeat now; True if the office took it. Never raises."""
+        try:
+            self._outbox = self._outbox or Outbox(self._outbox_path, self._client)
+            backlog, refused = self._outbox.count("pending"), self._outbox.count("rejected")
+            body = KioskHeartbeatIn(location=self.location, model=self._model(), outbox_backlog=backlog,
+                                    outbox_refused=refused)
+            self._client.send_heartbeat(self.kiosk_id, body)
+        except ServicesError as e:  # the office is down or refused it: try again next time, quietly
+            log.debug("heartbeat: not delivered (%s)", e.message)
+            return False
+        except Exception:  # a locked outbox file, a bad setting: the next beat may do better
+            log.warning("heartbeat: failed", exc_info=True)
+            return False
+        self.sent += 1
+        return True
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="kiosk-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop beating and close the client (waits for a beat under way, at most its timeout)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=TIMEOUT_SECONDS + 5)
+        self._client.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.beat()
+            self._stop.wait(self.interval)

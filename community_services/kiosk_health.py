@@ -1,0 +1,107 @@
+"""Kiosk health (issue 14, point 7): each kiosk's heartbeat, stored, and the console's list of kiosks.
+
+A kiosk ``PUT``s a heartbeat every half minute (``api/kiosks.py``); :func:`record_heartbeat` keeps one row per
+kiosk with the office's time. :func:`kiosk_list` reads them back with two flags: ``silent`` (not heard for more
+than ``silent_after``, two minutes by default) and ``refused`` (the kiosk's outbox holds requests the office
+refused: a resident's ticket, alert or feedback that never arrived), and a plain sentence saying what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import models, schemas
+
+SILENT_AFTER = timedelta(minutes=2)
+
+
+def record_heartbeat(session: Session, kiosk_id: str, beat: schemas.KioskHeartbeatIn,
+                     now: datetime) -> models.KioskHeartbeat:
+    """Insert or replace ``kiosk_id``'s heartbeat with ``now`` as its last seen; commits."""
+    for attempt in range(2):
+        row = session.scalars(select(models.KioskHeartbeat).where(models.KioskHeartbeat.kiosk_id == kiosk_id)).first()
+        if row is None:
+            row = models.KioskHeartbeat(kiosk_id=kiosk_id)
+            session.add(row)
+        row.location = beat.location
+        row.model = beat.model
+        row.outbox_backlog = beat.outbox_backlog
+        row.outbox_refused = beat.outbox_refused
+        row.version = beat.version
+        row.last_seen = now
+        try:
+            session.commit()
+            return row
+        except IntegrityError:  # the same kiosk's first beat twice at once: the other one inserted, update it
+            session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class KioskHealth:
+    kiosk_id: str
+    location: str
+    last_seen: datetime
+    seconds_silent: float
+    """How long since the last beat (0 if the kiosk's beat is "in the future" of ``now``)."""
+    model: str | None
+    outbox_backlog: int
+    outbox_refused: int
+    version: str | None
+    silent: bool
+    """Not heard from for more than ``silent_after``."""
+    refused: bool
+    """The outbox holds requests the office refused."""
+    problem: str | None
+    """What is wrong, in plain words; ``None`` when nothing is."""
+
+    @property
+    def flagged(self) -> bool:
+        return self.silent or self.refused
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 120:
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
+
+
+def problem_of(seconds_silent: float, silent: bool, refused: int) -> str | None:
+    parts = []
+    if silent:
+        parts.append(f"Silent for {_duration(seconds_silent)}: check that the kiosk is on and on the network.")
+    if refused:
+        what = "1 request" if refused == 1 else f"{refused} requests"
+        parts.append(f"The office refused {what} from this kiosk: a resident's ticket, alert or feedback "
+                     "did not arrive.")
+    return " ".join(parts) or None
+
+
+def kiosk_list(session: Session, now: datetime, silent_after: timedelta = SILENT_AFTER) -> list[KioskHealth]:
+    """Every kiosk that ever sent a heartbeat: flagged ones first, then by name."""
+    rows = session.scalars(select(models.KioskHeartbeat)).all()
+    kiosks = []
+    for row in rows:
+        seconds = max(0.0, (now - row.last_seen).total_seconds())
+        silent = seconds > silent_after.total_seconds()
+        kiosks.append(KioskHealth(
+            kiosk_id=row.kiosk_id, location=row.location, last_seen=row.last_seen, seconds_silent=seconds,
+            model=row.model, outbox_backlog=row.outbox_backlog, outbox_refused=row.outbox_refused,
+            version=row.version, silent=silent, refused=row.outbox_refused > 0,
+            problem=problem_of(seconds, silent, row.outbox_refused),
+        ))
+    kiosks.sort(key=lambda k: (not k.flagged, k.kiosk_id.casefold()))
+    return kiosks

@@ -1,0 +1,109 @@
+"""Kiosk heartbeats: the API (upsert, validation, kiosk token only), the typed client and ``kiosk_list``'s flags."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from community_services import kiosk_health, models
+from community_services.client import ServicesClient, ServicesRejected
+from community_services.db import Database
+from community_services.schemas import KioskHeartbeatIn
+
+NOW = datetime(2026, 3, 2, 7, 30)  # the test server's fixed clock
+
+
+def beat(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"location": "North Gate lobby", "model": "20260301-120000-warm-tree.tar.gz",
+                            "outbox_backlog": 2, "outbox_refused": 0}
+    body.update(overrides)
+    return body
+
+
+def test_a_heartbeat_is_stored_once_per_kiosk_with_the_office_time(kiosk_http: httpx.Client) -> None:
+    first = kiosk_http.put("/kiosks/kiosk-upsert/heartbeat", json=beat())
+    assert first.status_code == 200, first.text
+    assert first.json()["last_seen"] == NOW.isoformat()
+    second = kiosk_http.put("/kiosks/kiosk-upsert/heartbeat", json=beat(outbox_backlog=0, outbox_refused=3,
+                                                                          model="  ", location="  East gate "))
+    assert second.status_code == 200, second.text
+    got = second.json()
+    assert (got["kiosk_id"], got["location"], got["model"], got["outbox_backlog"], got["outbox_refused"]) == (
+        "kiosk-upsert", "East gate", None, 0, 3)
+
+
+def test_only_a_kiosk_token_may_send_a_heartbeat(live: Any) -> None:
+    with live.http(token=live.staff_token) as staff:
+        assert staff.put("/kiosks/k1/heartbeat", json=beat()).status_code == 403
+    with live.http(token=None) as nobody:
+        assert nobody.put("/kiosks/k1/heartbeat", json=beat()).status_code == 401
+    with live.http(token="wrong") as wrong:
+        assert wrong.put("/kiosks/k1/heartbeat", json=beat()).status_code == 401
+
+
+@pytest.mark.parametrize("body", [
+    beat(location=""),
+    beat(location="x" * 201),
+    beat(model="m" * 201),
+    beat(outbox_backlog=-1),
+    beat(outbox_refused=1_000_001),
+    beat(outbox_backlog="many"),
+    {"location": "lobby"},
+])
+def test_a_bad_heartbeat_is_refused(kiosk_http: httpx.Client, body: dict[str, Any]) -> None:
+    assert kiosk_http.put("/kiosks/k-bad/heartbeat", json=body).status_code == 422
+
+
+@pytest.mark.parametrize("kiosk_id", ["k" * 101, " padded", "tab%09in"])
+def test_a_bad_kiosk_name_is_refused(kiosk_http: httpx.Client, kiosk_id: str) -> None:
+    assert kiosk_http.put(f"/kiosks/{kiosk_id}/heartbeat", json=beat()).status_code == 422
+
+
+def test_the_typed_client_sends_a_heartbeat(kiosk: ServicesClient, staff: ServicesClient) -> None:
+    got = kiosk.send_heartbeat("kiosk 东门", KioskHeartbeatIn.model_validate(beat(outbox_refused=1)))
+    assert (got.kiosk_id, got.outbox_refused, got.last_seen) == ("kiosk 东门", 1, NOW)
+    with pytest.raises(ServicesRejected) as refused:
+        staff.send_heartbeat("kiosk 东门", KioskHeartbeatIn.model_validate(beat()))
+    assert refused.value.status == 403
+
+
+# --- kiosk_list -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def session(tmp_path: Any) -> Any:
+    database = Database(f"sqlite:///{tmp_path / 'k.db'}")
+    database.create_schema()
+    with database.session() as s:
+        yield s
+    database.dispose()
+
+
+def _store(session: Session, kiosk_id: str, at: datetime, refused: int = 0) -> None:
+    kiosk_health.record_heartbeat(session, kiosk_id, KioskHeartbeatIn.model_validate(beat(outbox_refused=refused)),
+                                  at)
+
+
+def test_kiosk_list_flags_silent_kiosks_and_refused_items(session: Session) -> None:
+    _store(session, "b-fine", NOW - timedelta(seconds=30))
+    _store(session, "c-edge", NOW - timedelta(minutes=2))  # exactly 2 minutes: not yet "over 2 minutes"
+    _store(session, "a-silent", NOW - timedelta(minutes=7, seconds=5))
+    _store(session, "d-refused", NOW, refused=2)
+    rows = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW)}
+    assert [k.kiosk_id for k in kiosk_health.kiosk_list(session, NOW)] == ["a-silent", "d-refused", "b-fine", "c-edge"]
+    assert (rows["a-silent"].silent, rows["a-silent"].refused) == (True, False)
+    assert rows["a-silent"].problem is not None and rows["a-silent"].problem.startswith("Silent for 7 minutes")
+    assert (rows["d-refused"].silent, rows["d-refused"].refused) == (False, True)
+    assert rows["d-refused"].problem is not None and "refused 2 requests" in rows["d-refused"].problem
+    for name in ("b-fine", "c-edge"):
+        assert (rows[name].silent, rows[name].refused, rows[name].problem, rows[name].flagged) == (
+            False, False, None, False)
+    later = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW + timedelta(seconds=1))}
+    assert later["c-edge"].silent is True
+    shorter = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW, silent_after=timedelta(seconds=10))}
+    assert shorter["b-fine"].silent is True
+    assert session.query(models.KioskHeartbeat).count() == 4

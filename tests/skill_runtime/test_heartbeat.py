@@ -1,0 +1,99 @@
+"""The kiosk's heartbeat against the real services API on a loopback port: what it reports (model, outbox counts
+from a real outbox file), the office down (no exception, the thread goes on) and the next beat once it is back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from assistant.skill_runtime.heartbeat import Heartbeat
+from assistant.skill_runtime.outbox import Outbox
+from community_services import models
+from community_services.client import ServicesClient
+from community_services.db import Database
+from tests.conftest import KIOSK_TOKEN, RunningServices, free_port, start_services, stop_services
+
+PAYLOAD = {"problem_type": "plumbing", "place": "Building 3, flat 201", "description": "The tap leaks.",
+           "phone": "13800138000"}
+
+
+def _stored(db_path: Path, kiosk_id: str) -> models.KioskHeartbeat | None:
+    database = Database(f"sqlite:///{db_path}")
+    try:
+        with database.session() as session:
+            query = select(models.KioskHeartbeat).where(models.KioskHeartbeat.kiosk_id == kiosk_id)
+            row = session.scalars(query).first()
+            if row is not None:
+                session.expunge(row)
+            return row
+    finally:
+        database.dispose()
+
+
+def _until(check: Callable[[], bool], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def test_a_beat_reports_the_model_and_the_outbox(services_server: RunningServices, tmp_path: Path) -> None:
+    outbox_path = tmp_path / "outbox.db"
+    with ServicesClient(services_server.url, KIOSK_TOKEN) as client:
+        outbox = Outbox(outbox_path, client)
+        outbox.enqueue("ticket", PAYLOAD)
+        outbox.enqueue("ticket", PAYLOAD)
+        refused = outbox.enqueue("ticket", {**PAYLOAD, "phone": "12"})
+        outbox.flush()  # the two good ones are delivered, the bad one refused
+        outbox.enqueue("feedback", {"text": "Thanks", "category": "praise"})  # waiting
+        assert outbox.get(refused).status == "rejected"  # type: ignore[union-attr]
+        assert (outbox.count("pending"), outbox.count("rejected")) == (1, 1)
+    heart = Heartbeat(services_server.url, KIOSK_TOKEN, "kiosk-beat", "North Gate lobby", outbox_path,
+                      lambda: "20260301-warm-tree.tar.gz")
+    try:
+        assert heart.beat() is True
+    finally:
+        heart.stop()
+    row = _stored(services_server.db_path, "kiosk-beat")
+    assert row is not None
+    assert (row.location, row.model, row.outbox_backlog, row.outbox_refused) == (
+        "North Gate lobby", "20260301-warm-tree.tar.gz", 1, 1)
+
+
+def test_a_model_that_cannot_be_read_still_sends_the_beat(services_server: RunningServices, tmp_path: Path) -> None:
+    def rasa_down() -> str | None:
+        raise ConnectionError("Rasa is not running")
+
+    heart = Heartbeat(services_server.url, KIOSK_TOKEN, "kiosk-no-model", "East gate", tmp_path / "o.db", rasa_down)
+    try:
+        assert heart.beat() is True
+    finally:
+        heart.stop()
+    row = _stored(services_server.db_path, "kiosk-no-model")
+    assert row is not None and row.model is None and row.outbox_backlog == 0
+
+
+def test_the_office_down_is_skipped_quietly_and_the_next_beat_arrives(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    heart = Heartbeat(url, KIOSK_TOKEN, "kiosk-later", "West gate", tmp_path / "outbox.db", lambda: "m.tar.gz",
+                      interval=0.1, timeout=0.5)
+    assert heart.beat() is False  # nothing listens: no exception
+    heart.start()
+    running = None
+    try:
+        time.sleep(0.5)  # several beats missed, the thread lives on
+        assert heart._thread is not None and heart._thread.is_alive() and heart.sent == 0
+        running = start_services(tmp_path / "services.db", port)
+        assert _until(lambda: heart.sent > 0)
+        assert _until(lambda: _stored(running.db_path, "kiosk-later") is not None)
+    finally:
+        heart.stop()
+        if running is not None:
+            stop_services(running)
+    assert heart._thread is not None and not heart._thread.is_alive()
