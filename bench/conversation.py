@@ -408,7 +408,7 @@ def measure_holdout(b: Bench, built: BuildResult, model: Path, settings: Setting
         return
     out = tmp / "holdout"
     log = tmp / "holdout.log"
-    argv = [str(engine.rasa_executable(settings)), "test", "nlu", "--model", str(model), "--nlu", str(holdout),
+    argv = [*engine.rasa_command(settings), "test", "nlu", "--model", str(model), "--nlu", str(holdout),
             "--out", str(out), "--no-plot"]
     rc, seconds = run_rasa_cli(argv, built.project, engine.rasa_env(settings), log, timeout=600)
     report = _read_json(out / "intent_report.json")
@@ -433,7 +433,7 @@ def worst_text(worst: list[dict[str, Any]]) -> str:
 def measure_cross_validation(b: Bench, built: BuildResult, settings: Settings, tmp: Path) -> None:
     out = tmp / "cv"
     log = tmp / "cv.log"
-    argv = [str(engine.rasa_executable(settings)), "test", "nlu", "--cross-validation", "--folds",
+    argv = [*engine.rasa_command(settings), "test", "nlu", "--cross-validation", "--folds",
             str(b.args.folds), "--nlu", "data", "--config", "config.yml", "--out", str(out), "--no-plot"]
     rc, seconds = run_rasa_cli(argv, built.project, engine.rasa_env(settings), log, timeout=1200)
     report = _read_json(out / "intent_report.json")

@@ -28,8 +28,13 @@ from kivy.uix.screenmanager import NoTransition, Screen
 from assistant.shared.config import Settings
 from assistant.shared.events import (
     Alert,
+    Button,
     Error,
     Event,
+    HandoffEnded,
+    HandoffJoined,
+    HandoffMessage,
+    HandoffOpened,
     HelpComing,
     Reply,
     StartIntent,
@@ -106,6 +111,9 @@ class KioskApp(App):
         self.speaking = False
         self.started_at = time.monotonic()
         self.interactive_at: float | None = None
+        self.handoff: str | None = None
+        """The handoff a person from the office is in (docs/handoff.md): the "Back to the assistant" button
+        stays among the options while it is set."""
 
     # building ------------------------------------------------------------------------------------------
     def build(self) -> KioskRoot:
@@ -248,18 +256,20 @@ class KioskApp(App):
         elif isinstance(event, UserText):
             self.idle.activity()
             conv.add_bubble(event.shown or event.text, "resident")
-            conv.set_options([])
+            conv.set_options(self._options(()))
             guide.new_turn()
         elif isinstance(event, Reply):
             if event.text:
                 conv.add_bubble(event.text, "linli")
-            conv.set_options(event.buttons)
+            conv.set_options(self._options(event.buttons))
             guide.take_reply(event)  # a route brings the guide up
             self._check_form()
         elif isinstance(event, Alert):
             self._show_emergency(event)
         elif isinstance(event, HelpComing):
             self._show_help_coming(event)
+        elif isinstance(event, HandoffOpened | HandoffJoined | HandoffMessage | HandoffEnded):
+            self._on_handoff(event)
         elif isinstance(event, Error):
             conv.add_bubble(event.message, "linli")
         elif isinstance(event, VoiceState):
@@ -270,6 +280,37 @@ class KioskApp(App):
                 self.idle.activity()
             if event.state == "unavailable" and event.detail:
                 conv.add_bubble(self.tx["voice_unavailable"].format(reason=event.detail), "linli")
+
+    def _options(self, buttons: tuple[Button, ...]) -> tuple[Button, ...]:
+        """The dialogue's buttons, and "Back to the assistant" while a person from the office is talking."""
+        if self.handoff is None:
+            return buttons
+        return (*buttons, Button(self.tx["back_to_assistant"], "/back_to_assistant"))
+
+    def _on_handoff(self, event: HandoffOpened | HandoffJoined | HandoffMessage | HandoffEnded) -> None:
+        """A person from the office talks through the kiosk: their words shown and spoken (plain text, no
+        markup: a staff member types what they like)."""
+        conv = self.conversation
+        if isinstance(event, HandoffOpened):
+            self.handoff = event.reference
+            conv.set_options(self._options(()))
+            return
+        if event.reference != self.handoff:
+            return  # an earlier conversation's news (the resident has gone)
+        if isinstance(event, HandoffEnded):
+            self.handoff = None  # the assistant's reply says so ("You are back with Linli ...")
+            conv.set_options(())
+            return
+        self.idle.activity()  # a person talking with the resident keeps the conversation open
+        self.show("conversation")
+        if isinstance(event, HandoffJoined):
+            said = self.tx["handoff_joined"].format(name=event.staff_name)
+            conv.add_bubble(said, "linli")
+        else:
+            conv.add_bubble(self.tx["staff_says"].format(name=event.staff_name, text=event.text), "linli")
+            said = self.tx["staff_says_spoken"].format(name=event.staff_name, text=event.text)
+        if self.backend is not None:
+            self.backend.announce(said)
 
     def _open_poster(self, link: GuideLink) -> None:
         """A genuine poster held up to the kiosk camera: its place's way, as if the resident had asked."""
@@ -328,7 +369,9 @@ class KioskApp(App):
             return
         on_home = self._kiosk_root.ids.sm.current == "home" and self.conversation.empty
         typing = self.conversation.unsent_words  # unsent words count as half done
-        action = self.idle.tick(time.monotonic(), form_in_progress=self.form_active or typing, speaking=self.speaking,
+        # a half-done form, unsent words or a person from the office talking: ask before forgetting
+        half_done = self.form_active or typing or self.handoff is not None
+        action = self.idle.tick(time.monotonic(), form_in_progress=half_done, speaking=self.speaking,
                                 listening=self.listening, on_home=on_home)
         if action.name == "ASK" and self.still_there is None:
             self.still_there = StillThereView()
@@ -344,6 +387,7 @@ class KioskApp(App):
         self.conversation.clear()
         self.guide.clear()
         self.form_active = False
+        self.handoff = None  # the backend tells the office the resident left
         if self.backend is not None:
             self.backend.new_conversation()
         self.show("home")

@@ -8,6 +8,8 @@ Pure Python (no Kivy), so it is tested without a screen. Threads, each for one k
 * ``kiosk-controls`` — talk button, so a recogniser finishing an utterance never stalls a tap;
 * ``kiosk-emergency`` — one per press, never queued behind a slow dialogue turn, works with Rasa down;
 * ``kiosk-help-watch`` — after an alert, asks the office who is coming (``HelpComing``), until someone does;
+* ``kiosk-handoff-watch`` — while a person from the office talks through the kiosk, fetches their words
+  (``HandoffJoined`` / ``HandoffMessage`` / ``HandoffEnded``; see docs/handoff.md);
 * ``kiosk-heartbeat`` — after ``start_heartbeat()``, tells the office every half minute that this kiosk is alive,
   the model Rasa runs (its ``/status`` ``model_file``) and the outbox's backlog and refused items.
 
@@ -31,7 +33,18 @@ from assistant.dialogue.rasa_client import ConversationClient, clean_text
 from assistant.dialogue.wire import intent_message
 from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
-from assistant.shared.events import Alert, Error, Event, Reply, StartIntent, UserText, VoiceState
+from assistant.shared.events import (
+    Alert,
+    Error,
+    Event,
+    HandoffEnded,
+    HandoffOpened,
+    Reply,
+    StartIntent,
+    UserText,
+    VoiceState,
+)
+from assistant.skill_runtime.handoff_watch import HandoffWatch
 from assistant.skill_runtime.heartbeat import Heartbeat
 from assistant.skill_runtime.help_watch import HelpWatch
 from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio
@@ -51,7 +64,11 @@ VOICE_BROKEN = "Voice could not start. Please type or tap instead."
 TRACKER_TIMEOUT = 2.0
 """The idle timer asks about forms; it must get a quick answer or none."""
 
-Source = Literal["text", "button"]
+Source = Literal["text", "button", "system"]
+"""``system``: a turn the kiosk sends by itself (the end of a handoff), shown to nobody as the resident's."""
+BACK_TO_ASSISTANT = StartIntent("back_to_assistant")
+STANDALONE = (Alert, HandoffOpened, HandoffEnded)
+"""Reply data that is also published as an event of its own (the screen acts on it)."""
 
 
 class _SerialWorker:
@@ -88,9 +105,10 @@ class _KindDialogue:
     def __init__(self, client: ConversationClient) -> None:
         self._client = client
 
-    def send(self, sender_id: str, message: str | StartIntent) -> list[Reply]:
+    def send(self, sender_id: str, message: str | StartIntent,
+             metadata: dict[str, Any] | None = None) -> list[Reply]:
         try:
-            return self._client.send(sender_id, message)
+            return self._client.send(sender_id, message, metadata)
         except DialogueUnavailable as e:
             raise DialogueUnavailable(UNAVAILABLE) from e
 
@@ -116,6 +134,7 @@ class Backend:
         self._controls = _SerialWorker("kiosk-controls")
         self._emergencies: list[threading.Thread] = []
         self._help = HelpWatch(settings.services_url, settings.kiosk_token, settings.outbox_path, self._publish)
+        self._handoff = HandoffWatch(settings.services_url, settings.kiosk_token, self._from_handoff_watch)
         self._heartbeat = Heartbeat(settings.services_url, settings.kiosk_token, settings.kiosk_id,
                                     settings.kiosk_location, settings.outbox_path, self.model_in_use,
                                     interval=settings.kiosk_heartbeat_seconds)
@@ -131,10 +150,24 @@ class Backend:
         if isinstance(event, Alert) and event.stored and not self._closed.is_set():
             # the button, a typed turn or a spoken one: learn who is coming (``HelpComing`` is published)
             self._help.watch(event)
+        elif isinstance(event, HandoffOpened) and not self._closed.is_set():
+            self._handoff.watch(event.reference)  # a person will talk through the kiosk: fetch their words
         try:
             self._on_event(event)
         except Exception:  # a broken UI handler must not stop a turn, and never an alert
             log.exception("kiosk event handler failed for %s", event.type)
+
+    def _from_handoff_watch(self, event: Event) -> None:
+        if isinstance(event, HandoffEnded) and event.by == "staff":
+            # staff closed it at the console: clear Rasa's handoff state with a turn of our own; its reply
+            # ("... ended the conversation. You are back with Linli") is what the resident sees and hears
+            self.start(BACK_TO_ASSISTANT, "", source="system")
+        self._publish(event)
+
+    @property
+    def handoff(self) -> str | None:
+        """The reference of the handoff a person from the office is in (``None``: the assistant answers)."""
+        return self._handoff.reference
 
     def announce(self, text: str) -> None:
         """Say ``text`` aloud when voice is on ("Wang Fang is coming to you now."); shown by the screen anyway."""
@@ -194,21 +227,22 @@ class Backend:
         sender = self._sender  # at the time of the tap: a reset after it must not move the turn
         self._turns.submit(lambda: self._turn(sender, cleaned, source, shown))
 
-    def start(self, command: StartIntent, shown: str) -> None:
+    def start(self, command: StartIntent, shown: str, source: Source = "button") -> None:
         """A tile, a poster or the step-free button: start its intent directly (``shown``: the words the
         resident sees for it); replies arrive as events."""
         parts = self._parts
         if parts is not None:
-            parts.session.submit_text(command, "button", shown)
+            parts.session.submit_text(command, source, shown)
             return
         sender = self._sender
-        self._turns.submit(lambda: self._turn(sender, command, "button", shown))
+        self._turns.submit(lambda: self._turn(sender, command, source, shown))
 
     def _turn(self, sender: str, message: str | StartIntent, source: Source, shown: str) -> None:
         text = intent_message(message) if isinstance(message, StartIntent) else message
-        self._publish(UserText(sender, text, source, shown))
+        if source != "system":
+            self._publish(UserText(sender, text, source, shown))
         try:
-            replies = self._client.send(sender, message)
+            replies = self._client.send(sender, message, {"source": source})
         except DialogueUnavailable:
             self._publish(Error(DialogueUnavailable.code, UNAVAILABLE))
             return
@@ -225,7 +259,7 @@ class Backend:
         for reply in replies:
             self._publish(reply)
             for item in reply.data:  # decoded once by the conversation client (assistant/dialogue/wire.py)
-                if isinstance(item, Alert):  # also when not stored: the screen must say "call 120"
+                if isinstance(item, STANDALONE):  # an alert also when not stored: the screen must say "call 120"
                     self._publish(item)
 
     def form_in_progress(self) -> bool:
@@ -240,6 +274,9 @@ class Backend:
     def new_conversation(self) -> None:
         """Privacy reset: a new sender id now; the old conversation is forgotten in Rasa after its turns."""
         self._help.stop()  # the resident has gone: nobody to tell who is coming
+        talking = self._handoff.stop()
+        if talking is not None:  # a person was talking with them: the console shows they left
+            self._handoff.resident_left(talking)
         with self._lock:
             old, self._sender = self._sender, new_sender_id(self.settings)
             self._last_replies = []
@@ -395,6 +432,7 @@ class Backend:
         self._closed.set()  # also stops the microphone loop
         self._help.stop()
         self._heartbeat.stop()
+        self._handoff.stop()
         with self._lock:
             emergencies = list(self._emergencies)
         for thread in emergencies:  # an alert being written must finish before the process ends

@@ -53,6 +53,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "still_there_yes": "Yes, I am here",
         "voice_unavailable": "Speaking is not available: {reason} You can tap and type instead.",
         "dialogue_down": "I can't answer right now. Please try again in a minute, or ask at the reception.",
+        "back_to_assistant": "Back to the assistant",
+        "handoff_joined": "{name} from the office is here to talk with you. Talk or type, as you like.",
+        "staff_says": "{name} (office): {text}",
+        "staff_says_spoken": "{name} says: {text}",
     },
     "zh-CN": {
         "greeting": "您好！请问需要什么帮助？",
@@ -102,6 +106,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "still_there_yes": "我在",
         "voice_unavailable": "暂时不能语音：{reason} 您可以点按或输入。",
         "dialogue_down": "现在无法回答，请稍后再试，或到服务台询问。",
+        "back_to_assistant": "返回智能助手",
+        "handoff_joined": "物业办公室的{name}来和您说话了。您可以说，也可以打字。",
+        "staff_says": "{name}（物业）：{text}",
+        "staff_says_spoken": "{name}说：{text}",
     },
 }
 

@@ -20,6 +20,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 
 from assistant.dialogue import core_actions, knowledge_action
 from assistant.dialogue.action_server_reload import SkillActionsReloader, add_reload_route
+from assistant.dialogue.handoff_actions import HANDOFF_ACTIONS
 from assistant.dialogue.knowledge_action import ActionKnowledgeAnswer
 from assistant.shared.config import Settings, current, load_settings
 from assistant.skill_runtime import context
@@ -56,7 +57,7 @@ def safe(action_class: type[Action]) -> type[Action]:
 
 def build_executor(skills: list[LoadedSkill]) -> ActionExecutor:
     executor = ActionExecutor()
-    for cls in (*core_actions.CORE_ACTIONS, ActionKnowledgeAnswer):
+    for cls in (*core_actions.CORE_ACTIONS, *HANDOFF_ACTIONS, ActionKnowledgeAnswer):
         executor.register_action(safe(cls))
     for skill in skills:
         for cls in skill.action_classes.values():

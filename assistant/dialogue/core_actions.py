@@ -1,4 +1,4 @@
-"""Actions every Linli assistant has: help, repeat, slower, a person, the fallback ladder, stop a form.
+"""Actions every Linli assistant has: help, repeat, slower, the fallback ladder, stop a form.
 
 Thin rasa-sdk actions; what they need about skills (help phrases) comes from the skill manifest.
 """
@@ -11,8 +11,6 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-
-from assistant.skill_runtime import context
 
 log = logging.getLogger(__name__)
 
@@ -103,29 +101,6 @@ class ActionSpeakSlower(Action):
         return [SlotSet("speech_rate", "slower")]
 
 
-class ActionHumanHandoff(Action):
-    """Ask staff to come; the request goes through the outbox so it is not lost if the API is down."""
-
-    def name(self) -> str:
-        return "action_human_handoff"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        try:
-            ctx = context.current()
-            ctx.outbox.submit("feedback", {
-                "text": f"A resident at the kiosk ({ctx.settings.kiosk_location}) asked to talk to a person.",
-                "category": "handoff",
-            })
-            dispatcher.utter_message(text="I have asked the office staff to come and help you. Please wait here.")
-        except Exception:
-            log.exception("handoff request could not be stored")
-            dispatcher.utter_message(text="Please ask at the Property Management Office on the ground floor.")
-        dispatcher.utter_message(
-            text="The Property Management Office is on the ground floor of this building, open 8 am to 6 pm. "
-                 "The repair hotline is open 24 hours.")
-        return []
-
-
 YES_PERSON = {"title": "Yes, a person please", "payload": "/human_handoff"}
 PERSON_BUTTONS = [YES_PERSON, {"title": "No, thank you", "payload": "/deny"}]
 MISS_ACTIONS = frozenset({"action_fallback_ladder", "action_knowledge_answer"})
@@ -195,6 +170,7 @@ class ActionStopForm(Action):
 
 
 CORE_ACTIONS: tuple[type[Action], ...] = (
-    ActionHelp, ActionRepeat, ActionSpeakSlower, ActionHumanHandoff, ActionFallbackLadder, ActionStopForm,
+    ActionHelp, ActionRepeat, ActionSpeakSlower, ActionFallbackLadder, ActionStopForm,
 )
-"""Actions every conversation has (``action_knowledge_answer`` lives in ``knowledge_action.py``)."""
+"""Actions every conversation has (``action_knowledge_answer`` lives in ``knowledge_action.py``, the handoff's in
+``handoff_actions.py``)."""

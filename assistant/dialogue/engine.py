@@ -36,6 +36,16 @@ def rasa_executable(settings: Settings) -> Path:
     return exe
 
 
+LAUNCHER = Path(__file__).resolve().parents[2] / "rasa_runtime" / "linli_rasa.py"
+
+
+def rasa_command(settings: Settings) -> list[str]:
+    """Rasa's command line through our launcher (``rasa_runtime/linli_rasa.py``): the same arguments as
+    ``rasa``, with the launcher's fixes, and ``rasa_runtime/`` importable — the model's config names our
+    ``handoff_policy.HandoffPolicy``, so training, serving and ``rasa test`` must all be able to load it."""
+    return [str(rasa_executable(settings).with_name("python")), str(LAUNCHER)]
+
+
 def rasa_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
@@ -74,7 +84,7 @@ def train(settings: Settings, project: Path, fingerprint: str, *, progress: Prog
             return target, False
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.models_dir, prefix=".train-") as out:
-        cmd = [str(rasa_executable(settings)), "train", "--config", "config.yml", "--domain", "domain.yml",
+        cmd = [*rasa_command(settings), "train", "--config", "config.yml", "--domain", "domain.yml",
                "--data", "data", "--out", out, "--fixed-model-name", "model", "--force"]
         if finetune_from is not None:
             cmd += ["--finetune", str(finetune_from), "--epoch-fraction", str(epoch_fraction)]
@@ -132,9 +142,8 @@ class RasaCommand:
 def serve_command(settings: Settings, model: Path) -> RasaCommand:
     run_dir = settings.var_dir / "run"
     endpoints, credentials = write_runtime_files(settings, run_dir)
-    launcher = Path(__file__).resolve().parents[2] / "rasa_runtime" / "linli_rasa.py"
     argv = [
-        str(rasa_executable(settings).with_name("python")), str(launcher), "run", "--model", str(model), "--enable-api",
+        *rasa_command(settings), "run", "--model", str(model), "--enable-api",
         "--auth-token", settings.rasa_token, "--interface", settings.host, "--port", str(settings.rasa_port),
         "--endpoints", str(endpoints), "--credentials", str(credentials), "--cors", "*",
         "--log-file", str(settings.var_dir / "logs" / "rasa.log"),

@@ -14,7 +14,15 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from assistant.shared.events import Alert, ReplyData, ShowRoute, SpeechRate, StartIntent
+from assistant.shared.events import (
+    Alert,
+    HandoffEnded,
+    HandoffOpened,
+    ReplyData,
+    ShowRoute,
+    SpeechRate,
+    StartIntent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +113,31 @@ def decode_speech_rate(value: object) -> SpeechRate | None:
     return SpeechRate("slower")
 
 
+def decode_handoff(value: object) -> HandoffOpened | None:
+    """``action_human_handoff``'s ``{"reference": "F1003"}``: a live conversation with a person is open."""
+    reference = value.get("reference") if isinstance(value, Mapping) else None
+    if not isinstance(reference, str) or not reference.strip():
+        log.warning("ignored a handoff without a reference: %.200r", value)
+        return None
+    return HandoffOpened(reference.strip())
+
+
+HANDOFF_ENDERS = ("resident", "resident_left", "staff")
+
+
+def decode_handoff_ended(value: object) -> HandoffEnded | None:
+    """``action_end_handoff``'s ``{"reference", "by"}``: the assistant answers again."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("reference"), str):
+        log.warning("ignored an unreadable end of a handoff: %.200r", value)
+        return None
+    by = value.get("by")
+    return HandoffEnded(value["reference"], by if by in HANDOFF_ENDERS else "resident")
+
+
 _DECODERS: dict[str, Callable[[object], ReplyData | None]] = {
     "alert": decode_alert,
+    "handoff": decode_handoff,
+    "handoff_ended": decode_handoff_ended,
     "route": decode_route,
     "speech_rate": decode_speech_rate,
 }

@@ -101,7 +101,47 @@ class SpeechRate(Event):
     """The only change the dialogue asks for; faster is a kiosk setting, never a spoken request."""
 
 
-ReplyData = Alert | ShowRoute | SpeechRate
+@dataclass(frozen=True)
+class HandoffOpened(Event):
+    """The resident asked for a person and the office opened a live conversation (a handoff) for it."""
+
+    type: ClassVar[str] = "handoff_opened"
+    reference: str
+    """The office's reference of the handoff (``F1003``)."""
+
+
+@dataclass(frozen=True)
+class HandoffJoined(Event):
+    """A staff member joined the handoff: the kiosk says who is talking."""
+
+    type: ClassVar[str] = "handoff_joined"
+    reference: str
+    staff_name: str
+    """As the staff member typed it: shown as plain text, spoken as it is."""
+
+
+@dataclass(frozen=True)
+class HandoffMessage(Event):
+    """A staff member's words for the resident: shown and spoken."""
+
+    type: ClassVar[str] = "handoff_message"
+    reference: str
+    staff_name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class HandoffEnded(Event):
+    """The handoff is over; the assistant answers again."""
+
+    type: ClassVar[str] = "handoff_ended"
+    reference: str
+    by: Literal["resident", "resident_left", "staff"]
+    """Who ended it: the resident ("Back to the assistant"), the idle reset, or the staff member."""
+    staff_name: str = ""
+
+
+ReplyData = Alert | ShowRoute | SpeechRate | HandoffOpened | HandoffEnded
 """What a reply can carry besides words (Rasa's ``custom`` payload, decoded once by the conversation client)."""
 
 
@@ -169,7 +209,8 @@ def navigate(to: str, *, step_free: bool = False) -> StartIntent:
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (UserText, StartIntent, Transcript, Reply, ShowRoute, SpeechRate, Speak, Alert,
-                              HelpComing, Error, VoiceState)
+                              HelpComing, Error, VoiceState, HandoffOpened, HandoffJoined, HandoffMessage,
+                              HandoffEnded)
 }
 
 
@@ -185,5 +226,5 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         kwargs["buttons"] = tuple(Button(**b) for b in kwargs.get("buttons", ()))
         kwargs["data"] = tuple(event_from_dict(d) for d in kwargs.get("data", ()))
         if not all(isinstance(d, ReplyData) for d in kwargs["data"]):
-            raise ValueError("a reply carries only alerts, routes and speech-rate changes")
+            raise ValueError("a reply carries only alerts, routes, speech-rate changes and handoff changes")
     return cls(**kwargs)

@@ -11,7 +11,21 @@ from pathlib import Path
 
 from assistant.shared.config import Settings
 from assistant.shared.errors import LinliError, SpeechError
-from assistant.shared.events import Alert, Error, Event, HelpComing, Reply, VoiceState
+from assistant.shared.events import (
+    Alert,
+    Error,
+    Event,
+    HandoffEnded,
+    HandoffJoined,
+    HandoffMessage,
+    HandoffOpened,
+    HelpComing,
+    Reply,
+    StartIntent,
+    VoiceState,
+)
+from assistant.skill_runtime.handoff_watch import HandoffWatch
+from assistant.skill_runtime.handoff_watch import spoken as handoff_spoken
 from assistant.skill_runtime.help_watch import HELP_COMING_SPOKEN, HelpWatch
 
 from .asr import Recognizer
@@ -160,14 +174,31 @@ def run_voice_terminal(
 
     help_watch = HelpWatch(settings.services_url, settings.kiosk_token, settings.outbox_path, tell_help_coming)
 
+    def from_handoff(event: Event) -> None:
+        """A person from the office talks through this terminal (docs/handoff.md): say their words."""
+        if isinstance(event, HandoffJoined | HandoffMessage):
+            words = handoff_spoken(event, speech.locale)
+            ui.handle(Reply(words))
+            for say in announce:
+                say(words)
+        elif isinstance(event, HandoffEnded) and event.by == "staff":
+            for session_ in sessions:  # clear the dialogue's handoff state; its reply says we are back
+                session_.submit_text(StartIntent("back_to_assistant"), "system")
+
+    handoff_watch = HandoffWatch(settings.services_url, settings.kiosk_token, from_handoff)
+    sessions: list[VoiceSession] = []
+
     def handle(event: Event) -> None:
         ui.handle(event)
         if isinstance(event, Alert):  # raised by this terminal's dialogue: learn who is coming, and say it
             help_watch.watch(event)
+        elif isinstance(event, HandoffOpened):
+            handoff_watch.watch(event.reference)
 
     parts = open_voice(settings, speech, dialogue, handle, speaker=speaker, output_dir=output_dir)
     session = parts.session
     announce.append(session.announce)
+    sessions.append(session)
     stop = threading.Event()
     try:
         if input_file is not None:
@@ -193,6 +224,7 @@ def run_voice_terminal(
         return 0
     finally:
         help_watch.stop()
+        handoff_watch.stop()
         parts.close()
         if ui.live:
             sys.stdout.write("\n")

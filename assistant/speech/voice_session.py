@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,6 +27,8 @@ from assistant.shared.events import (
     Alert,
     Error,
     Event,
+    HandoffEnded,
+    HandoffOpened,
     Reply,
     Speak,
     SpeechRate,
@@ -51,7 +53,8 @@ FOLLOW_UP_SECONDS = 10.0
 
 
 class Dialogue(Protocol):
-    def send(self, sender_id: str, message: str | StartIntent) -> list[Reply]: ...
+    def send(self, sender_id: str, message: str | StartIntent,
+             metadata: dict[str, Any] | None = None) -> list[Reply]: ...
 
 
 @dataclass
@@ -349,11 +352,13 @@ class VoiceSession:
 
     def _turn(self, message: str | StartIntent, source: str, shown: str = "") -> None:
         text = intent_message(message) if isinstance(message, StartIntent) else message
-        self._emit(UserText(self.sender_id, text, source, shown))  # type: ignore[arg-type]
+        if source != "system":  # "system": a turn the front end sent by itself (the end of a handoff)
+            self._emit(UserText(self.sender_id, text, source, shown))  # type: ignore[arg-type]
         self._emit(VoiceState("thinking"))
         timing = self.timings[-1] if source == "voice" and self.timings else None
         try:
-            replies = self.dialogue.send(self.sender_id, message)
+            # the source travels as Rasa metadata: a handoff tells staff whether words were said or typed
+            replies = self.dialogue.send(self.sender_id, message, {"source": source})
         except LinliError as e:
             self._emit(Error(e.code, e.message))
             replies = [Reply(e.message)]
@@ -362,7 +367,7 @@ class VoiceSession:
         for reply in replies:
             self._emit(reply)
             for item in reply.data:
-                if isinstance(item, Alert):  # also when not stored: the screen must say "call 120"
+                if isinstance(item, (Alert, HandoffOpened, HandoffEnded)):  # an alert also when not stored
                     self._emit(item)
                 elif isinstance(item, SpeechRate):
                     self.slower()

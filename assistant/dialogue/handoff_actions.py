@@ -1,0 +1,153 @@
+"""A person from the office talks through the kiosk: open the handoff, relay the resident's words, hand back.
+
+The state lives in Rasa's tracker as the slot ``handoff_reference`` (set here, cleared here); while it is set
+``rasa_runtime/handoff_policy.py`` sends every resident turn to ``action_relay_to_person``. Staff words reach
+the kiosk through the services client (``assistant/skill_runtime/handoff_watch.py``), never through Rasa.
+See ``docs/handoff.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.skill_runtime import context
+from community_services.client import ServicesError
+from community_services.schemas import HandoffCreate, HandoffEnd, HandoffMessageCreate
+
+log = logging.getLogger(__name__)
+
+HANDOFF_SLOT = "handoff_reference"
+MAX_TRANSCRIPT = 60
+MAX_TEXT = 1000
+OFFICE_WORDS = ("The Property Management Office is on the ground floor of this building, open 8 am to 6 pm. "
+                "The repair hotline is open 24 hours.")
+OPENED = ("I have asked the office. A member of staff will answer you here on this screen in a moment. "
+          "You can talk or type to them. Please stay here.")
+QUEUED = "I have asked the office staff to come and help you. Please wait here."
+NOT_STORED = "Please ask at the Property Management Office on the ground floor."
+NOT_PASSED_ON = ("I could not pass that on to the office just now. Please say it again in a moment, "
+                 "or ask at the Property Management Office on the ground floor.")
+HANDOFF_OVER = "The person from the office has ended the conversation."
+BACK = "You are back with Linli, the community helper. How can I help you?"
+
+
+def _words(event: dict[str, Any]) -> str:
+    """What a user event said; a tapped button's payload (``/affirm``) as the intent's name."""
+    text = str(event.get("text") or "").strip()
+    if text.startswith("/"):
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or text[1:]
+        return f"(pressed: {str(intent).replace('_', ' ')})"
+    return text
+
+
+def conversation_so_far(tracker: Tracker) -> list[dict[str, str]]:
+    """The session's resident and assistant lines, oldest first, the last ``MAX_TRANSCRIPT`` of them."""
+    lines: list[dict[str, str]] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "session_started" or (kind == "action" and event.get("name") == "action_session_start"):
+            lines = []
+        elif kind == "user" and (words := _words(event)):
+            lines.append({"who": "resident", "text": words[:MAX_TEXT]})
+        elif kind == "bot" and (text := str(event.get("text") or "").strip()):
+            lines.append({"who": "assistant", "text": text[:MAX_TEXT]})
+    return lines[-MAX_TRANSCRIPT:]
+
+
+class ActionHumanHandoff(Action):
+    """Open a live conversation with the office; when the office cannot be reached, queue the request (the
+    outbox) so staff still come — there is no live conversation then."""
+
+    def name(self) -> str:
+        return "action_human_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        ctx = context.current()
+        said = _words(tracker.latest_message) or "(asked for a person)"
+        transcript = conversation_so_far(tracker)
+        if transcript and transcript[-1] == {"who": "resident", "text": said}:
+            transcript = transcript[:-1]  # "said" is the request itself
+        request = HandoffCreate(kiosk_id=ctx.settings.kiosk_id, location=ctx.settings.kiosk_location,
+                                said=said[:MAX_TEXT], transcript=transcript)
+        # one key per request turn: a retried action (Rasa's or ours) opens one handoff, not two
+        key = f"handoff-{tracker.sender_id}-{len(tracker.events)}"
+        try:
+            opened = ctx.services.open_handoff(request, idempotency_key=key)
+        except ServicesError as e:
+            log.warning("handoff: the office could not open a live conversation (%s); queueing the request",
+                        e.message)
+            return self._queue(dispatcher, ctx, said)
+        dispatcher.utter_message(text=OPENED, json_message={"handoff": {"reference": opened.reference}})
+        return [SlotSet(HANDOFF_SLOT, opened.reference)]
+
+    @staticmethod
+    def _queue(dispatcher: CollectingDispatcher, ctx: context.SkillContext, said: str) -> list[EventType]:
+        try:
+            ctx.outbox.submit("feedback", {
+                "text": f"A resident at the kiosk ({ctx.settings.kiosk_location}) asked to talk to a person: "
+                        f"{said}"[:MAX_TEXT],
+                "category": "handoff",
+            })
+            dispatcher.utter_message(text=QUEUED)
+        except Exception:
+            log.exception("handoff request could not be stored")
+            dispatcher.utter_message(text=NOT_STORED)
+        dispatcher.utter_message(text=OFFICE_WORDS)
+        return []
+
+
+class ActionRelayToPerson(Action):
+    """The resident's words go to the person at the console; the assistant says nothing itself."""
+
+    def name(self) -> str:
+        return "action_relay_to_person"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        reference = tracker.get_slot(HANDOFF_SLOT)
+        words = _words(tracker.latest_message)
+        if not reference or not words:
+            return []
+        metadata = tracker.latest_message.get("metadata") or {}
+        via = "spoken" if isinstance(metadata, dict) and metadata.get("source") == "voice" else "typed"
+        try:
+            context.services().add_handoff_message(str(reference), HandoffMessageCreate(text=words[:MAX_TEXT],
+                                                                                        via=via))
+        except ServicesError as e:
+            if e.status == 409:  # staff ended it while the resident spoke: hand back, and say so
+                dispatcher.utter_message(text=f"{HANDOFF_OVER} {BACK}",
+                                         json_message={"handoff_ended": {"reference": reference, "by": "staff"}})
+                return [SlotSet(HANDOFF_SLOT, None)]
+            log.warning("handoff %s: the resident's words could not be passed on (%s)", reference, e.message)
+            dispatcher.utter_message(text=NOT_PASSED_ON)
+        return []
+
+
+class ActionEndHandoff(Action):
+    """"Back to the assistant": the resident's button, or the kiosk after staff ended the conversation."""
+
+    def name(self) -> str:
+        return "action_end_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        reference = tracker.get_slot(HANDOFF_SLOT)
+        if not reference:
+            dispatcher.utter_message(text=BACK)
+            return []
+        by = "resident"
+        try:
+            view = context.services().end_handoff(str(reference), HandoffEnd(reason="resident"))
+            if view.ended_reason == "staff":
+                by = "staff"
+        except ServicesError as e:  # the slot is cleared anyway: the resident asked for the assistant
+            log.warning("handoff %s: could not tell the office it ended (%s)", reference, e.message)
+        dispatcher.utter_message(text=f"{HANDOFF_OVER} {BACK}" if by == "staff" else BACK,
+                                 json_message={"handoff_ended": {"reference": reference, "by": by}})
+        return [SlotSet(HANDOFF_SLOT, None)]
+
+
+HANDOFF_ACTIONS: tuple[type[Action], ...] = (ActionHumanHandoff, ActionRelayToPerson, ActionEndHandoff)
