@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from assistant.dialogue.wire import decode_custom, intent_message
-from assistant.shared.events import Alert, ShowRoute, SpeechRate, StartIntent, navigate
+from assistant.shared.events import (
+    Alert,
+    HandoffEnded,
+    HandoffOpened,
+    ShowRoute,
+    SpeechRate,
+    StartIntent,
+    navigate,
+)
 
 SHAPE = {"start": "kiosk", "goal": "community-clinic", "goal_name": "Community Clinic", "nodes": ["kiosk", "a"],
          "points": [[0.0, 0.0], [10.0, 5.0]], "length_m": 11.2, "step_free": False, "uses_stairs": True,
@@ -34,7 +42,13 @@ def test_nothing_custom_is_nothing() -> None:
     ({"route": {"to": "community-clinic"}}, ShowRoute("community-clinic")),
     # core action_speak_slower
     ({"speech_rate": "slower"}, SpeechRate("slower")),
-], ids=["alert-sent", "alert-queued", "alert-lost", "route", "route-place-only", "slower"])
+    # assistant/dialogue/handoff_actions.py: a live conversation with a person opened, and ended
+    ({"handoff": {"reference": "F1003"}}, HandoffOpened("F1003")),
+    ({"handoff_ended": {"reference": "F1003", "by": "staff"}}, HandoffEnded("F1003", "staff")),
+    ({"handoff_ended": {"reference": "F1003", "by": "resident"}}, HandoffEnded("F1003", "resident")),
+    ({"handoff_ended": {"reference": "F1003", "by": "martians"}}, HandoffEnded("F1003", "resident")),
+], ids=["alert-sent", "alert-queued", "alert-lost", "route", "route-place-only", "slower", "handoff-opened",
+        "handoff-ended-by-staff", "handoff-ended-by-resident", "handoff-ended-unreadable-by"])
 def test_what_the_actions_send(custom: dict[str, Any], expected: object) -> None:
     assert decode_custom(custom) == (expected,)
     assert decode_custom(json.loads(json.dumps(custom))) == (expected,)  # as it arrives over HTTP
@@ -85,6 +99,11 @@ def test_an_alert_whose_queued_flag_is_unreadable_is_queued() -> None:
     {"route": {"to": ""}},
     {"route": {"to": 7}},
     {"confetti": True},
+    {"handoff": {}},
+    {"handoff": {"reference": " "}},
+    {"handoff": "F1003"},
+    {"handoff_ended": {"by": "staff"}},
+    {"handoff_ended": None},
     {7: "seven"},
 ], ids=repr)
 def test_malformed_or_unknown_payloads_are_logged_and_ignored(custom: object,

@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.dialogue import engine
 from assistant.dialogue.rasa_client import ConversationClient
-from assistant.shared.config import PROJECT_ROOT
+from assistant.shared.config import Settings
 from assistant.shared.errors import InputError
 from assistant.shared.events import SpeechRate
 from assistant.skill_runtime.build import BuildResult
@@ -27,9 +28,9 @@ def new_sender() -> str:
 
 
 def test_rasa_data_validate_passes(built_project: BuildResult) -> None:
-    rasa = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
-    out = subprocess.run([str(rasa), "data", "validate", "--domain", "domain.yml", "--data", "data",
-                          "--config", "config.yml"], cwd=built_project.project, capture_output=True,
+    # through the launcher, as training and serving run: the config names rasa_runtime's HandoffPolicy
+    out = subprocess.run([*engine.rasa_command(Settings()), "data", "validate", "--domain", "domain.yml",
+                          "--data", "data", "--config", "config.yml"], cwd=built_project.project, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
 

@@ -14,6 +14,10 @@ from assistant.shared.events import (
     Button,
     Error,
     Event,
+    HandoffEnded,
+    HandoffJoined,
+    HandoffMessage,
+    HandoffOpened,
     HelpComing,
     Reply,
     ShowRoute,
@@ -57,13 +61,20 @@ SAMPLES: list[Event] = [
     Error(code="dialogue_unavailable", message="Please try again in a minute."),
     VoiceState(state="listening"),
     VoiceState(state="unavailable", detail="No microphone was found."),
+    HandoffOpened(reference="F1003"),
+    HandoffJoined(reference="F1003", staff_name="Li Wei"),
+    HandoffMessage(reference="F1003", staff_name="Li Wei", text="I am coming down <b>now</b>."),
+    HandoffEnded(reference="F1003", by="staff", staff_name="Li Wei"),
+    HandoffEnded(reference="F1003", by="resident_left"),
+    Reply(text="You are back.", data=(HandoffEnded(reference="F1003", by="resident"),)),
 ]
 
 
 def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
     assert set(EVENT_TYPES) == {"user_text", "start_intent", "transcript", "reply", "show_route", "speech_rate",
-                                "speak", "alert", "help_coming", "error", "voice_state"}
+                                "speak", "alert", "help_coming", "error", "voice_state", "handoff_opened",
+                                "handoff_joined", "handoff_message", "handoff_ended"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")
