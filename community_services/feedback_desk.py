@@ -133,3 +133,12 @@ def reply(session: Session, reference: str, text: str, staff_name: str, now: dat
     session.add(answer)
     _set(session, row, "answered", staff_name, now)
     return answer
+
+
+def mark_answered(session: Session, reference: str, staff_name: str, now: datetime) -> None:
+    """Mark feedback answered without a reply: a handoff staff ended without a note (the conversation itself was
+    the answer). Other feedback is answered by ``reply``."""
+    row = get_feedback(session, reference)
+    if row.category != HANDOFF:
+        raise NotAllowed("Feedback becomes answered when you write the reply the resident will hear.")
+    _set(session, row, "answered", staff_name, now)

@@ -342,3 +342,49 @@ class KioskHeartbeat(Base):
     version: Mapped[str | None] = mapped_column(String(50))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Reserved for more facts a later kiosk may report; nothing writes it yet."""
+
+
+# --- a person talks through the kiosk (handoff, issue 14 point 3): new tables only ---
+
+
+class Handoff(Base):
+    """A live conversation between a resident at a kiosk and a member of staff (``docs/handoff.md``).
+
+    Each handoff is still a feedback row of category ``handoff`` (``feedback_id``; its ``F…`` reference is the
+    handoff's), so feedback lists and counts keep working. ``status``: ``waiting`` (nobody has joined),
+    ``joined`` (``staff_name`` has it), ``ended`` (``ended_reason``: ``resident``, ``resident_left``, ``staff``).
+    The conditional update on ``status`` is what lets exactly one of two staff join (``handoff_desk.join``).
+    """
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status", "status"), _AUTOINCREMENT)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), unique=True)
+    kiosk_id: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(200))
+    said: Mapped[str] = mapped_column(Text)
+    """The resident's request as they said or typed it (resident text: escape it in HTML)."""
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    staff_name: Mapped[str | None] = mapped_column(String(100))
+    joined_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class HandoffMessage(Base):
+    """One line of a handoff's conversation: the transcript the kiosk sent, then the live messages. Ids only
+    increase, so ``?after=N`` gives a kiosk or a page exactly what it has not seen."""
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (Index("ix_handoff_messages_handoff", "handoff_id", "id"), _AUTOINCREMENT)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"))
+    sender: Mapped[str] = mapped_column(String(20))
+    """``resident``, ``assistant``, ``staff`` or ``system`` (joined, ended)."""
+    name: Mapped[str | None] = mapped_column(String(100))
+    """The staff member's name on a staff message (and on the system line of a join)."""
+    text: Mapped[str] = mapped_column(Text)
+    via: Mapped[str | None] = mapped_column(String(20))
+    """``typed`` or ``spoken`` for a resident's live message; ``typed`` for staff; ``None`` otherwise."""
+    at: Mapped[datetime] = mapped_column(DateTime)

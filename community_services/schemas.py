@@ -511,3 +511,77 @@ class KioskHeartbeat(_Output):
     outbox_backlog: int
     outbox_refused: int
     version: str | None = None
+
+
+# --- a person talks through the kiosk (handoff) ---------------------------------------------------
+
+MAX_HANDOFF_TEXT = 1000
+"""One line of a handoff's conversation (a transcript line, a resident's or a staff member's message)."""
+MAX_TRANSCRIPT = 60
+"""Transcript lines a kiosk may send when it opens a handoff."""
+HandoffStatus = Literal["waiting", "joined", "ended"]
+HandoffEndReason = Literal["resident", "resident_left", "staff"]
+HandoffSender = Literal["resident", "assistant", "staff", "system"]
+HandoffVia = Literal["typed", "spoken"]
+HandoffText = Annotated[str, BeforeValidator(_multiline), Field(min_length=1, max_length=MAX_HANDOFF_TEXT)]
+
+
+class HandoffTranscriptLine(_Input):
+    """One turn of the conversation with the assistant before the resident asked for a person."""
+
+    who: Literal["resident", "assistant"]
+    text: HandoffText
+
+
+class HandoffCreate(_Input):
+    """A kiosk opens a handoff (``POST /handoffs``)."""
+
+    kiosk_id: Name
+    location: Place
+    said: OptionalLongText = ""
+    """What the resident said or typed to ask for a person; blank is allowed (a tapped button)."""
+    transcript: list[HandoffTranscriptLine] = Field(default_factory=list, max_length=MAX_TRANSCRIPT)
+    """The conversation so far, oldest first. The whole request must fit the API's 64 KiB body limit."""
+
+
+class HandoffMessage(_Output):
+    id: int
+    """Increasing: ask ``?after=<the last id you have>`` for the newer ones."""
+    sender: HandoffSender
+    name: str | None = None
+    """The staff member's name (staff messages, and the system line of a join)."""
+    text: str
+    via: HandoffVia | None = None
+    at: datetime
+
+
+class HandoffMessageCreate(_Input):
+    """The resident's words at the kiosk, typed or spoken (``POST /handoffs/{ref}/messages``)."""
+
+    text: HandoffText
+    via: HandoffVia = "typed"
+
+
+class HandoffEnd(_Input):
+    """The kiosk ends a handoff: the resident pressed "Back to the assistant" (``resident``) or walked away
+    (``resident_left``, the kiosk's idle reset). Staff end it in the console (``staff``)."""
+
+    reason: Literal["resident", "resident_left"]
+
+
+class HandoffView(_Output):
+    """A handoff as the kiosk (and the console) sees it, with its messages (those after ``after`` only)."""
+
+    reference: str
+    """The feedback row's ``F…`` reference (a handoff is still feedback of category ``handoff``)."""
+    status: HandoffStatus
+    kiosk_id: str
+    location: str
+    said: str = ""
+    staff_name: str | None = None
+    """Who joined (``None`` while waiting)."""
+    joined_at: datetime | None = None
+    ended_reason: HandoffEndReason | None = None
+    ended_at: datetime | None = None
+    created_at: datetime | None = None
+    messages: list[HandoffMessage] = Field(default_factory=list)
