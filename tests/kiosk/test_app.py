@@ -190,6 +190,48 @@ def test_help_coming_is_shown_as_plain_text_and_said(app: Any, language: str, sa
         app.set_language("en")
 
 
+def options(app: Any) -> list[str]:
+    return [w.text for w in reversed(app.conversation.ids.options.children)]
+
+
+def test_a_person_talking_through_the_kiosk(app: Any) -> None:
+    """docs/handoff.md: "Back to the assistant" stays while a person talks; their words are shown as plain
+    text and said; the end (the assistant's reply) takes the button away."""
+    from assistant.shared.events import HandoffEnded, HandoffJoined, HandoffMessage, HandoffOpened
+
+    app.on_event(Reply("I have asked the office."))
+    app.on_event(HandoffOpened("F1003"))
+    assert options(app) == ["Back to the assistant"]
+    app.on_event(UserText("k-1", "is anyone there?"))
+    assert options(app) == ["Back to the assistant"]  # the resident's own turn keeps it
+    app.on_event(HandoffJoined("F1003", "Li Wei"))
+    app.on_event(HandoffMessage("F1003", "Li Wei", "I am coming [b]down[/b] now."))
+    app.on_event(HandoffMessage("F0001", "Someone", "an earlier conversation's words"))  # not this one: ignored
+    assert bubbles(app)[-2:] == [
+        ("linli", "Li Wei from the office is here to talk with you. Talk or type, as you like."),
+        ("linli", "Li Wei (office): I am coming [b]down[/b] now.")]
+    assert app.conversation.ids.messages.children[0].markup is False
+    assert app.backend.calls == [("announce", "Li Wei from the office is here to talk with you."
+                                  " Talk or type, as you like."),
+                                 ("announce", "Li Wei says: I am coming [b]down[/b] now.")]
+    app.on_event(Reply("You are back with Linli."))
+    app.on_event(HandoffEnded("F1003", "resident"))
+    assert options(app) == [] and app.handoff is None
+    tap_back = [w for w in app.conversation.ids.options.children]
+    assert not tap_back
+
+
+def test_the_back_button_sends_its_payload(app: Any) -> None:
+    from assistant.shared.events import HandoffOpened
+
+    app.on_event(HandoffOpened("F1004"))
+    [button] = app.conversation.ids.options.children
+    button.dispatch("on_release")
+    assert app.backend.calls[-1] == ("send_text", "/back_to_assistant", "button", "Back to the assistant")
+    app.reset_conversation()
+    assert app.handoff is None
+
+
 def test_settings_screen_changes_the_voice_through_the_backend(app: Any) -> None:
     app.show("settings")
     for widget_id in ("rate_slower", "rate_faster", "volume_down", "volume_up"):
