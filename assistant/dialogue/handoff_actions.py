@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.skill_runtime import context
 from community_services.client import ServicesError
-from community_services.schemas import HandoffCreate, HandoffEnd, HandoffMessageCreate
+from community_services.schemas import HandoffCreate, HandoffEnd, HandoffMessageCreate, HandoffTranscriptLine
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +45,17 @@ def _words(event: dict[str, Any]) -> str:
     return text
 
 
-def conversation_so_far(tracker: Tracker) -> list[dict[str, str]]:
+def conversation_so_far(tracker: Tracker) -> list[HandoffTranscriptLine]:
     """The session's resident and assistant lines, oldest first, the last ``MAX_TRANSCRIPT`` of them."""
-    lines: list[dict[str, str]] = []
+    lines: list[HandoffTranscriptLine] = []
     for event in tracker.events:
         kind = event.get("event")
         if kind == "session_started" or (kind == "action" and event.get("name") == "action_session_start"):
             lines = []
         elif kind == "user" and (words := _words(event)):
-            lines.append({"who": "resident", "text": words[:MAX_TEXT]})
+            lines.append(HandoffTranscriptLine(who="resident", text=words[:MAX_TEXT]))
         elif kind == "bot" and (text := str(event.get("text") or "").strip()):
-            lines.append({"who": "assistant", "text": text[:MAX_TEXT]})
+            lines.append(HandoffTranscriptLine(who="assistant", text=text[:MAX_TEXT]))
     return lines[-MAX_TRANSCRIPT:]
 
 
@@ -70,7 +70,7 @@ class ActionHumanHandoff(Action):
         ctx = context.current()
         said = _words(tracker.latest_message) or "(asked for a person)"
         transcript = conversation_so_far(tracker)
-        if transcript and transcript[-1] == {"who": "resident", "text": said}:
+        if transcript and (transcript[-1].who, transcript[-1].text) == ("resident", said):
             transcript = transcript[:-1]  # "said" is the request itself
         request = HandoffCreate(kiosk_id=ctx.settings.kiosk_id, location=ctx.settings.kiosk_location,
                                 said=said[:MAX_TEXT], transcript=transcript)
@@ -113,10 +113,10 @@ class ActionRelayToPerson(Action):
         if not reference or not words:
             return []
         metadata = tracker.latest_message.get("metadata") or {}
-        via = "spoken" if isinstance(metadata, dict) and metadata.get("source") == "voice" else "typed"
+        spoken = isinstance(metadata, dict) and metadata.get("source") == "voice"
         try:
-            context.services().add_handoff_message(str(reference), HandoffMessageCreate(text=words[:MAX_TEXT],
-                                                                                        via=via))
+            context.services().add_handoff_message(
+                str(reference), HandoffMessageCreate(text=words[:MAX_TEXT], via="spoken" if spoken else "typed"))
         except ServicesError as e:
             if e.status == 409:  # staff ended it while the resident spoke: hand back, and say so
                 dispatcher.utter_message(text=f"{HANDOFF_OVER} {BACK}",
