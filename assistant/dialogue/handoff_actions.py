@@ -124,6 +124,9 @@ class ActionRelayToPerson(Action):
                 return [SlotSet(HANDOFF_SLOT, None)]
             log.warning("handoff %s: the resident's words could not be passed on (%s)", reference, e.message)
             dispatcher.utter_message(text=NOT_PASSED_ON)
+            return []
+        # no words of the assistant's own, but not an empty answer: a front end can tell "meant" from "failed"
+        dispatcher.utter_message(json_message={"handoff_relayed": {"reference": reference}})
         return []
 
 

@@ -18,6 +18,7 @@ from assistant.shared.events import (
     Alert,
     HandoffEnded,
     HandoffOpened,
+    HandoffRelayed,
     ReplyData,
     ShowRoute,
     SpeechRate,
@@ -122,6 +123,15 @@ def decode_handoff(value: object) -> HandoffOpened | None:
     return HandoffOpened(reference.strip())
 
 
+def decode_handoff_relayed(value: object) -> HandoffRelayed | None:
+    """``action_relay_to_person``'s ``{"reference"}``: the words went to the person; no answer is meant."""
+    reference = value.get("reference") if isinstance(value, Mapping) else None
+    if not isinstance(reference, str):
+        log.warning("ignored an unreadable relay: %.200r", value)
+        return None
+    return HandoffRelayed(reference)
+
+
 HANDOFF_ENDERS = ("resident", "resident_left", "staff")
 
 
@@ -138,6 +148,7 @@ _DECODERS: dict[str, Callable[[object], ReplyData | None]] = {
     "alert": decode_alert,
     "handoff": decode_handoff,
     "handoff_ended": decode_handoff_ended,
+    "handoff_relayed": decode_handoff_relayed,
     "route": decode_route,
     "speech_rate": decode_speech_rate,
 }

@@ -131,6 +131,15 @@ class HandoffMessage(Event):
 
 
 @dataclass(frozen=True)
+class HandoffRelayed(Event):
+    """The resident's words went to the person at the console: the assistant's whole answer to the turn, so
+    a front end knows the silence is meant (not a failed turn)."""
+
+    type: ClassVar[str] = "handoff_relayed"
+    reference: str
+
+
+@dataclass(frozen=True)
 class HandoffEnded(Event):
     """The handoff is over; the assistant answers again."""
 
@@ -141,7 +150,7 @@ class HandoffEnded(Event):
     staff_name: str = ""
 
 
-ReplyData = Alert | ShowRoute | SpeechRate | HandoffOpened | HandoffEnded
+ReplyData = Alert | ShowRoute | SpeechRate | HandoffOpened | HandoffRelayed | HandoffEnded
 """What a reply can carry besides words (Rasa's ``custom`` payload, decoded once by the conversation client)."""
 
 
@@ -210,7 +219,7 @@ def navigate(to: str, *, step_free: bool = False) -> StartIntent:
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (UserText, StartIntent, Transcript, Reply, ShowRoute, SpeechRate, Speak, Alert,
                               HelpComing, Error, VoiceState, HandoffOpened, HandoffJoined, HandoffMessage,
-                              HandoffEnded)
+                              HandoffRelayed, HandoffEnded)
 }
 
 

@@ -13,6 +13,7 @@ from assistant.shared.events import (
     Alert,
     HandoffEnded,
     HandoffOpened,
+    HandoffRelayed,
     ShowRoute,
     SpeechRate,
     StartIntent,
@@ -47,8 +48,9 @@ def test_nothing_custom_is_nothing() -> None:
     ({"handoff_ended": {"reference": "F1003", "by": "staff"}}, HandoffEnded("F1003", "staff")),
     ({"handoff_ended": {"reference": "F1003", "by": "resident"}}, HandoffEnded("F1003", "resident")),
     ({"handoff_ended": {"reference": "F1003", "by": "martians"}}, HandoffEnded("F1003", "resident")),
+    ({"handoff_relayed": {"reference": "F1003"}}, HandoffRelayed("F1003")),
 ], ids=["alert-sent", "alert-queued", "alert-lost", "route", "route-place-only", "slower", "handoff-opened",
-        "handoff-ended-by-staff", "handoff-ended-by-resident", "handoff-ended-unreadable-by"])
+        "handoff-ended-by-staff", "handoff-ended-by-resident", "handoff-ended-unreadable-by", "handoff-relayed"])
 def test_what_the_actions_send(custom: dict[str, Any], expected: object) -> None:
     assert decode_custom(custom) == (expected,)
     assert decode_custom(json.loads(json.dumps(custom))) == (expected,)  # as it arrives over HTTP
@@ -104,6 +106,7 @@ def test_an_alert_whose_queued_flag_is_unreadable_is_queued() -> None:
     {"handoff": "F1003"},
     {"handoff_ended": {"by": "staff"}},
     {"handoff_ended": None},
+    {"handoff_relayed": "F1003"},
     {7: "seven"},
 ], ids=repr)
 def test_malformed_or_unknown_payloads_are_logged_and_ignored(custom: object,

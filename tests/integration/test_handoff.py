@@ -18,6 +18,7 @@ from assistant.shared.events import (
     HandoffJoined,
     HandoffMessage,
     HandoffOpened,
+    HandoffRelayed,
     Reply,
     UserText,
 )
@@ -75,8 +76,9 @@ def test_words_go_to_the_person_and_the_assistant_comes_back(chat: ConversationC
     assert [(m.sender, m.text) for m in view.messages][:1] == [("resident", "my radiator is stone cold")]
 
     # while the person is there the assistant stays quiet: no answer of its own, the words are relayed
-    assert chat.send(sender, "what can you do for me") == []
-    assert chat.send(sender, "안녕하세요", metadata={"source": "voice"}) == []
+    quiet = [Reply("", data=(HandoffRelayed(reference),))]
+    assert chat.send(sender, "what can you do for me") == quiet
+    assert chat.send(sender, "안녕하세요", metadata={"source": "voice"}) == quiet
     relayed = [(m.text, m.via) for m in seen(office, reference).messages if m.sender == "resident"][-2:]
     assert relayed == [("what can you do for me", "typed"), ("안녕하세요", "spoken")]
 

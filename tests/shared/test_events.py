@@ -18,6 +18,7 @@ from assistant.shared.events import (
     HandoffJoined,
     HandoffMessage,
     HandoffOpened,
+    HandoffRelayed,
     HelpComing,
     Reply,
     ShowRoute,
@@ -66,6 +67,8 @@ SAMPLES: list[Event] = [
     HandoffMessage(reference="F1003", staff_name="Li Wei", text="I am coming down <b>now</b>."),
     HandoffEnded(reference="F1003", by="staff", staff_name="Li Wei"),
     HandoffEnded(reference="F1003", by="resident_left"),
+    Reply(text="", data=(HandoffRelayed(reference="F1003"),)),
+    HandoffRelayed(reference="F1003"),
     Reply(text="You are back.", data=(HandoffEnded(reference="F1003", by="resident"),)),
 ]
 
@@ -74,7 +77,7 @@ def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
     assert set(EVENT_TYPES) == {"user_text", "start_intent", "transcript", "reply", "show_route", "speech_rate",
                                 "speak", "alert", "help_coming", "error", "voice_state", "handoff_opened",
-                                "handoff_joined", "handoff_message", "handoff_ended"}
+                                "handoff_joined", "handoff_message", "handoff_relayed", "handoff_ended"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")
