@@ -28,6 +28,7 @@ from .api import (
     events,
     facilities,
     feedback,
+    handoffs,
     health,
     kiosks,
     live_events,
@@ -48,7 +49,8 @@ __all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
 
 log = logging.getLogger(__name__)
 
-_RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback, kiosks)
+_RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback, handoffs,
+              kiosks)
 """Routers served under ``API_PREFIX``, in the order of the spec (``openapi.json``). ``live_events`` comes before
 ``events``: its ``/events/stream`` must match before ``/events/{event_id}``."""
 

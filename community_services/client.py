@@ -44,6 +44,11 @@ from .schemas import (
     FeedbackReplyCreate,
     FeedbackStatusChange,
     FeedbackStatusValue,
+    HandoffCreate,
+    HandoffEnd,
+    HandoffMessage,
+    HandoffMessageCreate,
+    HandoffView,
     KioskHeartbeat,
     KioskHeartbeatIn,
     Registration,
@@ -115,6 +120,12 @@ class AlertTaken(ServicesRejected):
     def __init__(self, conflict: AlertConflict) -> None:
         super().__init__(conflict.detail, status=409, detail=conflict.detail)
         self.conflict = conflict
+
+
+class HandoffEnded(ServicesRejected):
+    """409 of ``add_handoff_message``: the conversation has ended (``status`` is 409)."""
+
+    default_message = "This conversation has ended."
 
 
 class NotFound(ServicesError):
@@ -361,6 +372,42 @@ class ServicesClient:
             return self._parse(FeedbackAnswer, self._request("GET", f"/feedback/{_path(reference)}"))
         except NotFound:
             return None
+
+    # --- a person talks through the kiosk (handoff; kiosk token) -----------------------------------
+
+    def open_handoff(self, handoff: HandoffCreate, idempotency_key: str | None = None) -> HandoffView:
+        """Open a live conversation with the office; the answer's ``reference`` (``F…``) names it and its
+        ``messages`` are the transcript sent (remember the last id for ``get_handoff(ref, after=...)``)."""
+        return self._create("/handoffs", handoff, HandoffView, idempotency_key)
+
+    def get_handoff(self, reference: str, after: int | None = None) -> HandoffView | None:
+        """The handoff (status, who joined, how it ended) with its messages whose id is above ``after`` (all
+        without); ``None`` for an unknown reference."""
+        if not reference.strip():
+            return None
+        params = {"after": int(after)} if after is not None else None
+        try:
+            return self._parse(HandoffView, self._request("GET", f"/handoffs/{_path(reference)}", params=params))
+        except NotFound:
+            return None
+
+    def add_handoff_message(self, reference: str, message: HandoffMessageCreate) -> HandoffMessage:
+        """The resident's words for the member of staff. Raises ``HandoffEnded`` (a ``ServicesRejected`` with
+        ``status == 409``) once the conversation has ended, ``NotFound`` for an unknown reference."""
+        try:
+            response = self._request("POST", f"/handoffs/{_path(reference)}/messages",
+                                     json=message.model_dump(mode="json"))
+        except ServicesRejected as e:
+            if e.status == 409:
+                raise HandoffEnded(e.message if e.detail else None, status=409, detail=e.detail, body=e.body) from e
+            raise
+        return self._parse(HandoffMessage, response)
+
+    def end_handoff(self, reference: str, end: HandoffEnd) -> HandoffView:
+        """End the conversation (``resident`` or ``resident_left``); ending an ended one changes nothing.
+        The answer carries no messages. Raises ``NotFound`` for an unknown reference."""
+        response = self._request("POST", f"/handoffs/{_path(reference)}/end", json=end.model_dump(mode="json"))
+        return self._parse(HandoffView, response)
 
     # --- the office's desks (staff token) -------------------------------------------------------
 

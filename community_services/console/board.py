@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import alert_desk, feedback_desk, models
+from .. import alert_desk, feedback_desk, handoff_desk, models, schemas
 from ..desk_errors import NotAllowed, Unknown
 from ..live import LiveBroker, event_stream, parse_last_event_id
 from . import audit
@@ -59,6 +59,13 @@ class BoardItem:
     waited_seconds: int
     acknowledged_by: str | None
     escalated: bool
+    conversation: str = ""
+    """A handoff's live conversation: ``waiting``, ``joined``, ``ended``; ``""`` when it has none (an alert, or a
+    handoff that came through a kiosk's outbox as plain feedback)."""
+    status_line: str = ""
+    """How an ended conversation ended ("The resident has left the kiosk.")."""
+    href: str = ""
+    """The handoff page (``/console/handoffs/F1003``) when there is a live conversation."""
 
 
 def _alert_item(request: alert_desk.OpenRequest) -> BoardItem:
@@ -69,18 +76,26 @@ def _alert_item(request: alert_desk.OpenRequest) -> BoardItem:
                      request.escalated_at is not None and request.acknowledged_by is None)
 
 
-def _handoff_item(record: Any, now: datetime) -> BoardItem:
-    taken = record.status_by if record.status == "in_progress" else None
-    return BoardItem(f"handoff:{record.reference}", "handoff", "Talk to a person", record.reference, "", "",
-                     record.text, record.created_at.isoformat(),
-                     max(0, int((now - record.created_at).total_seconds())), taken, False)
+def _handoff_item(record: Any, now: datetime, handoff: models.Handoff | None = None) -> BoardItem:
+    waited = max(0, int((now - record.created_at).total_seconds()))
+    if handoff is None:  # came through a kiosk's outbox: plain feedback, no live conversation
+        taken = record.status_by if record.status == "in_progress" else None
+        return BoardItem(f"handoff:{record.reference}", "handoff", "Talk to a person", record.reference, "", "",
+                         record.text, record.created_at.isoformat(), waited, taken, False)
+    status_line = handoff_desk.ENDED_WORDS.get(handoff.ended_reason or "", "") if handoff.status == "ended" else ""
+    return BoardItem(f"handoff:{record.reference}", "handoff", "Talk to a person", record.reference,
+                     handoff.kiosk_id, handoff.location, handoff.said or record.text, record.created_at.isoformat(),
+                     waited, handoff.staff_name, False, handoff.status,
+                     status_line.format(name=handoff.staff_name or "Staff"),
+                     f"/console/handoffs/{quote(record.reference, safe='')}")
 
 
 def open_handoffs(session: Session, now: datetime) -> list[BoardItem]:
-    """"Talk to a person" requests not answered yet (new or in progress)."""
+    """"Talk to a person" requests not answered yet (new or in progress), with their live conversation if any."""
     rows = [r for status in ("new", "in_progress")
             for r in feedback_desk.feedback_list(session, category=feedback_desk.HANDOFF, status=status, limit=500)]
-    return [_handoff_item(r, now) for r in rows]
+    handoffs = handoff_desk.by_reference(session, [r.reference for r in rows])
+    return [_handoff_item(r, now, handoffs.get(r.reference)) for r in rows]
 
 
 def board_items(session: Session, now: datetime) -> list[BoardItem]:
@@ -90,12 +105,43 @@ def board_items(session: Session, now: datetime) -> list[BoardItem]:
 
 
 def handoff_item(session: Session, reference: str, now: datetime) -> BoardItem:
-    return _handoff_item(feedback_desk.feedback_record(session, reference), now)
+    record = feedback_desk.feedback_record(session, reference)
+    return _handoff_item(record, now, handoff_desk.by_reference(session, [record.reference]).get(record.reference))
 
 
 def publish_handoff_raised(broker: LiveBroker, session: Session, reference: str, now: datetime) -> None:
-    """For the feedback API: announce a new "talk to a person" request on the live stream."""
+    """For the feedback and handoff APIs: announce a new "talk to a person" request on the live stream."""
     broker.publish("handoff.raised", asdict(handoff_item(session, reference, now)))
+
+
+def publish_handoff_message(broker: LiveBroker, reference: str, message: schemas.HandoffMessage) -> None:
+    """``handoff.message``: one new line of a conversation (the handoff page appends it)."""
+    broker.publish("handoff.message", {"key": f"handoff:{reference}", "reference": reference,
+                                       "message": message.model_dump(mode="json")})
+
+
+def publish_handoff_joined(broker: LiveBroker, session: Session, outcome: handoff_desk.JoinOutcome,
+                           now: datetime) -> None:
+    """After a join's commit: its system line, then ``handoff.joined`` (the board row's data + ``staff_name``)."""
+    reference = outcome.handoff.reference
+    if outcome.message is not None:
+        publish_handoff_message(broker, reference, outcome.message)
+    item = asdict(handoff_item(session, reference, now))
+    broker.publish("handoff.joined", {**item, "staff_name": outcome.handoff.staff_name})
+
+
+def publish_handoff_ended(broker: LiveBroker, session: Session, outcome: handoff_desk.EndOutcome, now: datetime,
+                          *, resolved: bool = False) -> None:
+    """After an end's commit: its system line, ``handoff.ended`` (the board row's data + ``ended_reason``), and
+    ``handoff.resolved`` when staff closed the request too (the board drops the row)."""
+    view = outcome.handoff
+    if outcome.message is not None:
+        publish_handoff_message(broker, view.reference, outcome.message)
+    item = asdict(handoff_item(session, view.reference, now))
+    item.update(ended_reason=view.ended_reason, status_line=handoff_desk.ended_words(view))
+    broker.publish("handoff.ended", item)
+    if resolved:
+        broker.publish("handoff.resolved", {"key": f"handoff:{view.reference}", "reference": view.reference})
 
 
 # --- pages ---
@@ -157,12 +203,12 @@ def board_events(
 # --- actions ---
 
 
-def _answer(request: Request, status: int, message: str, **extra: Any) -> Response:
-    """JSON for ``board.js``; for a plain form post, back to the board with the message."""
+def _answer(request: Request, status: int, message: str, *, page: str = "/console/board", **extra: Any) -> Response:
+    """JSON for ``board.js``; for a plain form post, back to ``page`` (the board) with the message."""
     if _wants_json(request):
         return JSONResponse({"detail": message, **extra}, status_code=status)
     key = "done" if status < 300 else "error"
-    return RedirectResponse(f"/console/board?{key}={quote(message, safe='')}", status_code=303)
+    return RedirectResponse(f"{page}?{key}={quote(message, safe='')}", status_code=303)
 
 
 def _going_alert(request: Request, staff: StaffMember, reference: str) -> Response:
@@ -186,6 +232,24 @@ def _going_alert(request: Request, staff: StaffMember, reference: str) -> Respon
     return _answer(request, 409, f"{state.acknowledged_by} is already going.", acknowledged_by=state.acknowledged_by)
 
 
+def join_handoff(request: Request, staff: StaffMember, reference: str) -> tuple[int, str, handoff_desk.JoinOutcome]:
+    """Join a live handoff (one wins), audit it in the same commit, publish after. (status, sentence, outcome)."""
+    now = now_of(request)
+    with request.app.state.db.session() as session:
+        outcome = handoff_desk.join(session, reference, staff.name, now)
+        view = outcome.handoff
+        audit.record(session, staff, "handoff.join", f"handoff:{view.reference}",
+                     after={"won": outcome.won, "staff_name": view.staff_name, "status": view.status}, at=now)
+        session.commit()
+        if outcome.joined_now:
+            publish_handoff_joined(request.app.state.live, session, outcome, now)
+    if outcome.won:
+        return 200, f"You are talking with the resident at {view.reference}.", outcome
+    if outcome.reason == "ended":
+        return 409, handoff_desk.ended_words(view) or "This conversation has ended.", outcome
+    return 409, f"{view.staff_name} is already going.", outcome
+
+
 def _going_handoff(request: Request, staff: StaffMember, reference: str) -> Response:
     now = now_of(request)
     with request.app.state.db.session() as session:
@@ -193,6 +257,14 @@ def _going_handoff(request: Request, staff: StaffMember, reference: str) -> Resp
             record = feedback_desk.feedback_record(session, reference)
         except Unknown as e:
             return _answer(request, 404, str(e))
+        live_conversation = bool(handoff_desk.by_reference(session, [record.reference]))
+    if live_conversation:  # a live handoff: "I'm going" joins the conversation; the winner goes to its page
+        status, sentence, outcome = join_handoff(request, staff, record.reference)
+        href = f"/console/handoffs/{quote(record.reference, safe='')}"
+        if status == 200:
+            return _answer(request, 200, sentence, page=href, acknowledged_by=staff.name, href=href)
+        return _answer(request, status, sentence, acknowledged_by=outcome.handoff.staff_name)
+    with request.app.state.db.session() as session:
         if record.status == "answered":
             return _answer(request, 409, f"Already resolved by {record.replied_by or 'someone'}.")
         if record.status == "in_progress" and record.status_by and record.status_by != staff.name:
@@ -235,18 +307,27 @@ def resolve(request: Request, kind: Kind, reference: str, staff: CsrfChecked,
                          after={"note": note}, at=now)
             session.commit()
             return _answer(request, 200, f"Resolved {outcome.state.reference}.")
+        ended: handoff_desk.EndOutcome | None = None
         try:
             record = feedback_desk.feedback_record(session, reference)
             if record.status == "answered":
                 return _answer(request, 409, f"Already resolved by {record.replied_by or 'someone'}.")
-            feedback_desk.reply(session, reference, note, staff.name, now)
+            if handoff_desk.by_reference(session, [record.reference]):  # a live conversation ends with it
+                ended = handoff_desk.close(session, record.reference, staff.name, note, now)
+            else:
+                feedback_desk.reply(session, reference, note, staff.name, now)
         except Unknown as e:
             return _answer(request, 404, str(e))
         except NotAllowed as e:
             return _answer(request, 422, str(e))
+        after: dict[str, Any] = {"status": "answered", "note": note}
+        if ended is not None:
+            after.update(conversation="ended", ended_reason=ended.handoff.ended_reason)
         audit.record(session, staff, "handoff.resolve", f"feedback:{record.reference}",
-                     before={"status": record.status}, after={"status": "answered", "note": note}, at=now)
+                     before={"status": record.status}, after=after, at=now)
         session.commit()
+        if ended is not None and ended.ended_now:
+            publish_handoff_ended(request.app.state.live, session, ended, now)
     request.app.state.live.publish("handoff.resolved", {"key": f"handoff:{record.reference}",
                                                         "reference": record.reference})
     return _answer(request, 200, f"Resolved {record.reference}.")

@@ -35,7 +35,8 @@ def test_spec_documents_the_contract(current: dict[str, Any]) -> None:
         assert path in paths
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "security" not in paths["/health"]["get"]
-    for path, method in (("/api/v1/tickets", "post"), ("/api/v1/alerts", "post"), ("/api/v1/feedback", "post")):
+    for path, method in (("/api/v1/tickets", "post"), ("/api/v1/alerts", "post"), ("/api/v1/feedback", "post"),
+                         ("/api/v1/handoffs", "post")):
         names = [p["name"] for p in paths[path][method].get("parameters", [])]
         assert "Idempotency-Key" in names
 
