@@ -111,7 +111,7 @@ class HandoffWatch:
                                        stop)
                     if view.status == "ended":
                         by = view.ended_reason if view.ended_reason in ("resident", "resident_left") else "staff"
-                        self._tell(HandoffEnded(reference, by, view.staff_name or ""), stop)  # type: ignore[arg-type]
+                        self._tell(HandoffEnded(reference, by, view.staff_name or ""), stop)
                         return
                 except ServicesError as e:  # the office is down or slow: keep asking, quietly
                     log.debug("handoff watch: %s", e.message)
