@@ -330,3 +330,37 @@ def test_no_microphone_falls_back_to_typing(live_stack: Stack, chat: Conversatio
     text = out.getvalue()
     assert "No microphone was found." in text
     assert "Linli: " in text
+
+
+def test_words_said_during_a_handoff_reach_the_person_as_spoken(recognizer: Recognizer, synth: Synthesizer,
+                                                               chat: ConversationClient, korean: Callable,
+                                                               live_stack: Stack) -> None:
+    """docs/handoff.md: the resident's spoken words are relayed (marked spoken), and the assistant says nothing
+    of its own meanwhile; a staff message announced by the front end is spoken."""
+    from assistant.shared.events import HandoffOpened, HandoffRelayed
+    from community_services.client import ServicesClient
+
+    rec, speaker = Recorder(), FakeSpeaker(speed=20)
+    s = session(recognizer, synth, chat, speaker=speaker, rec=rec, mode="always")
+    try:
+        s.submit_text("I would like to talk to a real person please")
+        assert s.wait_idle(30)
+        [opened] = rec.of(HandoffOpened)
+        replies_before, played_before = len(rec.of(Reply)), len(speaker.played)
+        feed(s, join(korean(LEAK), silence(2.0)))
+        assert s.wait_idle(30)
+        heard = rec.of(UserText)[-1]
+        assert heard.source == "voice" and heard.text
+        quiet = rec.of(Reply)[replies_before:]
+        assert [(r.text, r.data) for r in quiet] == [("", (HandoffRelayed(opened.reference),))]
+        assert len(speaker.played) == played_before, "the assistant says nothing of its own"
+        with ServicesClient(live_stack.settings.services_url, live_stack.settings.kiosk_token) as kiosk:
+            view = kiosk.get_handoff(opened.reference)
+        assert view is not None
+        assert [(m.text, m.via) for m in view.messages if m.sender == "resident"][-1] == (heard.text, "spoken")
+        s.announce("Li Wei says: I am coming down now.")  # what the kiosk / voice terminal do with a staff message
+        assert s.wait_idle(30)
+        assert len(speaker.played) == played_before + 1
+        assert rec.of(Speak)[-1].text == "Li Wei says: I am coming down now."
+    finally:
+        s.close()
