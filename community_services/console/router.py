@@ -280,3 +280,6 @@ console_router.include_router(feedback_area.router)
 from . import kiosks as kiosks_area  # noqa: E402
 
 console_router.include_router(kiosks_area.router)
+from . import handoffs as handoffs_area  # noqa: E402
+
+console_router.include_router(handoffs_area.router)

@@ -150,3 +150,12 @@ def test_the_old_path_still_puts_a_handoff_on_the_board(kiosk_http: httpx.Client
     raised = [data for kind, data in published if kind == "handoff.raised"]
     assert raised and raised[-1]["reference"] == response.json()["reference"]
     assert (raised[-1]["conversation"], raised[-1]["href"], raised[-1]["details"]) == ("", "", "Please call me")
+
+
+def test_the_body_limit_bounds_the_transcript(kiosk_http: httpx.Client) -> None:
+    """60 lines of 1000 ASCII characters fit in 64 KiB; 60 lines of 1000 Chinese characters do not (413: the
+    kiosk must send only the latest lines that fit)."""
+    ascii_lines = [{"who": "resident", "text": "a" * 1000}] * 60
+    assert kiosk_http.post("/handoffs", json={**BODY, "transcript": ascii_lines}).status_code == 201
+    chinese_lines = [{"who": "resident", "text": "请" * 1000}] * 60
+    assert kiosk_http.post("/handoffs", json={**BODY, "transcript": chinese_lines}).status_code == 413

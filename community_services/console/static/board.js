@@ -85,8 +85,8 @@
   // --- rows ---
   var base = {};  // key -> {waited: seconds at arrival, at: performance.now() at arrival}
   function whereText(item) {
-    if (item.kind === "alert") { return item.location + " (kiosk " + item.kiosk_id + ")"; }
-    return "At a kiosk (not recorded for spoken requests)";
+    if (item.location) { return item.location + " (kiosk " + item.kiosk_id + ")"; }
+    return "At a kiosk (not recorded for requests sent later)";
   }
   function normalize(data) {
     if (data.key) { return data; }
@@ -120,6 +120,13 @@
     li.querySelector(".details").textContent = item.details || "—";
     setTaken(li, item.acknowledged_by);
     li.classList.toggle("escalated", Boolean(item.escalated));
+    var status = li.querySelector(".conversation-status");
+    status.textContent = item.status_line || "";
+    status.hidden = !item.status_line;
+    var open = li.querySelector(".open-conversation");
+    open.hidden = !item.href;
+    if (item.href) { open.querySelector("a").href = item.href; }
+    open.querySelector(".visually-hidden").textContent = "with " + item.reference;
   }
   function build(item) {
     var li = template.content.querySelector("li").cloneNode(true);
@@ -238,6 +245,8 @@
       post(ev.target).then(function (res) {
         if (res.data.acknowledged_by) { setTaken(li, res.data.acknowledged_by); refresh(); }
         say(li, res.data.detail, res.status !== 200);
+        // a live handoff: the one who joined goes to the conversation
+        if (res.status === 200 && res.data.href) { window.location.assign(res.data.href); }
       }, function () { say(li, "Could not reach the office system. Try again.", true); });
     });
     li.querySelector(".resolve-form").addEventListener("submit", function (ev) {
@@ -288,6 +297,17 @@
   on("handoff.acknowledged", function (d) {
     var li = rowOf(d.key);
     if (li) { setTaken(li, d.acknowledged_by); }
+  });
+  on("handoff.joined", function (d) {
+    var li = rowOf(d.key);
+    if (li) { fill(li, d); }
+  });
+  on("handoff.ended", function (d) {
+    var li = rowOf(d.key);
+    if (li) {
+      fill(li, d);
+      announcer.textContent = d.reference + ": " + (d.status_line || "The conversation has ended.");
+    }
   });
   on("alert.resolved", function (d) { remove("alert:" + d.reference); });
   on("handoff.resolved", function (d) { remove(d.key); });
