@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 HANDOFF_SLOT = "handoff_reference"
 MAX_TRANSCRIPT = 60
 MAX_TEXT = 1000
+MAX_TRANSCRIPT_BYTES = 40_000
+"""The office refuses a request over 64 KiB (413, not worth retrying): send the newest lines that fit."""
 OFFICE_WORDS = ("The Property Management Office is on the ground floor of this building, open 8 am to 6 pm. "
                 "The repair hotline is open 24 hours.")
 OPENED = ("I have asked the office. A member of staff will answer you here on this screen in a moment. "
@@ -56,7 +58,14 @@ def conversation_so_far(tracker: Tracker) -> list[HandoffTranscriptLine]:
             lines.append(HandoffTranscriptLine(who="resident", text=words[:MAX_TEXT]))
         elif kind == "bot" and (text := str(event.get("text") or "").strip()):
             lines.append(HandoffTranscriptLine(who="assistant", text=text[:MAX_TEXT]))
-    return lines[-MAX_TRANSCRIPT:]
+    kept: list[HandoffTranscriptLine] = []
+    size = 0
+    for line in reversed(lines[-MAX_TRANSCRIPT:]):
+        size += len(line.text.encode("utf-8")) + 40  # the JSON around it
+        if size > MAX_TRANSCRIPT_BYTES:
+            break
+        kept.append(line)
+    return kept[::-1]
 
 
 class ActionHumanHandoff(Action):
