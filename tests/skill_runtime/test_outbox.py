@@ -252,7 +252,9 @@ def test_rejected_payload_is_kept_and_not_retried(path: Path, live: ServicesClie
     assert outbox.flush() == 0
     assert attempts(outbox, item.local_ref) == 1
     [row] = raw_rows(path)
-    assert row["last_error"].startswith("422")
+    assert row["last_status"] == 422
+    assert row["last_error"].startswith("details not accepted (422)")
+    assert row["alarm"] == row["last_error"]
 
 
 def test_rejected_item_in_the_queue_does_not_block_the_others(path: Path, down_client: ServicesClient,
