@@ -269,7 +269,7 @@ class Outbox:
         assert item is not None
         try:
             result = self._deliver(item)
-        except ServicesError as e:
+        except ServicesError:
             after = self.get(local_ref)
             if after is not None and after.status == "rejected":
                 raise
