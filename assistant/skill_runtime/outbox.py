@@ -86,6 +86,7 @@ _REASONS = {
     413: "the request is too large for the office system",
     422: "details not accepted",
     500: "the office system failed on this request",
+    **{code: "the office system is busy or restarting" for code in (408, 425, 429, 502, 503, 504)},
 }
 
 

@@ -143,6 +143,7 @@ def test_reasons_are_plain() -> None:
     assert reason_of(401) == "token not accepted (401)"
     assert reason_of(0) == "the office system cannot be reached"
     assert reason_of(418) == "unexpected answer from the office system (418)"
+    assert reason_of(503, "Service Unavailable") == "the office system is busy or restarting (503)"
     assert reason_of(422, "text:\n  too short") == "details not accepted (422): text: too short"
 
 
