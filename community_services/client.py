@@ -5,7 +5,8 @@ Every method returns the pydantic models of ``schemas.py`` and raises only ``Ser
 * ``ServicesUnavailable`` - connection refused, timeout, 5xx, 408/429 or a malformed answer. Safe to
   retry later with the same idempotency key; the outbox queues the item.
 * ``ServicesRejected`` - the API refused the request (4xx other than 404); carries ``status`` and
-  ``detail``. Retrying the same content will not help.
+  ``detail``. Retrying the same content will not help, unless someone fixes the cause first (401/403: the
+  token); the outbox sorts these out (``docs/outbox.md``).
 * ``NotFound`` - 404. Lookups that may legitimately find nothing return ``None`` instead.
 
 ``.message`` is always a short sentence that may be shown or read to a resident.

@@ -1,9 +1,12 @@
 """Kiosk health (issue 14, point 7): each kiosk's heartbeat, stored, and the console's list of kiosks.
 
 A kiosk ``PUT``s a heartbeat every half minute (``api/kiosks.py``); :func:`record_heartbeat` keeps one row per
-kiosk with the office's time. :func:`kiosk_list` reads them back with two flags: ``silent`` (not heard for more
-than ``silent_after``, two minutes by default) and ``refused`` (the kiosk's outbox holds requests the office
-refused: a resident's ticket, alert or feedback that never arrived), and a plain sentence saying what is wrong.
+kiosk with the office's time. :func:`kiosk_list` reads them back with three flags: ``silent`` (not heard for more
+than ``silent_after``, two minutes by default), ``refused`` (the kiosk's outbox holds requests the office
+refused: a resident's ticket or feedback that never arrived) and ``stuck`` (requests the kiosk keeps retrying that
+the office answers with an error a person must fix: a kiosk token not accepted, a route missing), and a plain
+sentence saying what is wrong with the kiosk's latest reason. The stuck count and the reason are kept in the row's
+``extra`` JSON (the table predates them and there are no migrations).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def record_heartbeat(session: Session, kiosk_id: str, beat: schemas.KioskHeartbe
         row.outbox_backlog = beat.outbox_backlog
         row.outbox_refused = beat.outbox_refused
         row.version = beat.version
+        row.extra = {**(row.extra or {}), "outbox_stuck": beat.outbox_stuck, "outbox_problem": beat.outbox_problem}
         row.last_seen = now
         try:
             session.commit()
@@ -61,10 +65,19 @@ class KioskHealth:
     """The outbox holds requests the office refused."""
     problem: str | None
     """What is wrong, in plain words; ``None`` when nothing is."""
+    outbox_stuck: int = 0
+    """Requests the kiosk retries that the office answers with an error a person must fix."""
+    outbox_problem: str | None = None
+    """The kiosk's latest reason for a stuck or refused request."""
+
+    @property
+    def stuck(self) -> bool:
+        """The outbox holds requests that will not arrive until someone fixes the cause."""
+        return self.outbox_stuck > 0
 
     @property
     def flagged(self) -> bool:
-        return self.silent or self.refused
+        return self.silent or self.refused or self.stuck
 
 
 def _duration(seconds: float) -> str:
@@ -79,14 +92,21 @@ def _duration(seconds: float) -> str:
     return f"{hours // 24} days"
 
 
-def problem_of(seconds_silent: float, silent: bool, refused: int) -> str | None:
+def problem_of(seconds_silent: float, silent: bool, refused: int, stuck: int = 0,
+               reason: str | None = None) -> str | None:
     parts = []
     if silent:
         parts.append(f"Silent for {_duration(seconds_silent)}: check that the kiosk is on and on the network.")
+    if stuck:
+        what = "1 request is" if stuck == 1 else f"{stuck} requests are"
+        parts.append(f"{what} stuck: the kiosk keeps sending, but the office answers with an error someone must "
+                     "fix.")
     if refused:
         what = "1 request" if refused == 1 else f"{refused} requests"
         parts.append(f"The office refused {what} from this kiosk: a resident's ticket, alert or feedback "
                      "did not arrive.")
+    if (stuck or refused) and reason:
+        parts.append(f"Latest: {reason.rstrip('.')}.")
     return " ".join(parts) or None
 
 
@@ -101,7 +121,8 @@ def kiosk_list(session: Session, now: datetime, silent_after: timedelta = SILENT
             kiosk_id=row.kiosk_id, location=row.location, last_seen=row.last_seen, seconds_silent=seconds,
             model=row.model, outbox_backlog=row.outbox_backlog, outbox_refused=row.outbox_refused,
             version=row.version, silent=silent, refused=row.outbox_refused > 0,
-            problem=problem_of(seconds, silent, row.outbox_refused),
+            problem=problem_of(seconds, silent, row.outbox_refused, row.outbox_stuck, row.outbox_problem),
+            outbox_stuck=row.outbox_stuck, outbox_problem=row.outbox_problem,
         ))
     kiosks.sort(key=lambda k: (not k.flagged, k.kiosk_id.casefold()))
     return kiosks

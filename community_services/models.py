@@ -341,7 +341,20 @@ class KioskHeartbeat(Base):
     outbox_refused: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[str | None] = mapped_column(String(50))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    """Reserved for more facts a later kiosk may report; nothing writes it yet."""
+    """More facts than the first release's columns (there are no migrations, so no new columns here):
+    ``outbox_stuck`` and ``outbox_problem`` (read through the properties below)."""
+
+    @property
+    def outbox_stuck(self) -> int:
+        """Requests retried but stuck on an error a person must fix (0 when an older kiosk did not say)."""
+        value = (self.extra or {}).get("outbox_stuck", 0)
+        return value if isinstance(value, int) else 0
+
+    @property
+    def outbox_problem(self) -> str | None:
+        """The latest reason of a stuck or refused request, as the kiosk reported it."""
+        value = (self.extra or {}).get("outbox_problem")
+        return value if isinstance(value, str) else None
 
 
 # --- a person talks through the kiosk (handoff, issue 14 point 3): new tables only ---

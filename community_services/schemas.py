@@ -487,6 +487,8 @@ def _optional_line(value: Any) -> Any:
 
 ModelName = Annotated[Annotated[str, Field(max_length=MAX_MODEL)] | None, BeforeValidator(_optional_line)]
 Version = Annotated[Annotated[str, Field(max_length=50)] | None, BeforeValidator(_optional_line)]
+MAX_OUTBOX_PROBLEM = 300
+OutboxProblem = Annotated[Annotated[str, Field(max_length=MAX_OUTBOX_PROBLEM)] | None, BeforeValidator(_optional_line)]
 
 
 class KioskHeartbeatIn(_Input):
@@ -500,6 +502,11 @@ class KioskHeartbeatIn(_Input):
     outbox_refused: int = Field(ge=0, le=MAX_OUTBOX_COUNT)
     """Requests in the outbox the office refused (kept for staff; never retried)."""
     version: Version = None
+    outbox_stuck: int = Field(default=0, ge=0, le=MAX_OUTBOX_COUNT)
+    """Requests of the backlog the office answers with an error a person must fix (a token not accepted, a route
+    missing): retried until delivered, but they will not arrive by themselves. Older kiosks do not send it."""
+    outbox_problem: OutboxProblem = None
+    """The latest reason of a stuck or refused request, e.g. ``"alert Q12345: token not accepted (401)"``."""
 
 
 class KioskHeartbeat(_Output):
@@ -511,6 +518,8 @@ class KioskHeartbeat(_Output):
     outbox_backlog: int
     outbox_refused: int
     version: str | None = None
+    outbox_stuck: int = 0
+    outbox_problem: str | None = None
 
 
 # --- a person talks through the kiosk (handoff) ---------------------------------------------------

@@ -8,9 +8,12 @@ typed services client. The office stamps its own time as "last seen".
 * The model comes from ``model()``, a callable the caller passes in (the kiosk backend asks Rasa's ``/status`` for
   ``model_file`` through its conversation client; this module does not import the dialogue package, which
   imports this one). ``None`` or an exception: the beat goes without a model ("not known" in the console).
-* The counts: the outbox file's items ``pending`` (backlog) and ``rejected`` (refused by the services).
+* The counts: the outbox file's items ``pending`` (backlog), ``rejected`` (refused by the services) and stuck
+  (pending, answered with an error a person must fix), with the latest reason (``Outbox.health``).
 * The office down or slow, the outbox file locked: the beat is skipped quietly (logged at debug level) and the
   next one is tried at the next interval. Nothing here raises to the caller.
+* The office refusing the beat itself (401/403: this kiosk's token is not accepted) is an operator's problem: it
+  is logged at ERROR once, again only when the answer changes, and the beats go on.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from community_services.client import ServicesClient, ServicesError
+from community_services.client import ServicesClient, ServicesError, ServicesRejected
 from community_services.schemas import KioskHeartbeatIn
 
 from .outbox import Outbox
@@ -55,6 +58,8 @@ class Heartbeat:
         self._thread: threading.Thread | None = None
         self.sent = 0
         """Beats the office accepted (for tests and the log)."""
+        self._refused: int | None = None
+        """The status of the office's last refusal of a beat, so it is logged once per change."""
 
     def _model(self) -> str | None:
         try:
@@ -67,16 +72,26 @@ class Heartbeat:
         """Send one heartbeat now; True if the office took it. Never raises."""
         try:
             self._outbox = self._outbox or Outbox(self._outbox_path, self._client)
-            backlog, refused = self._outbox.count("pending"), self._outbox.count("rejected")
-            body = KioskHeartbeatIn(location=self.location, model=self._model(), outbox_backlog=backlog,
-                                    outbox_refused=refused)
+            health = self._outbox.health()
+            body = KioskHeartbeatIn(location=self.location, model=self._model(), outbox_backlog=health.backlog,
+                                    outbox_refused=health.refused, outbox_stuck=health.stuck,
+                                    outbox_problem=health.problem[:300] if health.problem else None)
             self._client.send_heartbeat(self.kiosk_id, body)
-        except ServicesError as e:  # the office is down or refused it: try again next time, quietly
+        except ServicesRejected as e:  # this kiosk's token or its beat refused: someone must look, say it once
+            if e.status != self._refused:
+                log.error("heartbeat: the office refused this kiosk's heartbeat (%s: %s); the console cannot see "
+                          "this kiosk until it is fixed (LINLI_KIOSK_TOKEN?)", e.status, e.message)
+            self._refused = e.status
+            return False
+        except ServicesError as e:  # the office is down: try again next time, quietly
             log.debug("heartbeat: not delivered (%s)", e.message)
             return False
         except Exception:  # a locked outbox file, a bad setting: the next beat may do better
             log.warning("heartbeat: failed", exc_info=True)
             return False
+        if self._refused is not None:
+            log.warning("heartbeat: the office accepts this kiosk's heartbeat again")
+            self._refused = None
         self.sent += 1
         return True
 

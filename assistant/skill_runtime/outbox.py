@@ -3,6 +3,21 @@
 Each item is written to SQLite (one transaction) with a fresh idempotency key *before* the services API
 is tried. Delivery reuses the same key, and the API returns the first result for a repeated key, so an
 item is created exactly once even if a response is lost or the kiosk restarts mid-send.
+
+No item fails silently (``docs/outbox.md``). Every failed attempt is recorded on the item (``attempts``,
+``last_error``, ``last_status``) and sorted by :func:`outcome_of` into one of three outcomes:
+
+* ``waiting`` - the office cannot be reached (no answer, 408/425/429, 502/503/504): the item stays pending and
+  is retried; the backlog is what the kiosk's heartbeat reports.
+* ``stuck`` - the office answered with an error a person can fix (401/403: the token; 404 or another odd
+  status: an older office system, a missing route; 500: a bug on the office side; an answer that cannot be
+  read). The item stays pending, is retried with backoff, and raises an operator alarm (``alarm``).
+* ``refused`` - a ticket or feedback the office refused for its content (400/409/413/422): it would be refused
+  again, so it is marked ``rejected``, kept for staff, and raises an alarm. An emergency alert is never
+  refused here: whatever the office answers, it stays pending and is retried until it is delivered.
+
+The alarm is one ERROR log line per change of an item's state (not one per retry) and, through the heartbeat
+(``heartbeat.py``), a flag with the reason on the console's kiosk list.
 """
 
 from __future__ import annotations
@@ -11,6 +26,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from community_services.client import ServicesClient, ServicesRejected, ServicesUnavailable
+from pydantic import ValidationError
+
+from community_services.client import NotFound, ServicesClient, ServicesError, ServicesRejected, ServicesUnavailable
+from community_services.schemas import AlertCreate
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +60,75 @@ CREATE TABLE IF NOT EXISTS outbox (
     delivered_at TEXT
 )
 """
+_ADDED_COLUMNS = {
+    # added after the first release: an existing outbox file gets them on open (ALTER TABLE ADD COLUMN)
+    "last_status": "INTEGER",  # the HTTP status of the last failed attempt; 0: no answer; NULL: none failed
+    "alarm": "TEXT",           # the reason a person must look at the item (stuck or refused); NULL otherwise
+    "failed_at": "TEXT",       # when the last attempt failed
+}
+
+TRANSIENT_STATUSES = frozenset({0, 408, 425, 429, 502, 503, 504})
+"""No answer (0), or an answer that means "later": the item waits, nobody needs to act yet."""
+FINAL_STATUSES = frozenset({400, 409, 413, 422})
+"""A ticket's or feedback's content the office refuses: the same request would be refused again."""
+UNREADABLE = -1
+"""``last_status`` of an answer the kiosk could not read (the office system sent something unexpected)."""
+
+Outcome = Literal["waiting", "stuck", "refused"]
+
+_REASONS = {
+    UNREADABLE: "the office system sent an answer the kiosk cannot read",
+    400: "the office system called the request malformed",
+    401: "token not accepted",
+    403: "token not allowed to send this",
+    404: "the office system does not know this request (an older version?)",
+    409: "the office system reports a conflict",
+    413: "the request is too large for the office system",
+    422: "details not accepted",
+    500: "the office system failed on this request",
+    **{code: "the office system is busy or restarting" for code in (408, 425, 429, 502, 503, 504)},
+}
+
+
+def outcome_of(kind: str, status: int) -> Outcome:
+    """What a failed attempt with ``status`` (0: no answer) means for an item of ``kind``."""
+    if status in TRANSIENT_STATUSES:
+        return "waiting"
+    if kind != "alert" and status in FINAL_STATUSES:
+        return "refused"
+    return "stuck"  # an alert always; 401/403/404, a 3xx, a 500 and any other surprise: a person can fix it
+
+
+def reason_of(status: int, detail: str = "") -> str:
+    """A short reason for staff and the log: ``"token not accepted (401)"``."""
+    if status == 0:
+        text = "the office system cannot be reached"
+    else:
+        text = _REASONS.get(status) or ("unexpected answer from the office system" if status > 0 else "error")
+        if status > 0:
+            text += f" ({status})"
+    detail = " ".join(detail.split())
+    return f"{text}: {detail[:300]}" if detail and status in (400, 409, 413, 422, UNREADABLE) else text
+
+
+def _status_of(error: ServicesError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if error.status is not None:
+        return int(error.status)
+    if isinstance(error, ServicesUnavailable) and isinstance(error.__cause__, ValidationError):
+        return UNREADABLE
+    if isinstance(error, ServicesUnavailable):
+        return 0
+    return UNREADABLE  # a closed client or another error of the client itself
+
+
+def _detail_text(error: ServicesError) -> str:
+    detail = error.detail
+    if isinstance(detail, list):  # pydantic's errors: the fields, not the whole structure
+        return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+                         for e in detail if isinstance(e, dict))
+    return str(detail) if detail is not None else error.message
 
 
 @dataclass(frozen=True)
@@ -61,6 +149,25 @@ class OutboxItem:
     status: str
     attempts: int
     reference: str | None
+    last_error: str | None = None
+    last_status: int | None = None
+    """The HTTP status of the last failed attempt (0: no answer, -1: an unreadable answer); ``None``: none failed."""
+    alarm: str | None = None
+    """Why a person must look at this item (stuck or refused); ``None`` while it only waits or is delivered."""
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    """What the heartbeat reports about the outbox."""
+
+    backlog: int
+    """Items waiting to be sent (pending, including the stuck ones)."""
+    refused: int
+    """Tickets and feedback the office refused for their content (kept for staff; never retried)."""
+    stuck: int
+    """Pending items the office answered with an error a person must fix; retried until delivered."""
+    problem: str | None
+    """The latest reason of a stuck or refused item (``"alert Q12345: token not accepted (401)"``)."""
 
 
 def _now() -> str:
@@ -73,6 +180,11 @@ def raised_now() -> str:
 
 
 class Outbox:
+    retry_cap_alert = 30.0
+    """Longest wait, in seconds, between two tries of a stuck alert (the backoff doubles up to it)."""
+    retry_cap_other = 300.0
+    """Longest wait between two tries of a stuck ticket or feedback."""
+
     def __init__(self, path: Path, client: ServicesClient) -> None:
         self.path = path
         self.client = client
@@ -80,6 +192,10 @@ class Outbox:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._interval = 5.0
+        self._retry: dict[str, tuple[int, float]] = {}
+        """Stuck items' backoff in this process: local_ref -> (tries so far, monotonic time of the next try).
+        Kept in memory on purpose: a restarted sender (an operator who fixed the token) tries everything at once."""
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
@@ -88,6 +204,10 @@ class Outbox:
             conn.close()
         with self._db() as db:
             db.execute(_SCHEMA)
+            have = {row["name"] for row in db.execute("PRAGMA table_info(outbox)")}
+            for name, kind in _ADDED_COLUMNS.items():
+                if name not in have:
+                    db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -110,6 +230,10 @@ class Outbox:
 
         ``key`` keeps the idempotency key of an attempt already made elsewhere (the kiosk's emergency
         button calls the API directly first), so a late success and the outbox cannot both create it.
+
+        An alert whose content the office's schema refuses raises ``ServicesRejected`` (422) and is not stored:
+        a stored alert is retried until it is delivered, which such content never would be. The caller sends a
+        plainer alert at once instead (``kiosk_app/emergency.py``, ``skills/emergency_help``).
         """
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind: {kind!r}")
@@ -117,6 +241,12 @@ class Outbox:
             # the office shows an alert that waited here at the time it was raised, not when it arrived; it is
             # part of the stored payload, so every delivery attempt sends the same request for the same key
             payload = {**payload, "raised_at": raised_now()}
+        if kind == "alert":
+            try:
+                AlertCreate.model_validate(payload)
+            except ValidationError as e:
+                raise ServicesRejected("Some of the details of the alert were not accepted.", status=422,
+                                       detail=e.errors(include_url=False, include_input=False)) from e
         local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
         with self._db() as db:
             while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
@@ -128,19 +258,29 @@ class Outbox:
         return local_ref
 
     def submit(self, kind: Kind, payload: dict[str, Any]) -> Submission:
-        """Store, then try to deliver now. Raises ``ServicesRejected`` if the API refuses the content."""
+        """Store, then try to deliver now.
+
+        Delivered: the office's reference. Not delivered but kept pending (the office down, or stuck on an error
+        a person can fix; alerts always): ``queued=True`` with the local reference. Raises ``ServicesRejected``
+        only when the office refused a ticket's or feedback's content (the item is kept as ``rejected``) or an
+        alert's content cannot be stored (see ``enqueue``).
+        """
         local_ref = self.enqueue(kind, payload)
         item = self.get(local_ref)
         assert item is not None
         try:
             result = self._deliver(item)
-        except ServicesUnavailable:
+        except ServicesError:
+            after = self.get(local_ref)
+            if after is not None and after.status == "rejected":
+                raise
             self._wake.set()
             return Submission(reference=local_ref, queued=True)
         return Submission(reference=str(result.get("reference") or result.get("number")), queued=False,
                           result=result)
 
     def _deliver(self, item: OutboxItem) -> dict[str, Any]:
+        """Send one item. Raises the client's ``ServicesError`` after recording the failure on the item."""
         with self._send_lock:
             current = self.get(item.local_ref)
             if current is not None and current.status == "delivered":
@@ -149,29 +289,54 @@ class Outbox:
                 raise ServicesRejected(status=422, detail="this item was refused by the services API")
             try:
                 result = self.client.submit(item.kind, item.payload, item.idempotency_key)
-            except ServicesUnavailable as e:
-                self._record_failure(item.local_ref, str(e), final=False)
-                raise
-            except ServicesRejected as e:
-                # Kept (not deleted) for staff to see; never retried, since it would be refused again.
-                self._record_failure(item.local_ref, f"{e.status}: {e.detail}", final=True)
+            except ServicesError as e:
+                self._record_failure(current, e)
                 raise
             reference = str(result.get("reference") or result.get("number") or "")
             with self._db() as db:
                 db.execute(
-                    "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1 "
-                    "WHERE local_ref=?",
+                    "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1, "
+                    "alarm=NULL WHERE local_ref=?",
                     (reference, _now(), item.local_ref),
                 )
-            log.info("outbox: delivered %s %s as %s", item.kind, item.local_ref, reference)
+            self._retry.pop(item.local_ref, None)
+            if current.alarm:
+                log.warning("outbox: %s %s delivered as %s after %d attempts; it was stuck (%s)", item.kind,
+                            item.local_ref, reference, current.attempts + 1, current.alarm)
+            else:
+                log.info("outbox: delivered %s %s as %s", item.kind, item.local_ref, reference)
             return result
 
-    def _record_failure(self, local_ref: str, error: str, *, final: bool) -> None:
+    def _record_failure(self, before: OutboxItem, error: ServicesError) -> None:
+        status = _status_of(error)
+        outcome = outcome_of(before.kind, status)
+        reason = reason_of(status, _detail_text(error))
+        alarm = None if outcome == "waiting" else reason
         with self._db() as db:
             db.execute(
-                "UPDATE outbox SET attempts=attempts+1, last_error=?, status=? WHERE local_ref=?",
-                (error[:500], "rejected" if final else "pending", local_ref),
+                "UPDATE outbox SET attempts=attempts+1, last_error=?, last_status=?, alarm=?, failed_at=?, status=? "
+                "WHERE local_ref=? AND status='pending'",
+                (reason[:500], status, alarm, _now(), "rejected" if outcome == "refused" else "pending",
+                 before.local_ref),
             )
+        if outcome == "stuck":
+            tries, _ = self._retry.get(before.local_ref, (0, 0.0))
+            cap = self.retry_cap_alert if before.kind == "alert" else self.retry_cap_other
+            delay = min(cap, self._interval * 2 ** tries)
+            self._retry[before.local_ref] = (tries + 1, time.monotonic() + delay)
+        else:
+            self._retry.pop(before.local_ref, None)
+        if status == before.last_status:
+            return  # the same state as the last attempt: said already (once per change, not once per retry)
+        if outcome == "waiting":
+            log.warning("outbox: %s %s waits: %s; it is kept and retried", before.kind, before.local_ref, reason)
+        elif outcome == "stuck":
+            log.error("outbox: ALARM %s %s is not accepted by the office: %s. It is kept and retried until it is "
+                      "delivered; someone must fix this (attempt %d)", before.kind, before.local_ref, reason,
+                      before.attempts + 1)
+        else:
+            log.error("outbox: ALARM %s %s was refused by the office: %s. It is kept as refused and not retried; "
+                      "a person must follow it up", before.kind, before.local_ref, reason)
 
     def get(self, local_ref: str) -> OutboxItem | None:
         with self._db() as db:
@@ -191,16 +356,36 @@ class Outbox:
         with self._db() as db:
             return int(db.execute("SELECT COUNT(*) FROM outbox WHERE status=?", (status,)).fetchone()[0])
 
-    def flush(self) -> int:
-        """Deliver pending items oldest first; stop at the first sign the API is still down."""
+    def health(self) -> OutboxHealth:
+        """Backlog, refused and stuck counts and the latest reason a person must know, in one read."""
+        with self._db() as db:
+            backlog, refused, stuck = db.execute(
+                "SELECT COALESCE(SUM(status='pending'), 0), COALESCE(SUM(status='rejected'), 0), "
+                "COALESCE(SUM(status='pending' AND alarm IS NOT NULL), 0) FROM outbox").fetchone()
+            latest = db.execute(
+                "SELECT kind, local_ref, COALESCE(alarm, last_error, 'refused') AS why FROM outbox "
+                "WHERE (status='pending' AND alarm IS NOT NULL) OR status='rejected' "
+                "ORDER BY failed_at IS NULL, failed_at DESC, id DESC LIMIT 1").fetchone()
+        problem = f"{latest['kind']} {latest['local_ref']}: {latest['why']}" if latest else None
+        return OutboxHealth(backlog=int(backlog), refused=int(refused), stuck=int(stuck), problem=problem)
+
+    def flush(self, *, due_only: bool = False) -> int:
+        """Deliver pending items oldest first; stop at the first sign the API is still down.
+
+        An item the office answers with an error (stuck or refused) does not stop the others. ``due_only`` (the
+        sender thread) skips stuck items whose backoff has not run out; a direct call tries every pending item.
+        """
         delivered = 0
+        now = time.monotonic()
         for item in self.items("pending"):
+            if due_only and self._retry.get(item.local_ref, (0, 0.0))[1] > now:
+                continue
             try:
                 self._deliver(item)
                 delivered += 1
-            except ServicesUnavailable:
-                break
-            except ServicesRejected:
+            except ServicesError as e:
+                if outcome_of(item.kind, _status_of(e)) == "waiting":
+                    break
                 continue
         return delivered
 
@@ -208,6 +393,7 @@ class Outbox:
         if self._thread and self._thread.is_alive():
             return
         self._stop.clear()
+        self._interval = interval
         self._thread = threading.Thread(target=self._run, args=(interval,), name="outbox-sender", daemon=True)
         self._thread.start()
 
@@ -225,7 +411,7 @@ class Outbox:
             if self._stop.is_set():
                 break
             try:
-                self.flush()
+                self.flush(due_only=True)
                 wait = interval if not self.items("pending") else min(interval, 2.0)
             except Exception:  # the sender must outlive any single bad item or a locked database
                 log.exception("outbox: flush failed")
@@ -241,4 +427,7 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         status=row["status"],
         attempts=row["attempts"],
         reference=row["reference"],
+        last_error=row["last_error"],
+        last_status=row["last_status"],
+        alarm=row["alarm"],
     )

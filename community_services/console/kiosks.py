@@ -1,5 +1,6 @@
 """Kiosk health in the console (issue 14, point 7): every kiosk that sent a heartbeat, flagged when silent for
-over two minutes or when its outbox holds requests the office refused (``kiosk_health.kiosk_list``). Any staff."""
+over two minutes, when its outbox holds requests the office refused, or when requests are stuck on an error someone
+must fix, with the kiosk's latest reason (``kiosk_health.kiosk_list``). Any staff."""
 
 from __future__ import annotations
 

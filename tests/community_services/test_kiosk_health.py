@@ -107,3 +107,28 @@ def test_kiosk_list_flags_silent_kiosks_and_refused_items(session: Session) -> N
     shorter = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW, silent_after=timedelta(seconds=10))}
     assert shorter["b-fine"].silent is True
     assert session.query(models.KioskHeartbeat).count() == 4
+
+
+def test_stuck_requests_and_their_reason_travel_in_optional_fields(kiosk_http: httpx.Client, session: Session) -> None:
+    old = kiosk_http.put("/kiosks/kiosk-old-release/heartbeat", json=beat())  # a kiosk that does not send them
+    assert old.status_code == 200 and (old.json()["outbox_stuck"], old.json()["outbox_problem"]) == (0, None)
+    new = kiosk_http.put("/kiosks/kiosk-new/heartbeat", json=beat(
+        outbox_stuck=2, outbox_problem=" alert Q12345: token not accepted (401)\n"))
+    assert new.status_code == 200, new.text
+    assert (new.json()["outbox_stuck"], new.json()["outbox_problem"]) == (2, "alert Q12345: token not accepted (401)")
+    assert kiosk_http.put("/kiosks/k/heartbeat", json=beat(outbox_problem="x" * 301)).status_code == 422
+    assert kiosk_http.put("/kiosks/k/heartbeat", json=beat(outbox_stuck=-1)).status_code == 422
+
+    kiosk_health.record_heartbeat(session, "k-stuck", KioskHeartbeatIn.model_validate(beat(
+        outbox_stuck=1, outbox_refused=2, outbox_problem="ticket Q00007: token not accepted (401)")), NOW)
+    _store(session, "k-fine", NOW)
+    rows = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW)}
+    stuck = rows["k-stuck"]
+    assert (stuck.stuck, stuck.refused, stuck.flagged, stuck.outbox_stuck) == (True, True, True, 1)
+    assert stuck.problem == (
+        "1 request is stuck: the kiosk keeps sending, but the office answers with an error someone must fix. "
+        "The office refused 2 requests from this kiosk: a resident's ticket, alert or feedback did not arrive. "
+        "Latest: ticket Q00007: token not accepted (401).")
+    assert (rows["k-fine"].stuck, rows["k-fine"].problem) == (False, None)
+    kiosk_health.record_heartbeat(session, "k-stuck", KioskHeartbeatIn.model_validate(beat()), NOW)  # fixed
+    assert {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW)}["k-stuck"].flagged is False

@@ -334,7 +334,9 @@ def test_idle_asks_first_when_a_form_is_half_done_then_clears(live_stack: Stack,
 def test_services_down_emergency_is_kept_and_delivered_later(live_stack: Stack, display: str,
                                                              tmp_path: Path) -> None:
     """The kiosk cannot reach the office system; the alert waits in the outbox that the running action
-    server empties, and arrives exactly once."""
+    server empties, and arrives exactly once: one alert in the office with the reference the queued one got."""
+    from assistant.skill_runtime.outbox import Outbox
+
     (dead,) = free_ports(1)
     k = Kiosk(replace(live_stack.settings, services_port=dead), display, tmp_path, LINLI_KIOSK_VOICE="0")
     try:
@@ -342,18 +344,21 @@ def test_services_down_emergency_is_kept_and_delivered_later(live_stack: Stack, 
         s = k.wait_for(lambda s: "EmergencyView" in s["overlays"], timeout=20)
         message = " ".join(s["texts"])
         assert "will be sent" in message and "120" in message
-        reference = re.search(r"Reference (\S+)", message)
-        assert reference
+        found = re.search(r"Reference (Q\d{5})", message)
+        assert found, message
     finally:
         k.close()
+    local_ref = found.group(1)
+    outbox = Outbox(live_stack.settings.outbox_path, client=None)  # type: ignore[arg-type]
+    item = outbox.get(local_ref)
+    assert item is not None and item.kind == "alert", "the alert the screen named is in the action server's outbox"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        delivered = [a for a in staff_list(live_stack, "alerts") if "kiosk" in str(a.get("details", "")).lower()
-                     or a.get("kiosk_id") == live_stack.settings.kiosk_id]
-        if delivered:
-            break
-        time.sleep(1)
-    assert delivered, "the queued alert reached the services database"
+    while (item := outbox.get(local_ref)) is not None and item.status != "delivered" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert item is not None and item.status == "delivered" and item.reference, f"not delivered in time: {item}"
+    rows = [a for a in staff_list(live_stack, "alerts") if a["reference"] == item.reference]
+    assert len(rows) == 1, rows
+    assert rows[0]["kiosk_id"] == live_stack.settings.kiosk_id and rows[0]["details"] == item.payload["details"]
 
 
 def test_speech_from_a_file_as_the_microphone_shows_partials_and_gets_an_answer(live_stack: Stack, display: str,

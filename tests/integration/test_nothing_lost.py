@@ -1,10 +1,13 @@
 """Nothing is lost: with the services API stopped, a repair ticket, feedback and an emergency alert are
-queued in the outbox; after the API restarts the action server's sender delivers each exactly once."""
+queued in the outbox; after the API restarts the action server's sender delivers each exactly once: one row in the
+office per item, found by the reference the resident was told (and the test's own marker in its words)."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+from typing import Any
 
 from assistant.dialogue.rasa_client import ConversationClient
 from assistant.shared.events import Alert
@@ -28,6 +31,21 @@ def _wait_delivered(outbox: Outbox, local_refs: set[str], timeout: float = 60) -
     raise AssertionError(f"still pending after {timeout} s: {pending}")
 
 
+def _queued_reference(text: str) -> str:
+    """The outbox's reference the resident was told (``Q12345``)."""
+    found = re.search(r"reference is (Q\d{5})", text)
+    assert found, f"no queued reference in: {text}"
+    return found.group(1)
+
+
+def _office_rows(stack: Stack, path: str, key: str, value: str) -> list[dict[str, Any]]:
+    """The office's records whose ``key`` is ``value`` (a reference) or, for text fields, contains it."""
+    rows = staff_list(stack, f"{path}?limit=1000" if path != "alerts" else path)
+    if key in ("number", "reference"):
+        return [row for row in rows if row.get(key) == value]
+    return [row for row in rows if value in str(row.get(key) or "")]
+
+
 def test_queued_requests_are_delivered_exactly_once_after_restart(live_stack: Stack,
                                                                  chat: ConversationClient) -> None:
     marker = uuid.uuid4().hex[:8]
@@ -41,27 +59,50 @@ def test_queued_requests_are_delivered_exactly_once_after_restart(live_stack: St
             replies = chat.send(repair, f"water drips from the tap {marker}")
         assert "send it" in _texts(replies).lower()
         queued = _texts(chat.send(repair, "yes"))
-        assert "saved" in queued.lower() and "Q" in queued
+        assert "saved" in queued.lower()
+        ticket_ref = _queued_reference(queued)
 
-        alert = _texts(chat.send(f"it-alert-{marker}", "help, I fell down and I cannot get up"))
+        feedback = f"it-feedback-{marker}"
+        assert "what would you like" in _texts(chat.send(feedback, "I want to make a complaint")).lower()
+        read_back = _texts(chat.send(feedback, f"the lights on the stairs stay on all day {marker}"))
+        assert "shall i send it" in read_back.lower()
+        queued = _texts(chat.send(feedback, "yes"))
+        assert "saved" in queued.lower()
+        feedback_ref = _queued_reference(queued)
+
+        replies = chat.send(f"it-alert-{marker}", "help, I fell down and I cannot get up")
+        alert = _texts(replies)
         assert "help" in alert.lower() and "120" in alert
+        [alert_event] = [d for r in replies for d in r.data if isinstance(d, Alert)]
+        assert alert_event.queued and alert_event.reference.startswith("Q")
+        alert_ref = alert_event.reference
     finally:
         live_stack.start_services()
 
     outbox = Outbox(live_stack.settings.outbox_path, client=None)  # type: ignore[arg-type]
-    waiting = {i.local_ref for i in outbox.items("pending")}
-    assert len(waiting) >= 2
-    _wait_delivered(outbox, waiting)
+    mine = {ticket_ref, feedback_ref, alert_ref}
+    assert len(mine) == 3
+    assert mine <= {i.local_ref for i in outbox.items("pending")} | {i.local_ref for i in outbox.items("delivered")}
+    _wait_delivered(outbox, mine)
+    office = {}
+    for local_ref, kind in ((ticket_ref, "ticket"), (feedback_ref, "feedback"), (alert_ref, "alert")):
+        item = outbox.get(local_ref)
+        assert item is not None and item.kind == kind and item.status == "delivered" and item.reference
+        office[kind] = item.reference
 
-    tickets = [t for t in staff_list(live_stack, "tickets") if marker in (t.get("description") or "")]
-    assert len(tickets) == 1, tickets
-    alerts = [a for a in staff_list(live_stack, "alerts") if "fell" in (a.get("details") or "")]
-    assert len(alerts) >= 1
+    def exactly_once() -> None:
+        assert len(_office_rows(live_stack, "tickets", "number", office["ticket"])) == 1
+        assert len(_office_rows(live_stack, "tickets", "description", marker)) == 1
+        assert len(_office_rows(live_stack, "feedback", "reference", office["feedback"])) == 1
+        assert len(_office_rows(live_stack, "feedback", "text", marker)) == 1
+        [alert_row] = _office_rows(live_stack, "alerts", "reference", office["alert"])
+        assert "fell" in alert_row["details"] and alert_row["kiosk_id"] == live_stack.settings.kiosk_id
+
+    exactly_once()
     # A second flush (or a restart of the sender) must not create the same records again.
     with ServicesClient(live_stack.settings.services_url, live_stack.settings.kiosk_token) as client:
         assert Outbox(live_stack.settings.outbox_path, client).flush() == 0
-    again = [t for t in staff_list(live_stack, "tickets") if marker in (t.get("description") or "")]
-    assert len(again) == 1
+    exactly_once()
 
 
 def test_emergency_answers_even_when_services_are_down(live_stack: Stack, chat: ConversationClient) -> None:

@@ -3,10 +3,12 @@ from a real outbox file), the office down (no exception, the thread goes on) and
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from assistant.skill_runtime.heartbeat import Heartbeat
@@ -97,3 +99,20 @@ def test_the_office_down_is_skipped_quietly_and_the_next_beat_arrives(tmp_path: 
         if running is not None:
             stop_services(running)
     assert heart._thread is not None and not heart._thread.is_alive()
+
+
+def test_a_refused_beat_is_an_error_said_once_until_it_changes(services_server: RunningServices, tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    wrong = Heartbeat(services_server.url, "a-rotated-away-token", "kiosk-wrong", "South gate", tmp_path / "o.db",
+                      lambda: None)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="assistant.skill_runtime.heartbeat"):
+            assert [wrong.beat(), wrong.beat(), wrong.beat()] == [False, False, False]
+            errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+            assert len(errors) == 1 and "401" in errors[0].getMessage()
+            wrong._client.close()
+            wrong._client = ServicesClient(services_server.url, KIOSK_TOKEN)  # the operator fixed the token
+            assert wrong.beat() is True
+        assert any("accepts this kiosk's heartbeat again" in r.getMessage() for r in caplog.records)
+    finally:
+        wrong.stop()

@@ -252,7 +252,9 @@ def test_rejected_payload_is_kept_and_not_retried(path: Path, live: ServicesClie
     assert outbox.flush() == 0
     assert attempts(outbox, item.local_ref) == 1
     [row] = raw_rows(path)
-    assert row["last_error"].startswith("422")
+    assert row["last_status"] == 422
+    assert row["last_error"].startswith("details not accepted (422)")
+    assert row["alarm"] == row["last_error"]
 
 
 def test_rejected_item_in_the_queue_does_not_block_the_others(path: Path, down_client: ServicesClient,
@@ -308,4 +310,16 @@ def test_sender_starts_once_and_stops(path: Path, down_client: ServicesClient) -
 
 
 def test_stop_without_start_is_harmless(path: Path, down_client: ServicesClient) -> None:
-    Outbox(path, down_client).stop_sender()
+    outbox = Outbox(path, down_client)
+    local_ref = outbox.enqueue("feedback", feedback())
+    started = time.monotonic()
+    outbox.stop_sender()  # nothing to stop: returns at once, raises nothing, touches nothing
+    assert time.monotonic() - started < 1
+    assert outbox._thread is None
+    assert [(i.local_ref, i.status, i.attempts) for i in outbox.items()] == [(local_ref, "pending", 0)]
+    outbox.start_sender(interval=30)  # an early stop does not keep the sender from starting later
+    try:
+        assert outbox._thread is not None and outbox._thread.is_alive()
+    finally:
+        outbox.stop_sender()
+    assert not outbox._thread.is_alive()

@@ -16,10 +16,10 @@ MARKUP = "<b>Lobby</b> <script>alert('x')</script>"
 
 
 def _beat(server: Any, kiosk_id: str, location: str, *, refused: int = 0, backlog: int = 0,
-          model: str | None = "20260301-120000-warm-tree.tar.gz") -> None:
+          model: str | None = "20260301-120000-warm-tree.tar.gz", **more: Any) -> None:
     with httpx.Client(base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {KIOSK}"}) as http:
         response = http.put(f"/kiosks/{kiosk_id}/heartbeat", json={
-            "location": location, "model": model, "outbox_backlog": backlog, "outbox_refused": refused})
+            "location": location, "model": model, "outbox_backlog": backlog, "outbox_refused": refused, **more})
         assert response.status_code == 200, response.text
 
 
@@ -43,6 +43,18 @@ def test_the_page_needs_a_login_and_escapes_what_kiosks_report(console_server: A
     assert "&lt;b&gt;Lobby&lt;/b&gt; &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert html.count('class="flagged"') == 2
     assert html.index("kiosk-east") < html.index("kiosk-north") < html.index("kiosk-markup")  # flagged first
+
+
+def test_a_kiosk_with_stuck_requests_is_flagged_with_the_reason(console_server: Any, logged_in: Login) -> None:
+    _beat(console_server, "kiosk-token-old", "West gate", backlog=3, outbox_stuck=3,
+          outbox_problem="alert Q12345: token not accepted (401)")
+    _beat(console_server, "kiosk-fine", "South gate")
+    html = logged_in(DUTY).get("/console/kiosks").text
+    row = html[html.index("kiosk-token-old"):]
+    row = row[:row.index("</tr>")]
+    assert "3 stuck" in row and "Needs attention." in row
+    assert "3 requests are stuck" in row and "Latest: alert Q12345: token not accepted (401)." in row
+    assert html.count('class="flagged"') == 1
 
 
 def test_browser_flags_a_silent_kiosk_and_one_with_refused_items(page: Any, console_server: Any,
