@@ -489,6 +489,31 @@ ModelName = Annotated[Annotated[str, Field(max_length=MAX_MODEL)] | None, Before
 Version = Annotated[Annotated[str, Field(max_length=50)] | None, BeforeValidator(_optional_line)]
 
 
+StackState = Literal["starting", "ready", "degraded", "stopped", "unknown"]
+MAX_STACK_PARTS = 10
+Short = Annotated[str, BeforeValidator(_line), Field(min_length=1, max_length=40)]
+PartMessage = Annotated[Annotated[str, Field(max_length=MAX_TEXT)] | None, BeforeValidator(_optional_line)]
+
+
+class KioskStackPart(_Input):
+    """One part of the kiosk's back end (``services``, ``actions``, ``rasa``) as its supervisor sees it."""
+
+    name: Short
+    state: Short
+    """``up``, ``starting``, ``unhealthy``, ``restarting``, ``down``, ``failing``, ``stopped``."""
+    restarts: int = Field(default=0, ge=0, le=MAX_OUTBOX_COUNT)
+    last_exit_code: int | None = None
+    message: PartMessage = None
+
+
+class KioskStackHealth(_Input):
+    """The kiosk's back end (``linli run``'s supervisor, ``var/run/stack-status.json``): ``ready`` only while every
+    part answers its own health check; ``unknown`` when the supervisor stopped writing its state."""
+
+    state: StackState
+    parts: list[KioskStackPart] = Field(default_factory=list, max_length=MAX_STACK_PARTS)
+
+
 class KioskHeartbeatIn(_Input):
     """What a kiosk reports every half minute (``PUT /kiosks/{kiosk_id}/heartbeat``)."""
 
@@ -500,6 +525,8 @@ class KioskHeartbeatIn(_Input):
     outbox_refused: int = Field(ge=0, le=MAX_OUTBOX_COUNT)
     """Requests in the outbox the office refused (kept for staff; never retried)."""
     version: Version = None
+    stack: KioskStackHealth | None = None
+    """The back end's state (optional: a kiosk without a supervisor, or an older one, sends none)."""
 
 
 class KioskHeartbeat(_Output):

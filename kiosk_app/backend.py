@@ -44,6 +44,7 @@ from assistant.shared.events import (
     UserText,
     VoiceState,
 )
+from assistant.shared.stack_status import STATUS_FILE
 from assistant.skill_runtime.handoff_watch import HandoffWatch
 from assistant.skill_runtime.heartbeat import Heartbeat
 from assistant.skill_runtime.help_watch import HelpWatch
@@ -137,7 +138,8 @@ class Backend:
         self._handoff = HandoffWatch(settings.services_url, settings.kiosk_token, self._from_handoff_watch)
         self._heartbeat = Heartbeat(settings.services_url, settings.kiosk_token, settings.kiosk_id,
                                     settings.kiosk_location, settings.outbox_path, self.model_in_use,
-                                    interval=settings.kiosk_heartbeat_seconds)
+                                    interval=settings.kiosk_heartbeat_seconds,
+                                    stack_status=settings.var_dir / STATUS_FILE)
         # voice: set by the opener thread, read by any thread (attribute reads are atomic)
         self._voice_thread: threading.Thread | None = None
         self._parts: VoiceParts | None = None

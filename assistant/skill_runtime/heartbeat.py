@@ -9,6 +9,8 @@ typed services client. The office stamps its own time as "last seen".
   ``model_file`` through its conversation client; this module does not import the dialogue package, which
   imports this one). ``None`` or an exception: the beat goes without a model ("not known" in the console).
 * The counts: the outbox file's items ``pending`` (backlog) and ``rejected`` (refused by the services).
+* The back end's state, when ``stack_status`` names ``linli run``'s status file (``var/run/stack-status.json``,
+  ``docs/supervision.md``): ready or degraded, and each part's state and restarts. No file: no ``stack`` field.
 * The office down or slow, the outbox file locked: the beat is skipped quietly (logged at debug level) and the
   next one is tried at the next interval. Nothing here raises to the caller.
 """
@@ -20,8 +22,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.shared.stack_status import read_status
 from community_services.client import ServicesClient, ServicesError
-from community_services.schemas import KioskHeartbeatIn
+from community_services.schemas import KioskHeartbeatIn, KioskStackHealth, KioskStackPart
 
 from .outbox import Outbox
 
@@ -43,6 +46,7 @@ class Heartbeat:
         *,
         interval: float = INTERVAL_SECONDS,
         timeout: float = TIMEOUT_SECONDS,
+        stack_status: Path | None = None,
     ) -> None:
         self.kiosk_id = kiosk_id
         self.location = location
@@ -50,6 +54,7 @@ class Heartbeat:
         self.interval = interval
         self._client = ServicesClient(services_url, token, timeout=timeout)
         self._outbox_path = outbox_path
+        self._stack_status = stack_status
         self._outbox: Outbox | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -63,13 +68,21 @@ class Heartbeat:
             log.debug("heartbeat: model not known (%s)", e)
             return None
 
+    def _stack(self) -> KioskStackHealth | None:
+        status = read_status(self._stack_status) if self._stack_status is not None else None
+        if status is None:
+            return None
+        return KioskStackHealth(state=status.state, parts=[
+            KioskStackPart(name=p.name, state=p.state, restarts=p.restarts, last_exit_code=p.last_exit_code,
+                           message=p.message or None) for p in status.parts])
+
     def beat(self) -> bool:
         """Send one heartbeat now; True if the office took it. Never raises."""
         try:
             self._outbox = self._outbox or Outbox(self._outbox_path, self._client)
             backlog, refused = self._outbox.count("pending"), self._outbox.count("rejected")
             body = KioskHeartbeatIn(location=self.location, model=self._model(), outbox_backlog=backlog,
-                                    outbox_refused=refused)
+                                    outbox_refused=refused, stack=self._stack())
             self._client.send_heartbeat(self.kiosk_id, body)
         except ServicesError as e:  # the office is down or refused it: try again next time, quietly
             log.debug("heartbeat: not delivered (%s)", e.message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -97,3 +98,27 @@ def test_the_office_down_is_skipped_quietly_and_the_next_beat_arrives(tmp_path: 
         if running is not None:
             stop_services(running)
     assert heart._thread is not None and not heart._thread.is_alive()
+
+
+def test_a_beat_carries_the_back_ends_state_from_the_supervisors_file(services_server: RunningServices,
+                                                                      tmp_path: Path) -> None:
+    from assistant.shared.stack_status import PartStatus, StackStatus, write_status
+    from community_services import kiosk_health
+
+    status_file = tmp_path / "run" / "stack-status.json"
+    write_status(status_file, StackStatus(state="degraded", parts=[
+        PartStatus("services", state="up"), PartStatus("actions", state="restarting", restarts=3, last_exit_code=-9),
+        PartStatus("rasa", state="up")]))
+    heart = Heartbeat(services_server.url, KIOSK_TOKEN, "kiosk-stack", "West gate", tmp_path / "o.db",
+                      lambda: None, stack_status=status_file)
+    try:
+        assert heart.beat() is True
+    finally:
+        heart.stop()
+    database = Database(f"sqlite:///{services_server.db_path}")
+    try:
+        with database.session() as session:
+            rows = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, datetime.now())}
+    finally:
+        database.dispose()
+    assert rows["kiosk-stack"].problem == "Degraded: actions restarting (3 restarts)."
