@@ -3,6 +3,12 @@
 Each item is written to SQLite (one transaction) with a fresh idempotency key *before* the services API
 is tried. Delivery reuses the same key, and the API returns the first result for a repeated key, so an
 item is created exactly once even if a response is lost or the kiosk restarts mid-send.
+
+When the file cannot be written (the disk is full, another program holds it locked for longer than
+``busy_timeout``) storing raises :class:`OutboxUnavailable` and nothing of the item is kept: SQLite rolls the
+transaction back, so there is never a half-written item. The caller tells the resident to ask the office (or call
+120 for an emergency). An item the office accepted but whose "delivered" mark cannot be written stays pending
+and the next flush gets the same answer back for its key: still exactly once.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from assistant.shared.errors import LinliError
 from community_services.client import ServicesClient, ServicesRejected, ServicesUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,28 @@ CREATE TABLE IF NOT EXISTS outbox (
     delivered_at TEXT
 )
 """
+
+
+BUSY_TIMEOUT = 10.0
+"""Seconds to wait for another connection's lock on the outbox file before giving up with a clear error."""
+
+
+class OutboxUnavailable(LinliError):
+    """The outbox file could not be written: nothing was stored."""
+
+    code = "outbox_unavailable"
+
+
+def _unavailable(e: sqlite3.Error) -> OutboxUnavailable:
+    text = str(e).lower()
+    if "full" in text:
+        why = "this kiosk's disk is full"
+    elif "locked" in text or "busy" in text:
+        why = "this kiosk's outbox file is busy"
+    else:
+        why = "this kiosk's outbox file cannot be written"
+    return OutboxUnavailable(f"The request could not be saved on this kiosk ({why}). Nothing was stored.",
+                             hint="Please ask at the Property Management Office; for an emergency call 120.")
 
 
 @dataclass(frozen=True)
@@ -73,25 +102,29 @@ def raised_now() -> str:
 
 
 class Outbox:
-    def __init__(self, path: Path, client: ServicesClient) -> None:
+    def __init__(self, path: Path, client: ServicesClient, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = path
         self.client = client
+        self.busy_timeout = busy_timeout
         self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
-            conn.execute("PRAGMA journal_mode=WAL")
-        finally:
-            conn.close()
-        with self._db() as db:
-            db.execute(_SCHEMA)
+        try:
+            conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
+                conn.execute("PRAGMA journal_mode=WAL")
+            finally:
+                conn.close()
+            with self._db() as db:
+                db.execute(_SCHEMA)
+        except sqlite3.OperationalError as e:
+            raise _unavailable(e) from e
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA synchronous=FULL")
@@ -118,13 +151,17 @@ class Outbox:
             # part of the stored payload, so every delivery attempt sends the same request for the same key
             payload = {**payload, "raised_at": raised_now()}
         local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
-        with self._db() as db:
-            while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
-                local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
-            db.execute(
-                "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
-                (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now()),
-            )
+        try:
+            with self._db() as db:
+                while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
+                    local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
+                db.execute(
+                    "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
+                    (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now()),
+                )
+        except sqlite3.OperationalError as e:  # rolled back: nothing of the item is in the file
+            log.error("outbox: could not store a %s in %s: %s", kind, self.path, e)
+            raise _unavailable(e) from e
         return local_ref
 
     def submit(self, kind: Kind, payload: dict[str, Any]) -> Submission:
@@ -157,21 +194,31 @@ class Outbox:
                 self._record_failure(item.local_ref, f"{e.status}: {e.detail}", final=True)
                 raise
             reference = str(result.get("reference") or result.get("number") or "")
-            with self._db() as db:
-                db.execute(
-                    "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1 "
-                    "WHERE local_ref=?",
-                    (reference, _now(), item.local_ref),
-                )
+            try:
+                with self._db() as db:
+                    db.execute(
+                        "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1 "
+                        "WHERE local_ref=?",
+                        (reference, _now(), item.local_ref),
+                    )
+            except sqlite3.OperationalError as e:
+                # the office has it; the item stays pending here and a later flush gets the same answer back for
+                # its key (no second row), so the resident is told the truth: it arrived
+                log.warning("outbox: %s %s delivered as %s but not marked so (%s); it is confirmed again later",
+                            item.kind, item.local_ref, reference, e)
+                return result
             log.info("outbox: delivered %s %s as %s", item.kind, item.local_ref, reference)
             return result
 
     def _record_failure(self, local_ref: str, error: str, *, final: bool) -> None:
-        with self._db() as db:
-            db.execute(
-                "UPDATE outbox SET attempts=attempts+1, last_error=?, status=? WHERE local_ref=?",
-                (error[:500], "rejected" if final else "pending", local_ref),
-            )
+        try:
+            with self._db() as db:
+                db.execute(
+                    "UPDATE outbox SET attempts=attempts+1, last_error=?, status=? WHERE local_ref=?",
+                    (error[:500], "rejected" if final else "pending", local_ref),
+                )
+        except sqlite3.OperationalError as e:  # a full disk: the item stays as it was (pending), tried again later
+            log.warning("outbox: could not note the failure of %s (%s)", local_ref, e)
 
     def get(self, local_ref: str) -> OutboxItem | None:
         with self._db() as db:
