@@ -196,6 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         (_log_to(log_path, _say) if shown["all"] or "in a row" in line or "in use" in line else quiet)(line)
 
+    logging.getLogger("linli.supervisor").propagate = False  # its lines reach the terminal once, through progress
     supervisor = Supervisor.for_stack(stack, model_in_use, progress=progress)
     try:
         supervisor.start()

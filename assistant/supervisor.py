@@ -148,8 +148,8 @@ class Supervisor:
             return "stopped"
         if all(p.state == "up" for p in parts):
             return "ready"
-        if not self._ever_ready and all(p.state == "starting" and not p.restarts for p in parts):
-            return "starting"
+        if not self._ever_ready and all(p.state in ("starting", "up") and not p.restarts for p in parts):
+            return "starting"  # the first start, nothing wrong yet
         return "degraded"
 
     def pid(self, name: str) -> int | None:
