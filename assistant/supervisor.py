@@ -266,18 +266,20 @@ class Supervisor:
                     return
         spec = part.spec
         spawned_before = False
+        port_waits = 0
         while not self._stop.is_set():
-            if port_taken(spec.host, spec.port):
-                part.failures += 1
-                delay = backoff(part.failures, self.backoff_start, self.backoff_cap)
+            if port_taken(spec.host, spec.port):  # not a crash: its own count, so it never marks the part "failing"
+                port_waits += 1
+                delay = backoff(port_waits, self.backoff_start, self.backoff_cap)
                 message = (f"{port_message(spec.port, spec.what)} {port_hint(spec.variable)} "
                            f"Trying again in {_seconds(delay)}.")
-                self._say(message, level=logging.ERROR if part.failures >= self.loud_after else logging.WARNING)
+                self._say(message, level=logging.ERROR if port_waits >= self.loud_after else logging.WARNING)
                 self._set(part, "down", message=message, pid=None)
                 part.first_attempt.set()
                 if self._sleep(delay):
                     return
                 continue
+            port_waits = 0
             if spawned_before:
                 part.status.restarts += 1
             self._set(part, "restarting" if spawned_before else "starting",

@@ -144,6 +144,10 @@ def test_a_taken_port_is_reported_plainly_and_the_part_starts_once_it_is_free(tm
         assert "LINLI_ACTIONS_PORT" in part.message
         squatter.close()
         assert sup.wait_ready(10), sup.status()
+        # waiting for a port is not failing: a crash now restarts after the first backoff step, not the cap
+        os.kill(sup.pid("actions"), signal.SIGKILL)  # type: ignore[arg-type]
+        assert sup.wait_part("actions", "restarting", 5)
+        assert sup.wait_ready(10)
     finally:
         squatter.close()
         sup.stop()
