@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,9 +61,16 @@ class OutboxUnavailable(LinliError):
     code = "outbox_unavailable"
 
 
-def _unavailable(e: sqlite3.Error) -> OutboxUnavailable:
+def _disk_full(path: Path) -> bool:
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def _unavailable(e: sqlite3.Error, path: Path) -> OutboxUnavailable:
     text = str(e).lower()
-    if "full" in text:
+    if "full" in text or _disk_full(path):  # in WAL mode a full disk often shows as "disk I/O error"
         why = "this kiosk's disk is full"
     elif "locked" in text or "busy" in text:
         why = "this kiosk's outbox file is busy"
@@ -120,20 +128,27 @@ class Outbox:
             with self._db() as db:
                 db.execute(_SCHEMA)
         except sqlite3.OperationalError as e:
-            raise _unavailable(e) from e
+            raise _unavailable(e, self.path) from e
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        """One transaction; a file that cannot be opened, locked or written is :class:`OutboxUnavailable`."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        except sqlite3.OperationalError as e:
+            raise _unavailable(e, self.path) from e
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as e:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # a failed COMMIT on a full disk has rolled back already
+                    conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError):
+                raise _unavailable(e, self.path) from e
             raise
         finally:
             conn.close()
@@ -159,9 +174,9 @@ class Outbox:
                     "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
                     (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now()),
                 )
-        except sqlite3.OperationalError as e:  # rolled back: nothing of the item is in the file
-            log.error("outbox: could not store a %s in %s: %s", kind, self.path, e)
-            raise _unavailable(e) from e
+        except OutboxUnavailable as e:  # rolled back: nothing of the item is in the file
+            log.error("outbox: could not store a %s in %s: %s", kind, self.path, e.__cause__ or e)
+            raise
         return local_ref
 
     def submit(self, kind: Kind, payload: dict[str, Any]) -> Submission:
@@ -201,7 +216,7 @@ class Outbox:
                         "WHERE local_ref=?",
                         (reference, _now(), item.local_ref),
                     )
-            except sqlite3.OperationalError as e:
+            except OutboxUnavailable as e:
                 # the office has it; the item stays pending here and a later flush gets the same answer back for
                 # its key (no second row), so the resident is told the truth: it arrived
                 log.warning("outbox: %s %s delivered as %s but not marked so (%s); it is confirmed again later",
@@ -217,7 +232,7 @@ class Outbox:
                     "UPDATE outbox SET attempts=attempts+1, last_error=?, status=? WHERE local_ref=?",
                     (error[:500], "rejected" if final else "pending", local_ref),
                 )
-        except sqlite3.OperationalError as e:  # a full disk: the item stays as it was (pending), tried again later
+        except OutboxUnavailable as e:  # a full disk: the item stays as it was (pending), tried again later
             log.warning("outbox: could not note the failure of %s (%s)", local_ref, e)
 
     def get(self, local_ref: str) -> OutboxItem | None:
