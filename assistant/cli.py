@@ -196,7 +196,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         (_log_to(log_path, _say) if shown["all"] or "in a row" in line or "in use" in line else quiet)(line)
 
-    logging.getLogger("linli.supervisor").propagate = False  # its lines reach the terminal once, through progress
+    quiet_log = logging.getLogger("linli.supervisor")  # its lines reach the terminal once, through progress
+    quiet_log.propagate = False
+    quiet_log.addHandler(logging.NullHandler())
     supervisor = Supervisor.for_stack(stack, model_in_use, progress=progress)
     try:
         supervisor.start()

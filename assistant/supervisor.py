@@ -282,6 +282,8 @@ class Supervisor:
             port_waits = 0
             if spawned_before:
                 part.status.restarts += 1
+            else:
+                self._say(f"Starting the {spec.what} on port {spec.port}...")
             self._set(part, "restarting" if spawned_before else "starting",
                       message=part.status.message if spawned_before else "")
             try:
