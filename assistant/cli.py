@@ -6,6 +6,8 @@ import argparse
 import logging
 import signal
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -149,11 +151,30 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     return run_kiosk(load_settings(), voice=False if args.no_voice else None, fullscreen=args.fullscreen or None)
 
 
+READY_WAIT = 300.0
+"""Seconds ``linli run`` waits for every part to be up before it opens the front end anyway (degraded)."""
+
+
+def _log_to(path: Path, also: Callable[[str], None] | None) -> Callable[[str], None]:
+    """Lines to ``path`` with the time (and to ``also``, e.g. the terminal)."""
+    def write(line: str) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        except OSError:
+            pass
+        if also is not None:
+            also(line)
+    return write
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from assistant.chat import chat_loop
     from assistant.dialogue.rasa_client import ConversationClient
     from assistant.run_lock import RunLock
     from assistant.stack import Stack
+    from assistant.supervisor import Supervisor
 
     settings = load_settings()
     lock = RunLock(settings)
@@ -162,9 +183,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     stack = Stack(settings, progress=_say)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     watcher = None
+
+    def model_in_use() -> Path:  # a restarted Rasa gets the model a live reload swapped in, not the first one
+        return (watcher.current_model if watcher is not None else None) or model
+
+    # every change of a part's state goes to var/logs/supervisor.log; on the terminal while nothing else uses it
+    # (and always when a part keeps failing: that must not go unseen)
+    log_path = settings.var_dir / "logs" / "supervisor.log"
+    quiet = _log_to(log_path, None)
+    shown = {"all": True}
+
+    def progress(line: str) -> None:
+        (_log_to(log_path, _say) if shown["all"] or "in a row" in line or "in use" in line else quiet)(line)
+
+    quiet_log = logging.getLogger("linli.supervisor")  # its lines reach the terminal once, through progress
+    quiet_log.propagate = False
+    quiet_log.addHandler(logging.NullHandler())
+    supervisor = Supervisor.for_stack(stack, model_in_use, progress=progress)
     try:
-        stack.start_all(model)
-        _say(f"Linli is ready. Logs are in {settings.var_dir / 'logs'}.")
+        supervisor.start()
+        if supervisor.wait_ready(READY_WAIT):
+            _say(f"Linli is ready. Logs are in {settings.var_dir / 'logs'}.")
+        else:
+            _say(f"Linli is not ready: {supervisor.status().summary()}. It keeps trying (see "
+                 f"{log_path}); the kiosk's emergency button works meanwhile.")
+        shown["all"] = args.no_frontend
         if not args.no_reload:
             from assistant.dialogue.reload_watcher import SkillWatcher, log_to_file
 
@@ -174,7 +217,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             watcher.start()
         if args.no_frontend:
             _say("Press Ctrl-C to stop.")
-            signal.pause()
+            while True:
+                signal.pause()
         elif args.voice:
             with ConversationClient(settings.rasa_url, settings.rasa_token) as client:
                 _voice(settings, args, client)
@@ -193,6 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say("Stopping...")
         if watcher is not None:
             watcher.stop()
+        supervisor.stop()
         stack.stop_all()
         lock.release()
     return 0

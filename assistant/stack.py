@@ -6,6 +6,7 @@ SIGTERM, then SIGKILL after a grace period, so Ctrl-C never leaves servers behin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -48,12 +49,20 @@ def port_taken(host: str, port: int) -> bool:
     return False
 
 
+def port_message(port: int, what: str) -> str:
+    """The plain sentence for a taken port (``linli run`` prints it, the status file and the console show it)."""
+    return (f"Port {port} for the {what} is already in use by another program, so the {what} cannot start "
+            "(another Linli, or an old server still running?).")
+
+
+def port_hint(variable: str) -> str:
+    return f"Stop that program, or choose another port with {variable}=PORT."
+
+
 def ensure_port_free(host: str, port: int, what: str, variable: str) -> None:
     """Refuse to start a child whose port is taken: its health check would be answered by the other process."""
     if port_taken(host, port):
-        raise EngineError(f"Port {port} for the {what} is already in use by another program, so Linli does not "
-                          "start (another Linli, or an old server still running?).",
-                          hint=f"Stop that program, or choose another port with {variable}=PORT.")
+        raise EngineError(port_message(port, what), hint=port_hint(variable))
 
 
 def _quiet(_: str) -> None:
@@ -68,6 +77,15 @@ class Child:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def kill_group(self) -> int | None:
+        """``kill -9`` the child's whole process group (nothing it started may keep its port); its exit code."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return None
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -138,32 +156,62 @@ class Stack:
         self.children[name] = child
         return child
 
+    # spawn (no waiting) and health, per part: the supervisor (``assistant/supervisor.py``) uses these
+    def spawn_services(self) -> Child:
+        s = self.settings
+        return self._spawn("services", [sys.executable, "-m", "community_services", "--host", s.host,
+                                        "--port", str(s.services_port), "--database-url", s.services_db_url],
+                           child_env(s))
+
+    def spawn_actions(self) -> Child:
+        s = self.settings
+        return self._spawn("actions", [sys.executable, "-m", "assistant.dialogue.action_server",
+                                       "--port", str(s.actions_port)], child_env(s))
+
+    def spawn_rasa(self, model: Path) -> Child:
+        cmd = engine.serve_command(self.settings, model)
+        return self._spawn("rasa", cmd.argv, cmd.env | child_env(self.settings), cwd=cmd.cwd)
+
+    def health_check(self, name: str) -> Callable[[], bool]:
+        """The part's own health check: services ``/health``, action server ``/health``, Rasa ``/status`` naming
+        a loaded model."""
+        s = self.settings
+        if name == "services":
+            return _http_ok(f"{s.services_url}/health")
+        if name == "actions":
+            return _http_ok(f"http://{s.host}:{s.actions_port}/health")
+        if name == "rasa":
+            return _rasa_ready(s)
+        raise ValueError(f"unknown part {name!r}")
+
+    def port_of(self, name: str) -> tuple[int, str]:
+        """The part's port and the variable that sets it."""
+        s = self.settings
+        return {"services": (s.services_port, "LINLI_SERVICES_PORT"), "actions": (s.actions_port, "LINLI_ACTIONS_PORT"),
+                "rasa": (s.rasa_port, "LINLI_RASA_PORT")}[name]
+
     def start_services(self, timeout: float = 30) -> Child:
         s = self.settings
         ensure_port_free(s.host, s.services_port, "community services", "LINLI_SERVICES_PORT")
         self.progress(f"Starting community services on port {s.services_port}...")
-        child = self._spawn("services", [sys.executable, "-m", "community_services", "--host", s.host,
-                                         "--port", str(s.services_port), "--database-url", s.services_db_url],
-                            child_env(s))
-        wait_until(_http_ok(f"{s.services_url}/health"), child, timeout, "community services")
+        child = self.spawn_services()
+        wait_until(self.health_check("services"), child, timeout, "community services")
         return child
 
     def start_actions(self, timeout: float = 60) -> Child:
         s = self.settings
         ensure_port_free(s.host, s.actions_port, "action server", "LINLI_ACTIONS_PORT")
         self.progress(f"Starting the action server on port {s.actions_port}...")
-        child = self._spawn("actions", [sys.executable, "-m", "assistant.dialogue.action_server",
-                                        "--port", str(s.actions_port)], child_env(s))
-        wait_until(_http_ok(f"http://{s.host}:{s.actions_port}/health"), child, timeout, "action server")
+        child = self.spawn_actions()
+        wait_until(self.health_check("actions"), child, timeout, "action server")
         return child
 
     def start_rasa(self, model: Path, timeout: float = 120) -> Child:
         s = self.settings
         ensure_port_free(s.host, s.rasa_port, "dialogue engine (Rasa)", "LINLI_RASA_PORT")
         self.progress(f"Starting the dialogue engine (Rasa) on port {s.rasa_port}; this takes about 20 s...")
-        cmd = engine.serve_command(s, model)
-        child = self._spawn("rasa", cmd.argv, cmd.env | child_env(s), cwd=cmd.cwd)
-        wait_until(_rasa_ready(s), child, timeout, "dialogue engine (Rasa)")
+        child = self.spawn_rasa(model)
+        wait_until(self.health_check("rasa"), child, timeout, "dialogue engine (Rasa)")
         return child
 
     def start_all(self, model: Path) -> None:

@@ -75,6 +75,7 @@ def create_app(
     console_idle_minutes: int = DEFAULT_CONSOLE_IDLE_MINUTES,
     escalation: EscalationSettings | None = None,
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    pause_after_commit: tuple[str, float] | None = None,
 ) -> FastAPI:
     """Build the API on ``database_url`` (tables are created; seeded with Sunny Garden if empty).
 
@@ -83,7 +84,8 @@ def create_app(
     guide at ``/guide/...`` (without it those pages answer 503). ``console_idle_minutes``: a staff console
     login expires after that long without a request (``/console``, see ``console/``). ``escalation``: run the
     escalation loop (``escalation.py``) while the app is served; ``heartbeat_seconds``: the live stream's
-    keep-alive. Raises ``ValueError`` for missing or equal tokens, a ``WayfindingError`` for a broken map file.
+    keep-alive. ``pause_after_commit``: a test hook (``OfficeSettings.pause_after_commit``), off by default.
+    Raises ``ValueError`` for missing or equal tokens, a ``WayfindingError`` for a broken map file.
     """
     tokens = Tokens(kiosk=kiosk_token, staff=staff_token)
     walking_guide = guide_pages.Guide(guide) if guide else None
@@ -135,6 +137,9 @@ def create_app(
     app.state.console_idle = timedelta(minutes=console_idle_minutes)
     app.state.live = broker
     app.state.heartbeat_seconds = heartbeat_seconds
+    app.state.pause_after_commit = pause_after_commit
+    if pause_after_commit is not None:
+        log.warning("TEST HOOK on: a create on %s sleeps %g s after its commit", *pause_after_commit)
     app.include_router(health.router)
     app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
     for resource in _RESOURCES:

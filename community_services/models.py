@@ -357,6 +357,20 @@ class KioskHeartbeat(Base):
         return value if isinstance(value, str) else None
 
 
+class KioskStackHealth(Base):
+    """A kiosk's back end as its last heartbeat reported it (one row per kiosk, replaced by each beat that carries
+    it, removed by one that does not). A side table: ``kiosk_heartbeats`` gets no new column (no migrations)."""
+
+    __tablename__ = "kiosk_stack_health"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(100), unique=True)
+    state: Mapped[str] = mapped_column(String(20))
+    """``ready``, ``degraded``, ``starting``, ``stopped`` or ``unknown``."""
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Each part as reported: name, state, restarts, last exit code, message."""
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # --- a person talks through the kiosk (handoff, issue 14 point 3): new tables only ---
 
 

@@ -491,6 +491,31 @@ MAX_OUTBOX_PROBLEM = 300
 OutboxProblem = Annotated[Annotated[str, Field(max_length=MAX_OUTBOX_PROBLEM)] | None, BeforeValidator(_optional_line)]
 
 
+StackState = Literal["starting", "ready", "degraded", "stopped", "unknown"]
+MAX_STACK_PARTS = 10
+Short = Annotated[str, BeforeValidator(_line), Field(min_length=1, max_length=40)]
+PartMessage = Annotated[Annotated[str, Field(max_length=MAX_TEXT)] | None, BeforeValidator(_optional_line)]
+
+
+class KioskStackPart(_Input):
+    """One part of the kiosk's back end (``services``, ``actions``, ``rasa``) as its supervisor sees it."""
+
+    name: Short
+    state: Short
+    """``up``, ``starting``, ``unhealthy``, ``restarting``, ``down``, ``failing``, ``stopped``."""
+    restarts: int = Field(default=0, ge=0, le=MAX_OUTBOX_COUNT)
+    last_exit_code: int | None = None
+    message: PartMessage = None
+
+
+class KioskStackHealth(_Input):
+    """The kiosk's back end (``linli run``'s supervisor, ``var/run/stack-status.json``): ``ready`` only while every
+    part answers its own health check; ``unknown`` when the supervisor stopped writing its state."""
+
+    state: StackState
+    parts: list[KioskStackPart] = Field(default_factory=list, max_length=MAX_STACK_PARTS)
+
+
 class KioskHeartbeatIn(_Input):
     """What a kiosk reports every half minute (``PUT /kiosks/{kiosk_id}/heartbeat``)."""
 
@@ -507,6 +532,9 @@ class KioskHeartbeatIn(_Input):
     missing): retried until delivered, but they will not arrive by themselves. Older kiosks do not send it."""
     outbox_problem: OutboxProblem = None
     """The latest reason of a stuck or refused request, e.g. ``"alert Q12345: token not accepted (401)"``."""
+
+    stack: KioskStackHealth | None = None
+    """The back end's state (optional: a kiosk without a supervisor, or an older one, sends none)."""
 
 
 class KioskHeartbeat(_Output):

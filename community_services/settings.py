@@ -42,6 +42,9 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "LINLI_SMTP_FROM": ("linli@localhost", "Sender address of escalation e-mails.", False),
     "LINLI_SMTP_TO": ("", "Where escalation e-mails go: addresses separated by commas.", False),
     "LINLI_ESCALATION_WEBHOOK": ("", "URL that gets a JSON POST for each escalated alert (unset: none).", True),
+    "LINLI_TEST_PAUSE_AFTER_COMMIT": ("", "Test hook, never set in service: `PATH` or `PATH=SECONDS` (e.g. "
+                                      "`/api/v1/feedback=20`): a create on that path sleeps after its commit, "
+                                      "before it answers, so a test can kill the server in between.", False),
 }
 """Each variable the office system reads: its default, a sentence for operators (``docs/settings.md``), secret."""
 
@@ -77,6 +80,9 @@ class OfficeSettings:
     escalation_webhook: str = field(default="", repr=False)
     """URL for a JSON POST per escalated alert (``LINLI_ESCALATION_WEBHOOK``); empty: none. Secret: such URLs
     often carry a token."""
+    pause_after_commit: tuple[str, float] | None = None
+    """Test hook (``LINLI_TEST_PAUSE_AFTER_COMMIT``, off by default): a create on this path sleeps this many seconds
+    after its commit and before its response (``tests/integration/test_faults.py`` kills the server then)."""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -104,7 +110,20 @@ class OfficeSettings:
             smtp_from=(env.get("LINLI_SMTP_FROM") or "linli@localhost").strip(),
             smtp_to=tuple(a.strip() for a in (env.get("LINLI_SMTP_TO") or "").split(",") if a.strip()),
             escalation_webhook=(env.get("LINLI_ESCALATION_WEBHOOK") or "").strip(),
+            pause_after_commit=_pause(env.get("LINLI_TEST_PAUSE_AFTER_COMMIT")),
         )
+
+
+def _pause(raw: str | None) -> tuple[str, float] | None:
+    """``/api/v1/feedback=20`` → (``/api/v1/feedback``, 20.0); a path alone pauses 30 s; unset: ``None``."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    path, _, seconds = raw.partition("=")
+    try:
+        return path.strip(), float(seconds) if seconds.strip() else 30.0
+    except ValueError:
+        raise ValueError(f"LINLI_TEST_PAUSE_AFTER_COMMIT must be PATH or PATH=SECONDS, not {raw!r}") from None
 
 
 def _minutes(raw: str | None) -> int:

@@ -44,6 +44,7 @@ from assistant.shared.events import (
     UserText,
     VoiceState,
 )
+from assistant.shared.stack_status import STATUS_FILE
 from assistant.skill_runtime.handoff_watch import HandoffWatch
 from assistant.skill_runtime.heartbeat import Heartbeat
 from assistant.skill_runtime.help_watch import HelpWatch
@@ -57,6 +58,9 @@ from .emergency import raise_emergency
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = "I can't answer right now. Please try again in a minute, or ask at the reception."
+NO_ANSWER = ("I could not answer that just now. Please try again in a minute, or ask at the reception. "
+             "If you need help now, press the red Emergency button or call 120.")
+"""A turn the dialogue answered with nothing (its action server was down): never silence."""
 FAILED = "Sorry, something went wrong. Please try again, or ask at the reception."
 VOICE_OFF = "Voice is switched off on this kiosk. Please type or tap instead."
 VOICE_NOT_STARTED = "Voice is not switched on. Please type or tap instead."
@@ -109,9 +113,12 @@ class _KindDialogue:
     def send(self, sender_id: str, message: str | StartIntent,
              metadata: dict[str, Any] | None = None) -> list[Reply]:
         try:
-            return self._client.send(sender_id, message, metadata)
+            replies = self._client.send(sender_id, message, metadata)
         except DialogueUnavailable as e:
             raise DialogueUnavailable(UNAVAILABLE) from e
+        if not any(r.text or r.buttons or r.data for r in replies):  # spoken too: never silence
+            raise DialogueUnavailable(NO_ANSWER)
+        return replies
 
 
 def new_sender_id(settings: Settings) -> str:
@@ -138,7 +145,8 @@ class Backend:
         self._handoff = HandoffWatch(settings.services_url, settings.kiosk_token, self._from_handoff_watch)
         self._heartbeat = Heartbeat(settings.services_url, settings.kiosk_token, settings.kiosk_id,
                                     settings.kiosk_location, settings.outbox_path, self.model_in_use,
-                                    interval=settings.kiosk_heartbeat_seconds)
+                                    interval=settings.kiosk_heartbeat_seconds,
+                                    stack_status=settings.var_dir / STATUS_FILE)
         # voice: set by the opener thread, read by any thread (attribute reads are atomic)
         self._voice_thread: threading.Thread | None = None
         self._parts: VoiceParts | None = None
@@ -253,6 +261,10 @@ class Backend:
         except Exception:
             log.exception("kiosk dialogue turn failed")
             self._publish(Error("dialogue_failed", FAILED))
+            return
+        if not any(r.text or r.buttons or r.data for r in replies):
+            log.warning("kiosk dialogue turn got no answer (is the action server down?)")
+            self._publish(Error("no_answer", NO_ANSWER))
             return
         with self._lock:
             if sender == self._sender:

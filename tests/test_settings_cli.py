@@ -42,7 +42,9 @@ def test_the_office_reads_the_variables_it_documents() -> None:
     escalation = {"LINLI_ESCALATE_AFTER_SECONDS": "90", "LINLI_SMTP_HOST": "mail.local", "LINLI_SMTP_PORT": "587",
                   "LINLI_SMTP_STARTTLS": "1", "LINLI_SMTP_USER": "duty", "LINLI_SMTP_PASSWORD": "pw",
                   "LINLI_SMTP_FROM": "linli@x", "LINLI_SMTP_TO": "a@x,b@x", "LINLI_ESCALATION_WEBHOOK": "http://h/x"}
-    assert {*env, *escalation} == set(VARIABLES)
+    hook = {"LINLI_TEST_PAUSE_AFTER_COMMIT": "/api/v1/feedback=2"}
+    assert {*env, *escalation, *hook} == set(VARIABLES)
+    assert OfficeSettings.from_env(hook).pause_after_commit == ("/api/v1/feedback", 2.0)
     office = OfficeSettings.from_env({**env, **escalation})
     assert (str(office.var_dir), office.kiosk_token, office.staff_token, str(office.map_path), office.qr_key,
             office.database_url, str(office.console_idle_minutes)) == tuple(env.values())

@@ -10,6 +10,8 @@ typed services client. The office stamps its own time as "last seen".
   imports this one). ``None`` or an exception: the beat goes without a model ("not known" in the console).
 * The counts: the outbox file's items ``pending`` (backlog), ``rejected`` (refused by the services) and stuck
   (pending, answered with an error a person must fix), with the latest reason (``Outbox.health``).
+* The back end's state, when ``stack_status`` names ``linli run``'s status file (``var/run/stack-status.json``,
+  ``docs/supervision.md``): ready or degraded, and each part's state and restarts. No file: no ``stack`` field.
 * The office down or slow, the outbox file locked: the beat is skipped quietly (logged at debug level) and the
   next one is tried at the next interval. Nothing here raises to the caller.
 * The office refusing the beat itself (401/403: this kiosk's token is not accepted) is an operator's problem: it
@@ -23,8 +25,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.shared.stack_status import read_status
 from community_services.client import ServicesClient, ServicesError, ServicesRejected
-from community_services.schemas import KioskHeartbeatIn
+from community_services.schemas import KioskHeartbeatIn, KioskStackHealth, KioskStackPart
 
 from .outbox import Outbox
 
@@ -46,6 +49,7 @@ class Heartbeat:
         *,
         interval: float = INTERVAL_SECONDS,
         timeout: float = TIMEOUT_SECONDS,
+        stack_status: Path | None = None,
     ) -> None:
         self.kiosk_id = kiosk_id
         self.location = location
@@ -53,6 +57,7 @@ class Heartbeat:
         self.interval = interval
         self._client = ServicesClient(services_url, token, timeout=timeout)
         self._outbox_path = outbox_path
+        self._stack_status = stack_status
         self._outbox: Outbox | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,6 +73,14 @@ class Heartbeat:
             log.debug("heartbeat: model not known (%s)", e)
             return None
 
+    def _stack(self) -> KioskStackHealth | None:
+        status = read_status(self._stack_status) if self._stack_status is not None else None
+        if status is None:
+            return None
+        return KioskStackHealth(state=status.state, parts=[
+            KioskStackPart(name=p.name, state=p.state, restarts=p.restarts, last_exit_code=p.last_exit_code,
+                           message=p.message or None) for p in status.parts])
+
     def beat(self) -> bool:
         """Send one heartbeat now; True if the office took it. Never raises."""
         try:
@@ -75,7 +88,8 @@ class Heartbeat:
             health = self._outbox.health()
             body = KioskHeartbeatIn(location=self.location, model=self._model(), outbox_backlog=health.backlog,
                                     outbox_refused=health.refused, outbox_stuck=health.stuck,
-                                    outbox_problem=health.problem[:300] if health.problem else None)
+                                    outbox_problem=health.problem[:300] if health.problem else None,
+                                    stack=self._stack())
             self._client.send_heartbeat(self.kiosk_id, body)
         except ServicesRejected as e:  # this kiosk's token or its beat refused: someone must look, say it once
             if e.status != self._refused:

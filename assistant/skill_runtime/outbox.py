@@ -18,18 +18,25 @@ No item fails silently (``docs/outbox.md``). Every failed attempt is recorded on
 
 The alarm is one ERROR log line per change of an item's state (not one per retry) and, through the heartbeat
 (``heartbeat.py``), a flag with the reason on the console's kiosk list.
+
+When the file cannot be written (the disk is full, another program holds it locked for longer than
+``busy_timeout``) storing raises :class:`OutboxUnavailable` and nothing of the item is kept: SQLite rolls the
+transaction back, so there is never a half-written item. The caller tells the resident to ask the office (or call
+120 for an emergency). An item the office accepted but whose "delivered" mark cannot be written stays pending
+and the next flush gets the same answer back for its key: still exactly once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +44,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from assistant.shared.errors import LinliError
 from community_services.client import NotFound, ServicesClient, ServicesError, ServicesRejected, ServicesUnavailable
 from community_services.schemas import AlertCreate
 
@@ -131,6 +139,35 @@ def _detail_text(error: ServicesError) -> str:
     return str(detail) if detail is not None else error.message
 
 
+BUSY_TIMEOUT = 10.0
+"""Seconds to wait for another connection's lock on the outbox file before giving up with a clear error."""
+
+
+class OutboxUnavailable(LinliError):
+    """The outbox file could not be written: nothing was stored."""
+
+    code = "outbox_unavailable"
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def _unavailable(e: sqlite3.Error, path: Path) -> OutboxUnavailable:
+    text = str(e).lower()
+    if "full" in text or _disk_full(path):  # in WAL mode a full disk often shows as "disk I/O error"
+        why = "this kiosk's disk is full"
+    elif "locked" in text or "busy" in text:
+        why = "this kiosk's outbox file is busy"
+    else:
+        why = "this kiosk's outbox file cannot be written"
+    return OutboxUnavailable(f"The request could not be saved on this kiosk ({why}). Nothing was stored.",
+                             hint="Please ask at the Property Management Office; for an emergency call 120.")
+
+
 @dataclass(frozen=True)
 class Submission:
     """What a skill tells the resident: a reference, and whether it is still waiting to be sent."""
@@ -185,9 +222,10 @@ class Outbox:
     retry_cap_other = 300.0
     """Longest wait between two tries of a stuck ticket or feedback."""
 
-    def __init__(self, path: Path, client: ServicesClient) -> None:
+    def __init__(self, path: Path, client: ServicesClient, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = path
         self.client = client
+        self.busy_timeout = busy_timeout
         self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -197,30 +235,40 @@ class Outbox:
         """Stuck items' backoff in this process: local_ref -> (tries so far, monotonic time of the next try).
         Kept in memory on purpose: a restarted sender (an operator who fixed the token) tries everything at once."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
-            conn.execute("PRAGMA journal_mode=WAL")
-        finally:
-            conn.close()
-        with self._db() as db:
-            db.execute(_SCHEMA)
-            have = {row["name"] for row in db.execute("PRAGMA table_info(outbox)")}
-            for name, kind in _ADDED_COLUMNS.items():
-                if name not in have:
-                    db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
+        try:
+            conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
+                conn.execute("PRAGMA journal_mode=WAL")
+            finally:
+                conn.close()
+            with self._db() as db:
+                db.execute(_SCHEMA)
+                have = {row["name"] for row in db.execute("PRAGMA table_info(outbox)")}
+                for name, kind in _ADDED_COLUMNS.items():
+                    if name not in have:
+                        db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as e:
+            raise _unavailable(e, self.path) from e
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        """One transaction; a file that cannot be opened, locked or written is :class:`OutboxUnavailable`."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        except sqlite3.OperationalError as e:
+            raise _unavailable(e, self.path) from e
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as e:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # a failed COMMIT on a full disk has rolled back already
+                    conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError):
+                raise _unavailable(e, self.path) from e
             raise
         finally:
             conn.close()
@@ -248,13 +296,17 @@ class Outbox:
                 raise ServicesRejected("Some of the details of the alert were not accepted.", status=422,
                                        detail=e.errors(include_url=False, include_input=False)) from e
         local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
-        with self._db() as db:
-            while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
-                local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
-            db.execute(
-                "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
-                (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now()),
-            )
+        try:
+            with self._db() as db:
+                while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
+                    local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
+                db.execute(
+                    "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
+                    (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now()),
+                )
+        except OutboxUnavailable as e:  # rolled back: nothing of the item is in the file
+            log.error("outbox: could not store a %s in %s: %s", kind, self.path, e.__cause__ or e)
+            raise
         return local_ref
 
     def submit(self, kind: Kind, payload: dict[str, Any]) -> Submission:
@@ -293,12 +345,19 @@ class Outbox:
                 self._record_failure(current, e)
                 raise
             reference = str(result.get("reference") or result.get("number") or "")
-            with self._db() as db:
-                db.execute(
-                    "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1, "
-                    "alarm=NULL WHERE local_ref=?",
-                    (reference, _now(), item.local_ref),
-                )
+            try:
+                with self._db() as db:
+                    db.execute(
+                        "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1, "
+                        "alarm=NULL WHERE local_ref=?",
+                        (reference, _now(), item.local_ref),
+                    )
+            except OutboxUnavailable as e:
+                # the office has it; the item stays pending here and a later flush gets the same answer back for
+                # its key (no second row), so the resident is told the truth: it arrived
+                log.warning("outbox: %s %s delivered as %s but not marked so (%s); it is confirmed again later",
+                            item.kind, item.local_ref, reference, e)
+                return result
             self._retry.pop(item.local_ref, None)
             if current.alarm:
                 log.warning("outbox: %s %s delivered as %s after %d attempts; it was stuck (%s)", item.kind,
@@ -312,13 +371,16 @@ class Outbox:
         outcome = outcome_of(before.kind, status)
         reason = reason_of(status, _detail_text(error))
         alarm = None if outcome == "waiting" else reason
-        with self._db() as db:
-            db.execute(
-                "UPDATE outbox SET attempts=attempts+1, last_error=?, last_status=?, alarm=?, failed_at=?, status=? "
-                "WHERE local_ref=? AND status='pending'",
-                (reason[:500], status, alarm, _now(), "rejected" if outcome == "refused" else "pending",
-                 before.local_ref),
-            )
+        try:
+            with self._db() as db:
+                db.execute(
+                    "UPDATE outbox SET attempts=attempts+1, last_error=?, last_status=?, alarm=?, failed_at=?, "
+                    "status=? WHERE local_ref=? AND status='pending'",
+                    (reason[:500], status, alarm, _now(), "rejected" if outcome == "refused" else "pending",
+                     before.local_ref),
+                )
+        except OutboxUnavailable as e:  # a full disk: the item stays as it was (pending), tried again later
+            log.warning("outbox: could not note the failure of %s (%s)", before.local_ref, e)
         if outcome == "stuck":
             tries, _ = self._retry.get(before.local_ref, (0, 0.0))
             cap = self.retry_cap_alert if before.kind == "alert" else self.retry_cap_other

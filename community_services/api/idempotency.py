@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from .. import models, schemas
 from .deps import NowDep, SessionDep
+
+log = logging.getLogger(__name__)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -96,7 +100,21 @@ class Creation:
             if key is not None and (replay := _replay(session, scope, key, digest)) is not None:
                 return replay
             raise
+        _test_pause(self.request, body)
         return JSONResponse(status_code=status.HTTP_201_CREATED, content=body)
+
+
+def _test_pause(request: Request, body: dict[str, object]) -> None:
+    """Test hook, off unless ``LINLI_TEST_PAUSE_AFTER_COMMIT`` names this path: sleep between the commit and the
+    response, so a test can ``kill -9`` the server while the row exists and the client has no answer yet."""
+    pause = getattr(request.app.state, "pause_after_commit", None)
+    if pause is None or request.url.path != pause[0]:
+        return
+    log.warning("TEST HOOK: committed %s %s (reference %s); sleeping %g s before answering",
+                request.method, request.url.path, body.get("reference") or body.get("number"), pause[1])
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    time.sleep(pause[1])  # a sync endpoint: this holds one worker thread, as a slow disk would
 
 
 def _creation(request: Request, session: SessionDep, now: NowDep, idempotency_key: IdempotencyKey = None) -> Creation:

@@ -132,3 +132,45 @@ def test_stuck_requests_and_their_reason_travel_in_optional_fields(kiosk_http: h
     assert (rows["k-fine"].stuck, rows["k-fine"].problem) == (False, None)
     kiosk_health.record_heartbeat(session, "k-stuck", KioskHeartbeatIn.model_validate(beat()), NOW)  # fixed
     assert {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW)}["k-stuck"].flagged is False
+
+
+# --- the back end's state (supervision, KioskHeartbeatIn.stack) ----------------------------------------
+
+
+DEGRADED = {"state": "degraded", "parts": [
+    {"name": "services", "state": "up", "restarts": 0},
+    {"name": "actions", "state": "restarting", "restarts": 3, "last_exit_code": -9,
+     "message": "The action server stopped (exit code -9); restarting in 4 s (restart 3)."},
+    {"name": "rasa", "state": "up", "restarts": 1}]}
+
+
+def test_a_degraded_back_end_is_stored_beside_the_heartbeat_and_flagged(session: Session) -> None:
+    kiosk_health.record_heartbeat(session, "k-degraded", KioskHeartbeatIn.model_validate(beat(stack=DEGRADED)), NOW)
+    kiosk_health.record_heartbeat(session, "k-ready", KioskHeartbeatIn.model_validate(
+        beat(stack={"state": "ready", "parts": [{"name": "actions", "state": "up", "restarts": 2}]})), NOW)
+    _store(session, "k-old", NOW)  # an older kiosk: no stack field at all
+    rows = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW)}
+    bad = rows["k-degraded"]
+    assert bad.flagged and bad.degraded and bad.stack_state == "degraded"
+    assert bad.problem == "Degraded: actions restarting (3 restarts)."
+    assert [k.kiosk_id for k in kiosk_health.kiosk_list(session, NOW)][0] == "k-degraded"
+    for name in ("k-ready", "k-old"):
+        assert (rows[name].flagged, rows[name].problem) == (False, None)
+    assert rows["k-old"].stack_state is None
+    # a beat without the field (the supervisor is gone from this kiosk) removes what was stored
+    _store(session, "k-degraded", NOW)
+    assert not {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, NOW)}["k-degraded"].flagged
+    assert session.query(models.KioskStackHealth).count() == 1  # k-ready's only; no column on kiosk_heartbeats
+
+
+def test_an_unknown_back_end_says_the_supervisor_went_quiet(session: Session) -> None:
+    kiosk_health.record_heartbeat(session, "k-unknown", KioskHeartbeatIn.model_validate(
+        beat(stack={"state": "unknown", "parts": []})), NOW)
+    (row,) = kiosk_health.kiosk_list(session, NOW)
+    assert row.flagged and row.problem is not None and "linli run" in row.problem
+
+
+@pytest.mark.parametrize("stack", [{"state": "on fire"}, {"state": "ready", "parts": [{"name": ""}]},
+                                   {"state": "ready", "parts": [{"name": "a", "state": "up", "restarts": -1}]}])
+def test_a_bad_stack_report_is_refused(kiosk_http: httpx.Client, stack: dict[str, Any]) -> None:
+    assert kiosk_http.put("/kiosks/k-bad-stack/heartbeat", json=beat(stack=stack)).status_code == 422

@@ -66,3 +66,13 @@ def test_serves_seeds_and_redacts_logs(tmp_path: Path) -> None:
     assert "seeded" in err and "repair ticket R1001 created" in err
     assert "/api/v1/facilities/search" in err  # uvicorn's access log goes through the redacting handler
     assert "13812345678" not in err
+
+
+def test_the_pause_after_commit_test_hook_is_off_unless_set() -> None:
+    from community_services.settings import OfficeSettings
+
+    assert OfficeSettings.from_env({}).pause_after_commit is None
+    assert OfficeSettings.from_env({"LINLI_TEST_PAUSE_AFTER_COMMIT": "/api/v1/feedback=2.5"}).pause_after_commit == (
+        "/api/v1/feedback", 2.5)
+    assert OfficeSettings.from_env({"LINLI_TEST_PAUSE_AFTER_COMMIT": "/api/v1/tickets"}).pause_after_commit == (
+        "/api/v1/tickets", 30.0)

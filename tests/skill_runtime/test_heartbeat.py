@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,27 @@ def test_a_refused_beat_is_an_error_said_once_until_it_changes(services_server: 
         assert any("accepts this kiosk's heartbeat again" in r.getMessage() for r in caplog.records)
     finally:
         wrong.stop()
+
+
+def test_a_beat_carries_the_back_ends_state_from_the_supervisors_file(services_server: RunningServices,
+                                                                      tmp_path: Path) -> None:
+    from assistant.shared.stack_status import PartStatus, StackStatus, write_status
+    from community_services import kiosk_health
+
+    status_file = tmp_path / "run" / "stack-status.json"
+    write_status(status_file, StackStatus(state="degraded", parts=[
+        PartStatus("services", state="up"), PartStatus("actions", state="restarting", restarts=3, last_exit_code=-9),
+        PartStatus("rasa", state="up")]))
+    heart = Heartbeat(services_server.url, KIOSK_TOKEN, "kiosk-stack", "West gate", tmp_path / "o.db",
+                      lambda: None, stack_status=status_file)
+    try:
+        assert heart.beat() is True
+    finally:
+        heart.stop()
+    database = Database(f"sqlite:///{services_server.db_path}")
+    try:
+        with database.session() as session:
+            rows = {k.kiosk_id: k for k in kiosk_health.kiosk_list(session, datetime.now())}
+    finally:
+        database.dispose()
+    assert rows["kiosk-stack"].problem == "Degraded: actions restarting (3 restarts)."

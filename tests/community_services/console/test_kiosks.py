@@ -85,3 +85,15 @@ def test_browser_flags_a_silent_kiosk_and_one_with_refused_items(page: Any, cons
     page.set_viewport_size({"width": 640, "height": 900})  # 200 % zoom of 1280
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     console_tools.shoot(page, "kiosks-zoom200")
+
+
+def test_a_kiosk_whose_back_end_is_restarting_a_part_is_flagged(console_server: Any, logged_in: Login) -> None:
+    with httpx.Client(base_url=f"{console_server.url}/api/v1", headers={"Authorization": f"Bearer {KIOSK}"}) as http:
+        response = http.put("/kiosks/kiosk-degraded/heartbeat", json={
+            "location": "West gate", "model": None, "outbox_backlog": 0, "outbox_refused": 0,
+            "stack": {"state": "degraded", "parts": [{"name": "services", "state": "up"},
+                                                     {"name": "actions", "state": "restarting", "restarts": 3}]}})
+        assert response.status_code == 200, response.text
+    html = logged_in(DUTY).get("/console/kiosks").text
+    assert html.count('class="flagged"') == 1
+    assert "Degraded: actions restarting (3 restarts)." in html

@@ -1,0 +1,49 @@
+"""A turn the dialogue answers with nothing (Rasa's call to a dead action server failed) is never silence: the kiosk
+says so itself, naming the emergency button and 120 (the issue: "help, I've fallen" got no reply at all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from assistant.dialogue.rasa_client import ConversationClient
+from assistant.shared.errors import DialogueUnavailable
+from assistant.shared.events import Error, Event, Reply
+from kiosk_app.backend import NO_ANSWER, Backend, _KindDialogue
+from tests.conftest import free_port
+from tests.kiosk.test_emergency import settings_for
+
+
+def _rasa_answering(body: object) -> ConversationClient:
+    return ConversationClient("http://rasa.test", "t", transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, json=body)))
+
+
+def test_an_empty_answer_becomes_a_plain_sentence(tmp_path: Path) -> None:
+    settings = settings_for(f"http://127.0.0.1:{free_port()}", tmp_path / "var", rasa_port=free_port())
+    events: list[Event] = []
+    backend = Backend(settings, events.append, voice=False)
+    try:
+        backend._client = _rasa_answering([])
+        backend.send_text("help, I've fallen in the bathroom")
+        assert backend.wait_idle(10)
+        backend._client = _rasa_answering([{"text": "Hello!"}])
+        backend.send_text("hello")
+        assert backend.wait_idle(10)
+    finally:
+        backend.close()
+    errors = [e for e in events if isinstance(e, Error)]
+    assert [e.message for e in errors] == [NO_ANSWER]
+    assert "Emergency button" in NO_ANSWER and "120" in NO_ANSWER
+    assert [e.text for e in events if isinstance(e, Reply)] == ["Hello!"]
+
+
+def test_the_voice_session_gets_the_same_sentence_as_an_error() -> None:
+    dialogue = _KindDialogue(_rasa_answering([]))
+    try:
+        dialogue.send("kiosk-1", "help")
+    except DialogueUnavailable as e:
+        assert e.message == NO_ANSWER
+    else:
+        raise AssertionError("an empty answer must not pass as an answer")
