@@ -149,4 +149,6 @@ def serve_command(settings: Settings, model: Path) -> RasaCommand:
         "--log-file", str(settings.var_dir / "logs" / "rasa.log"),
     ]
     (settings.var_dir / "logs").mkdir(parents=True, exist_ok=True)
-    return RasaCommand(argv=argv, env=rasa_env(settings), cwd=run_dir)
+    # PUT /model (the live reload's swap) loads only models from here (rasa_runtime/linli_rasa.py)
+    env = rasa_env(settings) | {"LINLI_MODELS_DIR": str(settings.models_dir.resolve())}
+    return RasaCommand(argv=argv, env=env, cwd=run_dir)
