@@ -111,7 +111,8 @@ def read_yaml(path: Path, error: type[ReadableError] = YamlError) -> LinedYaml:
     try:
         deep = _too_deep(text)
         if deep is not None:
-            raise error(f"{path}:{deep.start_mark.line + 1}: the YAML is nested more than {MAX_DEPTH} levels deep.",
+            line = deep.start_mark.line + 1 if deep.start_mark is not None else 1
+            raise error(f"{path}:{line}: the YAML is nested more than {MAX_DEPTH} levels deep.",
                         hint="Check the indentation and the brackets; no Linli file needs this many levels.")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
