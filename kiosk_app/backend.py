@@ -49,6 +49,7 @@ from assistant.skill_runtime.heartbeat import Heartbeat
 from assistant.skill_runtime.help_watch import HelpWatch
 from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio
 from assistant.speech.settings import SpeechSettings, load_speech_settings
+from assistant.speech.speaker import FileSpeaker
 from assistant.speech.voice_app import VoiceParts, open_voice
 
 from .emergency import raise_emergency
@@ -309,7 +310,10 @@ class Backend:
         self._publish(VoiceState("idle", "Getting ready…"))
         try:
             speech = self._speech or load_speech_settings()
-            parts = open_voice(self.settings, speech, _KindDialogue(self._client), self._publish)
+            speaker: bool | FileSpeaker = True
+            if self.settings.speech_output is not None:  # the hardware edge as files (tests, demos)
+                speaker = FileSpeaker(self.settings.speech_output)
+            parts = open_voice(self.settings, speech, _KindDialogue(self._client), self._publish, speaker=speaker)
         except LinliError as e:  # no model, no espeak, bad settings: the hint names the fix
             self._voice_unavailable(f"Voice is not available: {e.message} {e.hint or ''}".strip(), e)
             return

@@ -95,6 +95,9 @@ class Settings:
     camera_calibration: Path | None = setting(None, "LINLI_CAMERA_CALIBRATION", "The camera's calibration file.")
     speech_input: Path | None = setting(None, "LINLI_SPEECH_INPUT",
                                         "An audio file the kiosk hears instead of the microphone (tests, demos).")
+    speech_output: Path | None = setting(None, "LINLI_SPEECH_OUTPUT",
+                                         "A folder the kiosk writes what it says to, one WAV file per clip, instead "
+                                         "of playing it on the speaker (tests, demos).")
     model_cache_override: Path | None = setting(None, "LINLI_MODEL_CACHE",
                                                 "Where benchmarks keep the models they train (default: "
                                                 "var/models).")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.shared.errors import AudioOutputError
-from assistant.speech.audio_io import Device, audio_device
+from assistant.speech.audio_io import Device, audio_device, write_wav
 from assistant.speech.clip import AudioClip
 
 NO_SPEAKER = "No speaker was found."
@@ -117,3 +118,22 @@ class NullSpeaker(_Stoppable):
         if on_first_sample is not None:
             on_first_sample()
         return not self._stop.wait(clip.duration)  # a sleep that stop() ends at once
+
+
+class FileSpeaker(NullSpeaker):
+    """The speaker as files (``LINLI_SPEECH_OUTPUT``, tests and demos): every clip that would be played is written
+    to ``folder`` as ``0001.wav``, ``0002.wav``, ... before it "plays" in real time like ``NullSpeaker``.
+
+    The mirror of ``LINLI_SPEECH_INPUT`` (a file as the microphone): what a resident would have heard, kept.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self._count = 0
+
+    def _play(self, clip: AudioClip, on_first_sample: Callable[[], None] | None) -> bool:
+        self._count += 1  # plays take turns (``_Stoppable.play`` holds the lock), so the numbers do not clash
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_wav(self.folder / f"{self._count:04d}.wav", clip)
+        return super()._play(clip, on_first_sample)

@@ -59,7 +59,10 @@ def warm_up(recognizer: Recognizer, synthesizer: Synthesizer, locale: str) -> No
     recognizer.reset()
 
 
-def open_speaker(enabled: bool, on_event: Callable[[Event], None]) -> Speaker | None:
+def open_speaker(enabled: bool | Speaker, on_event: Callable[[Event], None]) -> Speaker | None:
+    """The sound card's speaker; ``False``: none; a ``Speaker`` (e.g. ``FileSpeaker``): that one."""
+    if not isinstance(enabled, bool):
+        return enabled
     if not enabled:
         return None
     try:
@@ -95,7 +98,7 @@ def open_voice(
     dialogue: Dialogue,
     on_event: Callable[[Event], None],
     *,
-    speaker: bool = True,
+    speaker: bool | Speaker = True,
     output_dir: Path | None = None,
     warm: bool = True,
 ) -> VoiceParts:

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 import types
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -189,3 +190,19 @@ def test_a_stream_that_cannot_open(fake_sounddevice: type[FakeOutputStream]) -> 
     with pytest.raises(AudioOutputError, match="could not be started") as info:
         SoundDeviceSpeaker().play(tone(0.1))
     assert isinstance(info.value.__cause__, FakePortAudioError)
+
+
+def test_file_speaker_writes_each_clip_it_plays_and_keeps_time(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from assistant.speech.speaker import FileSpeaker
+
+    speaker = FileSpeaker(tmp_path / "out")
+    clip = tone(0.2)
+    start = time.monotonic()
+    assert speaker.play(clip) is True and speaker.play(clip) is True
+    assert time.monotonic() - start >= 0.35
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == ["0001.wav", "0002.wav"]
+    samples, rate = sf.read(tmp_path / "out" / "0001.wav", dtype="int16")
+    assert rate == clip.rate and np.array_equal(samples, clip.samples)
