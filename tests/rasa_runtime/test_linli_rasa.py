@@ -52,3 +52,13 @@ def test_anything_else_is_refused(models: Path, path: object, server: object, st
 
 def test_without_the_setting_rasa_decides(models: Path) -> None:
     assert launcher().refuse_model("/anywhere/model.tar.gz", None, None, None) is None
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--linli-models-dir", "/m", "run", "--port", "5005"], ("/m", ["run", "--port", "5005"])),
+    (["run", "--port", "5005"], (None, ["run", "--port", "5005"])),
+    (["run", "--linli-models-dir"], (None, ["run", "--linli-models-dir"])),
+])
+def test_our_own_flag_is_taken_out_before_rasa_reads_the_arguments(argv: list[str],
+                                                                  expected: tuple[object, list[str]]) -> None:
+    assert launcher().take_models_dir(argv) == expected
