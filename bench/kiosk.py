@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -49,12 +50,13 @@ def rss_mb(pid: int) -> float:
 
 def launch(display: str, tmp: Path, **env: str) -> tuple[subprocess.Popen[bytes], httpx.Client, float]:
     (port,) = free_ports(1)
+    token = secrets.token_urlsafe(16)
     environ = {**os.environ, "DISPLAY": display, "LINLI_KIOSK_CONTROL_PORT": str(port), "KIVY_HOME": str(tmp),
-               "LINLI_VAR_DIR": str(tmp / "var"), **env}
+               "LINLI_KIOSK_CONTROL_TOKEN": token, "LINLI_VAR_DIR": str(tmp / "var"), **env}
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "kiosk_app"], env=environ, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers={"Authorization": f"Bearer {token}"})
     while True:
         try:
             state = client.get("/state").json()

@@ -16,6 +16,22 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 2_000_000
 """An admin-written file larger than this is surely a mistake (a pasted log, a binary)."""
+MAX_DEPTH = 40
+"""Nesting deeper than this is no admin's file (the deepest we write is about 6). PyYAML builds and walks
+its node tree recursively, so a crafted ``[[[[…]]]]`` would end in a RecursionError, not a message."""
+
+
+def _too_deep(text: str) -> yaml.Event | None:
+    """The first collection that opens deeper than ``MAX_DEPTH`` (the event stream is flat: no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,11 @@ def read_yaml(path: Path, error: type[ReadableError] = YamlError) -> LinedYaml:
             f"{path}:{line}: the file is not UTF-8 text.", hint="Save it as UTF-8 in your editor."
         ) from e
     try:
+        deep = _too_deep(text)
+        if deep is not None:
+            line = deep.start_mark.line + 1 if deep.start_mark is not None else 1
+            raise error(f"{path}:{line}: the YAML is nested more than {MAX_DEPTH} levels deep.",
+                        hint="Check the indentation and the brackets; no Linli file needs this many levels.")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:

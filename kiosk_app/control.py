@@ -1,20 +1,27 @@
 """A loopback control channel for driving the real app in tests and benchmarks (off unless asked for).
 
-``LINLI_KIOSK_CONTROL_PORT=N`` starts a tiny HTTP server on 127.0.0.1:N. Each command runs on the UI
+``LINLI_KIOSK_CONTROL_PORT=N`` with ``LINLI_KIOSK_CONTROL_TOKEN=secret`` starts a tiny HTTP server on
+127.0.0.1:N. Every request must carry ``Authorization: Bearer <secret>`` (another local account, or a web page
+in a browser on the kiosk, must not drive it) and a ``Host`` of 127.0.0.1:N or localhost:N (a DNS-rebinding page
+names another host). Screenshots are written only as ``<var>/screenshots/<name>.png``. Each command runs on the UI
 thread (scheduled with ``Clock``) and the HTTP thread waits for its result, so tests see the app exactly
 as a resident would after the tap: ``GET /state``, ``POST /tap {"id"}``, ``POST /tap_text {"text"}``,
-``POST /type {"text"}``, ``POST /screenshot {"path"}``, ``POST /call {"name", "args"}`` (an allowed App
+``POST /type {"text"}``, ``POST /screenshot {"name"}`` (returns the file's path), ``POST /call {"name", "args"}``
+(an allowed App
 method, e.g. ``set_text_step``, or a screen's as ``screen.method``, e.g. ``conversation.scroll_messages``),
 ``POST /audit`` (accessibility problems of what is on screen).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
@@ -164,8 +171,33 @@ def call(app: Any, name: str, args: list[Any]) -> Any:
     return getattr(target, method)(*args)
 
 
+SHOT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+
+
+def shot_path(folder: Path, name: object) -> Path:
+    """``<folder>/<name>.png`` for a plain name; anything that could leave the folder is refused."""
+    if not isinstance(name, str) or not SHOT_NAME.fullmatch(name) or name.startswith("."):
+        raise ValueError("a screenshot name is letters, digits, '.', '_' or '-' (at most 80)")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
+
+
 class _Handler(BaseHTTPRequestHandler):
     app: Any = None
+    token = ""
+    port = 0
+    shots = Path("screenshots")
+
+    def _allowed(self) -> bool:
+        """The secret, and a loopback Host (refused with 401/403 before anything is read or run)."""
+        if self.headers.get("Host") not in (f"127.0.0.1:{self.port}", f"localhost:{self.port}"):
+            self._reply(403, {"ok": False, "error": "wrong Host"})
+            return False
+        given = self.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+            self._reply(401, {"ok": False, "error": "the control channel's secret is missing or wrong"})
+            return False
+        return True
 
     def log_message(self, *_: Any) -> None:  # the kiosk log is not for test traffic
         pass
@@ -179,12 +211,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if not self._allowed():
+            return
         if self.path == "/state":
             self._reply(200, on_ui_thread(lambda: state(self.app)))
         else:
             self._reply(404, {"error": "unknown"})
 
     def do_POST(self) -> None:  # noqa: N802
+        if not self._allowed():
+            return
         length = int(self.headers.get("Content-Length") or 0)
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -196,7 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif self.path == "/type":
                 result = on_ui_thread(lambda: type_text(app, body["text"]))
             elif self.path == "/screenshot":
-                result = on_ui_thread(lambda: screenshot(body["path"]))
+                target = shot_path(self.shots, body.get("name"))
+                result = on_ui_thread(lambda: screenshot(str(target)))
             elif self.path == "/call" and body.get("name") in ALLOWED_CALLS:
                 result = on_ui_thread(lambda: call(app, body["name"], body.get("args", [])))
             elif self.path == "/bench_scroll":
@@ -233,8 +270,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, {"ok": False, "error": f"{type(e).__name__}: {e}"})
 
 
-def start_control(app: Any, port: int) -> ThreadingHTTPServer:
-    handler = type("Handler", (_Handler,), {"app": app})
+def start_control(app: Any, port: int, token: str, shots: Path) -> ThreadingHTTPServer:
+    if not token:
+        raise ValueError("the control channel needs a secret")
+    handler = type("Handler", (_Handler,), {"app": app, "token": token, "port": port, "shots": shots})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, name="linli-kiosk-control", daemon=True).start()
     log.info("kiosk control channel on 127.0.0.1:%d", port)

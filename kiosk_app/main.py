@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from assistant.shared.config import Settings, load_settings
 from assistant.shared.errors import LinliError
+
+log = logging.getLogger(__name__)
 
 
 def display_available() -> bool:
@@ -37,12 +40,17 @@ def run_kiosk(settings: Settings, *, voice: bool | None = None, fullscreen: bool
     from kiosk_app.app import KioskApp
 
     app = KioskApp(settings, voice=settings.kiosk_voice if voice is None else voice)
-    port = settings.kiosk_control_port
-    if port is not None:
+    port, token = settings.kiosk_control_port, settings.kiosk_control_token
+    if port is not None and not token:
+        log.error("The kiosk's control channel stays off: LINLI_KIOSK_CONTROL_PORT is set but "
+                  "LINLI_KIOSK_CONTROL_TOKEN is not (anyone on this machine could drive the kiosk).")
+    elif port is not None and token:
         from kiosk_app.control import start_control
 
+        shots = settings.var_dir / "screenshots"
+
         def control(*_: object) -> None:  # returns None: a truthy result would stop App.on_start running
-            start_control(app, port)
+            start_control(app, port, token, shots)
 
         app.bind(on_start=control)
     app.run()

@@ -11,11 +11,16 @@ This is the only project file that imports rasa, and it runs only in the Rasa ve
    30 s). Here the new model is loaded and warmed up (one parse, so TensorFlow builds its graph) in a
    worker thread while the old model keeps answering; the route then switches to it in one assignment,
    keeping the lock store, as Rasa's own route does.
+3. ``PUT /model`` takes any path, a model server URL or a remote storage from whoever has the token. Here it
+   takes only a ``.tar.gz`` inside the models folder given as ``--linli-models-dir DIR`` (our own first
+   argument, set by ``linli run`` and removed before Rasa reads its arguments): a leaked token must not make the
+   assistant load a model from anywhere else.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -42,7 +47,7 @@ def _validate_action_results_with_one_validator() -> None:
 WARM_UP_TEXT = "hello"
 
 
-def _load_swapped_models_off_the_event_loop() -> None:
+def _load_swapped_models_off_the_event_loop(models_dir: str | None) -> None:
     import asyncio
 
     import rasa.server as server
@@ -50,6 +55,13 @@ def _load_swapped_models_off_the_event_loop() -> None:
     load_on_the_loop = server._load_agent
 
     async def load_in_a_thread(*args: Any, **kwargs: Any) -> Any:
+        refusal = refuse_model(kwargs.get("model_path", args[0] if args else None), kwargs.get("model_server"),
+                               kwargs.get("remote_storage"), models_dir)
+        if refusal is not None:
+            from http import HTTPStatus
+
+            raise server.ErrorResponse(HTTPStatus.BAD_REQUEST, "BadRequest", refusal)
+
         def load() -> Any:
             # A loop of the thread's own: the agent's stores are plain SQLAlchemy and in-memory objects,
             # not tied to a loop, and the route replaces the lock store with the running one.
@@ -61,12 +73,40 @@ def _load_swapped_models_off_the_event_loop() -> None:
     server._load_agent = load_in_a_thread
 
 
+def refuse_model(model_path: Any, model_server: Any, remote_storage: Any, models_dir: str | None) -> str | None:
+    """Why a ``PUT /model`` is refused, or ``None`` to load it (no models folder given: Rasa's own rules)."""
+    if not models_dir:
+        return None
+    if model_server or remote_storage:
+        return "Only a model file from the models folder can be loaded here."
+    if not isinstance(model_path, str) or not model_path.endswith(".tar.gz"):
+        return "Give the path of a model file (.tar.gz) in the models folder."
+    folder = Path(models_dir).resolve()
+    path = Path(model_path).resolve()  # symlinks and '..' resolved: the real file must be in the folder
+    if path.parent != folder or not path.is_file():
+        return "Only a model file from the models folder can be loaded here."
+    return None
+
+
+MODELS_DIR_FLAG = "--linli-models-dir"
+
+
+def take_models_dir(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Our own ``--linli-models-dir DIR`` out of the arguments (Rasa would refuse an unknown flag)."""
+    if MODELS_DIR_FLAG in argv:
+        i = argv.index(MODELS_DIR_FLAG)
+        if i + 1 < len(argv):
+            return argv[i + 1], argv[:i] + argv[i + 2:]
+    return None, argv
+
+
 def main() -> None:
+    models_dir, args = take_models_dir(sys.argv[1:])
     _validate_action_results_with_one_validator()
-    _load_swapped_models_off_the_event_loop()
+    _load_swapped_models_off_the_event_loop(models_dir)
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *sys.argv[1:]]
+    sys.argv = ["rasa", *args]
     rasa_main()
 
 

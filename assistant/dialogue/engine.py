@@ -143,7 +143,9 @@ def serve_command(settings: Settings, model: Path) -> RasaCommand:
     run_dir = settings.var_dir / "run"
     endpoints, credentials = write_runtime_files(settings, run_dir)
     argv = [
-        *rasa_command(settings), "run", "--model", str(model), "--enable-api",
+        # PUT /model (the live reload's swap) loads only models from here (rasa_runtime/linli_rasa.py)
+        *rasa_command(settings), "--linli-models-dir", str(settings.models_dir.resolve()),
+        "run", "--model", str(model), "--enable-api",
         "--auth-token", settings.rasa_token, "--interface", settings.host, "--port", str(settings.rasa_port),
         "--endpoints", str(endpoints), "--credentials", str(credentials), "--cors", "*",
         "--log-file", str(settings.var_dir / "logs" / "rasa.log"),

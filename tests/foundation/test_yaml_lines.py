@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from foundation import yaml_lines
 from foundation.errors import ReadableError, YamlError
@@ -188,3 +190,48 @@ def test_the_caller_chooses_the_error_class(tmp_path: Path, content: bytes) -> N
         read_yaml(path, error=MapProblem)
     with pytest.raises(MapProblem, match="cannot read the file"):
         read_yaml(tmp_path / "nope.yml", error=MapProblem)
+
+
+# --- deep nesting: a file:line message, never a RecursionError ------------------------------------------------
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", 1),
+    ("a: " + "{x: " * 3000 + "1" + "}" * 3000 + "\n", 1),
+    ("x: 1\nb:\n" + "".join("  " * i + "-\n" for i in range(1, 80)), 42),
+])
+def test_deep_nesting_is_refused_with_file_and_line(tmp_path: Path, text: str, line: int) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(YamlError, match=rf":{line}: the YAML is nested more than {yaml_lines.MAX_DEPTH} levels"):
+        read_yaml(path)
+
+
+def test_nesting_as_deep_as_allowed_is_read(tmp_path: Path) -> None:
+    depth = yaml_lines.MAX_DEPTH - 1  # the top mapping is one level
+    assert read_yaml(write(tmp_path, "a: " + "[" * depth + "1" + "]" * depth + "\n")).data is not None
+
+
+# --- any text at all: the data, or our own error (hypothesis) ---------------------------------------------------
+
+YAML_ALPHABET = list("abc:-[]{}#&*!|>'\"%@`, \n\t?0123456789.") + ["\u00e9", "漏", "\ufeff", "\x00", "\x85"]
+
+
+@given(st.text(alphabet=st.sampled_from(YAML_ALPHABET), max_size=200))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_text_is_read_or_refused_with_our_own_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "any.yml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        read_yaml(path)
+    except YamlError as e:
+        assert str(path) in e.message
+
+
+@given(st.binary(max_size=200))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_bytes_are_read_or_refused_with_our_own_error(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "any.yml"
+    path.write_bytes(raw)
+    try:
+        read_yaml(path)
+    except YamlError as e:
+        assert str(path) in e.message

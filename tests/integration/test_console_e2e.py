@@ -16,6 +16,7 @@ Screenshots: ``/tmp/shots/e2e-*.png``.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -158,7 +159,7 @@ def test_kiosk_button_to_board_to_going_and_back_to_the_kiosk(services: Stack, d
             found = re.search(r"Reference (\S+)", " ".join(s["texts"]))
             assert found, s["texts"]
             reference = found.group(1)
-            kiosk.post("/screenshot", path=str(SHOTS / "e2e-kiosk-alert-sent.png"))
+            shutil.copyfile(kiosk.screenshot("e2e-kiosk-alert-sent"), SHOTS / "e2e-kiosk-alert-sent.png")
 
             # the board shows it live, with the chime
             row = page.locator(f'[id="alert:{reference}"]')
@@ -192,7 +193,7 @@ def test_kiosk_button_to_board_to_going_and_back_to_the_kiosk(services: Stack, d
         s = kiosk.wait_for(lambda s: any(f"{DUTY[0]} is coming to you now." in t for t in s["texts"]), timeout=20)
         shown = " ".join(s["texts"])
         assert f"Reference {reference}" in shown and "EmergencyView" in s["overlays"]
-        kiosk.post("/screenshot", path=str(SHOTS / "e2e-kiosk-help-coming.png"))
+        shutil.copyfile(kiosk.screenshot("e2e-kiosk-help-coming"), SHOTS / "e2e-kiosk-help-coming.png")
         deadline = time.monotonic() + 20
         while not spoken_files(spoken) and time.monotonic() < deadline:
             time.sleep(0.1)

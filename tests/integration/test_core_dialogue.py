@@ -120,3 +120,17 @@ def test_conversation_state_survives_rasa_restart(live_stack: Stack, trained_mod
         tracker = chat.tracker(sender)
         assert tracker.get("active_loop", {}).get("name") == "feedback_form"
         assert any(e.get("event") == "user" for e in tracker["events"])
+
+
+@pytest.mark.parametrize("body", [{"model_file": "/etc/passwd"}, {"model_file": "/tmp/../etc/model.tar.gz"},
+                                  {"model_server": {"url": "http://127.0.0.1:9/model.tar.gz"}}])
+def test_put_model_loads_only_from_the_models_folder(live_stack: Stack, chat: ConversationClient,
+                                                     body: dict) -> None:  # type: ignore[type-arg]
+    """Issue 16: the token alone does not let anyone swap in a model from elsewhere; the running one stays."""
+    s = live_stack.settings
+    before = httpx.get(f"{s.rasa_url}/status", params={"token": s.rasa_token}, timeout=10).json()["model_file"]
+    r = httpx.put(f"{s.rasa_url}/model", params={"token": s.rasa_token}, json=body, timeout=30)
+    assert r.status_code == 400 and "models folder" in r.text
+    after = httpx.get(f"{s.rasa_url}/status", params={"token": s.rasa_token}, timeout=10).json()["model_file"]
+    assert after == before
+    assert "Linli" in texts(chat.send(new_sender(), "hello there"))

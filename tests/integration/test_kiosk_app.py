@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -54,7 +55,9 @@ class Kiosk:
     def __init__(self, settings: Settings, display: str, tmp: Path, **env: str) -> None:
         (self.port,) = free_ports(1)
         self.log = tmp / f"kiosk-{self.port}.log"
+        token = secrets.token_urlsafe(16)
         environ = {**os.environ, "DISPLAY": display, "LINLI_KIOSK_CONTROL_PORT": str(self.port),
+                   "LINLI_KIOSK_CONTROL_TOKEN": token,
                    "LINLI_RASA_PORT": str(settings.rasa_port), "LINLI_RASA_TOKEN": settings.rasa_token,
                    "LINLI_SERVICES_PORT": str(settings.services_port), "LINLI_KIOSK_TOKEN": settings.kiosk_token,
                    "LINLI_STAFF_TOKEN": settings.staff_token, "LINLI_VAR_DIR": str(settings.var_dir),
@@ -62,7 +65,8 @@ class Kiosk:
                    "KIVY_HOME": str(tmp / "kivy"), **env}
         self.proc = subprocess.Popen([sys.executable, "-m", "kiosk_app"], env=environ, cwd=ROOT,
                                      stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=20)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=20,
+                                 headers={"Authorization": f"Bearer {token}"})
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -109,8 +113,10 @@ class Kiosk:
 
     def screenshot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        path = Path(self.post("/screenshot", path=str(SHOTS / f"{name}.png")))
+        made = Path(self.post("/screenshot", name=name))  # the kiosk writes only under its var/screenshots
         time.sleep(0.05)
+        path = SHOTS / f"{name}.png"
+        shutil.copyfile(made, path)
         return path
 
     def close(self) -> None:

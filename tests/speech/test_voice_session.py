@@ -32,7 +32,8 @@ class FakeDialogue:
         self.replies = replies
         self.sent: list[tuple[str, str | StartIntent]] = []
 
-    def send(self, sender_id: str, message: str | StartIntent) -> list[Reply]:
+    def send(self, sender_id: str, message: str | StartIntent,
+             metadata: dict[str, Any] | None = None) -> list[Reply]:
         self.sent.append((sender_id, message))
         return self.replies
 
