@@ -23,6 +23,7 @@ from . import API_PREFIX
 from .api import (
     alerts,
     announcements,
+    broadcasts,
     clinic,
     errors,
     events,
@@ -48,7 +49,8 @@ __all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
 
 log = logging.getLogger(__name__)
 
-_RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback, kiosks)
+_RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback, kiosks,
+              broadcasts)
 """Routers served under ``API_PREFIX``, in the order of the spec (``openapi.json``). ``live_events`` comes before
 ``events``: its ``/events/stream`` must match before ``/events/{event_id}``."""
 
@@ -133,6 +135,7 @@ def create_app(
     app.state.console_idle = timedelta(minutes=console_idle_minutes)
     app.state.live = broker
     app.state.heartbeat_seconds = heartbeat_seconds
+    app.state.kiosk_buildings = {}  # kiosk id -> the buildings it named when it last asked for broadcasts
     app.include_router(health.router)
     app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
     for resource in _RESOURCES:
