@@ -280,3 +280,6 @@ console_router.include_router(feedback_area.router)
 from . import kiosks as kiosks_area  # noqa: E402
 
 console_router.include_router(kiosks_area.router)
+from . import notices as notices_area  # noqa: E402
+
+console_router.include_router(notices_area.router)
