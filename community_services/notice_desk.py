@@ -280,10 +280,10 @@ def current_announcements(session: Session, now: datetime, buildings: Iterable[s
         if not _for_buildings(details, wanted):
             continue
         urgent = details is not None and details.urgency == "urgent"
-        found.append(schemas.Announcement(
-            id=row.id, title=row.title, body=row.body, valid_from=row.valid_from, valid_until=row.valid_until,
-            buildings=list(details.buildings) if details else [], urgent=urgent,
-            kind=details.kind if urgent and details is not None else None))
+        found.append(schemas.Announcement.model_validate({
+            "id": row.id, "title": row.title, "body": row.body, "valid_from": row.valid_from,
+            "valid_until": row.valid_until, "buildings": list(details.buildings) if details else [], "urgent": urgent,
+            "kind": details.kind if urgent and details is not None else None}))
     return found
 
 
@@ -295,11 +295,11 @@ def active_broadcasts(session: Session, now: datetime, buildings: Iterable[str] 
                     models.NoticeDetails.withdrawn_at.is_(None))
              .order_by(models.Announcement.valid_from, models.Announcement.id))
     wanted = tuple(buildings)
-    return [schemas.Broadcast(id=row.id, revision=details.revision, title=row.title, body=row.body,
-                              kind=details.kind or "other", safety=details.kind in schemas.SAFETY_KINDS,
-                              buildings=list(details.buildings), valid_from=row.valid_from,
-                              valid_until=row.valid_until)
-            for row, details in session.execute(query).all() if _for_buildings(details, wanted)]
+    return [schemas.Broadcast.model_validate({
+        "id": row.id, "revision": details.revision, "title": row.title, "body": row.body,
+        "kind": details.kind or "other", "safety": details.kind in schemas.SAFETY_KINDS,
+        "buildings": list(details.buildings), "valid_from": row.valid_from, "valid_until": row.valid_until})
+        for row, details in session.execute(query).all() if _for_buildings(details, wanted)]
 
 
 def _receipt(row: models.NoticeReceipt) -> schemas.Receipt:

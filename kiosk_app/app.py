@@ -231,6 +231,12 @@ class KioskApp(App):
     def set_language(self, language: str) -> None:
         self.language = language
         self.tx = texts(language)
+        view = self.notice_view
+        if view is not None and int(view.notice_id) in self.urgent_notices:  # its words in the new language
+            seen = int(view.notice_id) not in self.unseen_notices
+            self._show_urgent_notice(self.urgent_notices[int(view.notice_id)], speak=False)
+            if seen:
+                self.unseen_notices.discard(int(view.notice_id))
 
     # resident actions (every screen) -------------------------------------------------------------------
     def start_conversation(self, command: StartIntent, shown: str) -> None:
