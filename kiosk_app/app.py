@@ -367,7 +367,7 @@ class KioskApp(App):
         if view is None:
             view = self.notice_view = UrgentNoticeView()
             view.bind(on_dismiss=lambda *_: setattr(self, "notice_view", None))
-            view.open()
+            view.open(animation=False)  # no motion (docs/kiosk.md), and drawn at once
         tx = self.tx
         view.notice_id = notice.notice_id
         view.heading = tx.get(f"notice_heading_{notice.kind}", tx["notice_heading_other"])
@@ -429,7 +429,7 @@ class KioskApp(App):
         view = self.notice_view
         if view is not None:
             self.unseen_notices.discard(int(view.notice_id))
-            view.dismiss()
+            view.dismiss(animation=False)
             self.notice_view = None
         self.idle.touch()
         waiting = sorted(self.unseen_notices & set(self.urgent_notices))
@@ -442,7 +442,7 @@ class KioskApp(App):
         self.unseen_notices.discard(notice_id)
         view = self.notice_view
         if view is not None and int(view.notice_id) == notice_id:
-            view.dismiss()
+            view.dismiss(animation=False)
             self.notice_view = None
             waiting = sorted(self.unseen_notices & set(self.urgent_notices))
             if waiting:

@@ -48,6 +48,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, kivy_window: Any) -> Iterato
     var = tmp_path_factory.mktemp("var")
     app = KioskApp(Settings(var_dir=var, kiosk_location="the lobby", kiosk_idle_seconds=1,
                             kiosk_confirm_seconds=1), voice=False)
+    _forget_kv_app()  # kv's ``app`` caches the first App of the process (another test module's): use this one
     root = app.build()
     app.root = root
     app.guide_feed = GuideFeed(FeedSettings(camera=None, var_dir=var), on_frame=lambda *_: None,
@@ -59,6 +60,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, kivy_window: Any) -> Iterato
         kivy_window.remove_widget(root)
         for name in KV_FILES:
             Builder.unload_file(str(KV_DIR / name))
+        _forget_kv_app()
+
+
+def _forget_kv_app() -> None:
+    from kivy.lang.parser import global_idmap
+
+    object.__setattr__(global_idmap["app"], "_obj", None)
 
 
 @pytest.fixture
@@ -106,7 +114,7 @@ def test_a_fire_notice_interrupts_any_screen_is_said_and_shows_the_way(app: Any,
     assert ("notice_shown", FIRE) in app.backend.calls  # after it was drawn
     wait_until(lambda: view.has_map and view.route_text)  # the route thread, then the UI thread
     assert view.route_text.startswith("1. ") and "Central Garden" in view.route_text
-    assert view.ids.notice_ok.height >= app.button_h
+    assert view.ids.notice_ok.height >= app.button_h and view.ids.notice_emergency.text == app.tx["emergency"]
     frames(0.2)
     assert audit(view, 1080, app.theme_name) == []  # text sizes, touch targets, contrast
 
