@@ -23,6 +23,7 @@ from . import API_PREFIX
 from .api import (
     alerts,
     announcements,
+    broadcasts,
     clinic,
     errors,
     events,
@@ -50,7 +51,7 @@ __all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
 log = logging.getLogger(__name__)
 
 _RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback, handoffs,
-              kiosks)
+              kiosks, broadcasts)
 """Routers served under ``API_PREFIX``, in the order of the spec (``openapi.json``). ``live_events`` comes before
 ``events``: its ``/events/stream`` must match before ``/events/{event_id}``."""
 
@@ -140,6 +141,7 @@ def create_app(
     app.state.pause_after_commit = pause_after_commit
     if pause_after_commit is not None:
         log.warning("TEST HOOK on: a create on %s sleeps %g s after its commit", *pause_after_commit)
+    app.state.kiosk_buildings = {}  # kiosk id -> the buildings it named when it last asked for broadcasts
     app.include_router(health.router)
     app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
     for resource in _RESOURCES:

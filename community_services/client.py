@@ -35,6 +35,7 @@ from .schemas import (
     Announcement,
     Appointment,
     AppointmentCreate,
+    Broadcast,
     Department,
     Event,
     Facility,
@@ -52,6 +53,8 @@ from .schemas import (
     HandoffView,
     KioskHeartbeat,
     KioskHeartbeatIn,
+    Receipt,
+    ReceiptIn,
     Registration,
     RegistrationCreate,
     ResolveRequest,
@@ -325,8 +328,25 @@ class ServicesClient:
         """Raises ``ServicesRejected`` with 409 (full, already signed up) or 400 (no sign-up needed)."""
         return self._create(f"/events/{int(event_id)}/registrations", registration, Registration, idempotency_key)
 
-    def list_announcements(self) -> list[Announcement]:
-        return self._parse_list(Announcement, self._request("GET", "/announcements"))
+    def list_announcements(self, buildings: tuple[str, ...] | list[str] = ()) -> list[Announcement]:
+        """The notices in force, newest first; with ``buildings`` (``("3",)``) only those for one of them and
+        those for every building."""
+        params = {"building": list(buildings)} if buildings else None
+        return self._parse_list(Announcement, self._request("GET", "/announcements", params=params))
+
+    def list_broadcasts(self, kiosk_id: str, buildings: tuple[str, ...] | list[str] = ()) -> list[Broadcast]:
+        """Urgent notices in force for this kiosk's ``buildings`` and for every building (none named: all)."""
+        params: dict[str, Any] = {"kiosk_id": kiosk_id}
+        if buildings:
+            params["building"] = list(buildings)
+        return self._parse_list(Broadcast, self._request("GET", "/broadcasts", params=params))
+
+    def confirm_broadcast(self, notice_id: int, receipt: ReceiptIn) -> Receipt:
+        """Tell the office this kiosk's screen showed urgent notice ``notice_id`` (kiosk token; idempotent).
+        ``NotFound`` when it is not an urgent notice."""
+        response = self._request("POST", f"/broadcasts/{int(notice_id)}/receipts",
+                                 json=receipt.model_dump(mode="json"))
+        return self._parse(Receipt, response)
 
     def raise_alert(self, alert: AlertCreate, idempotency_key: str | None = None) -> Alert:
         return self._create("/alerts", alert, Alert, idempotency_key)

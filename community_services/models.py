@@ -415,3 +415,46 @@ class HandoffMessage(Base):
     via: Mapped[str | None] = mapped_column(String(20))
     """``typed`` or ``spoken`` for a resident's live message; ``typed`` for staff; ``None`` otherwise."""
     at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- notices and safety broadcasts: new tables beside ``announcements`` (which keeps its columns) ---
+
+
+class NoticeDetails(Base):
+    """What staff said about a notice besides its words and dates (one row per notice staff wrote or changed).
+
+    The notice itself is the ``announcements`` row, so the ``ask_announcements`` skill reads staff notices as it
+    reads the seeded ones. A notice without a row here is ordinary and for every building.
+    """
+
+    __tablename__ = "notice_details"
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"), primary_key=True)
+    buildings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Building numbers as text (``["3", "9"]``); empty: every building."""
+    urgency: Mapped[str] = mapped_column(String(20), default="ordinary")
+    """``ordinary`` or ``urgent`` (urgent ones interrupt the kiosks)."""
+    kind: Mapped[str | None] = mapped_column(String(20))
+    """For an urgent notice: ``fire``, ``gas``, ``water``, ``lift`` or ``other``."""
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    """Goes up with every edit: a kiosk shows a changed urgent notice again."""
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(120))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class NoticeReceipt(Base):
+    """A kiosk showed an urgent notice (one row per notice, revision and kiosk: a repeated receipt is the same)."""
+
+    __tablename__ = "notice_receipts"
+    __table_args__ = (UniqueConstraint("announcement_id", "revision", "kiosk_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    kiosk_id: Mapped[str] = mapped_column(String(100))
+    shown_at: Mapped[datetime] = mapped_column(DateTime)
+    """When the kiosk says its screen showed it (the kiosk's clock)."""
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    """The office's clock when the receipt arrived."""

@@ -333,6 +333,15 @@ class RegistrationRecord(Registration):
 # --- announcements ----------------------------------------------------------------------------
 
 
+NoticeKind = Literal["fire", "gas", "water", "lift", "other"]
+"""What an urgent notice is about; ``fire`` and ``gas`` are safety alerts (the kiosk shows the assembly point)."""
+SAFETY_KINDS: tuple[str, ...] = ("fire", "gas")
+BUILDING_NUMBERS: tuple[str, ...] = tuple(str(n) for n in range(1, 13))
+"""Sunny Garden's buildings, as notices name them."""
+Building = Annotated[str, BeforeValidator(_line), Field(pattern=r"^(?:[1-9]|1[0-2])$",
+                                                        description="A building number, 1-12.")]
+
+
 class Announcement(_Output):
     id: int
     title: str
@@ -340,6 +349,46 @@ class Announcement(_Output):
     valid_from: datetime
     valid_until: datetime | None
     """``None`` for standing notices."""
+    buildings: list[str] = []
+    """The buildings it is for (``["3"]``); empty: every building."""
+    urgent: bool = False
+    kind: NoticeKind | None = None
+    """For an urgent notice: what it is about."""
+
+
+class Broadcast(_Output):
+    """An urgent notice in force, as a kiosk shows it (``GET /broadcasts``)."""
+
+    id: int
+    revision: int
+    """Goes up with every edit: a kiosk shows a changed notice again."""
+    title: str
+    body: str
+    kind: NoticeKind
+    safety: bool
+    """Fire or gas: the kiosk also shows the way to the assembly point."""
+    buildings: list[str]
+    """Empty: every building."""
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+class ReceiptIn(_Input):
+    """A kiosk showed an urgent notice (``POST /broadcasts/{id}/receipts``)."""
+
+    kiosk_id: Annotated[str, BeforeValidator(_line), Field(min_length=1, max_length=100)]
+    revision: int = Field(default=1, ge=1, le=MAX_ID)
+    shown_at: datetime
+    """When the kiosk's screen showed it (the kiosk's clock)."""
+
+
+class Receipt(_Output):
+    notice_id: int
+    revision: int
+    kiosk_id: str
+    shown_at: datetime
+    received_at: datetime
+    """The office's clock when the first receipt arrived."""
 
 
 # --- emergency alerts -------------------------------------------------------------------------

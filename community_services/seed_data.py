@@ -219,7 +219,8 @@ FACILITIES: list[dict[str, Any]] = [  # without "hours_text", seed.py says the h
         "The square has a ramp on the east side and three steps on the west side.",
         "hours": [],
         "hours_text": "Open air, no set hours.",
-        "notes": "Square dancing must end by 9 pm.",
+        "notes": "Square dancing must end by 9 pm. The square is the community's assembly point in a fire or "
+        "gas alarm.",
     },
     {
         "slug": "north-gate",

@@ -18,9 +18,10 @@ from typing import Any, Literal
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import DictProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen
@@ -39,6 +40,8 @@ from assistant.shared.events import (
     Reply,
     StartIntent,
     Transcript,
+    UrgentNotice,
+    UrgentNoticeEnded,
     UserText,
     VoiceState,
     navigate,
@@ -53,7 +56,11 @@ from kiosk_app.screens.home import HomeScreen
 from kiosk_app.screens.settings import SettingsScreen
 from kiosk_app.texts import texts
 from kiosk_app.widgets import BigButton, Bubble, EmergencyButton, Tile  # noqa: F401 - used by the .kv rules
+from wayfinding.errors import WayfindingError
 from wayfinding.guide_links import GuideLink
+from wayfinding.map_picture import draw_map
+from wayfinding.route import Route
+from wayfinding.routing import Router
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).parent / "screens"
@@ -70,6 +77,31 @@ class EmergencyView(ModalView):
 
 class StillThereView(ModalView):
     pass
+
+
+class UrgentNoticeView(ModalView):
+    """An urgent notice over any screen (``KioskApp._show_urgent_notice``)."""
+
+    notice_id = NumericProperty(0)
+    heading = StringProperty("")
+    title_text = StringProperty("")
+    body_text = StringProperty("")
+    assembly = StringProperty("")
+    """Fire, gas: where to go (``notice_assembly``); ``""`` otherwise."""
+    route_text = StringProperty("")
+    """The way to the assembly point from this kiosk, one step a line."""
+    has_map = BooleanProperty(False)
+
+    def show_map(self, rgb: Any) -> None:
+        height, width = rgb.shape[:2]
+        texture = Texture.create(size=(width, height), colorfmt="rgb")
+        texture.flip_vertical()  # numpy rows run top-down, OpenGL's bottom-up
+        texture.blit_buffer(rgb.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+        self.ids.notice_map.texture = texture
+        self.has_map = True
+
+
+MAP_SIZE = (960, 720)
 
 
 class KioskApp(App):
@@ -105,6 +137,11 @@ class KioskApp(App):
         self.idle = IdlePolicy(idle_seconds=settings.kiosk_idle_seconds, confirm_seconds=settings.kiosk_confirm_seconds)
         self.still_there: StillThereView | None = None
         self.emergency_view: EmergencyView | None = None
+        self.notice_view: UrgentNoticeView | None = None
+        self.urgent_notices: dict[int, UrgentNotice] = {}
+        """Urgent notices in force, by id (the newest revision)."""
+        self.unseen_notices: set[int] = set()
+        """Notices nobody has dismissed with OK yet: the idle reset waits for them."""
         self.form_active = False
         self.guide_feed: GuideFeed | None = None
         self.listening = False
@@ -132,6 +169,7 @@ class KioskApp(App):
     def on_start(self) -> None:
         self.backend = Backend(self.settings, self._from_backend_thread)
         self.backend.start_heartbeat()
+        self.backend.start_broadcasts()
         self._start_guide_feed()
         if self.want_voice:
             self.backend.start_voice()
@@ -201,6 +239,12 @@ class KioskApp(App):
     def set_language(self, language: str) -> None:
         self.language = language
         self.tx = texts(language)
+        view = self.notice_view
+        if view is not None and int(view.notice_id) in self.urgent_notices:  # its words in the new language
+            seen = int(view.notice_id) not in self.unseen_notices
+            self._show_urgent_notice(self.urgent_notices[int(view.notice_id)], speak=False)
+            if seen:
+                self.unseen_notices.discard(int(view.notice_id))
 
     # resident actions (every screen) -------------------------------------------------------------------
     def start_conversation(self, command: StartIntent, shown: str) -> None:
@@ -270,6 +314,10 @@ class KioskApp(App):
             self._show_help_coming(event)
         elif isinstance(event, HandoffOpened | HandoffJoined | HandoffMessage | HandoffEnded):
             self._on_handoff(event)
+        elif isinstance(event, UrgentNotice):
+            self._show_urgent_notice(event)
+        elif isinstance(event, UrgentNoticeEnded):
+            self._end_urgent_notice(event.notice_id)
         elif isinstance(event, Error):
             conv.add_bubble(event.message, "linli")
         elif isinstance(event, VoiceState):
@@ -346,6 +394,101 @@ class KioskApp(App):
             self.emergency_view.open()
         self.emergency_view.message = message
 
+    # urgent notices from the office -----------------------------------------------------------------------
+    def _show_urgent_notice(self, notice: UrgentNotice, *, speak: bool = True) -> None:
+        """Over any screen, in large type, said aloud; fire and gas with the way to the assembly point. The
+        office is told once the screen has drawn it (two frames later)."""
+        self.idle.activity()
+        self.urgent_notices[notice.notice_id] = notice
+        self.unseen_notices.add(notice.notice_id)
+        if self.still_there is not None:  # the notice answers for the resident's attention
+            self.still_there.dismiss()
+            self.still_there = None
+        view = self.notice_view
+        if view is None:
+            view = self.notice_view = UrgentNoticeView()
+            view.bind(on_dismiss=lambda *_: setattr(self, "notice_view", None))
+            view.open(animation=False)  # no motion (docs/kiosk.md), and drawn at once
+        tx = self.tx
+        view.notice_id = notice.notice_id
+        view.heading = tx.get(f"notice_heading_{notice.kind}", tx["notice_heading_other"])
+        view.title_text, view.body_text = notice.title, notice.body
+        view.assembly, view.route_text, view.has_map = "", "", False
+        place = self._assembly_place() if notice.safety else None
+        if place is not None:
+            view.assembly = tx["notice_assembly"].format(place=place)
+            self._plan_assembly_route(view, notice.notice_id)
+        elif notice.safety:
+            view.assembly = tx["notice_no_route"]
+        if speak and self.backend is not None:
+            spoken = tx["notice_spoken"].format(title=notice.title.rstrip(". "), body=notice.body)
+            if place is not None:
+                spoken += " " + tx["notice_spoken_assembly"].format(place=place)
+            self.backend.announce(spoken)
+        backend = self.backend
+        if speak and backend is not None:
+            Clock.schedule_once(lambda _dt: Clock.schedule_once(lambda _dt2: backend.notice_shown(notice), 0), 0)
+
+    def _assembly_place(self) -> str | None:
+        community_map = self.guide_feed.community_map() if self.guide_feed is not None else None
+        if community_map is None or community_map.assembly_point is None:
+            return None
+        name_zh = getattr(community_map.nodes.get(community_map.assembly_point), "name_zh", None)
+        if self.language.startswith("zh") and isinstance(name_zh, str) and name_zh:
+            return name_zh
+        return community_map.label(community_map.assembly_point)
+
+    def _plan_assembly_route(self, view: UrgentNoticeView, notice_id: int) -> None:
+        """The way from this kiosk's map node to the assembly point, step-free, and its map picture (a thread)."""
+        feed = self.guide_feed
+        start = self.settings.kiosk_map_node or None
+
+        def plan() -> None:
+            community_map = feed.community_map() if feed is not None else None
+            if community_map is None or community_map.assembly_point is None:
+                return
+            try:
+                route: Route = Router(community_map).route(community_map.assembly_point, start=start,
+                                                           step_free=True)
+                picture = draw_map(community_map, route, size=MAP_SIZE)[:, :, ::-1].copy()
+            except (WayfindingError, KeyError, ValueError):
+                log.exception("no way to the assembly point from %s", start or "the map's start")
+                return
+            steps = "\n".join(f"{n}. {step.text}" for n, step in enumerate(route.steps, 1))
+
+            def show(_dt: float) -> None:
+                if self.notice_view is view and view.notice_id == notice_id:
+                    view.route_text = steps
+                    view.show_map(picture)
+
+            Clock.schedule_once(show, 0)
+
+        threading.Thread(target=plan, name="linli-assembly-route", daemon=True).start()
+
+    def notice_read(self) -> None:
+        """The OK button: this notice is seen; the next one not yet seen comes up, if any."""
+        view = self.notice_view
+        if view is not None:
+            self.unseen_notices.discard(int(view.notice_id))
+            view.dismiss(animation=False)
+            self.notice_view = None
+        self.idle.touch()
+        waiting = sorted(self.unseen_notices & set(self.urgent_notices))
+        if waiting:
+            self._show_urgent_notice(self.urgent_notices[waiting[-1]], speak=False)
+
+    def _end_urgent_notice(self, notice_id: int) -> None:
+        """Withdrawn or over: no longer shown."""
+        self.urgent_notices.pop(notice_id, None)
+        self.unseen_notices.discard(notice_id)
+        view = self.notice_view
+        if view is not None and int(view.notice_id) == notice_id:
+            view.dismiss(animation=False)
+            self.notice_view = None
+            waiting = sorted(self.unseen_notices & set(self.urgent_notices))
+            if waiting:
+                self._show_urgent_notice(self.urgent_notices[waiting[-1]], speak=False)
+
     def _check_form(self) -> None:
         backend = self.backend
         if backend is None:
@@ -362,6 +505,10 @@ class KioskApp(App):
         self.idle.touch()
 
     def _tick_idle(self, _dt: float) -> None:
+        if self.unseen_notices & set(self.urgent_notices):
+            # an urgent notice in force that nobody has read yet stays up: no idle reset hides it
+            self.idle.activity()
+            return
         if self.backend is not None and self.backend.watching_help:
             # a resident who called for help waits (maybe on the floor) to hear who is coming: no idle reset
             # until someone took the alert (or the watch gave up, after 30 minutes)
@@ -391,3 +538,7 @@ class KioskApp(App):
         if self.backend is not None:
             self.backend.new_conversation()
         self.show("home")
+        if self.urgent_notices and self.notice_view is None:  # still in force: shown again for the next resident
+            newest = max(self.urgent_notices)
+            self._show_urgent_notice(self.urgent_notices[newest], speak=False)
+            self.unseen_notices.discard(newest)  # seen already: the next idle reset may go ahead

@@ -10,6 +10,8 @@ Pure Python (no Kivy), so it is tested without a screen. Threads, each for one k
 * ``kiosk-help-watch`` — after an alert, asks the office who is coming (``HelpComing``), until someone does;
 * ``kiosk-handoff-watch`` — while a person from the office talks through the kiosk, fetches their words
   (``HandoffJoined`` / ``HandoffMessage`` / ``HandoffEnded``; see docs/handoff.md);
+* ``kiosk-broadcast-watch`` — after ``start_broadcasts()``, asks the office every second for urgent notices
+  (``UrgentNotice``) and posts the receipt of each one the screen has shown (``notice_shown``);
 * ``kiosk-heartbeat`` — after ``start_heartbeat()``, tells the office every half minute that this kiosk is alive,
   the model Rasa runs (its ``/status`` ``model_file``) and the outbox's backlog and refused items.
 
@@ -41,10 +43,12 @@ from assistant.shared.events import (
     HandoffOpened,
     Reply,
     StartIntent,
+    UrgentNotice,
     UserText,
     VoiceState,
 )
 from assistant.shared.stack_status import STATUS_FILE
+from assistant.skill_runtime.broadcast_watch import BroadcastWatch
 from assistant.skill_runtime.handoff_watch import HandoffWatch
 from assistant.skill_runtime.heartbeat import Heartbeat
 from assistant.skill_runtime.help_watch import HelpWatch
@@ -147,6 +151,9 @@ class Backend:
                                     settings.kiosk_location, settings.outbox_path, self.model_in_use,
                                     interval=settings.kiosk_heartbeat_seconds,
                                     stack_status=settings.var_dir / STATUS_FILE)
+        self._broadcasts = BroadcastWatch(settings.services_url, settings.kiosk_token, settings.kiosk_id,
+                                          settings.kiosk_building_list, self._publish,
+                                          interval=settings.kiosk_broadcast_seconds)
         # voice: set by the opener thread, read by any thread (attribute reads are atomic)
         self._voice_thread: threading.Thread | None = None
         self._parts: VoiceParts | None = None
@@ -194,6 +201,15 @@ class Backend:
         """Report this kiosk to the office's console now and every ``kiosk_heartbeat_seconds`` (a daemon thread)."""
         if not self._closed.is_set():
             self._heartbeat.start()
+
+    def start_broadcasts(self) -> None:
+        """Watch for urgent notices from the office (a daemon thread); each arrives as an ``UrgentNotice`` event."""
+        if not self._closed.is_set():
+            self._broadcasts.start()
+
+    def notice_shown(self, notice: UrgentNotice) -> None:
+        """The screen has shown ``notice``: the office is told (by the watch's thread, retried until it takes it)."""
+        self._broadcasts.confirm(notice.notice_id, notice.revision)
 
     def model_in_use(self) -> str | None:
         """The file name of the model Rasa has loaded (its ``/status`` ``model_file``); raises if Rasa is down."""
@@ -449,6 +465,7 @@ class Backend:
         self._help.stop()
         self._heartbeat.stop()
         self._handoff.stop()
+        self._broadcasts.stop()
         with self._lock:
             emergencies = list(self._emergencies)
         for thread in emergencies:  # an alert being written must finish before the process ends

@@ -1,119 +1,24 @@
-"""Every word the kiosk shows, per language (short, plain, polite: written for older residents)."""
+"""Every word the kiosk shows, per language: data in ``texts.yml`` beside this file (en, zh-CN), read once."""
 
 from __future__ import annotations
 
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "greeting": "Good day! How can I help?",
-        "home": "Home",
-        "emergency": "EMERGENCY — call for help",
-        "tile_repair": "Report a repair",
-        "tile_clinic": "Book the clinic",
-        "tile_events": "Events",
-        "tile_where": "Where is…?",
-        "tile_garbage": "Garbage sorting",
-        "tile_notices": "Notices",
-        "press_and_speak": "Press and speak",
-        "settings": "Settings",
-        "type_here": "Or type here",
-        "send": "Send",
-        "speak": "Speak",
-        "stop_listening": "I have finished",
-        "repeat": "Repeat",
-        "slower": "Slower",
-        "qr_caption": "Scan with your phone to take the directions with you.",
-        "no_route": "Ask me where a place is, and the way appears here.",
-        "back": "Back to the conversation",
-        "step_free": "Way without steps",
-        "poster_here": "This poster is at {place}. Tell me where you would like to go.",
-        "way_to": "The way to {place}",
-        "earlier": "▲\nEarlier",
-        "latest": "▼\nLater",
-        "text_size": "Text size",
-        "size_normal": "normal",
-        "size_large": "large",
-        "size_larger": "larger",
-        "size_largest": "largest",
-        "high_contrast_on": "High contrast: off (tap to turn on)",
-        "high_contrast_off": "High contrast: on (tap to turn off)",
-        "speak_slower": "Speak slower",
-        "speak_faster": "Speak faster",
-        "volume_down": "Quieter",
-        "volume_up": "Louder",
-        "emergency_close": "Close this message",
-        "emergency_sent": ("Help is on the way.\nStay where you are. Staff have been told you are at:\n{place}\n\n"
-                           "Reference {ref}"),
-        "emergency_queued": ("Your call for help is saved and will be sent the moment the office system is back.\n"
-                             "If you are in danger, call 120 or press the red alarm on the wall.\n\nReference {ref}"),
-        "emergency_failed": ("Please call 120 now, or press the red alarm on the wall.\n"
-                             "This kiosk could not send your call for help."),
-        "help_coming": "{name} is coming to you now.",
-        "help_coming_screen": "{name} is coming to you now.\nStay where you are.\n\nReference {ref}",
-        "still_there": "Are you still there?",
-        "still_there_yes": "Yes, I am here",
-        "voice_unavailable": "Speaking is not available: {reason} You can tap and type instead.",
-        "dialogue_down": "I can't answer right now. Please try again in a minute, or ask at the reception.",
-        "back_to_assistant": "Back to the assistant",
-        "handoff_joined": "{name} from the office is here to talk with you. Talk or type, as you like.",
-        "staff_says": "{name} (office): {text}",
-        "staff_says_spoken": "{name} says: {text}",
-    },
-    "zh-CN": {
-        "greeting": "您好！请问需要什么帮助？",
-        "home": "首页",
-        "emergency": "紧急求助",
-        "tile_repair": "报修",
-        "tile_clinic": "预约门诊",
-        "tile_events": "社区活动",
-        "tile_where": "怎么走？",
-        "tile_garbage": "垃圾分类",
-        "tile_notices": "通知公告",
-        "press_and_speak": "按一下，说话",
-        "settings": "设置",
-        "type_here": "或者在这里输入",
-        "send": "发送",
-        "speak": "说话",
-        "stop_listening": "我说完了",
-        "repeat": "再说一遍",
-        "slower": "说慢一点",
-        "qr_caption": "用手机扫一扫，把路线带走。",
-        "no_route": "问我某个地方在哪里，路线会显示在这里。",
-        "back": "返回对话",
-        "step_free": "无台阶的路线",
-        "poster_here": "这张海报在{place}。请告诉我您想去哪里。",
-        "way_to": "去{place}的路",
-        "earlier": "▲\n往前",
-        "latest": "▼\n往后",
-        "text_size": "字体大小",
-        "size_normal": "标准",
-        "size_large": "大",
-        "size_larger": "较大",
-        "size_largest": "最大",
-        "high_contrast_on": "高对比度：关（点一下打开）",
-        "high_contrast_off": "高对比度：开（点一下关闭）",
-        "speak_slower": "说慢一点",
-        "speak_faster": "说快一点",
-        "volume_down": "小声一点",
-        "volume_up": "大声一点",
-        "emergency_close": "关闭",
-        "emergency_sent": "救助人员正在赶来。\n请留在原地。工作人员已知道您在：\n{place}\n\n编号 {ref}",
-        "emergency_queued": ("您的求助已保存，系统恢复后会立即发送。\n"
-                             "如有危险，请拨打120或按墙上的红色报警按钮。\n\n编号 {ref}"),
-        "emergency_failed": "请立即拨打120，或按墙上的红色报警按钮。\n本机未能发出您的求助。",
-        "help_coming": "{name}正在赶来帮您。",
-        "help_coming_screen": "{name}正在赶来帮您。\n请留在原地。\n\n编号 {ref}",
-        "still_there": "您还在吗？",
-        "still_there_yes": "我在",
-        "voice_unavailable": "暂时不能语音：{reason} 您可以点按或输入。",
-        "dialogue_down": "现在无法回答，请稍后再试，或到服务台询问。",
-        "back_to_assistant": "返回智能助手",
-        "handoff_joined": "物业办公室的{name}来和您说话了。您可以说，也可以打字。",
-        "staff_says": "{name}（物业）：{text}",
-        "staff_says_spoken": "{name}说：{text}",
-    },
-}
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+TEXTS_PATH = Path(__file__).with_name("texts.yml")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, dict[str, str]]:
+    data = yaml.safe_load(TEXTS_PATH.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("en"), dict):
+        raise ValueError(f"{TEXTS_PATH}: expected languages (en, zh-CN, ...) each mapping keys to texts")
+    return {str(lang): {str(k): str(v) for k, v in words.items()} for lang, words in data.items()}
 
 
 def texts(language: str) -> dict[str, str]:
     """The texts of ``language``; any key it lacks falls back to English, so a screen never shows a key."""
-    return {**TEXTS["en"], **TEXTS.get(language, {})}
+    table = _table()
+    return {**table["en"], **table.get(language, {})}

@@ -106,6 +106,8 @@ class CommunityMap(_Strict):
     name_zh: str | None = None
     start: str
     """Default start of a route: where the kiosk stands."""
+    assembly_point: str | None = None
+    """The place residents gather at in a fire or gas alarm (a place id); the kiosks show the way to it."""
     places: tuple[Place, ...]
     junctions: tuple[Junction, ...] = ()
     markers: tuple[MarkerPost, ...] = ()
@@ -219,6 +221,8 @@ def check_map(m: CommunityMap) -> list[Problem]:
                                     f"part_of {place.part_of!r} must be a main place (not itself or another part)."))
     if m.start not in m.nodes:
         problems.append(Problem(("start",), f"start {m.start!r} is not a place, junction or marker post."))
+    if m.assembly_point is not None and not isinstance(m.nodes.get(m.assembly_point), Place):
+        problems.append(Problem(("assembly_point",), f"assembly_point {m.assembly_point!r} is not a place."))
     problems += _check_paths(m)
     if not problems:  # reachability only means something on an otherwise sound map
         problems += _check_reachable(m)

@@ -85,6 +85,14 @@ class Settings:
                                            "form.")
     kiosk_heartbeat_seconds: float = setting(30.0, "LINLI_KIOSK_HEARTBEAT_SECONDS",
                                              "Seconds between the kiosk's heartbeats to the office's console.")
+    kiosk_broadcast_seconds: float = setting(1.0, "LINLI_KIOSK_BROADCAST_SECONDS",
+                                             "Seconds between the kiosk's checks for urgent notices from the office.")
+    kiosk_buildings: str = setting("", "LINLI_KIOSK_BUILDINGS",
+                                   "The buildings this kiosk serves, e.g. \"3,9\" (its urgent notices and "
+                                   "the notices it reads; unset: the whole community).")
+    kiosk_map_node: str = setting("", "LINLI_KIOSK_MAP_NODE",
+                                  "Where this kiosk stands on the community map (a node id; unset: the map's "
+                                  "start), e.g. for the way to the assembly point.")
     kiosk_control_port: int | None = setting(None, "LINLI_KIOSK_CONTROL_PORT",
                                              "Loopback port of the kiosk's test and benchmark channel (unset: off).")
     kiosk_control_token: str | None = setting(None, "LINLI_KIOSK_CONTROL_TOKEN",
@@ -102,6 +110,12 @@ class Settings:
                                                 "Where benchmarks keep the models they train (default: "
                                                 "var/models).")
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kiosk_building_list(self) -> tuple[str, ...]:
+        """``LINLI_KIOSK_BUILDINGS`` as building numbers (``("3", "9")``); empty: the whole community."""
+        return tuple(dict.fromkeys(part.strip() for part in self.kiosk_buildings.replace("，", ",").split(",")
+                                   if part.strip()))
 
     @property
     def knowledge_dir(self) -> Path:

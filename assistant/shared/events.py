@@ -79,6 +79,32 @@ class HelpComing(Event):
 
 
 @dataclass(frozen=True)
+class UrgentNotice(Event):
+    """The office sent an urgent notice (fire, gas, water cut, lift failure): the kiosk interrupts any screen,
+    shows it in large type and says it; a safety one (fire, gas) also shows the way to the assembly point."""
+
+    type: ClassVar[str] = "urgent_notice"
+    notice_id: int
+    revision: int
+    """Goes up when staff change the notice: a changed notice is shown again."""
+    title: str
+    """Staff's text: shown as plain text (no markup)."""
+    body: str
+    kind: str
+    """``fire``, ``gas``, ``water``, ``lift`` or ``other``."""
+    safety: bool = False
+    """Fire or gas: show the way to the assembly point."""
+
+
+@dataclass(frozen=True)
+class UrgentNoticeEnded(Event):
+    """An urgent notice is no longer in force (withdrawn or over): the kiosk stops showing it."""
+
+    type: ClassVar[str] = "urgent_notice_ended"
+    notice_id: int
+
+
+@dataclass(frozen=True)
 class ShowRoute(Event):
     """Show the way to a place (the guide screen): the route drawn and as a QR code, or at least the place."""
 
@@ -219,7 +245,7 @@ def navigate(to: str, *, step_free: bool = False) -> StartIntent:
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (UserText, StartIntent, Transcript, Reply, ShowRoute, SpeechRate, Speak, Alert,
                               HelpComing, Error, VoiceState, HandoffOpened, HandoffJoined, HandoffMessage,
-                              HandoffRelayed, HandoffEnded)
+                              HandoffRelayed, HandoffEnded, UrgentNotice, UrgentNoticeEnded)
 }
 
 

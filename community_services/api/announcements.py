@@ -1,29 +1,23 @@
-"""Announcements: the notices valid now, newest first."""
+"""Announcements: the notices valid now, newest first (for one building and every building, when asked)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from sqlalchemy import or_, select
+from typing import Annotated
 
-from .. import models, schemas
+from fastapi import APIRouter, Query
+
+from .. import notice_desk, schemas
 from .deps import AnyRole, NowDep, SessionDep
 from .errors import AUTH_ERRORS
 
 router = APIRouter(tags=["announcements"])
 
-
-def _announcement(row: models.Announcement) -> schemas.Announcement:
-    return schemas.Announcement.model_validate(row)
+Buildings = Annotated[list[schemas.Building] | None, Query(
+    alias="building", max_length=12,
+    description="Only notices for these buildings (1-12) and for every building; repeat for several.")]
 
 
 @router.get("/announcements", response_model=list[schemas.Announcement], responses=AUTH_ERRORS)
-def list_announcements(_: AnyRole, session: SessionDep, now: NowDep) -> list[schemas.Announcement]:
-    query = (
-        select(models.Announcement)
-        .where(
-            models.Announcement.valid_from <= now,
-            or_(models.Announcement.valid_until.is_(None), models.Announcement.valid_until > now),
-        )
-        .order_by(models.Announcement.valid_from.desc(), models.Announcement.id.desc())
-    )
-    return [_announcement(row) for row in session.scalars(query)]
+def list_announcements(_: AnyRole, session: SessionDep, now: NowDep,
+                       building: Buildings = None) -> list[schemas.Announcement]:
+    return notice_desk.current_announcements(session, now, building or ())

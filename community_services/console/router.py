@@ -283,3 +283,7 @@ console_router.include_router(kiosks_area.router)
 from . import handoffs as handoffs_area  # noqa: E402
 
 console_router.include_router(handoffs_area.router)
+
+from . import notices as notices_area  # noqa: E402
+
+console_router.include_router(notices_area.router)

@@ -1,4 +1,9 @@
-"""Read the current notices briefly: at most four, newest first, the ones about the question first."""
+"""Read the current notices briefly: at most four, newest first, the ones about the question first.
+
+Only the notices for this kiosk's buildings (``LINLI_KIOSK_BUILDINGS``) and for the buildings the resident names
+("is there a notice for Building 3"), besides those for every building; a kiosk serving the whole community with
+no building named hears them all. Urgent ones say so.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.skill_runtime.context import services
+from assistant.skill_runtime.context import services, settings
 from community_services.client import ServicesError
 from community_services.schemas import Announcement, clean_text
 
@@ -27,6 +32,25 @@ _STOPWORDS = frozenset({
     "there's", "whats", "what's", "some"
 })
 NUMBERS = ("First", "Second", "Third", "Fourth")
+_BUILDINGS = re.compile(r"\b(?:buildings?|blocks?|bldgs?)\s+((?:\d{1,2}(?:\s*(?:,|and|&|or|to)\s*)?)+)"
+                        r"|(\d{1,2})\s*(?:号楼|栋)", re.I)
+
+
+def buildings_named(text: str) -> tuple[str, ...]:
+    """Building numbers (1-12) the resident named: "Building 3", "buildings 7, 8 and 9", "3号楼"."""
+    found: list[str] = []
+    for listed, chinese in _BUILDINGS.findall(text or ""):
+        found += re.findall(r"\d{1,2}", listed) if listed else [chinese]
+    return tuple(dict.fromkeys(str(int(n)) for n in found if 1 <= int(n) <= 12))
+
+
+def buildings_for(question: str) -> tuple[str, ...]:
+    """The buildings to read notices for: this kiosk's and the ones asked about; none means all."""
+    try:
+        kiosk = settings().kiosk_building_list
+    except Exception:  # no configured context (a bare action server in a test): the whole community
+        kiosk = ()
+    return tuple(dict.fromkeys((*kiosk, *buildings_named(question))))
 
 
 def _stem(word: str) -> str:
@@ -68,7 +92,7 @@ class ActionReadAnnouncements(Action):
         question: Any = (tracker.latest_message or {}).get("text") or ""
         question = "" if str(question).startswith("/") else str(question)[:500]
         try:
-            notices = services().list_announcements()
+            notices = services().list_announcements(buildings_for(question))
         except ServicesError:
             dispatcher.utter_message(text=SERVICES_DOWN)
             return []
@@ -91,6 +115,7 @@ class ActionReadAnnouncements(Action):
         dispatcher.utter_message(text=intro)
         for position, notice in enumerate(chosen):
             prefix = f"{NUMBERS[position]}: " if len(chosen) > 1 else ""
+            prefix += "Urgent. " if notice.urgent else ""
             dispatcher.utter_message(text=f"{prefix}{notice_text(notice)}")
         dispatcher.utter_message(text="Say repeat to hear them again.")
         return []

@@ -26,6 +26,8 @@ from assistant.shared.events import (
     SpeechRate,
     StartIntent,
     Transcript,
+    UrgentNotice,
+    UrgentNoticeEnded,
     UserText,
     VoiceState,
     event_from_dict,
@@ -59,6 +61,9 @@ SAMPLES: list[Event] = [
     Alert(reference="A1002", queued=False, kind="fire"),
     HelpComing(reference="H1007", staff_name="Wang Fang"),
     HelpComing(reference="H1008", staff_name="[b]王芳[/b] {name}"),
+    UrgentNotice(notice_id=7, revision=2, title="Fire in Building 3", body="Leave calmly.", kind="fire", safety=True),
+    UrgentNotice(notice_id=8, revision=1, title="停水 [b]", body="{x}", kind="water"),
+    UrgentNoticeEnded(notice_id=7),
     Error(code="dialogue_unavailable", message="Please try again in a minute."),
     VoiceState(state="listening"),
     VoiceState(state="unavailable", detail="No microphone was found."),
@@ -77,7 +82,8 @@ def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
     assert set(EVENT_TYPES) == {"user_text", "start_intent", "transcript", "reply", "show_route", "speech_rate",
                                 "speak", "alert", "help_coming", "error", "voice_state", "handoff_opened",
-                                "handoff_joined", "handoff_message", "handoff_relayed", "handoff_ended"}
+                                "handoff_joined", "handoff_message", "handoff_relayed", "handoff_ended",
+                                "urgent_notice", "urgent_notice_ended"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")

@@ -71,6 +71,11 @@ def test_every_path_length_is_at_least_its_straight_line(demo: CommunityMap) -> 
         assert demo.path_length(path) >= 0
 
 
+def test_the_demo_assembly_point_is_the_central_garden_square(demo: CommunityMap) -> None:
+    assert demo.assembly_point == "central-garden"
+    assert demo.label("central-garden") == "Central Garden"
+
+
 def test_the_small_fixture_is_valid() -> None:
     small = load_map(FIXTURES / "valid-small.yml")
     assert {n.id for n in small.all_nodes()} == {"shop", "hall", "door", "post-door"}
@@ -89,6 +94,7 @@ def test_the_small_fixture_is_valid() -> None:
     ("bad-part-of.yml", 6, "part_of 'bakery' is not a place"),
     ("too-short.yml", 11, "shorter than the straight line"),
     ("unknown-start.yml", 9, "start 'lobby' is not"),
+    ("bad-assembly-point.yml", 5, "assembly_point 'door' is not a place"),
 ])
 def test_each_mistake_names_the_file_and_line(name: str, line: int, words: str) -> None:
     path = FIXTURES / name
