@@ -78,12 +78,38 @@ STAY = "Please stay where you are. Someone will come to you."
 POLICE_OFFICE = "The Community Police Office beside the North Gate is staffed day and night."
 
 
+NO_ANSWER = "No answer to \"Do you need help right now?\" within the time; the kiosk sent the alert."
+
+
+def resident_words(tracker: Tracker) -> str:
+    """What the alert is about: the latest words, or — for "Yes, send help" (a button's payload, or the front
+    end's timeout) — the resident's words that led to the question, with a note when nobody answered."""
+    latest = tracker.latest_message or {}
+    text = latest.get("text") or ""
+    if not text.startswith("/emergency_confirmed"):
+        return str(text)
+    earlier = ""
+    for event in reversed(tracker.events or []):
+        said = event.get("text") if event.get("event") == "user" else None
+        if isinstance(said, str) and said and not said.startswith("/"):
+            earlier = said
+            break
+    metadata = latest.get("metadata") or {}
+    if isinstance(metadata, dict) and metadata.get("answer") == "timeout":
+        return f"{earlier} ({NO_ANSWER})" if earlier else NO_ANSWER
+    return earlier or text
+
+
 class ActionRaiseEmergency(Action):
     def name(self) -> str:
         return "action_raise_emergency"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        text = (tracker.latest_message or {}).get("text") or ""
+        try:
+            text = resident_words(tracker)
+        except Exception:  # never let the look-back stop the alert
+            log.exception("emergency: could not read the resident's earlier words")
+            text = (tracker.latest_message or {}).get("text") or ""
         try:
             kind = guess_kind(text)
         except Exception:  # never let a guess stop the alert

@@ -80,8 +80,9 @@ SAMPLES: list[Event] = [
 def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
     assert set(EVENT_TYPES) == {"user_text", "start_intent", "transcript", "reply", "show_route", "speech_rate",
-                                "speak", "alert", "confirm_emergency", "help_coming", "error", "voice_state", "handoff_opened",
-                                "handoff_joined", "handoff_message", "handoff_relayed", "handoff_ended"}
+                                "speak", "alert", "confirm_emergency", "help_coming", "error", "voice_state",
+                                "handoff_opened", "handoff_joined", "handoff_message", "handoff_relayed",
+                                "handoff_ended"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")

@@ -120,3 +120,26 @@ def test_no_context_at_all_still_tells_the_resident_what_to_do() -> None:
     said = " ".join(texts)
     assert "call 120" in said and "Police Office" in said
     assert customs[0]["alert"] == {"reference": None, "queued": False, "kind": "other"}
+
+
+def confirm_tracker(earlier: str, metadata: dict[str, Any] | None = None) -> Any:
+    from rasa_sdk import Tracker
+
+    message = {"text": "/emergency_confirmed", "intent": {"name": "emergency_confirmed", "confidence": 1.0},
+               "entities": [], "metadata": metadata or {}}
+    events = [{"event": "user", "text": earlier}, {"event": "bot", "text": "Do you need help right now?"},
+              {"event": "user", "text": "/emergency_confirmed"}]
+    return Tracker("tester", {}, message, events, False, None, {}, "action_listen")
+
+
+def test_yes_to_the_question_sends_the_words_that_led_to_it(skill_context: Any, services_server: Any) -> None:
+    from skills.emergency_help.actions import NO_ANSWER, resident_words
+
+    assert resident_words(confirm_tracker("I feel very dizzy")) == "I feel very dizzy"
+    timed_out = resident_words(confirm_tracker("I feel very dizzy", {"source": "system", "answer": "timeout"}))
+    assert timed_out == f"I feel very dizzy ({NO_ANSWER})"
+    events, dispatcher = perform(ActionRaiseEmergency(), confirm_tracker("my wife has gone very pale and quiet"), {})
+    [custom] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert custom["alert"]["reference"]
+    [stored] = [a for a in staff_alerts(services_server) if a["reference"] == custom["alert"]["reference"]]
+    assert stored["details"] == "my wife has gone very pale and quiet"
