@@ -1,9 +1,16 @@
-"""Every word the kiosk shows, per language (short, plain, polite: written for older residents)."""
+"""Every word the kiosk shows, per language (short, plain, polite: written for older residents).
+
+What a front end says by itself about emergencies and unanswered turns ("Do you need help right now?", "I can't
+answer right now ...") comes from ``assistant/safety/words.py``, so the kiosk and the voice terminal say the same.
+"""
 
 from __future__ import annotations
 
+from assistant.safety.words import WORDS
+
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        **WORDS["en"],
         "greeting": "Good day! How can I help?",
         "home": "Home",
         "emergency": "EMERGENCY — call for help",
@@ -52,13 +59,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "still_there": "Are you still there?",
         "still_there_yes": "Yes, I am here",
         "voice_unavailable": "Speaking is not available: {reason} You can tap and type instead.",
-        "dialogue_down": "I can't answer right now. Please try again in a minute, or ask at the reception.",
         "back_to_assistant": "Back to the assistant",
         "handoff_joined": "{name} from the office is here to talk with you. Talk or type, as you like.",
         "staff_says": "{name} (office): {text}",
         "staff_says_spoken": "{name} says: {text}",
     },
     "zh-CN": {
+        **WORDS["zh-CN"],
         "greeting": "您好！请问需要什么帮助？",
         "home": "首页",
         "emergency": "紧急求助",
@@ -105,7 +112,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "still_there": "您还在吗？",
         "still_there_yes": "我在",
         "voice_unavailable": "暂时不能语音：{reason} 您可以点按或输入。",
-        "dialogue_down": "现在无法回答，请稍后再试，或到服务台询问。",
         "back_to_assistant": "返回智能助手",
         "handoff_joined": "物业办公室的{name}来和您说话了。您可以说，也可以打字。",
         "staff_says": "{name}（物业）：{text}",
