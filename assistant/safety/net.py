@@ -7,8 +7,9 @@ never nothing (docs/emergency-triage.md):
 * the dialogue failed, timed out or returned nothing: the local detector reads the resident's words; a clear
   emergency raises the alert on the direct path at once, a possible one asks "Do you need help right now?"
   (answered here), anything else gets plain words ("I can't answer right now ...");
-* the dialogue answered a clear emergency with neither an alert nor the question (the fallback, another
-  skill): the question is asked too — the safety net; not while a person from the office reads the words;
+* the dialogue answered a clear or possible emergency with neither an alert nor the question (the fallback,
+  another skill): the question is asked too — the safety net; not while a person from the office reads the
+  words;
 * a question (the dialogue's or our own) starts the timer; silence sends the alert, through the dialogue's
   confirming intent when it asked, else (or when that brings no alert back) on the direct path.
 """
@@ -157,9 +158,9 @@ class SafetyNet:
         if said and not carries(replies, Alert) and not carries(replies, ConfirmEmergency) \
                 and not carries(replies, HandoffRelayed):
             found = detect(said)
-            if found is not None and found.level == "clear":
-                log.warning("emergency: the dialogue answered a clear emergency (%s: %r) without an alert; "
-                            "asking the question", found.kind, found.words)
+            if found is not None:  # clear or possible: the question costs 15 s at most, the fallback a life
+                log.warning("emergency: the dialogue answered a %s emergency (%s: %r) with neither an alert nor "
+                            "the question; asking it", found.level, found.kind, found.words)
                 return Outcome([*replies, self._question(sender_id, said, found)])
         return Outcome(replies)
 

@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.safety.detector import detect
 from assistant.skill_runtime.context import outbox, settings
 from community_services.schemas import clean_text
 
@@ -86,12 +87,14 @@ def resident_words(tracker: Tracker) -> str:
     end's timeout) — the resident's words that led to the question, with a note when nobody answered."""
     latest = tracker.latest_message or {}
     text = latest.get("text") or ""
-    if not text.startswith("/emergency_confirmed"):
+    confirming = text.startswith("/emergency_confirmed") or (latest.get("intent") or {}).get("name") in (
+        "affirm", "emergency_confirmed")
+    if not confirming:
         return str(text)
     earlier = ""
     for event in reversed(tracker.events or []):
         said = event.get("text") if event.get("event") == "user" else None
-        if isinstance(said, str) and said and not said.startswith("/"):
+        if isinstance(said, str) and said and not said.startswith("/") and said != text:
             earlier = said
             break
     metadata = latest.get("metadata") or {}
@@ -100,11 +103,53 @@ def resident_words(tracker: Tracker) -> str:
     return earlier or text
 
 
+QUESTION = "utter_confirm_emergency"
+QUESTION_TEXT = "Do you need help right now?"
+ANYTHING_ELSE = "Is there anything else I can do for you?"
+
+
+def last_bot_text(tracker: Tracker) -> str:
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "bot":
+            return str(event.get("text") or "")
+    return ""
+
+
+def needs_the_question(tracker: Tracker) -> bool:
+    """Two keys for an alert without a question: the model said emergency *and* the words say so.
+
+    The resident's own words (not a button, not "yes" to the question) that the local detector does not read
+    as a clear emergency get "Do you need help right now?" instead (silence still sends the alert): the
+    model alone took "the heating is stone cold" and a concert question for emergencies
+    (docs/emergency-triage.md)."""
+    latest = tracker.latest_message or {}
+    text = str(latest.get("text") or "")
+    intent = (latest.get("intent") or {}).get("name")
+    if not text or text.startswith("/") or intent != "emergency_help":
+        return False
+    found = detect(text)
+    return found is None or found.level != "clear"
+
+
 class ActionRaiseEmergency(Action):
     def name(self) -> str:
         return "action_raise_emergency"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "affirm":  # a plain "yes": to our question it is "send help"; otherwise nothing to do
+            if last_bot_text(tracker) != QUESTION_TEXT:
+                dispatcher.utter_message(text=ANYTHING_ELSE)
+                return []
+        else:
+            try:
+                ask = needs_the_question(tracker)
+            except Exception:  # the second key failing must never stop the alert
+                log.exception("emergency: the detector failed; raising the alert")
+                ask = False
+            if ask:
+                dispatcher.utter_message(response=QUESTION)
+                return []
         try:
             text = resident_words(tracker)
         except Exception:  # never let the look-back stop the alert

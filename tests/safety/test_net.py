@@ -250,3 +250,10 @@ def test_the_timer_fires_once_and_not_after_an_answer() -> None:
     done.wait()
     assert fired == ["c"] and timer.state == "fired"
     assert timer.answer().state == "fired" and timer.state == "none"
+
+
+def test_the_safety_net_also_asks_about_a_possible_emergency_the_dialogue_did_not_understand() -> None:
+    h = Harness(FakeDialogue([Reply("Sorry, I did not understand. Did you mean ...?")]), confirm_seconds=5)
+    question = question_in(h.net.turn("s", "I feel really dizzy", "text"))
+    assert question is not None and question.local and not h.alerts
+    h.net.cancel()

@@ -92,7 +92,17 @@ def test_fire_gets_the_fire_advice(skill_context: context.SkillContext) -> None:
 @pytest.mark.parametrize("text", BAD_INPUTS)
 def test_bad_input_still_raises_the_alert(text: str, skill_context: context.SkillContext,
                                           services_server: Any) -> None:
-    texts, customs = run(text)
+    """Odd words the model took for an emergency are asked about (two keys); yes (or silence) then raises the
+    alert with the words cleaned."""
+    events, dispatcher = perform(ActionRaiseEmergency(), message_tracker(text, "emergency_help"), {})
+    said = [m.get("response") or m.get("text") for m in dispatcher.messages]
+    if text.startswith("/") or not text:  # a button (or nothing at all): no words to weigh
+        assert any("Help is coming" in (t or "") for t in said)
+    else:
+        assert said == ["utter_confirm_emergency"]
+    events, dispatcher = perform(ActionRaiseEmergency(), confirm_tracker(text), {})
+    texts = [m["text"] for m in dispatcher.messages if m.get("text")]
+    customs = [m["custom"] for m in dispatcher.messages if m.get("custom")]
     assert "Help is coming" in " ".join(texts)
     reference = customs[0]["alert"]["reference"]
     stored = next(a for a in staff_alerts(services_server) if a["reference"] == reference)
@@ -143,3 +153,16 @@ def test_yes_to_the_question_sends_the_words_that_led_to_it(skill_context: Any, 
     assert custom["alert"]["reference"]
     [stored] = [a for a in staff_alerts(services_server) if a["reference"] == custom["alert"]["reference"]]
     assert stored["details"] == "my wife has gone very pale and quiet"
+
+
+def test_two_keys_the_model_and_the_words(skill_context: Any) -> None:
+    """The model said emergency but the words do not read as one: the question, not the alert."""
+    from skills.emergency_help.actions import needs_the_question
+
+    assert needs_the_question(message_tracker("the heating is cold and I am freezing", "emergency_help"))
+    assert not needs_the_question(message_tracker("I have fallen in the kitchen", "emergency_help"))
+    assert not needs_the_question(message_tracker("/emergency_help", "emergency_help"))
+    events, dispatcher = perform(ActionRaiseEmergency(),
+                                 message_tracker("the heating is cold and I am freezing", "emergency_help"), {})
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_confirm_emergency"]
+    assert not [m for m in dispatcher.messages if m.get("custom")], "no alert"
