@@ -30,6 +30,7 @@ from assistant.shared.config import Settings
 from assistant.shared.events import (
     Alert,
     Button,
+    ConfirmEmergency,
     Error,
     Event,
     HandoffEnded,
@@ -168,6 +169,7 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.backend = Backend(self.settings, self._from_backend_thread)
+        self.backend.language = self.language
         self.backend.start_heartbeat()
         self.backend.start_broadcasts()
         self._start_guide_feed()
@@ -245,6 +247,8 @@ class KioskApp(App):
             self._show_urgent_notice(self.urgent_notices[int(view.notice_id)], speak=False)
             if seen:
                 self.unseen_notices.discard(int(view.notice_id))
+        if self.backend is not None:  # what the backend says by itself ("Do you need help right now?")
+            self.backend.language = language
 
     # resident actions (every screen) -------------------------------------------------------------------
     def start_conversation(self, command: StartIntent, shown: str) -> None:
@@ -305,9 +309,15 @@ class KioskApp(App):
         elif isinstance(event, Reply):
             if event.text:
                 conv.add_bubble(event.text, "linli")
-            conv.set_options(self._options(event.buttons))
+            if event.text or event.buttons:  # a reply of data only (an alert, a question's timer) keeps them
+                conv.set_options(self._options(event.buttons))
             guide.take_reply(event)  # a route brings the guide up
             self._check_form()
+        elif isinstance(event, ConfirmEmergency):
+            # "Do you need help right now?" with its two big buttons, wherever the resident was: silence sends
+            # the alert (the backend's timer); the conversation stays open while it waits
+            self.idle.activity()
+            self.show("conversation")
         elif isinstance(event, Alert):
             self._show_emergency(event)
         elif isinstance(event, HelpComing):

@@ -33,10 +33,13 @@ from typing import Any, Literal
 
 from assistant.dialogue.rasa_client import ConversationClient, clean_text
 from assistant.dialogue.wire import intent_message
+from assistant.safety.net import Outcome, SafetyNet
+from assistant.safety.words import words
 from assistant.shared.config import Settings
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import (
     Alert,
+    ConfirmEmergency,
     Error,
     Event,
     HandoffEnded,
@@ -58,12 +61,12 @@ from assistant.speech.speaker import FileSpeaker
 from assistant.speech.voice_app import VoiceParts, open_voice
 
 from .emergency import raise_emergency
+from .texts import texts
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = "I can't answer right now. Please try again in a minute, or ask at the reception."
-NO_ANSWER = ("I could not answer that just now. Please try again in a minute, or ask at the reception. "
-             "If you need help now, press the red Emergency button or call 120.")
+UNAVAILABLE = words("en")["dialogue_down"]
+NO_ANSWER = words("en")["no_reply"]
 """A turn the dialogue answered with nothing (its action server was down): never silence."""
 FAILED = "Sorry, something went wrong. Please try again, or ask at the reception."
 VOICE_OFF = "Voice is switched off on this kiosk. Please type or tap instead."
@@ -76,7 +79,7 @@ TRACKER_TIMEOUT = 2.0
 Source = Literal["text", "button", "system"]
 """``system``: a turn the kiosk sends by itself (the end of a handoff), shown to nobody as the resident's."""
 BACK_TO_ASSISTANT = StartIntent("back_to_assistant")
-STANDALONE = (Alert, HandoffOpened, HandoffEnded)
+STANDALONE = (Alert, ConfirmEmergency, HandoffOpened, HandoffEnded)
 """Reply data that is also published as an event of its own (the screen acts on it)."""
 
 
@@ -131,8 +134,13 @@ def new_sender_id(settings: Settings) -> str:
 
 class Backend:
     def __init__(self, settings: Settings, on_event: Callable[[Event], None], *,
-                 speech: SpeechSettings | None = None, voice: bool = True) -> None:
+                 speech: SpeechSettings | None = None, voice: bool = True,
+                 confirm_seconds: float | None = None) -> None:
+        """``confirm_seconds``: how long "Do you need help right now?" waits before the alert is sent (``None``:
+        what the question says, 15 s; the tests use 1 s)."""
         self.settings = settings
+        self.language = "en"
+        """The screen's language (the app sets it): the words this backend says by itself."""
         self._on_event = on_event
         self._speech = speech
         self._voice_enabled = voice
@@ -145,6 +153,10 @@ class Backend:
         self._turns = _SerialWorker("kiosk-turns")
         self._controls = _SerialWorker("kiosk-controls")
         self._emergencies: list[threading.Thread] = []
+        # every turn (typed, tapped, and with voice said) goes through this: never silent, and an emergency is
+        # recognised with Rasa or the action server down (docs/emergency-triage.md)
+        self._net = SafetyNet(self._client, raise_alert=self._raise_alert, present=self._present,
+                              words=lambda: texts(self.language), confirm_seconds=confirm_seconds)
         self._help = HelpWatch(settings.services_url, settings.kiosk_token, settings.outbox_path, self._publish)
         self._handoff = HandoffWatch(settings.services_url, settings.kiosk_token, self._from_handoff_watch)
         self._heartbeat = Heartbeat(settings.services_url, settings.kiosk_token, settings.kiosk_id,
@@ -267,29 +279,40 @@ class Backend:
         if source != "system":
             self._publish(UserText(sender, text, source, shown))
         try:
-            replies = self._client.send(sender, message, {"source": source})
-        except DialogueUnavailable:
-            self._publish(Error(DialogueUnavailable.code, UNAVAILABLE))
-            return
-        except LinliError as e:
-            self._publish(Error(e.code, e.message))
-            return
-        except Exception:
+            outcome = self._net.turn(sender, message, source)
+        except Exception:  # the net never raises for the dialogue; this is belt and braces
             log.exception("kiosk dialogue turn failed")
-            self._publish(Error("dialogue_failed", FAILED))
-            return
-        if not any(r.text or r.buttons or r.data for r in replies):
-            log.warning("kiosk dialogue turn got no answer (is the action server down?)")
-            self._publish(Error("no_answer", NO_ANSWER))
-            return
-        with self._lock:
-            if sender == self._sender:
-                self._last_replies = replies
-        for reply in replies:
+            outcome = Outcome([], Error("dialogue_failed", FAILED))
+        self._present(outcome, sender)
+
+    def _present(self, outcome: Outcome, sender: str | None = None) -> None:
+        """Publish a turn's replies (and the data the screen acts on), or its error; also the unanswered
+        question's alert, which arrives on the timer's thread (then said aloud too when voice is on)."""
+        if outcome.error is not None:
+            self._publish(outcome.error)
+        if outcome.replies:
+            with self._lock:
+                if sender is None or sender == self._sender:
+                    self._last_replies = outcome.replies
+        for reply in outcome.replies:
             self._publish(reply)
             for item in reply.data:  # decoded once by the conversation client (assistant/dialogue/wire.py)
                 if isinstance(item, STANDALONE):  # an alert also when not stored: the screen must say "call 120"
                     self._publish(item)
+        parts = self._parts
+        if sender is None and parts is not None:  # not a turn of the voice session's: say it here
+            for said in [r.text for r in outcome.replies if r.text] or ([outcome.error.message] if outcome.error
+                                                                       else []):
+                parts.session.announce(said)
+
+    def _raise_alert(self, details: str, kind: str) -> Alert:
+        """The direct path for an emergency the dialogue could not raise (the net publishes the alert)."""
+        return raise_emergency(self.settings, details, kind)
+
+    @property
+    def safety(self) -> SafetyNet:
+        """The turn logic: never silent, the local detector, the confirm question's timer."""
+        return self._net
 
     def form_in_progress(self) -> bool:
         """True if a form (repair report, feedback, booking...) is half done. Blocks up to 2 s."""
@@ -303,6 +326,7 @@ class Backend:
     def new_conversation(self) -> None:
         """Privacy reset: a new sender id now; the old conversation is forgotten in Rasa after its turns."""
         self._help.stop()  # the resident has gone: nobody to tell who is coming
+        self._net.cancel()  # a question still waiting belongs to the old conversation (90 s > its 15 s anyway)
         talking = self._handoff.stop()
         if talking is not None:  # a person was talking with them: the console shows they left
             self._handoff.resident_left(talking)
@@ -341,7 +365,8 @@ class Backend:
             speaker: bool | FileSpeaker = True
             if self.settings.speech_output is not None:  # the hardware edge as files (tests, demos)
                 speaker = FileSpeaker(self.settings.speech_output)
-            parts = open_voice(self.settings, speech, _KindDialogue(self._client), self._publish, speaker=speaker)
+            parts = open_voice(self.settings, speech, _KindDialogue(self._client), self._publish, speaker=speaker,
+                               net=self._net)
         except LinliError as e:  # no model, no espeak, bad settings: the hint names the fix
             self._voice_unavailable(f"Voice is not available: {e.message} {e.hint or ''}".strip(), e)
             return
@@ -463,6 +488,7 @@ class Backend:
             return
         self._closed.set()  # also stops the microphone loop
         self._help.stop()
+        self._net.cancel()
         self._heartbeat.stop()
         self._handoff.stop()
         self._broadcasts.stop()

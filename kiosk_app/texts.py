@@ -1,4 +1,8 @@
-"""Every word the kiosk shows, per language: data in ``texts.yml`` beside this file (en, zh-CN), read once."""
+"""Every word the kiosk shows, per language: data in ``texts.yml`` beside this file (en, zh-CN), read once.
+
+What a front end says by itself about emergencies and unanswered turns ("Do you need help right now?", "I can't
+answer right now ...") comes from ``assistant/safety/words.py``, so the kiosk and the voice terminal say the same.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from assistant.safety.words import words
 
 TEXTS_PATH = Path(__file__).with_name("texts.yml")
 
@@ -21,4 +27,4 @@ def _table() -> dict[str, dict[str, str]]:
 def texts(language: str) -> dict[str, str]:
     """The texts of ``language``; any key it lacks falls back to English, so a screen never shows a key."""
     table = _table()
-    return {**table["en"], **table.get(language, {})}
+    return {**words(language), **table["en"], **table.get(language, {})}

@@ -2,8 +2,9 @@
 
 ``action_human_handoff`` sets the slot ``handoff_reference`` when the office opened a live conversation. While
 it is set, this policy predicts ``action_relay_to_person`` for each resident turn (typed, tapped or said: they
-all arrive as the same REST turn), then ``action_listen``. Three intents go through to the rules as usual:
-``back_to_assistant`` (ends the handoff), ``emergency_help`` (an emergency is never only relayed) and Rasa's
+all arrive as the same REST turn), then ``action_listen``. These intents go through to the rules as usual:
+``back_to_assistant`` (ends the handoff), ``emergency_help`` and ``emergency_confirmed`` (an emergency, or the
+front end's unanswered "Do you need help right now?", is never only relayed) and Rasa's
 own ``restart``/``session_start``. Why a policy and not rules: rules need one per intent (and per form); one
 small deterministic policy with a priority above the ``RulePolicy`` says the same thing once, keeps the state
 in Rasa's own tracker, and needs no training.
@@ -26,7 +27,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 HANDOFF_SLOT = "handoff_reference"
 RELAY_ACTION = "action_relay_to_person"
-PASS_THROUGH_INTENTS = frozenset({"back_to_assistant", "emergency_help", "restart", "session_start"})
+PASS_THROUGH_INTENTS = frozenset({"back_to_assistant", "emergency_help", "emergency_confirmed", "restart",
+                                  "session_start"})
 PRIORITY = 7
 """Above the RulePolicy (6): on equal confidence the handoff wins."""
 

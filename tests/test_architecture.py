@@ -48,7 +48,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (  # top to bottom
     ("launcher", ("assistant",)),
     ("front end", ("kiosk_app", "skills")),
     ("kiosk parts", ("assistant.speech", "assistant.dialogue", "assistant.knowledge", "assistant.skill_runtime",
-                     "ar_overlays")),
+                     "assistant.safety", "ar_overlays")),
     # the kiosk side's map file and QR key (its settings + wayfinding), used by several kiosk parts
     ("kiosk base", ("assistant.places",)),
     ("office", ("community_services",)),

@@ -1,9 +1,10 @@
 """Rasa's wire formats, in one place: an action's ``custom`` payload in, an intent message out.
 
 Front ends see only typed events: :func:`decode_custom` turns a reply's ``custom`` dict into
-:class:`Alert` / :class:`ShowRoute` / :class:`SpeechRate` once, here, and :func:`intent_message` writes a
-:class:`StartIntent` command in Rasa's ``/intent{"entity": "value"}`` syntax (also used for the payload of
-a button an action offers, which is the same syntax). Pure functions: no HTTP, no rasa import.
+:class:`Alert` / :class:`ConfirmEmergency` / :class:`ShowRoute` / :class:`SpeechRate` once, here, and
+:func:`intent_message` writes a :class:`StartIntent` command in Rasa's ``/intent{"entity": "value"}`` syntax
+(also used for the payload of a button an action offers, which is the same syntax).
+Pure functions: no HTTP, no rasa import.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from assistant.shared.events import (
     Alert,
+    ConfirmEmergency,
     HandoffEnded,
     HandoffOpened,
     HandoffRelayed,
@@ -91,6 +93,24 @@ def decode_alert(value: object) -> Alert:
     return Alert(reference=reference.strip(), queued=value.get("queued") is not False, kind=kind)
 
 
+CONFIRM_TIMEOUT = 15.0
+"""Seconds the front end waits for an answer to "Do you need help right now?" when the payload names none."""
+MAX_CONFIRM_TIMEOUT = 120.0
+
+
+def decode_confirm_emergency(value: object) -> ConfirmEmergency:
+    """``utter_confirm_emergency``'s ``{"timeout": 15}``: the question whose silence sends the alert.
+
+    Like an alert, never dropped: an unreadable or absurd timeout becomes the default 15 s (a question with no
+    timer would leave a resident who cannot answer without help)."""
+    timeout = value.get("timeout") if isinstance(value, Mapping) else None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= MAX_CONFIRM_TIMEOUT:
+        log.error("an emergency question carried an unreadable timeout (%.200r); waiting %s s", value,
+                  CONFIRM_TIMEOUT)
+        return ConfirmEmergency(timeout=CONFIRM_TIMEOUT)
+    return ConfirmEmergency(timeout=float(timeout))
+
+
 def decode_route(value: object) -> ShowRoute | None:
     """A way-finding action's ``{"to", "guide_url"?, ...Route.to_dict()}``, or just ``{"to"}`` without a map."""
     if not isinstance(value, Mapping) or not isinstance(value.get("to"), str) or not value["to"]:
@@ -146,6 +166,7 @@ def decode_handoff_ended(value: object) -> HandoffEnded | None:
 
 _DECODERS: dict[str, Callable[[object], ReplyData | None]] = {
     "alert": decode_alert,
+    "confirm_emergency": decode_confirm_emergency,
     "handoff": decode_handoff,
     "handoff_ended": decode_handoff_ended,
     "handoff_relayed": decode_handoff_relayed,

@@ -68,6 +68,23 @@ class Alert(Event):
 
 
 @dataclass(frozen=True)
+class ConfirmEmergency(Event):
+    """The assistant asked "Do you need help right now?" (two buttons): unanswered for ``timeout`` seconds,
+    the front end sends the alert itself (docs/emergency-triage.md)."""
+
+    type: ClassVar[str] = "confirm_emergency"
+    timeout: float = 15.0
+    """Seconds to wait for an answer before the alert is sent."""
+    local: bool = False
+    """True when the front end asked by itself (the dialogue down, or its safety net): the answers are then
+    handled by the front end, not sent to the dialogue."""
+    details: str = ""
+    """The resident's words that led to the question (they go with the alert)."""
+    kind: str = ""
+    """What the front end's detector read in them (``fall``, ``medical``...), ``""`` when the dialogue asked."""
+
+
+@dataclass(frozen=True)
 class HelpComing(Event):
     """A staff member acknowledged the resident's alert ("I'm going"): the kiosk shows and says who is coming."""
 
@@ -176,7 +193,7 @@ class HandoffEnded(Event):
     staff_name: str = ""
 
 
-ReplyData = Alert | ShowRoute | SpeechRate | HandoffOpened | HandoffRelayed | HandoffEnded
+ReplyData = Alert | ConfirmEmergency | ShowRoute | SpeechRate | HandoffOpened | HandoffRelayed | HandoffEnded
 """What a reply can carry besides words (Rasa's ``custom`` payload, decoded once by the conversation client)."""
 
 
@@ -244,8 +261,8 @@ def navigate(to: str, *, step_free: bool = False) -> StartIntent:
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (UserText, StartIntent, Transcript, Reply, ShowRoute, SpeechRate, Speak, Alert,
-                              HelpComing, Error, VoiceState, HandoffOpened, HandoffJoined, HandoffMessage,
-                              HandoffRelayed, HandoffEnded, UrgentNotice, UrgentNoticeEnded)
+                              ConfirmEmergency, HelpComing, Error, VoiceState, HandoffOpened, HandoffJoined,
+                              HandoffMessage, HandoffRelayed, HandoffEnded, UrgentNotice, UrgentNoticeEnded)
 }
 
 
@@ -261,5 +278,6 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         kwargs["buttons"] = tuple(Button(**b) for b in kwargs.get("buttons", ()))
         kwargs["data"] = tuple(event_from_dict(d) for d in kwargs.get("data", ()))
         if not all(isinstance(d, ReplyData) for d in kwargs["data"]):
-            raise ValueError("a reply carries only alerts, routes, speech-rate changes and handoff changes")
+            raise ValueError("a reply carries only alerts, confirm questions, routes, speech-rate changes and "
+                             "handoff changes")
     return cls(**kwargs)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.safety.direct_alert import raise_emergency
+from assistant.safety.net import SafetyNet
 from assistant.shared.config import Settings
 from assistant.shared.errors import LinliError, SpeechError
 from assistant.shared.events import (
@@ -101,8 +103,17 @@ def open_voice(
     speaker: bool | Speaker = True,
     output_dir: Path | None = None,
     warm: bool = True,
+    net: SafetyNet | None = None,
+    confirm_seconds: float | None = None,
 ) -> VoiceParts:
-    """Load the model, the voice and the speaker. Raises SpeechError with the fixing command if one is missing."""
+    """Load the model, the voice and the speaker. Raises SpeechError with the fixing command if one is missing.
+
+    ``net``: the kiosk's turn logic, shared with its typed turns; else the session makes its own, raising an
+    emergency the dialogue cannot raise on the direct path (services API, else the outbox)."""
+
+    def raise_alert(details: str, kind: str) -> Alert:
+        return raise_emergency(settings, details, kind)
+
     recognizer = make_recognizer(settings, speech)
     synthesizer = Synthesizer(speech)
     try:
@@ -117,6 +128,9 @@ def open_voice(
             on_event=on_event,
             output_dir=output_dir,
             phrases=safe_phrases(settings),
+            raise_alert=raise_alert,
+            net=net,
+            confirm_seconds=confirm_seconds,
         )
     except BaseException:
         synthesizer.close()
@@ -124,7 +138,8 @@ def open_voice(
     return VoiceParts(session, synthesizer)
 
 
-KEYS_HELP = "Enter: talk / stop talking · r: repeat · s: slower · q: quit · or type a question"
+KEYS_HELP = ("Enter: talk / stop talking · 1, 2…: press a button · r: repeat · s: slower · q: quit · "
+             "or type a question")
 
 
 def keyboard_loop(session: VoiceSession, stop: threading.Event, read: Callable[[], str] = input) -> None:
@@ -142,6 +157,8 @@ def keyboard_loop(session: VoiceSession, stop: threading.Event, read: Callable[[
             session.repeat()
         elif line.lower() == "s":
             session.slower()
+        elif line.isdigit() and session.press(int(line)):
+            pass  # a button of the last answer ("Yes, send help")
         else:
             session.submit_text(line)
     stop.set()
@@ -158,6 +175,7 @@ def run_voice_terminal(
     speaker: bool = True,
     ui: TerminalUI | None = None,
     read: Callable[[], str] = input,
+    confirm_seconds: float | None = None,
 ) -> int:
     ui = ui or TerminalUI()
     if input_file is not None:
@@ -198,7 +216,8 @@ def run_voice_terminal(
         elif isinstance(event, HandoffOpened):
             handoff_watch.watch(event.reference)
 
-    parts = open_voice(settings, speech, dialogue, handle, speaker=speaker, output_dir=output_dir)
+    parts = open_voice(settings, speech, dialogue, handle, speaker=speaker, output_dir=output_dir,
+                       confirm_seconds=confirm_seconds)
     session = parts.session
     announce.append(session.announce)
     sessions.append(session)

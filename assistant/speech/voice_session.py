@@ -22,9 +22,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.dialogue.wire import intent_message
+from assistant.safety.net import Outcome, SafetyNet
+from assistant.safety.words import words
 from assistant.shared.errors import LinliError
 from assistant.shared.events import (
     Alert,
+    Button,
+    ConfirmEmergency,
     Error,
     Event,
     HandoffEnded,
@@ -87,7 +91,13 @@ class VoiceSession:
         output_dir: Path | None = None,
         sender_id: str | None = None,
         phrases: Sequence[str] = (),
+        raise_alert: Callable[[str, str], Alert] | None = None,
+        net: SafetyNet | None = None,
+        confirm_seconds: float | None = None,
     ) -> None:
+        """``raise_alert(details, kind)``: the direct alert path for an emergency the dialogue cannot raise
+        (``None``: none, the resident is told to call 120); ``net``: a front end's own turn logic to share (the
+        kiosk's), else one is made here; ``confirm_seconds``: overrides the 15 s of "Do you need help right now?"."""
         self.recognizer = recognizer
         self.synthesizer = synthesizer
         self.speaker = speaker
@@ -113,6 +123,11 @@ class VoiceSession:
         self._last_audio: list[AudioClip] = []
         self._reply_count = 0
         self._closed = False
+        self._last_buttons: tuple[Button, ...] = ()
+        self.language = settings.locale
+        """The words this session says by itself (``assistant/safety/words.py``)."""
+        self.net = net or SafetyNet(dialogue, raise_alert=raise_alert, present=self._present_later,
+                                    words=lambda: words(self.language), confirm_seconds=confirm_seconds)
         self._worker = threading.Thread(target=self._work, name="linli-voice-turns", daemon=True)
         self._worker.start()
         self._emit(VoiceState("listening" if self._listening else "idle"))
@@ -164,6 +179,14 @@ class VoiceSession:
         """Say ``text`` (not a reply of the dialogue: "Wang Fang is coming to you now."), in order with turns."""
         self._enqueue("say", text, "")
 
+    def press(self, number: int) -> bool:
+        """The ``number``-th (from 1) button of the last answer, as if tapped (the terminal's digit keys)."""
+        buttons = self._last_buttons
+        if not 1 <= number <= len(buttons):
+            return False
+        self.submit_text(buttons[number - 1].payload, "button", buttons[number - 1].title)
+        return True
+
     def repeat(self) -> None:
         """Say the last answer again, from the audio already made (no dialogue round trip)."""
         self.stop_speaking()
@@ -207,6 +230,8 @@ class VoiceSession:
         self._last_audio = []
         self._pending_grammar = None
         self._awake_until = 0.0
+        self._last_buttons = ()
+        self.net.cancel()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """True when every queued turn has been answered and spoken."""
@@ -356,26 +381,37 @@ class VoiceSession:
             self._emit(UserText(self.sender_id, text, source, shown))  # type: ignore[arg-type]
         self._emit(VoiceState("thinking"))
         timing = self.timings[-1] if source == "voice" and self.timings else None
-        try:
-            # the source travels as Rasa metadata: a handoff tells staff whether words were said or typed
-            replies = self.dialogue.send(self.sender_id, message, {"source": source})
-        except LinliError as e:
-            self._emit(Error(e.code, e.message))
-            replies = [Reply(e.message)]
+        # the source travels as Rasa metadata: a handoff tells staff whether words were said or typed. The net
+        # never leaves a turn silent and recognises an emergency with the dialogue down (docs/emergency-triage.md)
+        outcome = self.net.turn(self.sender_id, message, source)
         if timing is not None:
             timing.replied_at = time.monotonic()
-        for reply in replies:
-            self._emit(reply)
-            for item in reply.data:
-                if isinstance(item, (Alert, HandoffOpened, HandoffEnded)):  # an alert also when not stored
-                    self._emit(item)
-                elif isinstance(item, SpeechRate):
-                    self.slower()
-        buttons = button_phrases(replies)
-        self._pending_grammar = [*buttons, *self._phrases]
-        self._say([r.text for r in replies if r.text], timing)
+        self._say(self._show(outcome), timing)
         if self._wake_word_mode():
             self._awake_until = time.monotonic() + FOLLOW_UP_SECONDS
+
+    def _show(self, outcome: Outcome) -> list[str]:
+        """Publish an outcome's events; returns what to say."""
+        if outcome.error is not None:
+            self._emit(outcome.error)
+        for reply in outcome.replies:
+            self._emit(reply)
+            for item in reply.data:
+                if isinstance(item, (Alert, ConfirmEmergency, HandoffOpened, HandoffEnded)):  # an alert also
+                    self._emit(item)  # when not stored: the screen says "call 120"
+                elif isinstance(item, SpeechRate):
+                    self.slower()
+        if outcome.replies:
+            self._last_buttons = tuple(b for r in outcome.replies for b in r.buttons)
+            self._pending_grammar = [*button_phrases(outcome.replies), *self._phrases]
+        said = [r.text for r in outcome.replies if r.text]
+        return said or ([outcome.error.message] if outcome.error is not None else [])
+
+    def _present_later(self, outcome: Outcome) -> None:
+        """The unanswered question's alert (the timer's thread): shown now, said in order with the turns."""
+        self.stop_speaking()
+        for text in self._show(outcome):
+            self.announce(text)
 
     def _say(self, texts: list[str], timing: TurnTiming | None) -> None:
         """Synthesise sentence by sentence so the first one plays while the rest is still to be made."""

@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.safety.detector import detect
 from assistant.skill_runtime.context import outbox, settings
 from community_services.schemas import clean_text
 
@@ -78,12 +79,82 @@ STAY = "Please stay where you are. Someone will come to you."
 POLICE_OFFICE = "The Community Police Office beside the North Gate is staffed day and night."
 
 
+NO_ANSWER = "No answer to \"Do you need help right now?\" within the time; the kiosk sent the alert."
+
+
+def resident_words(tracker: Tracker) -> str:
+    """What the alert is about: the latest words, or — for "Yes, send help" (a button's payload, or the front
+    end's timeout) — the resident's words that led to the question, with a note when nobody answered."""
+    latest = tracker.latest_message or {}
+    text = latest.get("text") or ""
+    confirming = text.startswith("/emergency_confirmed") or (latest.get("intent") or {}).get("name") in (
+        "affirm", "emergency_confirmed")
+    if not confirming:
+        return str(text)
+    earlier = ""
+    for event in reversed(tracker.events or []):
+        said = event.get("text") if event.get("event") == "user" else None
+        if isinstance(said, str) and said and not said.startswith("/") and said != text:
+            earlier = said
+            break
+    metadata = latest.get("metadata") or {}
+    if isinstance(metadata, dict) and metadata.get("answer") == "timeout":
+        return f"{earlier} ({NO_ANSWER})" if earlier else NO_ANSWER
+    return earlier or text
+
+
+QUESTION = "utter_confirm_emergency"
+QUESTION_TEXT = "Do you need help right now?"
+ANYTHING_ELSE = "Is there anything else I can do for you?"
+
+
+def last_bot_text(tracker: Tracker) -> str:
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "bot":
+            return str(event.get("text") or "")
+    return ""
+
+
+def needs_the_question(tracker: Tracker) -> bool:
+    """Two keys for an alert without a question: the model said emergency *and* the words say so.
+
+    The resident's own words (not a button, not "yes" to the question) that the local detector does not read
+    as a clear emergency get "Do you need help right now?" instead (silence still sends the alert): the
+    model alone took "the heating is stone cold" and a concert question for emergencies
+    (docs/emergency-triage.md)."""
+    latest = tracker.latest_message or {}
+    text = str(latest.get("text") or "")
+    intent = (latest.get("intent") or {}).get("name")
+    if not text or text.startswith("/") or intent != "emergency_help":
+        return False
+    found = detect(text)
+    return found is None or found.level != "clear"
+
+
 class ActionRaiseEmergency(Action):
     def name(self) -> str:
         return "action_raise_emergency"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        text = (tracker.latest_message or {}).get("text") or ""
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "affirm":  # a plain "yes": to our question it is "send help"; otherwise nothing to do
+            if last_bot_text(tracker) != QUESTION_TEXT:
+                dispatcher.utter_message(text=ANYTHING_ELSE)
+                return []
+        else:
+            try:
+                ask = needs_the_question(tracker)
+            except Exception:  # the second key failing must never stop the alert
+                log.exception("emergency: the detector failed; raising the alert")
+                ask = False
+            if ask:
+                dispatcher.utter_message(response=QUESTION)
+                return []
+        try:
+            text = resident_words(tracker)
+        except Exception:  # never let the look-back stop the alert
+            log.exception("emergency: could not read the resident's earlier words")
+            text = (tracker.latest_message or {}).get("text") or ""
         try:
             kind = guess_kind(text)
         except Exception:  # never let a guess stop the alert

@@ -11,6 +11,7 @@ import pytest
 from assistant.dialogue.wire import decode_custom, intent_message
 from assistant.shared.events import (
     Alert,
+    ConfirmEmergency,
     HandoffEnded,
     HandoffOpened,
     HandoffRelayed,
@@ -49,8 +50,11 @@ def test_nothing_custom_is_nothing() -> None:
     ({"handoff_ended": {"reference": "F1003", "by": "resident"}}, HandoffEnded("F1003", "resident")),
     ({"handoff_ended": {"reference": "F1003", "by": "martians"}}, HandoffEnded("F1003", "resident")),
     ({"handoff_relayed": {"reference": "F1003"}}, HandoffRelayed("F1003")),
+    # skills/emergency_help's utter_confirm_emergency: "Do you need help right now?"
+    ({"confirm_emergency": {"timeout": 15}}, ConfirmEmergency(timeout=15.0)),
 ], ids=["alert-sent", "alert-queued", "alert-lost", "route", "route-place-only", "slower", "handoff-opened",
-        "handoff-ended-by-staff", "handoff-ended-by-resident", "handoff-ended-unreadable-by", "handoff-relayed"])
+        "handoff-ended-by-staff", "handoff-ended-by-resident", "handoff-ended-unreadable-by", "handoff-relayed",
+        "confirm-emergency"])
 def test_what_the_actions_send(custom: dict[str, Any], expected: object) -> None:
     assert decode_custom(custom) == (expected,)
     assert decode_custom(json.loads(json.dumps(custom))) == (expected,)  # as it arrives over HTTP
@@ -154,3 +158,13 @@ def test_entity_values_are_json_so_quotes_cannot_break_out() -> None:
 def test_a_name_rasa_would_not_read_as_an_intent_is_refused(intent: str) -> None:
     with pytest.raises(ValueError, match="not an intent name"):
         intent_message(intent)
+
+
+@pytest.mark.parametrize("value", [None, {}, {"timeout": "soon"}, {"timeout": 0}, {"timeout": -3}, {"timeout": True},
+                                   {"timeout": 10_000}, "15"])
+def test_an_emergency_question_is_never_dropped_for_its_timeout(value: object,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    """A question without a working timer would leave a resident who cannot answer without help."""
+    with caplog.at_level(logging.ERROR):
+        assert decode_custom({"confirm_emergency": value}) == (ConfirmEmergency(timeout=15.0),)
+    assert "timeout" in caplog.text

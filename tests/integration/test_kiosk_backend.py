@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from assistant.dialogue.rasa_client import ConversationClient
-from assistant.shared.events import Alert, Error, Event, Reply, UserText, VoiceState
+from assistant.shared.events import Alert, ConfirmEmergency, Error, Event, Reply, UserText, VoiceState
 from assistant.speech.settings import SpeechSettings
 from assistant.stack import Stack, free_ports
 from kiosk_app.backend import UNAVAILABLE, VOICE_OFF, Backend
@@ -214,3 +214,98 @@ def test_voice_switched_off(backend: Backend, events: Recorder) -> None:
     backend.start_voice()
     backend.talk()
     assert [(e.state, e.detail) for e in events.of(VoiceState)] == [("unavailable", VOICE_OFF)] * 2
+
+
+
+# --- emergency triage (docs/emergency-triage.md) -------------------------------------------------------------
+
+def stored_alert(live_stack: Stack, reference: str) -> dict[str, Any]:
+    [stored] = [a for a in staff_list(live_stack, "alerts") if a["reference"] == reference]
+    return stored
+
+
+def test_a_typed_emergency_with_rasa_down_raises_the_alert_directly(live_stack: Stack, events: Recorder) -> None:
+    dead = replace(live_stack.settings, rasa_port=free_ports(1)[0])
+    backend = Backend(dead, events, voice=False)
+    try:
+        published = turn(backend, events, "please help, my husband has collapsed in the kitchen")
+    finally:
+        backend.close()
+    [alert] = [e for e in published if isinstance(e, Alert)]
+    assert alert.queued is False and alert.kind == "medical"
+    assert not [e for e in published if isinstance(e, Error)], "the alert's words, not 'I can't answer'"
+    assert "help is coming" in texts(published).lower()
+    stored = stored_alert(live_stack, alert.reference)
+    assert stored["kind"] == "medical" and "collapsed" in stored["details"]
+
+
+def test_an_emergency_with_the_action_server_stopped_raises_the_alert_directly(live_stack: Stack,
+                                                                               events: Recorder) -> None:
+    """The issue: "help, I've fallen in the bathroom" got no reply and no alert (Rasa's answer was empty)."""
+    live_stack.stop("actions")  # the live_stack fixture starts it again for the next test
+    backend = Backend(live_stack.settings, events, voice=False)
+    try:
+        published = turn(backend, events, "help, I've fallen over in the hall and my hip hurts")
+        [alert] = [e for e in published if isinstance(e, Alert)]
+        assert alert.kind == "fall" and stored_alert(live_stack, alert.reference)["kind"] == "fall"
+        # an ordinary question is never silent either
+        ordinary = turn(backend, events, "I need to report a repair")
+        assert [e for e in ordinary if isinstance(e, Error | Reply) and (getattr(e, "text", "") or
+                                                                         getattr(e, "message", ""))]
+    finally:
+        backend.close()
+
+
+def test_a_possible_emergency_with_rasa_stopped_asks_and_silence_sends_the_alert(live_stack: Stack,
+                                                                                 events: Recorder) -> None:
+    live_stack.stop("actions")
+    live_stack.stop("rasa")  # the live_stack fixture starts both again for the next test
+    backend = Backend(live_stack.settings, events, voice=False, confirm_seconds=1)
+    try:
+        published = turn(backend, events, "I feel very dizzy and weak")
+        [question] = [e for e in published if isinstance(e, ConfirmEmergency)]
+        assert question.local and not [e for e in published if isinstance(e, Alert)]
+        [asked] = [e for e in published if isinstance(e, Reply) and e.buttons]
+        assert asked.text == "Do you need help right now?"
+        assert [b.title for b in asked.buttons] == ["Yes, send help", "No, I am all right"]
+        assert wait_for(lambda: bool(events.of(Alert)), timeout=15), "no answer in 1 s: the alert is sent"
+        [alert] = events.of(Alert)
+        assert stored_alert(live_stack, alert.reference)["details"] == "I feel very dizzy and weak"
+        # a late "Yes, send help" is not a second alert
+        late = turn(backend, events, "/emergency_confirmed", "button")
+        assert not [e for e in late if isinstance(e, Alert)]
+        assert "already been called" in texts(late)
+    finally:
+        backend.close()
+
+
+def test_the_dialogues_question_unanswered_sends_the_confirming_intent(live_stack: Stack, events: Recorder) -> None:
+    backend = Backend(live_stack.settings, events, voice=False, confirm_seconds=1)
+    try:
+        published = turn(backend, events, "I don't feel very well today")
+        [question] = [e for e in published if isinstance(e, ConfirmEmergency)]
+        assert question.local is False and question.timeout == 15  # Rasa's utter_confirm_emergency
+        assert not [e for e in published if isinstance(e, Alert)]
+        assert wait_for(lambda: bool(events.of(Alert)), timeout=20)
+        [alert] = events.of(Alert)
+        assert alert.queued is False and "help is coming" in texts(events.snapshot()).lower()
+        details = stored_alert(live_stack, alert.reference)["details"]
+        assert details.startswith("I don't feel very well today") and "No answer" in details
+    finally:
+        backend.close()
+
+
+def test_answering_no_to_the_question_sends_nothing(backend: Backend, events: Recorder, live_stack: Stack) -> None:
+    before = len(staff_list(live_stack, "alerts"))
+    turn(backend, events, "I don't feel very well today")
+    declined = turn(backend, events, "/emergency_declined", "button")
+    assert "all right" in texts(declined).lower()
+    assert backend.safety.timer.state == "none"
+    assert len(staff_list(live_stack, "alerts")) == before
+
+
+@pytest.mark.parametrize("text", ["the heating is cold and the flat is freezing",
+                                  "the bulb on the landing has gone again"])
+def test_everyday_complaints_raise_no_alert(backend: Backend, events: Recorder, text: str) -> None:
+    published = turn(backend, events, text)
+    assert not [e for e in published if isinstance(e, Alert)]

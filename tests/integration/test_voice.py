@@ -320,6 +320,30 @@ def test_dialogue_down_is_said_plainly(recognizer: Recognizer, synth: Synthesize
     assert list(tmp_path.glob("reply-*.wav"))
 
 
+def test_a_spoken_emergency_with_rasa_down_raises_the_alert_directly(recognizer: Recognizer, synth: Synthesizer,
+                                                                    live_stack: Stack) -> None:
+    """The transcript path (a final transcript, as the recogniser gives it) with the dialogue unreachable: the
+    local detector reads the words and the direct alert path reaches the services API."""
+    from assistant.safety.direct_alert import raise_emergency
+
+    (port,) = free_ports(1)
+    rec = Recorder()
+    with ConversationClient(f"http://127.0.0.1:{port}", "token") as dead:
+        s = VoiceSession(recognizer=recognizer, synthesizer=synth, speaker=None, dialogue=dead,
+                         settings=SpeechSettings(mode="always"), on_event=rec,
+                         raise_alert=lambda details, kind: raise_emergency(live_stack.settings, details, kind))
+        try:
+            s._on_transcript(Transcript("help I have fallen in the bathroom", final=True))
+            assert s.wait_idle(30)
+        finally:
+            s.close()
+    [alert] = rec.of(Alert)
+    assert alert.reference and alert.queued is False and alert.kind == "fall"
+    assert any("Help is coming" in e.text for e in rec.of(Speak)), "said aloud, not silence"
+    stored = [a for a in staff_list(live_stack, "alerts") if a["reference"] == alert.reference]
+    assert stored and "fallen" in stored[0]["details"]
+
+
 def test_no_microphone_falls_back_to_typing(live_stack: Stack, chat: ConversationClient) -> None:
     out = io.StringIO()
     lines = iter(["hello", "q"])

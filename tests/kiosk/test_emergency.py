@@ -184,7 +184,7 @@ def test_a_refused_token_is_queued_for_the_action_server(services_server: Runnin
 def test_outbox_write_failing_too_never_raises(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     not_a_dir = tmp_path / "var"
     not_a_dir.write_text("a file where the var folder should be")
-    with caplog.at_level(logging.CRITICAL, logger="kiosk_app.emergency"):
+    with caplog.at_level(logging.CRITICAL, logger="assistant.safety.direct_alert"):
         alert = raise_emergency(settings_for(down_url(), not_a_dir), marker())
     # An empty reference: the screen says to call 120 and press the wall alarm.
     assert alert == Alert(reference="", queued=True)

@@ -12,6 +12,7 @@ from assistant.shared.events import (
     EVENT_TYPES,
     Alert,
     Button,
+    ConfirmEmergency,
     Error,
     Event,
     HandoffEnded,
@@ -59,6 +60,9 @@ SAMPLES: list[Event] = [
     Alert(reference="A1001", queued=False),
     Alert(reference="Q00042", queued=True),
     Alert(reference="A1002", queued=False, kind="fire"),
+    ConfirmEmergency(timeout=15.0),
+    ConfirmEmergency(timeout=1.0, local=True, details="I feel dizzy", kind="medical"),
+    Reply(text="Do you need help right now?", data=(ConfirmEmergency(),)),
     HelpComing(reference="H1007", staff_name="Wang Fang"),
     HelpComing(reference="H1008", staff_name="[b]王芳[/b] {name}"),
     UrgentNotice(notice_id=7, revision=2, title="Fire in Building 3", body="Leave calmly.", kind="fire", safety=True),
@@ -81,9 +85,9 @@ SAMPLES: list[Event] = [
 def test_every_event_type_is_sampled() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
     assert set(EVENT_TYPES) == {"user_text", "start_intent", "transcript", "reply", "show_route", "speech_rate",
-                                "speak", "alert", "help_coming", "error", "voice_state", "handoff_opened",
-                                "handoff_joined", "handoff_message", "handoff_relayed", "handoff_ended",
-                                "urgent_notice", "urgent_notice_ended"}
+                                "speak", "alert", "confirm_emergency", "help_coming", "error", "voice_state",
+                                "handoff_opened", "handoff_joined", "handoff_message", "handoff_relayed",
+                                "handoff_ended", "urgent_notice", "urgent_notice_ended"}
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: f"{e.type}")

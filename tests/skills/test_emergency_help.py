@@ -92,7 +92,17 @@ def test_fire_gets_the_fire_advice(skill_context: context.SkillContext) -> None:
 @pytest.mark.parametrize("text", BAD_INPUTS)
 def test_bad_input_still_raises_the_alert(text: str, skill_context: context.SkillContext,
                                           services_server: Any) -> None:
-    texts, customs = run(text)
+    """Odd words the model took for an emergency are asked about (two keys); yes (or silence) then raises the
+    alert with the words cleaned."""
+    events, dispatcher = perform(ActionRaiseEmergency(), message_tracker(text, "emergency_help"), {})
+    said = [m.get("response") or m.get("text") for m in dispatcher.messages]
+    if text.startswith("/") or not text:  # a button (or nothing at all): no words to weigh
+        assert any("Help is coming" in (t or "") for t in said)
+    else:
+        assert said == ["utter_confirm_emergency"]
+    events, dispatcher = perform(ActionRaiseEmergency(), confirm_tracker(text), {})
+    texts = [m["text"] for m in dispatcher.messages if m.get("text")]
+    customs = [m["custom"] for m in dispatcher.messages if m.get("custom")]
     assert "Help is coming" in " ".join(texts)
     reference = customs[0]["alert"]["reference"]
     stored = next(a for a in staff_alerts(services_server) if a["reference"] == reference)
@@ -120,3 +130,39 @@ def test_no_context_at_all_still_tells_the_resident_what_to_do() -> None:
     said = " ".join(texts)
     assert "call 120" in said and "Police Office" in said
     assert customs[0]["alert"] == {"reference": None, "queued": False, "kind": "other"}
+
+
+def confirm_tracker(earlier: str, metadata: dict[str, Any] | None = None) -> Any:
+    from rasa_sdk import Tracker
+
+    message = {"text": "/emergency_confirmed", "intent": {"name": "emergency_confirmed", "confidence": 1.0},
+               "entities": [], "metadata": metadata or {}}
+    events = [{"event": "user", "text": earlier}, {"event": "bot", "text": "Do you need help right now?"},
+              {"event": "user", "text": "/emergency_confirmed"}]
+    return Tracker("tester", {}, message, events, False, None, {}, "action_listen")
+
+
+def test_yes_to_the_question_sends_the_words_that_led_to_it(skill_context: Any, services_server: Any) -> None:
+    from skills.emergency_help.actions import NO_ANSWER, resident_words
+
+    assert resident_words(confirm_tracker("I feel very dizzy")) == "I feel very dizzy"
+    timed_out = resident_words(confirm_tracker("I feel very dizzy", {"source": "system", "answer": "timeout"}))
+    assert timed_out == f"I feel very dizzy ({NO_ANSWER})"
+    events, dispatcher = perform(ActionRaiseEmergency(), confirm_tracker("my wife has gone very pale and quiet"), {})
+    [custom] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert custom["alert"]["reference"]
+    [stored] = [a for a in staff_alerts(services_server) if a["reference"] == custom["alert"]["reference"]]
+    assert stored["details"] == "my wife has gone very pale and quiet"
+
+
+def test_two_keys_the_model_and_the_words(skill_context: Any) -> None:
+    """The model said emergency but the words do not read as one: the question, not the alert."""
+    from skills.emergency_help.actions import needs_the_question
+
+    assert needs_the_question(message_tracker("the heating is cold and I am freezing", "emergency_help"))
+    assert not needs_the_question(message_tracker("I have fallen in the kitchen", "emergency_help"))
+    assert not needs_the_question(message_tracker("/emergency_help", "emergency_help"))
+    events, dispatcher = perform(ActionRaiseEmergency(),
+                                 message_tracker("the heating is cold and I am freezing", "emergency_help"), {})
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_confirm_emergency"]
+    assert not [m for m in dispatcher.messages if m.get("custom")], "no alert"

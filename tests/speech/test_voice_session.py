@@ -114,3 +114,93 @@ def test_a_command_goes_to_the_dialogue_typed_and_is_shown_by_its_words(synth: S
         s.close()
     assert dialogue.sent == [("kiosk-1", navigate("clinic"))]
     assert UserText("kiosk-1", '/navigate_to{"facility": "clinic"}', "button", "Way to the clinic") in events
+
+
+class DownDialogue:
+    def send(self, sender_id: str, message: str | StartIntent, metadata: dict[str, Any] | None = None) -> list[Reply]:
+        from assistant.shared.errors import DialogueUnavailable
+
+        raise DialogueUnavailable("down")
+
+
+def down_session(synth: Synthesizer, alerts: list[tuple[str, str]]) -> tuple[VoiceSession, list[Event]]:
+    events: list[Event] = []
+
+    def raise_alert(details: str, kind: str) -> Alert:
+        alerts.append((details, kind))
+        return Alert("Q7", queued=True, kind=kind)
+
+    s = VoiceSession(recognizer=FakeRecognizer(), synthesizer=synth, speaker=None,  # type: ignore[arg-type]
+                     dialogue=DownDialogue(), settings=SpeechSettings(mode="push_to_talk"), on_event=events.append,
+                     sender_id="kiosk-1", raise_alert=raise_alert, confirm_seconds=0.5)
+    return s, events
+
+
+def test_an_emergency_said_with_the_dialogue_down_raises_the_alert_and_is_spoken(synth: Synthesizer) -> None:
+    from assistant.shared.events import Speak
+
+    alerts: list[tuple[str, str]] = []
+    s, events = down_session(synth, alerts)
+    try:
+        s.submit_text("help me, my husband has collapsed", "voice")
+        assert s.wait_idle(10)
+    finally:
+        s.close()
+    assert alerts == [("help me, my husband has collapsed", "medical")]
+    assert Alert("Q7", queued=True, kind="medical") in events
+    assert any(isinstance(e, Speak) and "Help is being called" in e.text for e in events)
+
+
+def test_dialogue_down_is_spoken_in_the_sessions_language(synth: Synthesizer) -> None:
+    from assistant.shared.events import Error, Speak
+
+    s, events = down_session(synth, [])
+    s.language = "zh-CN"
+    try:
+        s.submit_text("图书馆几点开门", "voice")
+        assert s.wait_idle(10)
+    finally:
+        s.close()
+    [error] = [e for e in events if isinstance(e, Error)]
+    assert error.message == "现在无法回答，请稍后再试，或到服务台询问。"
+    assert any(isinstance(e, Speak) and e.text == error.message for e in events)
+
+
+def test_an_unanswered_question_sends_the_alert_and_a_late_yes_is_not_a_second_one(synth: Synthesizer) -> None:
+    import time
+
+    from assistant.shared.events import ConfirmEmergency
+
+    alerts: list[tuple[str, str]] = []
+    s, events = down_session(synth, alerts)
+    try:
+        s.submit_text("I feel very dizzy", "voice")
+        assert s.wait_idle(10)
+        assert [e for e in events if isinstance(e, ConfirmEmergency)] and not alerts
+        deadline = time.monotonic() + 10
+        while not alerts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert alerts == [("I feel very dizzy", "medical")]
+        assert not s.press(1), "the alert's answer has no buttons"
+        s.submit_text("/emergency_confirmed", "button", "Yes, send help")  # a late tap on the screen
+        assert s.wait_idle(10)
+    finally:
+        s.close()
+    assert len(alerts) == 1
+    assert any(isinstance(e, Reply) and e.text.startswith("Help has already been called") for e in events)
+
+
+def test_a_digit_presses_the_last_answers_button(synth: Synthesizer) -> None:
+    from assistant.shared.events import Button
+
+    s, dialogue, _ = session(synth, [Reply("Do you need help right now?", buttons=(
+        Button("Yes, send help", "/emergency_confirmed"), Button("No, I am all right", "/emergency_declined")))])
+    try:
+        s.submit_text("I feel funny")
+        assert s.wait_idle(10)
+        assert s.press(2) and not s.press(3)
+        assert s.wait_idle(10)
+    finally:
+        s.net.cancel()
+        s.close()
+    assert dialogue.sent[-1] == ("kiosk-1", "/emergency_declined")
