@@ -123,8 +123,6 @@ class _KindDialogue:
             replies = self._client.send(sender_id, message, metadata)
         except DialogueUnavailable as e:
             raise DialogueUnavailable(UNAVAILABLE) from e
-        if not any(r.text or r.buttons or r.data for r in replies):  # spoken too: never silence
-            raise DialogueUnavailable(NO_ANSWER)
         return replies
 
 

@@ -98,6 +98,11 @@ def carries(replies: list[Reply], kind: type) -> bool:
     return any(isinstance(item, kind) for r in replies for item in r.data)
 
 
+def offers_help(replies: list[Reply]) -> bool:
+    """The answer already offers "Yes, send help" (a button of the question, with or without its timer data)."""
+    return any(b.payload.startswith(YES_PAYLOAD) for r in replies for b in r.buttons)
+
+
 class SafetyNet:
     def __init__(self, dialogue: Dialogue, *, raise_alert: Callable[[str, str], Alert] | None,
                  present: Callable[[Outcome], None], words: Callable[[], Mapping[str, str]],
@@ -156,7 +161,7 @@ class SafetyNet:
                 if isinstance(item, ConfirmEmergency):
                     self.timer.start(sender_id, replace(item, details=said))
         if said and not carries(replies, Alert) and not carries(replies, ConfirmEmergency) \
-                and not carries(replies, HandoffRelayed):
+                and not carries(replies, HandoffRelayed) and not offers_help(replies):
             found = detect(said)
             if found is not None:  # clear or possible: the question costs 15 s at most, the fallback a life
                 log.warning("emergency: the dialogue answered a %s emergency (%s: %r) with neither an alert nor "
