@@ -34,7 +34,7 @@ from .signing import KEY_ENV, KEY_FILE, check_key, load_key
 log = logging.getLogger(__name__)
 
 LEGACY_ID = "0"
-"""The key of links without ``k=``: ``qr-key`` or ``LINLI_QR_KEY``, the one every poster printed before the ring used."""
+"""The key of links without ``k=``: ``qr-key`` or ``LINLI_QR_KEY``, which signed every poster before the ring."""
 RING_DIR = "qr-keys"
 RETIRED_DIR = "retired"
 POSTERS_FILE = "posters"
@@ -180,7 +180,8 @@ def _read_key_file(path: Path, key_id: str) -> QrKey:
     try:
         secret = check_key(text, f"{path}:{number}")
     except KeyConfigError as e:
-        raise KeyConfigError(e.message, hint=_HINT_BROKEN) from e
+        raise KeyConfigError(f"{path}:{number}: this QR key is not usable: it must be at least 22 URL-safe "
+                             "characters (A-Z a-z 0-9 - _).", hint=_HINT_BROKEN) from e
     created = None
     if "created" in fields:
         number, value = fields["created"]

@@ -15,7 +15,7 @@ import pytest
 import qrcode
 
 from ar_overlays.testing import render_marker, warp_image_into_frame
-from assistant.places.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, load_keys, load_map
 from kiosk_app.guide_feed import MAP_SIZE, FeedSettings, GuideFeed
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink
@@ -103,7 +103,7 @@ def test_a_marker_post_in_view_puts_the_way_on_the_camera_picture(
 
 
 def test_a_genuine_poster_is_opened_and_a_stranger_sticker_is_not(tmp_path: Path) -> None:
-    key = load_key(tmp_path)
+    key = load_keys(tmp_path)
     genuine = GuideLink(community="sunny-garden", at=None, to="community-clinic", step_free=False)
     camera = poster_frame(genuine.to_url("http://192.168.1.20:8700", key), tmp_path / "poster.png")
     got = Collected()
