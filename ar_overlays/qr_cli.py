@@ -63,11 +63,12 @@ def _public_url(given: str | None, fallback: str) -> str:
 
 
 def cmd_qr(args: argparse.Namespace) -> int:
-    """The handler; a ``LinliError`` is one plain line on stderr and exit status 1."""
+    """The handler; a ``LinliError`` is one plain line on stderr (its hint in brackets) and exit status 1."""
     try:
         return _run(args)
     except LinliError as e:
-        print(f"linli qr: {e.message}", file=sys.stderr)
+        hint = f" ({' '.join(e.hint.split())})" if e.hint else ""
+        print(f"linli qr: {e.message}{hint}", file=sys.stderr)
         return 1
 
 

@@ -193,12 +193,20 @@ def _read_key_file(path: Path, key_id: str) -> QrKey:
     return QrKey(key_id, secret, created, str(path))
 
 
-def _read_retired(path: Path) -> datetime | None:
-    """When a key was retired; its record only informs (its presence is what counts), so junk is ``None``."""
+def _read_retired(path: Path) -> tuple[datetime | None, datetime | None]:
+    """When a retired key was created and retired; the record only informs (its presence is what counts), so
+    junk in it is ``None``."""
     try:
-        return _when(_read_fields(path, ("created", "retired")).get("retired", (0, ""))[1])
-    except (KeyConfigError, ValueError):
-        return None
+        fields = _read_fields(path, ("created", "retired"))
+    except KeyConfigError:
+        return None, None
+    dates: list[datetime | None] = []
+    for name in ("created", "retired"):
+        try:
+            dates.append(_when(fields[name][1]))
+        except (KeyError, ValueError):
+            dates.append(None)
+    return dates[0], dates[1]
 
 
 def _ids_in(folder: Path) -> tuple[dict[str, Path], list[Path]]:
@@ -231,8 +239,9 @@ def survey(var_dir: Path, configured: str | None, *, source: str = KEY_ENV, crea
     for key_id in sorted(set(files) | set(retired_files), key=int):
         path = files.get(key_id)
         if key_id in retired_files:
-            infos.append(KeyInfo(key_id, str(path or retired_files[key_id]), retired=True,
-                                 retired_at=_read_retired(retired_files[key_id]), file=path))
+            created, retired_at = _read_retired(retired_files[key_id])
+            infos.append(KeyInfo(key_id, str(path or retired_files[key_id]), created, retired=True,
+                                 retired_at=retired_at, file=path))
             continue
         assert path is not None
         try:
@@ -256,8 +265,9 @@ def _legacy(var_dir: Path, configured: str | None, source: str, *, create: bool)
     path = var_dir / KEY_FILE
     if tombstone.exists():
         leftover = path if path.exists() and not (configured and configured.strip()) else None
-        return KeyInfo(LEGACY_ID, source if configured and configured.strip() else str(path), retired=True,
-                       retired_at=_read_retired(tombstone), file=leftover)
+        created, retired_at = _read_retired(tombstone)
+        return KeyInfo(LEGACY_ID, source if configured and configured.strip() else str(path), created,
+                       retired=True, retired_at=retired_at, file=leftover)
     if configured and configured.strip():
         try:
             return KeyInfo(LEGACY_ID, source, key=QrKey(LEGACY_ID, check_key(configured, source), None, source))
