@@ -8,7 +8,8 @@ may move). Node ids are restricted to ``[a-z0-9-]`` so the canonical message can
 ``|`` into an id.
 
 ``key`` parameters take a :class:`~wayfinding.key_ring.KeyRing` (sign with its current key, verify with any
-accepted one) or plain ``bytes`` (the legacy key alone).
+accepted one), a :class:`~wayfinding.key_ring.RingCache` (the same, re-read now and then) or plain ``bytes``
+(the legacy key alone).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import WayfindingError
-from .key_ring import KEY_ID, LEGACY_ID, KeyRing
+from .key_ring import KEY_ID, LEGACY_ID, KeyRing, RingCache
 from .signing import sign, verify
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -29,6 +30,8 @@ VERSION = "v1"
 """The legacy message (no ``k``)."""
 KEYED_VERSION = "v2"
 """The message of a link that names its key."""
+Keys = bytes | KeyRing | RingCache
+"""What signs and verifies: the legacy key alone (``bytes``), a ring, or a ring re-read now and then."""
 Reason = Literal["not_guide", "unsigned", "altered", "other_community"]
 
 NOT_GUIDE = "This is not a Linli guide code."
@@ -70,7 +73,7 @@ class GuideLink:
             return "|".join((VERSION, *fields))
         return "|".join((KEYED_VERSION, key_id, *fields))
 
-    def query(self, key: bytes | KeyRing) -> str:
+    def query(self, key: Keys) -> str:
         """``at=..&to=..&sf=1&k=..&sig=..`` signed with the ring's current key (empty fields left out; ``k``
         only for a ring key; ids need no escaping)."""
         current = _ring(key).current
@@ -84,11 +87,13 @@ class GuideLink:
         parts.append(f"sig={sign(current.secret, self.message(current.id))}")
         return "&".join(parts)
 
-    def to_url(self, public_url: str, key: bytes | KeyRing) -> str:
+    def to_url(self, public_url: str, key: Keys) -> str:
         return f"{public_url.rstrip('/')}/guide/{self.community}?{self.query(key)}"
 
 
-def _ring(key: bytes | KeyRing) -> KeyRing:
+def _ring(key: Keys) -> KeyRing:
+    if isinstance(key, RingCache):
+        return key.get()
     return key if isinstance(key, KeyRing) else KeyRing.single(key)
 
 
@@ -98,7 +103,7 @@ def signed_key_id(params: Mapping[str, str]) -> str:
     return LEGACY_ID if k is None else k
 
 
-def verify_query(community: str, params: Mapping[str, str], key: bytes | KeyRing) -> GuideLink:
+def verify_query(community: str, params: Mapping[str, str], key: Keys) -> GuideLink:
     """The link a page request stands for, if ``sig`` verifies with the accepted key ``k`` names (none: the
     legacy key); else ``GuideLinkError``. A retired or unknown ``k`` is refused like an altered code.
 
@@ -122,7 +127,7 @@ def verify_query(community: str, params: Mapping[str, str], key: bytes | KeyRing
     return link
 
 
-def parse_guide_url(text: str, key: bytes | KeyRing, community: str | None = None) -> GuideLink:
+def parse_guide_url(text: str, key: Keys, community: str | None = None) -> GuideLink:
     """The guide link in a scanned text, verified with our ``key`` (a ring: any key it accepts).
 
     ``community``: our community id; a code of another community is refused with its own message.
