@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap, MarkerPost, Place
 from wayfinding.guide_links import GuideLink
+from wayfinding.key_ring import KeyRing
 
 DPI = 300
 MM = DPI / 25.4
@@ -293,7 +294,7 @@ def poster_ids(community: CommunityMap) -> list[str]:
     return [p.id for p in community.places] + [m.id for m in community.markers]
 
 
-def make_posters(community: CommunityMap, key: bytes, public_url: str, out_dir: Path,
+def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str, out_dir: Path,
                  only: Sequence[str] | None = None) -> list[Path]:
     """Writes ``<id>.png`` and ``<id>.pdf`` per poster, and ``all-posters.pdf`` when making all of them.
 

@@ -22,11 +22,12 @@ DEFAULT_CONSOLE_IDLE_MINUTES = 30
 
 
 VARIABLES: dict[str, tuple[str, str, bool]] = {
-    "LINLI_VAR_DIR": ("<checkout>/var", "Databases and the QR key file.", False),
+    "LINLI_VAR_DIR": ("<checkout>/var", "Databases and the QR keys (qr-key, qr-keys/).", False),
     "LINLI_KIOSK_TOKEN": ("", "Bearer token the kiosks use (required).", True),
     "LINLI_STAFF_TOKEN": ("", "Bearer token the office staff use (required).", True),
     "LINLI_MAP": ("<checkout>/assets/maps/sunny-garden.yml", "The community map for the phone guide page.", False),
-    "LINLI_QR_KEY": ("", "The community's QR key (unset: the key file <var>/qr-key).", True),
+    "LINLI_QR_KEY": ("", "The community's first QR key, of codes without k= (unset: the key file <var>/qr-key); "
+                     "newer keys are in <var>/qr-keys.", True),
     "LINLI_SERVICES_DB_URL": ("sqlite:///<var>/services.db",
                               "The services database, any SQLAlchemy URL (used by `linli staff`).", False),
     "LINLI_CONSOLE_IDLE_MINUTES": (str(DEFAULT_CONSOLE_IDLE_MINUTES),
@@ -52,7 +53,7 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
 @dataclass(frozen=True)
 class OfficeSettings:
     var_dir: Path
-    """Databases and the QR key file (``LINLI_VAR_DIR``; default: ``<checkout>/var``)."""
+    """Databases and the QR keys (``LINLI_VAR_DIR``; default: ``<checkout>/var``)."""
     kiosk_token: str = field(default="", repr=False)
     """Bearer token of the kiosks (``LINLI_KIOSK_TOKEN``); empty when not set."""
     staff_token: str = field(default="", repr=False)
@@ -60,7 +61,8 @@ class OfficeSettings:
     map_path: Path = field(default_factory=default_map_path)
     """The community map file (``LINLI_MAP``; default: the demo community's map)."""
     qr_key: str | None = field(default=None, repr=False)
-    """The community's QR key (``LINLI_QR_KEY``); ``None``: the key file ``<var_dir>/qr-key``."""
+    """The community's legacy QR key (``LINLI_QR_KEY``; codes without ``k=``); ``None``: the key file
+    ``<var_dir>/qr-key``. Newer keys are in ``<var_dir>/qr-keys`` (``wayfinding.key_ring``)."""
     database_url: str = ""
     """The services database (``LINLI_SERVICES_DB_URL``); empty: ``sqlite:///<var_dir>/services.db``, as the
     kiosk side's ``Settings.services_db_url``."""

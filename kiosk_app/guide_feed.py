@@ -21,10 +21,11 @@ import numpy as np
 from ar_overlays.camera import Calibration, CameraError, load_calibration, open_camera
 from ar_overlays.detect import QrScanner
 from ar_overlays.overlay import OverlayPipeline
-from assistant.places.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, keys_cache, load_map
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink, GuideLinkError, parse_guide_url
+from wayfinding.key_ring import RingCache
 from wayfinding.map_picture import draw_map
 from wayfinding.route import Route
 
@@ -63,7 +64,7 @@ class GuideFeed:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._map: CommunityMap | None = None
-        self._key: bytes | None = None
+        self._keys: RingCache | None = None
         self.mode = "none"
         """What the last picture was: ``ar``, ``map`` or ``none``."""
         self.problem: str | None = None
@@ -173,15 +174,21 @@ class GuideFeed:
         community_map = self.community_map()
         if community_map is None:
             return
-        if self._key is None:
-            self._key = load_key(self.settings.var_dir)
+        if self._keys is None:
+            try:
+                self._keys = keys_cache(self.settings.var_dir)
+            except LinliError as e:  # no key, no poster is trusted; the camera keeps drawing the way
+                if self.problem != e.message:
+                    self.problem = e.message
+                    log.error("QR posters cannot be checked: %s", e)
+                return
         now = time.monotonic()
         for found in scanner.scan(frame):
             if now - seen.get(found.text, -1e9) < self.settings.same_poster_s:
                 continue
             seen[found.text] = now
             try:
-                link = parse_guide_url(found.text, self._key, community=community_map.community)
+                link = parse_guide_url(found.text, self._keys.get(), community=community_map.community)
             except GuideLinkError as e:  # a stranger's sticker or a damaged code: never followed
                 log.warning("a QR code was refused: %s", e.message)
                 continue

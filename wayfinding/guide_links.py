@@ -1,7 +1,15 @@
-"""Signed guide links: ``{public_url}/guide/{community}?at=<node>&to=<place>&sf=1&sig=<s>`` (``docs/ar.md``).
+"""Signed guide links: ``{public_url}/guide/{community}?at=<node>&to=<place>&sf=1&k=<id>&sig=<s>`` (``docs/ar.md``).
 
-The signature covers ``"v1|community|at|to|sf"``; the host is not signed (the page may move). Node ids
-are restricted to ``[a-z0-9-]`` so the canonical message cannot be forged by smuggling ``|`` into an id.
+The signature covers ``"v2|k|community|at|to|sf"`` with the key ``k`` of the community's key ring
+(``key_ring.py``); a link without ``k`` is signed with the legacy key over ``"v1|community|at|to|sf"`` (every
+poster printed before the ring). ``k`` is signed too, and the two message forms never coincide, so changing,
+adding or removing ``k`` cannot make a signature verify under another key. The host is not signed (the page
+may move). Node ids are restricted to ``[a-z0-9-]`` so the canonical message cannot be forged by smuggling
+``|`` into an id.
+
+``key`` parameters take a :class:`~wayfinding.key_ring.KeyRing` (sign with its current key, verify with any
+accepted one), a :class:`~wayfinding.key_ring.RingCache` (the same, re-read now and then) or plain ``bytes``
+(the legacy key alone).
 """
 
 from __future__ import annotations
@@ -13,11 +21,17 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import WayfindingError
+from .key_ring import KEY_ID, LEGACY_ID, KeyRing, RingCache
 from .signing import sign, verify
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _GUIDE_PATH = re.compile(r"/guide/([^/]+)/?$")
 VERSION = "v1"
+"""The legacy message (no ``k``)."""
+KEYED_VERSION = "v2"
+"""The message of a link that names its key."""
+Keys = bytes | KeyRing | RingCache
+"""What signs and verifies: the legacy key alone (``bytes``), a ring, or a ring re-read now and then."""
 Reason = Literal["not_guide", "unsigned", "altered", "other_community"]
 
 NOT_GUIDE = "This is not a Linli guide code."
@@ -52,43 +66,69 @@ class GuideLink:
             if not isinstance(value, str) or not _ID.match(value):
                 raise GuideLinkError(NOT_GUIDE, reason="not_guide", hint=f"bad {name}: {value!r}")
 
-    def message(self) -> str:
-        """The canonical signed text."""
-        return "|".join((VERSION, self.community, self.at or "", self.to or "", "1" if self.step_free else ""))
+    def message(self, key_id: str = LEGACY_ID) -> str:
+        """The canonical signed text for the key ``key_id`` (``0``, the legacy key: the form without ``k``)."""
+        fields = (self.community, self.at or "", self.to or "", "1" if self.step_free else "")
+        if key_id == LEGACY_ID:
+            return "|".join((VERSION, *fields))
+        return "|".join((KEYED_VERSION, key_id, *fields))
 
-    def query(self, key: bytes) -> str:
-        """``at=..&to=..&sf=1&sig=..`` (empty fields left out; ids need no escaping)."""
+    def query(self, key: Keys) -> str:
+        """``at=..&to=..&sf=1&k=..&sig=..`` signed with the ring's current key (empty fields left out; ``k``
+        only for a ring key; ids need no escaping)."""
+        current = _ring(key).current
         parts = [f"at={self.at}"] if self.at else []
         if self.to:
             parts.append(f"to={self.to}")
         if self.step_free:
             parts.append("sf=1")
-        parts.append(f"sig={sign(key, self.message())}")
+        if not current.legacy:
+            parts.append(f"k={current.id}")
+        parts.append(f"sig={sign(current.secret, self.message(current.id))}")
         return "&".join(parts)
 
-    def to_url(self, public_url: str, key: bytes) -> str:
+    def to_url(self, public_url: str, key: Keys) -> str:
         return f"{public_url.rstrip('/')}/guide/{self.community}?{self.query(key)}"
 
 
-def verify_query(community: str, params: Mapping[str, str], key: bytes) -> GuideLink:
-    """The link a page request stands for, if ``sig`` verifies with ``key``; else ``GuideLinkError``.
+def _ring(key: Keys) -> KeyRing:
+    if isinstance(key, RingCache):
+        return key.get()
+    return key if isinstance(key, KeyRing) else KeyRing.single(key)
+
+
+def signed_key_id(params: Mapping[str, str]) -> str:
+    """The id of the key a query says it was signed with (``0``: no ``k``, the legacy key); not verified."""
+    k = params.get("k")
+    return LEGACY_ID if k is None else k
+
+
+def verify_query(community: str, params: Mapping[str, str], key: Keys) -> GuideLink:
+    """The link a page request stands for, if ``sig`` verifies with the accepted key ``k`` names (none: the
+    legacy key); else ``GuideLinkError``. A retired or unknown ``k`` is refused like an altered code.
 
     ``params`` are the decoded query parameters (unknown ones are ignored: they change nothing).
     """
     sf = params.get("sf") or ""
     if sf not in ("", "1"):
         raise GuideLinkError(ALTERED, reason="altered", hint=f"sf={sf!r}")
+    key_id = signed_key_id(params)
+    if "k" in params and not KEY_ID.match(key_id):  # "k=0", "k=", "k=02": never written by us
+        raise GuideLinkError(ALTERED, reason="altered", hint=f"k={key_id[:20]!r}")
     link = GuideLink(community, params.get("at") or None, params.get("to") or None, sf == "1")
     sig = params.get("sig") or ""
     if not sig:
         raise GuideLinkError(UNSIGNED, reason="unsigned")
-    if not verify(key, link.message(), sig):
+    accepted = _ring(key).get(key_id)
+    if accepted is None:  # retired, or never ours
+        raise GuideLinkError(ALTERED, reason="altered", hint=f"key {key_id} is not accepted")
+    if not verify(accepted.secret, link.message(key_id), sig):
         raise GuideLinkError(ALTERED, reason="altered")
     return link
 
 
-def parse_guide_url(text: str, key: bytes, community: str | None = None) -> GuideLink:
-    """The guide link in a scanned text, verified with our ``key``.
+def parse_guide_url(text: str, key: Keys, community: str | None = None) -> GuideLink:
+    """The guide link in a scanned text, verified with our ``key`` (a ring: any key it accepts).
 
     ``community``: our community id; a code of another community is refused with its own message.
     Raises ``GuideLinkError`` (``reason``: not_guide, other_community, unsigned, altered).

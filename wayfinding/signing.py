@@ -3,6 +3,8 @@
 The key is the configured text (the caller's ``LINLI_QR_KEY``) when given, else ``<var_dir>/qr-key``, made
 once (mode 600) and then kept: every printed poster depends on it, so a broken key file is an error, never
 silently replaced.
+That key is the legacy key (id 0, links without ``k=``) of the key ring in ``key_ring.py``, which adds newer
+keys so a community can rotate without reprinting every poster at once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ _KEY_TEXT = re.compile(r"^[A-Za-z0-9_-]{22,}$")
 """URL-safe base64 text; 22 characters carry at least 16 bytes (128 bits) of entropy."""
 
 
-def _check_key(text: str, where: str) -> bytes:
+def check_key(text: str, where: str) -> bytes:
+    """The key's bytes, if ``text`` is a usable key; ``where`` names it in the error (a setting, ``file:line``)."""
     text = text.strip()
     if not _KEY_TEXT.match(text):
         raise KeyConfigError(
@@ -40,10 +43,10 @@ def load_key(var_dir: Path, configured: str | None, *, source: str = KEY_ENV) ->
     """The community key: ``configured`` (read by the caller from ``source``, e.g. ``LINLI_QR_KEY``) when it is
     not blank, else ``var_dir/qr-key`` (created on first use)."""
     if configured and configured.strip():
-        return _check_key(configured, source)
+        return check_key(configured, source)
     path = var_dir / KEY_FILE
     try:
-        return _check_key(path.read_text("ascii"), str(path))
+        return check_key(path.read_text("ascii"), str(path))
     except FileNotFoundError:
         pass
     except (OSError, UnicodeDecodeError) as e:
@@ -69,7 +72,7 @@ def _create_key(path: Path) -> bytes:
                 os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        return _check_key(path.read_text("ascii"), str(path))
+        return check_key(path.read_text("ascii"), str(path))
     except OSError as e:
         raise KeyConfigError(f"Cannot create the QR key {path}: {e}") from e
 

@@ -1,9 +1,9 @@
-"""This kiosk's community: the map file and the QR key as the kiosk's settings name them.
+"""This kiosk's community: the map file and the QR keys as the kiosk's settings name them.
 
 ``wayfinding`` takes its settings as parameters and raises its own errors; here the kiosk's settings
-(``LINLI_MAP``, ``LINLI_QR_KEY``, read at each call as before) are filled in and a map or key that cannot
-be used becomes the kiosk's :class:`~assistant.shared.errors.ConfigError`, so every kiosk caller that
-handles a ``LinliError`` handles it too.
+(``LINLI_MAP``, ``LINLI_QR_KEY``, read at each call as before; the key ring under ``var/qr-keys``) are filled
+in and a map or key that cannot be used becomes the kiosk's :class:`~assistant.shared.errors.ConfigError`,
+so every kiosk caller that handles a ``LinliError`` handles it too.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from pathlib import Path
 
 from assistant.shared.config import current
 from assistant.shared.errors import ConfigError
-from wayfinding import community_map, signing
+from wayfinding import community_map, key_ring
 from wayfinding.community_map import CommunityMap
 from wayfinding.errors import WayfindingError
+from wayfinding.key_ring import KeyRing, RingCache
 
 
 def default_map_path() -> Path:
@@ -30,9 +31,28 @@ def load_map(path: Path) -> CommunityMap:
         raise ConfigError(e.message, hint=e.hint) from e
 
 
-def load_key(var_dir: Path) -> bytes:
-    """The community key: ``LINLI_QR_KEY``, else ``var_dir/qr-key`` (created on first use)."""
+KEY_SETTING = "LINLI_QR_KEY"
+
+
+def configured_key() -> str | None:
+    """``LINLI_QR_KEY`` (the legacy key, id 0), or ``None`` when it is not set: the key file ``var/qr-key``."""
+    return current("qr_key") or None
+
+
+def load_keys(var_dir: Path) -> KeyRing:
+    """The community's QR keys: the legacy key (``LINLI_QR_KEY``, else ``var_dir/qr-key``, created on first use)
+    and the ring keys in ``var_dir/qr-keys``; the newest signs, all of them verify."""
     try:
-        return signing.load_key(var_dir, current("qr_key") or None, source="LINLI_QR_KEY")
+        return key_ring.load_ring(var_dir, configured_key(), source=KEY_SETTING)
+    except WayfindingError as e:
+        raise ConfigError(e.message, hint=e.hint) from e
+
+
+def keys_cache(var_dir: Path) -> RingCache:
+    """:func:`load_keys` for a long-running reader: read again every 30 s, so ``linli qr rotate-key`` or
+    ``retire-key`` counts without a restart (a ring broken meanwhile is logged, the last one kept). The first
+    read raises ``ConfigError``."""
+    try:
+        return RingCache(lambda: key_ring.load_ring(var_dir, configured_key(), source=KEY_SETTING))
     except WayfindingError as e:
         raise ConfigError(e.message, hint=e.hint) from e

@@ -64,8 +64,8 @@ class Settings:
     knowledge_dtype: str = setting("auto", "LINLI_KB_DTYPE", "Sentence model weights: auto, float32 or bfloat16.")
     map_path_override: Path | None = setting(None, "LINLI_MAP",
                                              "The community map (default: assets/maps/sunny-garden.yml).")
-    qr_key: str = setting("", "LINLI_QR_KEY", "Key that signs the QR codes (default: made once in var/qr-key).",
-                          secret=True)
+    qr_key: str = setting("", "LINLI_QR_KEY", "The first QR key, of codes without k= (default: made once in "
+                          "var/qr-key); newer keys: `linli qr rotate-key`, in var/qr-keys.", secret=True)
     rasa_venv_override: Path | None = setting(None, "LINLI_RASA_VENV", "Rasa's venv (default: .venv-rasa in the "
                                               "installation).")
     rasa_python: str | None = setting(None, "LINLI_RASA_PYTHON",

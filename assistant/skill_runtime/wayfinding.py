@@ -14,10 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.places.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, keys_cache, load_map
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink
+from wayfinding.key_ring import RingCache
 from wayfinding.route import Route
 from wayfinding.routing import NoRoute, Router, UnknownPlace
 
@@ -47,7 +48,8 @@ def wants_step_free(text: str | None, entities: list[dict[str, Any]] | None = No
 class Wayfinder:
     map: CommunityMap
     router: Router
-    key: bytes
+    keys: RingCache
+    """The community's QR keys (the current one signs; re-read now and then, so a rotation counts)."""
     public_url: str
 
     def plan(self, place: str, *, step_free: bool) -> Route | None:
@@ -61,13 +63,14 @@ class Wayfinder:
     def guide_url(self, route: Route, to: str) -> str:
         """A signed link that opens the same way on a resident's phone."""
         link = GuideLink(community=self.map.community, at=route.start, to=to, step_free=route.step_free)
-        return link.to_url(self.public_url, self.key)
+        return link.to_url(self.public_url, self.keys.get())
 
 
 @lru_cache(maxsize=4)
 def _load(map_path: Path, var_dir: Path, public_url: str) -> Wayfinder:
     community_map = load_map(map_path)
-    return Wayfinder(map=community_map, router=Router(community_map), key=load_key(var_dir), public_url=public_url)
+    return Wayfinder(map=community_map, router=Router(community_map), keys=keys_cache(var_dir),
+                     public_url=public_url)
 
 
 def wayfinder() -> Wayfinder | None:

@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from wayfinding.community_map import CommunityMap, Junction, MarkerPost, Place, load_map
 from wayfinding.guide_links import GuideLink, GuideLinkError, verify_query
+from wayfinding.key_ring import KeyRing, RingCache, load_ring
 from wayfinding.route import Route
 from wayfinding.routing import NoRoute, Router, UnknownPlace
-from wayfinding.signing import load_key
 
 from ..rate_limit import TokenBuckets
 from ..settings import OfficeSettings
@@ -67,15 +67,20 @@ img{width:100%;height:auto;border:2px solid #000}
 
 @dataclass(frozen=True)
 class GuideSettings:
-    """What the guide pages need: the community map file and the community QR key."""
+    """What the guide pages need: the community map file and the community's QR keys."""
 
     map_path: Path
-    key: bytes
+    key: bytes | KeyRing | RingCache
+    """The keys: a ring re-read now and then (from the settings), a fixed ring, or one legacy key (tests)."""
 
     @classmethod
     def from_settings(cls, settings: OfficeSettings) -> GuideSettings:
-        """``LINLI_MAP`` (or the demo map) and the key from ``LINLI_QR_KEY`` / ``<LINLI_VAR_DIR>/qr-key``."""
-        return cls(map_path=settings.map_path, key=load_key(settings.var_dir, settings.qr_key))
+        """``LINLI_MAP`` (or the demo map) and the key ring: the legacy key from ``LINLI_QR_KEY`` /
+        ``<LINLI_VAR_DIR>/qr-key`` and the ring keys in ``<LINLI_VAR_DIR>/qr-keys`` (read again every 30 s, so a
+        rotation or a retirement counts without a restart). Raises ``KeyConfigError`` for a broken key."""
+        var_dir, configured = settings.var_dir, settings.qr_key
+        return cls(map_path=settings.map_path,
+                   key=RingCache(lambda: load_ring(var_dir, configured, source="LINLI_QR_KEY")))
 
 
 class Busy(Exception):
@@ -88,7 +93,7 @@ class Guide:
 
     def __init__(self, settings: GuideSettings) -> None:
         self.map: CommunityMap = load_map(settings.map_path)
-        self.key = settings.key
+        self._keys = settings.key
         self.router = Router(self.map)
         self.per_address = TokenBuckets(PER_ADDRESS_RATE, PER_ADDRESS_BURST)
         self._pngs: OrderedDict[tuple[str | None, str | None, bool], bytes] = OrderedDict()
@@ -116,6 +121,11 @@ class Guide:
             while len(self._pngs) > MAP_CACHE_SIZE:
                 self._pngs.popitem(last=False)
         return png
+
+    @property
+    def key(self) -> bytes | KeyRing:
+        """The keys now: the current one signs the page's links, any accepted one verifies a request."""
+        return self._keys.get() if isinstance(self._keys, RingCache) else self._keys
 
     def _map_png(self, at: str | None, to: str | None, step_free: bool) -> bytes:
         import cv2  # OpenCV only when a map is drawn: the API starts without it
@@ -268,6 +278,7 @@ def _slow_down(wait: float, guide: Guide) -> HTMLResponse:
 
 
 def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLResponse:
+    """The verified link of a request (with any key of the ring that is not retired), or the refusal page."""
     guide: Guide | None = request.app.state.guide
     if guide is None:
         return _unavailable()

@@ -21,8 +21,10 @@ from fastapi import FastAPI
 
 from community_services.api.guide import GuideSettings
 from community_services.app import create_app
+from community_services.settings import OfficeSettings
 from wayfinding.community_map import default_map_path, load_map
 from wayfinding.guide_links import GuideLink, parse_guide_url
+from wayfinding.key_ring import RingCache, load_ring, retire_key, rotate_key
 from wayfinding.routing import Router
 
 KEY = b"the-sunny-garden-test-key-0000000000000"
@@ -255,3 +257,32 @@ def test_no_slot_in_time_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
             guide.map_png("kiosk", "library", False)
     finally:
         guide._render_slots.release()
+
+
+def test_the_pages_verify_with_the_whole_key_ring(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    settings = GuideSettings.from_settings(OfficeSettings(var_dir=var))
+    assert (var / "qr-key").exists()  # before any rotation: the legacy key, as before the ring
+    # the same settings, re-read at every request instead of every 30 s
+    cache = RingCache(lambda: load_ring(var, None), max_age_s=0)
+    app = create_app(f"sqlite:///{tmp_path / 's.db'}", "kiosk-token", "staff-token", seed=False,
+                     guide=GuideSettings(map_path=settings.map_path, key=cache))
+    with serve(app) as http:
+        base = str(http.base_url).rstrip("/")
+        old = GuideLink("sunny-garden", to="library").to_url(base, load_ring(var, None))  # printed long ago
+        assert "k=" not in old and http.get(old).status_code == 200
+        rotate_key(var, None)
+        new = GuideLink("sunny-garden", to="community-clinic").to_url(base, load_ring(var, None))
+        assert "&k=1&" in new
+        for url in (old, new):  # both verify: posters are reprinted at leisure
+            r = http.get(url)
+            assert r.status_code == 200
+            links = [h for h in hrefs(r.text) if h.startswith("?")]
+            assert links and all("k=1" in h for h in links)  # the page's own links use the current key
+            assert "k=1" in img_src(r.text) and http.get(urljoin(url, img_src(r.text))).status_code == 200
+        forged = old.replace("&sig=", "&k=1&sig=")
+        assert http.get(forged).status_code == 403
+        retire_key(var, None, "0")
+        r = http.get(old)
+        assert r.status_code == 403 and REFUSAL in r.text  # retired: the usual refusal
+        assert http.get(new).status_code == 200

@@ -291,12 +291,12 @@ def test_a_poster_held_to_the_kiosk_camera_opens_its_guide(live_stack: Stack, di
     import qrcode
 
     from ar_overlays.testing import warp_image_into_frame
-    from assistant.places.community import load_key
+    from assistant.places.community import load_keys
     from wayfinding.guide_links import GuideLink
 
     settings = live_stack.settings
     link = GuideLink(community="sunny-garden", to="seniors-canteen")
-    code = np.array(qrcode.make(link.to_url(settings.public_url, load_key(settings.var_dir))).convert("L"))
+    code = np.array(qrcode.make(link.to_url(settings.public_url, load_keys(settings.var_dir))).convert("L"))
     camera = tmp_path / "camera.png"
     cv2.imwrite(str(camera), warp_image_into_frame(code, np.array([[500, 150], [820, 170], [810, 490], [505, 480]])))
     poster_kiosk = Kiosk(settings, display, tmp_path, LINLI_KIOSK_IDLE_SECONDS="600", LINLI_CAMERA=str(camera))

@@ -15,10 +15,11 @@ import pytest
 import qrcode
 
 from ar_overlays.testing import render_marker, warp_image_into_frame
-from assistant.places.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, load_keys, load_map
 from kiosk_app.guide_feed import MAP_SIZE, FeedSettings, GuideFeed
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink
+from wayfinding.key_ring import retire_key, rotate_key
 from wayfinding.route import Route
 from wayfinding.routing import Router
 
@@ -103,7 +104,7 @@ def test_a_marker_post_in_view_puts_the_way_on_the_camera_picture(
 
 
 def test_a_genuine_poster_is_opened_and_a_stranger_sticker_is_not(tmp_path: Path) -> None:
-    key = load_key(tmp_path)
+    key = load_keys(tmp_path)
     genuine = GuideLink(community="sunny-garden", at=None, to="community-clinic", step_free=False)
     camera = poster_frame(genuine.to_url("http://192.168.1.20:8700", key), tmp_path / "poster.png")
     got = Collected()
@@ -122,6 +123,30 @@ def test_a_genuine_poster_is_opened_and_a_stranger_sticker_is_not(tmp_path: Path
         guide = feed(tmp_path, camera, got)
         assert not got.wait_for(lambda got=got: got.posters, timeout=1.5)
         guide.close()
+
+
+def test_posters_of_every_accepted_key_are_opened_until_retired(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LINLI_QR_KEY", raising=False)
+    link = GuideLink(community="sunny-garden", at=None, to="community-clinic", step_free=False)
+    old = poster_frame(link.to_url("http://192.168.1.20:8700", load_keys(tmp_path)), tmp_path / "old.png")
+    rotate_key(tmp_path, None)
+    url = link.to_url("http://192.168.1.20:8700", load_keys(tmp_path))
+    assert "k=1" in url
+    new = poster_frame(url, tmp_path / "new.png")
+
+    def opened(camera: str, timeout: float) -> bool:
+        got = Collected()
+        guide = feed(tmp_path, camera, got)
+        try:
+            return got.wait_for(lambda: got.posters, timeout=timeout) and got.posters[0] == link
+        finally:
+            guide.close()
+
+    assert opened(old, 5.0) and opened(new, 5.0)
+    retire_key(tmp_path, None, "0")
+    assert not opened(old, 1.5)
+    assert opened(new, 5.0)
 
 
 def test_a_camera_that_cannot_be_opened_leaves_the_map(tmp_path: Path, clinic_route: Route) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.places.community import default_map_path, load_key, load_map
+from assistant.places.community import default_map_path, keys_cache, load_keys, load_map
 from assistant.shared.errors import ConfigError, LinliError
 from wayfinding.community_map import DEMO_MAP_PATH, MapError
 from wayfinding.errors import KeyConfigError
+from wayfinding.key_ring import rotate_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,15 +37,36 @@ def test_a_broken_map_is_a_config_error_with_file_and_line(tmp_path: Path) -> No
 
 def test_environment_key_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINLI_QR_KEY", "  Q2hhbmdlLW1lLXRvLWEtcmFuZG9tLWtleQ  ")
-    assert load_key(tmp_path) == b"Q2hhbmdlLW1lLXRvLWEtcmFuZG9tLWtleQ"
+    assert load_keys(tmp_path).current.secret == b"Q2hhbmdlLW1lLXRvLWEtcmFuZG9tLWtleQ"
     assert not (tmp_path / "qr-key").exists()
     monkeypatch.delenv("LINLI_QR_KEY")
-    assert load_key(tmp_path) == (tmp_path / "qr-key").read_text().strip().encode()
+    assert load_keys(tmp_path).current.secret == (tmp_path / "qr-key").read_text().strip().encode()
 
 
 @pytest.mark.parametrize("bad", ["short", "has spaces in the middle of it!!", "x" * 21])
 def test_a_weak_environment_key_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     monkeypatch.setenv("LINLI_QR_KEY", bad)
     with pytest.raises(ConfigError, match="LINLI_QR_KEY") as err:
-        load_key(tmp_path)
+        load_keys(tmp_path)
     assert isinstance(err.value.__cause__, KeyConfigError) and err.value.hint
+    with pytest.raises(ConfigError, match="LINLI_QR_KEY"):
+        keys_cache(tmp_path)
+
+
+def test_the_ring_keys_come_with_the_legacy_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LINLI_QR_KEY", raising=False)
+    legacy = load_keys(tmp_path).current
+    assert legacy.id == "0"
+    rotate_key(tmp_path, None)
+    ring = load_keys(tmp_path)
+    assert ring.ids == ("0", "1") and ring.current.id == "1" and ring.get("0") == legacy
+    assert keys_cache(tmp_path).get() == ring
+
+
+def test_a_broken_ring_key_is_a_config_error_with_file_and_line(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LINLI_QR_KEY", raising=False)
+    (tmp_path / "qr-keys").mkdir()
+    (tmp_path / "qr-keys" / "1").write_text("created: 2025-01-01T00:00:00+00:00\nkey: short\n")
+    with pytest.raises(ConfigError, match=r"qr-keys/1:2: this QR key is not usable"):
+        load_keys(tmp_path)

@@ -10,7 +10,7 @@ import yaml
 from helpers import BAD_INPUTS, form_tracker, perform, run_validation, skill_domain
 from rasa_sdk import Tracker
 
-from assistant.places.community import default_map_path, load_key
+from assistant.places.community import default_map_path, load_keys
 from assistant.skill_runtime import context
 from assistant.skill_runtime.wayfinding import wants_step_free
 from skills.navigate_to import actions as nav
@@ -53,7 +53,7 @@ def test_the_clinic(skill_context: context.SkillContext) -> None:
     assert route["points"][0] == [-12.0, -14.0] and route["points"][-1] == [-25.0, -120.0]
     assert not route["uses_stairs"] and [s["text"] for s in route["steps"]][-1].endswith("on your right.")
     assert Route.from_dict(route).text() == lines[1]
-    link = parse_guide_url(route["guide_url"], load_key(skill_context.settings.var_dir), community="sunny-garden")
+    link = parse_guide_url(route["guide_url"], load_keys(skill_context.settings.var_dir), community="sunny-garden")
     assert (link.at, link.to, link.step_free) == ("kiosk", "community-clinic", False)
     assert events == [{"event": "slot", "timestamp": None, "name": nav.SLOT, "value": None}]
 
