@@ -125,6 +125,9 @@ class _KindDialogue:
             raise DialogueUnavailable(UNAVAILABLE) from e
         return replies
 
+    def understand(self, text: str) -> tuple[str, float] | None:
+        return self._client.understand(text)
+
 
 def new_sender_id(settings: Settings) -> str:
     return f"{settings.kiosk_id}-{uuid.uuid4().hex[:8]}"

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from assistant.shared.errors import DialogueUnavailable, InputError
+from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import Button, Reply, StartIntent
 
 from .wire import decode_custom, intent_message
@@ -118,6 +118,20 @@ class ConversationClient:
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
+
+    def understand(self, text: str) -> tuple[str, float] | None:
+        """What the model alone makes of ``text`` (``/model/parse``: no action runs, nothing is stored):
+        ``(intent, confidence)``, or ``None`` when Rasa cannot be asked. The safety net uses it when a turn came
+        back empty because the action server is down, while Rasa itself still answers."""
+        try:
+            response = self._request("POST", "/model/parse", json={"text": clean_text(text)})
+            intent = response.json().get("intent") or {}
+        except (LinliError, ValueError, AttributeError):
+            return None
+        name, confidence = intent.get("name"), intent.get("confidence")
+        if not isinstance(name, str) or not isinstance(confidence, int | float):
+            return None
+        return name, float(confidence)
 
     def reset(self, sender_id: str) -> None:
         """Forget a conversation (privacy: the kiosk clears itself when idle)."""

@@ -60,6 +60,28 @@ class Dialogue(Protocol):
              metadata: dict[str, Any] | None = None) -> list[Reply]: ...
 
 
+MODEL_EMERGENCY_INTENTS = frozenset({"emergency_help", "possible_emergency"})
+MODEL_THRESHOLD = 0.45
+"""The model's own fallback threshold (``FallbackClassifier`` in ``nlu_data/config.yml``): below it the model
+itself would not act on the intent, so neither does the net."""
+
+
+def model_reading(dialogue: object, said: str) -> Detection | None:
+    """When the turn came back empty but the model can still be asked (``understand``: Rasa up, its action
+    server down), an emergency the model recognises gets the question — never the alert at once: the model alone
+    raises false alerts on near-misses (docs/emergency-triage.md), the question costs at most 15 s."""
+    understand = getattr(dialogue, "understand", None)
+    if understand is None:
+        return None
+    reading = understand(said)
+    if reading is None:
+        return None
+    intent, confidence = reading
+    if intent in MODEL_EMERGENCY_INTENTS and confidence >= MODEL_THRESHOLD:
+        return Detection(level="possible", kind="other", words=f"{intent} {confidence:.2f}")
+    return None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a front end presents for one turn: ``replies`` in order, or ``error`` (its message is the words)."""
@@ -176,6 +198,8 @@ class SafetyNet:
             asked = answer.asked
             return self._alert(asked.question.details if asked else "", asked.question.kind if asked else "")
         found = detect(said) if said else None
+        if found is None and said and failure is None:  # Rasa answered (emptily): its model can be asked
+            found = model_reading(self.dialogue, said)
         if found is not None and found.level == "clear":
             log.warning("emergency: %s (%r) with the dialogue %s; raising the alert directly", found.kind,
                         found.words, "down" if failure else "silent")

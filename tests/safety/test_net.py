@@ -257,3 +257,35 @@ def test_the_safety_net_also_asks_about_a_possible_emergency_the_dialogue_did_no
     question = question_in(h.net.turn("s", "I feel really dizzy", "text"))
     assert question is not None and question.local and not h.alerts
     h.net.cancel()
+
+
+class ModelOnlyDialogue(FakeDialogue):
+    """Rasa up, its action server down: every turn comes back empty, but the model can still be asked."""
+
+    def __init__(self, reading: tuple[str, float] | None) -> None:
+        super().__init__([])
+        self.reading = reading
+        self.asked: list[str] = []
+
+    def understand(self, text: str) -> tuple[str, float] | None:
+        self.asked.append(text)
+        return self.reading
+
+
+@pytest.mark.parametrize("reading", [("emergency_help", 0.91), ("possible_emergency", 0.6)])
+def test_an_empty_answer_to_what_the_model_calls_an_emergency_asks_the_question(reading: tuple[str, float]) -> None:
+    """The words the detector misses but the model knows ("clutching his chest") are never the fallback: the
+    question, and silence alerts. Not the alert at once: the model alone is wrong on some near-misses."""
+    dialogue = ModelOnlyDialogue(reading)
+    h = Harness(dialogue, confirm_seconds=0.2)
+    out = h.net.turn("s", "my dad is holding his chest and looks grey", "text")
+    assert dialogue.asked == ["my dad is holding his chest and looks grey"]
+    assert question_in(out) is not None and not h.alerts and out.error is None
+    assert h.presented_event.wait(5) and len(h.alerts) == 1  # nobody answered: the alert went
+
+
+@pytest.mark.parametrize("reading", [("emergency_help", 0.30), ("report_repair", 0.95), None])
+def test_below_the_models_own_threshold_or_another_intent_it_is_the_plain_sentence(
+        reading: tuple[str, float] | None) -> None:
+    out = Harness(ModelOnlyDialogue(reading)).net.turn("s", "the stairwell light is out", "text")
+    assert question_in(out) is None and out.error is not None and out.error.message == EN["no_reply"]
