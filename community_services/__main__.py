@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from foundation.private_files import private_umask
+
 from . import redact
 from .settings import OfficeSettings
 
@@ -82,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("community services: the kiosk token and the staff token must be different.", file=sys.stderr)
         return 2
 
+    private_umask()  # the database, its -wal/-shm and anything else this process creates: mode 600
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )

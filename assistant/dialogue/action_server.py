@@ -27,6 +27,8 @@ from assistant.skill_runtime import context
 from assistant.skill_runtime.loader import LoadedSkill, load_skills
 from assistant.skill_runtime.outbox import Outbox
 from community_services.client import ServicesClient
+from foundation import redact
+from foundation.private_files import private_umask
 
 log = logging.getLogger("linli.actions")
 SORRY = "Sorry, something went wrong on my side. Please try again, or ask at the Property Management Office."
@@ -83,8 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sender-interval", type=float, default=5.0,
                         help="seconds between outbox delivery attempts while items wait")
     args = parser.parse_args(argv)
+    private_umask()  # the outbox and anything else this process creates: mode 600
     logging.basicConfig(level=current("log_level"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install()
     settings = load_settings()
     port = args.port or settings.actions_port
     skills = load_skills(settings.root / "skills", settings.root / "nlu_data")

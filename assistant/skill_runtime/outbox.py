@@ -47,6 +47,7 @@ from pydantic import ValidationError
 from assistant.shared.errors import LinliError
 from community_services.client import NotFound, ServicesClient, ServicesError, ServicesRejected, ServicesUnavailable
 from community_services.schemas import AlertCreate
+from foundation.private_files import create_private
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ class Outbox:
         self._retry: dict[str, tuple[int, float]] = {}
         """Stuck items' backoff in this process: local_ref -> (tries so far, monotonic time of the next try).
         Kept in memory on purpose: a restarted sender (an operator who fixed the token) tries everything at once."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)  # before the first connection: SQLite gives -wal and -shm the file's mode
         try:
             conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
             try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
