@@ -94,13 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app
     from .escalation import EscalationSettings
+    from .retention import Retention
 
     guide = _guide_settings(office)
     try:
         app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed,
                          guide=guide, console_idle_minutes=office.console_idle_minutes,
                          escalation=EscalationSettings.from_office(office),
-                         pause_after_commit=office.pause_after_commit)
+                         pause_after_commit=office.pause_after_commit,
+                         retention=Retention(office.retention_days, office.idempotency_days))
     except Exception as e:  # a bad URL or an unreachable database: say so in one line
         print(f"community services: cannot open the database: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

@@ -82,6 +82,14 @@ def phone_digits(value: str) -> str:
     return digits
 
 
+def mentions_phone(text: str | None, phone: str) -> bool:
+    """Whether ``text`` contains ``phone`` in any spelling (``138 0013 8000``, ``+86-138...``)."""
+    if not text:
+        return False
+    wanted = phone_digits(phone)
+    return any(phone_digits(m.group(0)) == wanted for m in PHONE_LIKE.finditer(text))
+
+
 def _redact_arg(value: object) -> object:
     if isinstance(value, (bool, int, float)) or value is None:
         return value
@@ -108,7 +116,7 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
-    record._linli_redacted = True  # type: ignore[attr-defined]
+    record._linli_redacted = True
     return record
 
 

@@ -78,7 +78,8 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
 
 
 def add_handlers(app: FastAPI) -> None:
-    """A request that does not validate is 422 without its input echoed. Database conflicts are 409, an unreachable database 503, anything else 500 (logged, not shown).
+    """A request that does not validate is 422 without its input echoed.
+    Database conflicts are 409, an unreachable database 503, anything else 500 (logged, not shown).
     A desk's refusal: an unknown reference 404, a change that does not fit 409, with the desk's sentence."""
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(DeskError, _on_desk_error)
