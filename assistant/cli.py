@@ -313,6 +313,9 @@ def parser() -> argparse.ArgumentParser:
     from assistant.settings_cli import add_settings_parser
 
     add_settings_parser(sub)
+    from assistant.privacy_cli import add_privacy_parser
+
+    add_privacy_parser(sub)
     from community_services.staff_cli import add_staff_commands
 
     add_staff_commands(sub)
