@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from assistant.shared.config import Settings, load_settings
 from assistant.shared.errors import LinliError
+from foundation import redact
+from foundation.private_files import private_umask
 from wayfinding.errors import WayfindingError
 
 if TYPE_CHECKING:
@@ -311,6 +313,9 @@ def parser() -> argparse.ArgumentParser:
     from assistant.settings_cli import add_settings_parser
 
     add_settings_parser(sub)
+    from assistant.privacy_cli import add_privacy_parser
+
+    add_privacy_parser(sub)
     from community_services.staff_cli import add_staff_commands
 
     add_staff_commands(sub)
@@ -335,7 +340,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    private_umask()  # logs, the outbox and anything else `linli` (run, kiosk, voice) creates: mode 600
     logging.basicConfig(level=logging.WARNING)
+    redact.install()  # the kiosk, the voice terminal and `linli run` log through this process
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -22,6 +22,7 @@ import httpx
 from assistant.dialogue import engine
 from assistant.shared.config import Settings
 from assistant.shared.errors import EngineError
+from foundation.private_files import create_private
 
 Progress = Callable[[str], None]
 
@@ -148,7 +149,7 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Child:
         logs = self.settings.var_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        log_path = logs / f"{name}.out"
+        log_path = create_private(logs / f"{name}.out")  # residents' words may reach a log: mode 600
         with open(log_path, "ab") as log_file:
             proc = subprocess.Popen(argv, env=env, cwd=cwd or self.settings.root, stdout=log_file,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)

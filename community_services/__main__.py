@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from foundation.private_files import private_umask
+
 from . import redact
 from .settings import OfficeSettings
 
@@ -82,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("community services: the kiosk token and the staff token must be different.", file=sys.stderr)
         return 2
 
+    private_umask()  # the database, its -wal/-shm and anything else this process creates: mode 600
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -91,13 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app
     from .escalation import EscalationSettings
+    from .retention import Retention
 
     guide = _guide_settings(office)
     try:
         app = create_app(args.database_url, kiosk_token=kiosk_token, staff_token=staff_token, seed=not args.no_seed,
                          guide=guide, console_idle_minutes=office.console_idle_minutes,
                          escalation=EscalationSettings.from_office(office),
-                         pause_after_commit=office.pause_after_commit)
+                         pause_after_commit=office.pause_after_commit,
+                         retention=Retention(office.retention_days, office.idempotency_days))
     except Exception as e:  # a bad URL or an unreachable database: say so in one line
         print(f"community services: cannot open the database: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

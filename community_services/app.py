@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from . import API_PREFIX
+from . import retention as retention_sweep
 from .api import (
     alerts,
     announcements,
@@ -42,6 +43,7 @@ from .console import router as console
 from .db import Database
 from .escalation import EscalationSettings, Escalator
 from .live import HEARTBEAT_SECONDS, LiveBroker
+from .retention import Retention
 from .seed import seed_or_top_up
 from .settings import DEFAULT_CONSOLE_IDLE_MINUTES
 from .ticket_desk import default_overdue_rules
@@ -77,6 +79,7 @@ def create_app(
     escalation: EscalationSettings | None = None,
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
     pause_after_commit: tuple[str, float] | None = None,
+    retention: Retention | None = None,
 ) -> FastAPI:
     """Build the API on ``database_url`` (tables are created; seeded with Sunny Garden if empty).
 
@@ -85,7 +88,8 @@ def create_app(
     guide at ``/guide/...`` (without it those pages answer 503). ``console_idle_minutes``: a staff console
     login expires after that long without a request (``/console``, see ``console/``). ``escalation``: run the
     escalation loop (``escalation.py``) while the app is served; ``heartbeat_seconds``: the live stream's
-    keep-alive. ``pause_after_commit``: a test hook (``OfficeSettings.pause_after_commit``), off by default.
+    keep-alive. ``retention``: sweep old resident data at start and every hour (``retention.py``).
+    ``pause_after_commit``: a test hook (``OfficeSettings.pause_after_commit``), off by default.
     Raises ``ValueError`` for missing or equal tokens, a ``WayfindingError`` for a broken map file.
     """
     tokens = Tokens(kiosk=kiosk_token, staff=staff_token)
@@ -113,13 +117,17 @@ def create_app(
             task = asyncio.create_task(Escalator(database, clock, broker, escalation).run(), name="escalation")
             log.info("escalation: alerts not acknowledged within %g s escalate (%d notifier(s))",
                      escalation.after_seconds, len(escalation.notifiers))
+        sweeper = None
+        if retention is not None:
+            sweeper = asyncio.create_task(retention_sweep.run(database, clock, retention), name="retention")
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for running in (task, sweeper):
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
             broker.close()
             database.dispose()
 

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from foundation.private_files import create_private
+
 from .models import Base
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ def make_engine(database_url: str) -> Engine:
         if _is_memory(url.database):
             kwargs["poolclass"] = StaticPool  # one shared connection, or each session sees an empty DB
         elif url.database and not url.database.startswith("file:"):
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # mode 600 before the first connection: SQLite gives -wal and -shm the database file's mode
+            create_private(Path(url.database).expanduser())
     engine = create_engine(url, **kwargs)
     if sqlite:
         memory = _is_memory(url.database)

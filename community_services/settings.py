@@ -43,6 +43,9 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "LINLI_SMTP_FROM": ("linli@localhost", "Sender address of escalation e-mails.", False),
     "LINLI_SMTP_TO": ("", "Where escalation e-mails go: addresses separated by commas.", False),
     "LINLI_ESCALATION_WEBHOOK": ("", "URL that gets a JSON POST for each escalated alert (unset: none).", True),
+    "LINLI_RETENTION_DAYS": ("30", "Days resident words are kept: handoff conversations, closed alerts' details, "
+                             "the audit log's before/after (tickets and other work records are kept).", False),
+    "LINLI_IDEMPOTENCY_DAYS": ("7", "Days a create's Idempotency-Key replays (its record is then deleted).", False),
     "LINLI_TEST_PAUSE_AFTER_COMMIT": ("", "Test hook, never set in service: `PATH` or `PATH=SECONDS` (e.g. "
                                       "`/api/v1/feedback=20`): a create on that path sleeps after its commit, "
                                       "before it answers, so a test can kill the server in between.", False),
@@ -82,6 +85,10 @@ class OfficeSettings:
     escalation_webhook: str = field(default="", repr=False)
     """URL for a JSON POST per escalated alert (``LINLI_ESCALATION_WEBHOOK``); empty: none. Secret: such URLs
     often carry a token."""
+    retention_days: float = 30.0
+    """Resident words are kept this many days (``LINLI_RETENTION_DAYS``; ``retention.py``)."""
+    idempotency_days: float = 7.0
+    """An ``Idempotency-Key`` replays this many days (``LINLI_IDEMPOTENCY_DAYS``)."""
     pause_after_commit: tuple[str, float] | None = None
     """Test hook (``LINLI_TEST_PAUSE_AFTER_COMMIT``, off by default): a create on this path sleeps this many seconds
     after its commit and before its response (``tests/integration/test_faults.py`` kills the server then)."""
@@ -112,6 +119,8 @@ class OfficeSettings:
             smtp_from=(env.get("LINLI_SMTP_FROM") or "linli@localhost").strip(),
             smtp_to=tuple(a.strip() for a in (env.get("LINLI_SMTP_TO") or "").split(",") if a.strip()),
             escalation_webhook=(env.get("LINLI_ESCALATION_WEBHOOK") or "").strip(),
+            retention_days=_number(env, "LINLI_RETENTION_DAYS", 30.0),
+            idempotency_days=_number(env, "LINLI_IDEMPOTENCY_DAYS", 7.0),
             pause_after_commit=_pause(env.get("LINLI_TEST_PAUSE_AFTER_COMMIT")),
         )
 

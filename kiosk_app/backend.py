@@ -55,6 +55,7 @@ from assistant.skill_runtime.broadcast_watch import BroadcastWatch
 from assistant.skill_runtime.handoff_watch import HandoffWatch
 from assistant.skill_runtime.heartbeat import Heartbeat
 from assistant.skill_runtime.help_watch import HelpWatch
+from assistant.skill_runtime.retention import forget_conversation, local_outbox
 from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio
 from assistant.speech.settings import SpeechSettings, load_speech_settings
 from assistant.speech.speaker import FileSpeaker
@@ -346,6 +347,16 @@ class Backend:
             self._client.reset(sender)
         except Exception:  # Rasa down: its tracker is not reachable to read either; logged for the admin
             log.warning("could not reset conversation %s in Rasa", sender, exc_info=True)
+        # Rasa has saved the restart (the call returns after it) and never hears of this id again: erase the
+        # conversation's rows from the tracker database and its outbox items (docs/privacy.md). With Rasa down
+        # the rows go all the same; the retention sweep is the safety net for anything missed here.
+        try:
+            s = self.settings
+            with local_outbox(s.outbox_path, s.services_url, s.kiosk_token) as outbox:
+                forget_conversation(s.tracker_db_path, outbox, sender)
+        except Exception:
+            log.warning("could not erase conversation %s; the retention sweep removes it later", sender,
+                        exc_info=True)
 
     # voice --------------------------------------------------------------------------------------------
     def start_voice(self) -> None:

@@ -100,8 +100,33 @@ def take_models_dir(argv: list[str]) -> tuple[str | None, list[str]]:
     return None, argv
 
 
+REDACT_FILE = Path(__file__).resolve().parents[1] / "foundation" / "redact.py"
+
+
+def _private_and_redacted() -> None:
+    """Files Rasa creates (the tracker database, its log) are mode 600, and what it logs is redacted.
+
+    ``foundation/redact.py`` is standard library only and valid Python 3.10, so it is loaded here by its path:
+    the project itself is not installed in this venv (docs/privacy.md). Without the file Rasa runs unredacted.
+    """
+    import importlib.util
+    import os
+
+    os.umask(0o077)
+    spec = importlib.util.spec_from_file_location("linli_redact", REDACT_FILE)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except OSError:
+        return
+    module.install()
+
+
 def main() -> None:
     models_dir, args = take_models_dir(sys.argv[1:])
+    _private_and_redacted()
     _validate_action_results_with_one_validator()
     _load_swapped_models_off_the_event_loop(models_dir)
     from rasa.__main__ import main as rasa_main

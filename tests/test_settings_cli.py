@@ -43,7 +43,9 @@ def test_the_office_reads_the_variables_it_documents() -> None:
                   "LINLI_SMTP_STARTTLS": "1", "LINLI_SMTP_USER": "duty", "LINLI_SMTP_PASSWORD": "pw",
                   "LINLI_SMTP_FROM": "linli@x", "LINLI_SMTP_TO": "a@x,b@x", "LINLI_ESCALATION_WEBHOOK": "http://h/x"}
     hook = {"LINLI_TEST_PAUSE_AFTER_COMMIT": "/api/v1/feedback=2"}
-    assert {*env, *escalation, *hook} == set(VARIABLES)
+    kept = {"LINLI_RETENTION_DAYS": "14", "LINLI_IDEMPOTENCY_DAYS": "2"}
+    assert {*env, *escalation, *hook, *kept} == set(VARIABLES)
+    assert (OfficeSettings.from_env(kept).retention_days, OfficeSettings.from_env(kept).idempotency_days) == (14, 2)
     assert OfficeSettings.from_env(hook).pause_after_commit == ("/api/v1/feedback", 2.0)
     office = OfficeSettings.from_env({**env, **escalation})
     assert (str(office.var_dir), office.kiosk_token, office.staff_token, str(office.map_path), office.qr_key,

@@ -25,8 +25,11 @@ from assistant.dialogue.knowledge_action import ActionKnowledgeAnswer
 from assistant.shared.config import Settings, current, load_settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.loader import LoadedSkill, load_skills
-from assistant.skill_runtime.outbox import Outbox
+from assistant.skill_runtime.outbox import CONVERSATION, Outbox
+from assistant.skill_runtime.retention import Sweeper
 from community_services.client import ServicesClient
+from foundation import redact
+from foundation.private_files import private_umask
 
 log = logging.getLogger("linli.actions")
 SORRY = "Sorry, something went wrong on my side. Please try again, or ask at the Property Management Office."
@@ -38,6 +41,7 @@ def safe(action_class: type[Action]) -> type[Action]:
     class Safe(action_class):
         async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: dict[str, Any]) -> list[dict[str, Any]]:
+            conversation = CONVERSATION.set(tracker.sender_id)  # outbox items remember their conversation
             try:
                 result = super().run(dispatcher, tracker, domain)
                 if inspect.isawaitable(result):
@@ -49,6 +53,8 @@ def safe(action_class: type[Action]) -> type[Action]:
                 log.exception("action %s failed", self.name())
                 dispatcher.utter_message(text=SORRY)
                 return []
+            finally:
+                CONVERSATION.reset(conversation)
 
     Safe.__name__ = Safe.__qualname__ = action_class.__name__
     Safe.__module__ = action_class.__module__
@@ -83,14 +89,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sender-interval", type=float, default=5.0,
                         help="seconds between outbox delivery attempts while items wait")
     args = parser.parse_args(argv)
+    private_umask()  # the outbox and anything else this process creates: mode 600
     logging.basicConfig(level=current("log_level"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install()
     settings = load_settings()
     port = args.port or settings.actions_port
     skills = load_skills(settings.root / "skills", settings.root / "nlu_data")
     executor = build_executor(skills)
     ctx = setup_context(settings)
     ctx.outbox.start_sender(args.sender_interval)
+    # privacy by retention (docs/privacy.md): old conversations and finished outbox items, now and every hour
+    sweeper = Sweeper(settings.tracker_db_path, ctx.outbox, settings.retention_days)
+    sweeper.start()
     # the sentence model takes a few seconds to load: before the first resident asks, not during
     threading.Thread(target=knowledge_action.warm_up, name="linli-knowledge-warm-up", daemon=True).start()
     app = create_app(executor, cors_origins=[])
@@ -100,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app.run(host=settings.host, port=port, single_process=True, access_log=False, motd=False)
     finally:
+        sweeper.stop()
         ctx.outbox.stop_sender()
 
 

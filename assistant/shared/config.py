@@ -109,6 +109,9 @@ class Settings:
     model_cache_override: Path | None = setting(None, "LINLI_MODEL_CACHE",
                                                 "Where benchmarks keep the models they train (default: "
                                                 "var/models).")
+    retention_days: float = setting(30.0, "LINLI_RETENTION_DAYS",
+                                    "Days a conversation is kept in the tracker database (and delivered or refused "
+                                    "outbox items); the idle reset erases the ended one at once.")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -37,6 +37,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ from pydantic import ValidationError
 from assistant.shared.errors import LinliError
 from community_services.client import NotFound, ServicesClient, ServicesError, ServicesRejected, ServicesUnavailable
 from community_services.schemas import AlertCreate
+from foundation.private_files import create_private, make_private
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,15 @@ _ADDED_COLUMNS = {
     "last_status": "INTEGER",  # the HTTP status of the last failed attempt; 0: no answer; NULL: none failed
     "alarm": "TEXT",           # the reason a person must look at the item (stuck or refused); NULL otherwise
     "failed_at": "TEXT",       # when the last attempt failed
+    "sender_id": "TEXT",       # the conversation that created the item (NULL: the kiosk's button, older rows)
+    "forget": "INTEGER",       # 1: the conversation ended (privacy reset): delete the row once it is delivered
 }
+DELIVERED_PAYLOAD = "{}"
+"""A delivered item's payload: the office has it; the row keeps its reference, kind, status and times."""
+
+CONVERSATION: ContextVar[str | None] = ContextVar("linli_outbox_conversation", default=None)
+"""The conversation (Rasa ``sender_id``) an action runs for: the action server sets it around each action, and
+:meth:`Outbox.enqueue` stores it on the item, so the idle reset can forget the conversation's items."""
 
 TRANSIENT_STATUSES = frozenset({0, 408, 425, 429, 502, 503, 504})
 """No answer (0), or an answer that means "later": the item waits, nobody needs to act yet."""
@@ -191,6 +201,9 @@ class OutboxItem:
     """The HTTP status of the last failed attempt (0: no answer, -1: an unreadable answer); ``None``: none failed."""
     alarm: str | None = None
     """Why a person must look at this item (stuck or refused); ``None`` while it only waits or is delivered."""
+    sender_id: str | None = None
+    """The conversation that created it (``None``: the kiosk's emergency button, or an older row)."""
+    created_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,7 +247,7 @@ class Outbox:
         self._retry: dict[str, tuple[int, float]] = {}
         """Stuck items' backoff in this process: local_ref -> (tries so far, monotonic time of the next try).
         Kept in memory on purpose: a restarted sender (an operator who fixed the token) tries everything at once."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)  # before the first connection: SQLite gives -wal and -shm the file's mode
         try:
             conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
             try:  # outside a transaction: inside one, SQLite silently keeps the old journal mode
@@ -301,8 +314,10 @@ class Outbox:
                 while db.execute("SELECT 1 FROM outbox WHERE local_ref=?", (local_ref,)).fetchone():
                     local_ref = f"Q{uuid.uuid4().int % 100000:05d}"
                 db.execute(
-                    "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at) VALUES (?,?,?,?,?)",
-                    (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now()),
+                    "INSERT INTO outbox (local_ref, kind, payload, idempotency_key, created_at, sender_id) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (local_ref, kind, json.dumps(payload, ensure_ascii=False), key or str(uuid.uuid4()), _now(),
+                     CONVERSATION.get()),
                 )
         except OutboxUnavailable as e:  # rolled back: nothing of the item is in the file
             log.error("outbox: could not store a %s in %s: %s", kind, self.path, e.__cause__ or e)
@@ -346,12 +361,13 @@ class Outbox:
                 raise
             reference = str(result.get("reference") or result.get("number") or "")
             try:
-                with self._db() as db:
+                with self._db() as db:  # the office has it: the resident's words leave this file (docs/privacy.md)
                     db.execute(
                         "UPDATE outbox SET status='delivered', reference=?, delivered_at=?, attempts=attempts+1, "
-                        "alarm=NULL WHERE local_ref=?",
-                        (reference, _now(), item.local_ref),
+                        "alarm=NULL, payload=? WHERE local_ref=?",
+                        (reference, _now(), DELIVERED_PAYLOAD, item.local_ref),
                     )
+                    db.execute("DELETE FROM outbox WHERE local_ref=? AND forget=1", (item.local_ref,))
             except OutboxUnavailable as e:
                 # the office has it; the item stays pending here and a later flush gets the same answer back for
                 # its key (no second row), so the resident is told the truth: it arrived
@@ -399,6 +415,36 @@ class Outbox:
         else:
             log.error("outbox: ALARM %s %s was refused by the office: %s. It is kept as refused and not retried; "
                       "a person must follow it up", before.kind, before.local_ref, reason)
+
+    def forget_conversation(self, sender_id: str) -> int:
+        """The privacy reset: delete the conversation's delivered and refused items now, and mark its pending ones
+        to be deleted once delivered (nothing is lost). Returns how many rows were deleted."""
+        with self._db() as db:
+            deleted = db.execute("DELETE FROM outbox WHERE sender_id=? AND status!='pending'", (sender_id,)).rowcount
+            db.execute("UPDATE outbox SET forget=1 WHERE sender_id=? AND status='pending'", (sender_id,))
+        return int(deleted)
+
+    def sweep(self, cutoff: datetime) -> int:
+        """Retention: delete delivered and refused items created before ``cutoff`` (an aware time) and blank the
+        payload of any delivered item that still has one (written by an older version). Pending items stay."""
+        with self._db() as db:
+            deleted = db.execute("DELETE FROM outbox WHERE status!='pending' AND created_at < ?",
+                                 (cutoff.astimezone(UTC).isoformat(timespec="seconds"),)).rowcount
+            db.execute("UPDATE outbox SET payload=? WHERE status='delivered' AND payload!=?",
+                       (DELIVERED_PAYLOAD, DELIVERED_PAYLOAD))
+        make_private(self.path)
+        return int(deleted)
+
+    def remove(self, local_refs: list[str]) -> int:
+        """Delete these items, whatever their state (``linli privacy erase``)."""
+        with self._db() as db:
+            return sum(int(db.execute("DELETE FROM outbox WHERE local_ref=?", (ref,)).rowcount) for ref in local_refs)
+
+    def forget_on_delivery(self, local_refs: list[str]) -> None:
+        """Mark pending items to be deleted once delivered."""
+        with self._db() as db:
+            for ref in local_refs:
+                db.execute("UPDATE outbox SET forget=1 WHERE local_ref=? AND status='pending'", (ref,))
 
     def get(self, local_ref: str) -> OutboxItem | None:
         with self._db() as db:
@@ -492,4 +538,6 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         last_error=row["last_error"],
         last_status=row["last_status"],
         alarm=row["alarm"],
+        sender_id=row["sender_id"],
+        created_at=row["created_at"],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -35,6 +36,27 @@ def error_response(status_code: int, detail: str) -> JSONResponse:
     return JSONResponse(status_code=status_code, content={"detail": detail})
 
 
+def validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """FastAPI's 422 items without what the client sent: ``type``, ``loc`` and ``msg`` only.
+
+    FastAPI's own handler echoes each wrong value as ``input`` (and pydantic adds ``url`` and ``ctx``); a wrong
+    phone number or a resident's words would then travel back in the answer and into the kiosk's outbox and logs.
+    """
+    items = []
+    for error in errors if isinstance(errors, list | tuple) else []:
+        if isinstance(error, dict):
+            items.append({"type": str(error.get("type", "")), "loc": [p if isinstance(p, int) else str(p)
+                                                                       for p in error.get("loc", ())],
+                          "msg": str(error.get("msg", ""))})
+    return items
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        content={"detail": validation_errors(exc.errors())})
+
+
 async def _on_integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return error_response(status.HTTP_409_CONFLICT, "This conflicts with something that already exists.")
 
@@ -56,8 +78,10 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
 
 
 def add_handlers(app: FastAPI) -> None:
-    """Database conflicts are 409, an unreachable database 503, anything else 500 (logged, not shown).
+    """A request that does not validate is 422 without its input echoed.
+    Database conflicts are 409, an unreachable database 503, anything else 500 (logged, not shown).
     A desk's refusal: an unknown reference 404, a change that does not fit 409, with the desk's sentence."""
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(DeskError, _on_desk_error)
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(OperationalError, _on_operational_error)

@@ -1,8 +1,10 @@
 """Create endpoints honour ``Idempotency-Key``: ``CreateOnce`` runs a creation at most once per key.
 
 The response is stored in the same transaction as the created row, and a repeat with the same key
-returns it unchanged (same status code, header ``Idempotent-Replayed: true``) without creating
-anything. Reusing a key for a different request is refused with 422.
+returns it (same status code and shape, header ``Idempotent-Replayed: true``) without creating
+anything. The stored response has the resident's fields blanked (phone, name, words: a replay only has to give
+the reference back) and the record expires after ``LINLI_IDEMPOTENCY_DAYS`` (``retention.py``).
+Reusing a key for a different request is refused with 422.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import models, schemas
+from ..retention import private_response
 from .deps import NowDep, SessionDep
 
 log = logging.getLogger(__name__)
@@ -90,7 +93,8 @@ class Creation:
             if key is not None:
                 session.add(
                     models.IdempotencyRecord(
-                        scope=scope, key=key, request_hash=digest, status_code=201, response=body, created_at=now
+                        scope=scope, key=key, request_hash=digest, status_code=201,
+                        response=private_response(body), created_at=now,
                     )
                 )
             session.commit()
