@@ -358,13 +358,16 @@ def test_services_down_emergency_is_kept_and_delivered_later(live_stack: Stack, 
     outbox = Outbox(live_stack.settings.outbox_path, client=None)  # type: ignore[arg-type]
     item = outbox.get(local_ref)
     assert item is not None and item.kind == "alert", "the alert the screen named is in the action server's outbox"
+    details = item.payload.get("details")  # read while it waits: a delivered item's payload is cleared (privacy)
+    assert item.status == "pending" and details
     deadline = time.monotonic() + 60
     while (item := outbox.get(local_ref)) is not None and item.status != "delivered" and time.monotonic() < deadline:
         time.sleep(0.5)
     assert item is not None and item.status == "delivered" and item.reference, f"not delivered in time: {item}"
     rows = [a for a in staff_list(live_stack, "alerts") if a["reference"] == item.reference]
     assert len(rows) == 1, rows
-    assert rows[0]["kiosk_id"] == live_stack.settings.kiosk_id and rows[0]["details"] == item.payload["details"]
+    assert rows[0]["kiosk_id"] == live_stack.settings.kiosk_id and rows[0]["details"] == details
+    assert item.payload == {}, "delivered: the resident's words are no longer kept on the kiosk"
 
 
 def test_speech_from_a_file_as_the_microphone_shows_partials_and_gets_an_answer(live_stack: Stack, display: str,
