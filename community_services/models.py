@@ -1,7 +1,7 @@
 """SQLAlchemy ORM models. Times are naive local datetimes; phone numbers are digits only.
 
-Public references (``R1001``, ``A1001``, ...) are derived from the row id, so they are sequential and
-unique without a separate counter; ``sqlite_autoincrement`` stops SQLite from ever reusing an id.
+Public references are a letter and 8 random characters (``R7K3M9P2X``; ``api/references.py``); rows made
+before keep their sequential ones (``R1001``). ``sqlite_autoincrement`` stops SQLite from ever reusing an id.
 """
 
 from __future__ import annotations

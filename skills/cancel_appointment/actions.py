@@ -7,7 +7,6 @@ cancelled and the resident is told so.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -37,7 +36,6 @@ FORM = "cancel_appointment_form"
 FORM_SLOTS = ("appointment_reference", "phone", "confirm", "cancel_attempts")
 PHONE_RETRIES = 1
 """A wrong phone number is asked again this many times before the resident is sent to reception."""
-_SAID_REFERENCE = re.compile(r"\ba\s*-?\s*\d", re.IGNORECASE)
 
 CLINIC_DOWN = ("I cannot reach the clinic's booking system now, so nothing was cancelled. "
                "Please try again later, or call the clinic reception.")
@@ -66,10 +64,7 @@ class ValidateCancelAppointmentForm(PhoneAnswer, ButtonConfirm, FormValidationAc
         """"Cancel my appointment A1001": take the reference from the first sentence."""
         if not form_starting(tracker, "cancel_appointment") or tracker.get_slot("appointment_reference") is not None:
             return {}
-        text = latest_words(tracker)
-        if not _SAID_REFERENCE.search(text):
-            return {}
-        reference = parse_reference(text, "A")
+        reference = parse_reference(latest_words(tracker), "A", explicit=True)
         return {"appointment_reference": reference} if reference else {}
 
     def validate_appointment_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -38,7 +38,6 @@ SERVICES_DOWN = ("The office system is not answering right now, so I cannot chec
 FINISHED = frozenset({"resolved", "cancelled"})
 NOTE_CHARS = 300
 """The office's public notes are at most this long (the services refuse longer ones)."""
-_EXPLICIT = re.compile(r"\bR\s*-?\s*\d{3,6}\b", re.I)
 _NUMBER_WORDS = re.compile(r"\b(number|ticket|reference|ref)\b", re.I)
 
 
@@ -56,9 +55,10 @@ def reference_in_first_sentence(text: str) -> str | None:
     text = _text(text)
     if not text or text.startswith("/"):
         return None
-    if _EXPLICIT.search(text) or _NUMBER_WORDS.search(text):
-        return parse_reference(text, "R")
-    return None
+    explicit = parse_reference(text, "R", explicit=True)
+    if explicit or not _NUMBER_WORDS.search(text):
+        return explicit
+    return parse_reference(text, "R")
 
 
 def status_sentence(number: str, status: str, problem_type: str, created: date | None, today: date,

@@ -20,7 +20,7 @@ Login = Callable[[tuple[str, str]], httpx.Client]
 
 def _rows(html: str) -> list[str]:
     """Ticket numbers in the queue, in order."""
-    return re.findall(r'<th scope="row"><a href="/console/tickets/(R\d+)">', html)
+    return re.findall(r'<th scope="row"><a href="/console/tickets/(R[0-9A-Z]+)">', html)
 
 
 # --- over HTTP ---
