@@ -48,7 +48,7 @@ def spaced(reference: str) -> str:
 def add_numbered(session: Session, row: Numbered) -> str:
     """Add ``row`` with a new random reference (a ticket's is its ``number``) and return the reference."""
     column: QueryableAttribute[str | None] = (
-        models.Ticket.number if isinstance(row, models.Ticket) else type(row).reference  # type: ignore[assignment]
+        models.Ticket.number if isinstance(row, models.Ticket) else type(row).reference
     )
     prefix = PREFIXES[type(row)]
     for _ in range(10):  # a clash is a one-in-10¹² event; ten in a row means a broken random source

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from app_helpers import PHONE, free_slots, ticket_body
+from app_helpers import PHONE, add_household, free_slots, ticket_body, unique_phone, verified
 
 # --- tickets ----------------------------------------------------------------------------------
 
@@ -31,15 +31,20 @@ def test_ticket_numbers_are_random_not_sequential(kiosk_http: httpx.Client) -> N
     assert first.json()["phone"] == PHONE  # the resident who reported it sees their own ticket
 
 
-def test_kiosk_sees_only_the_status_of_a_ticket(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
-    number = kiosk_http.post("/tickets", json=ticket_body(description="Private details here")).json()["number"]
-    status = kiosk_http.get(f"/tickets/{number}").json()
+def test_kiosk_sees_only_the_status_of_a_ticket(live: Any, kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
+    phone = unique_phone()
+    add_household(live.db_path, f"9-{phone[-3:]}", [phone])
+    number = kiosk_http.post("/tickets", json=ticket_body(description="Private details here", phone=phone)
+                             ).json()["number"]
+    progress = kiosk_http.get(f"/tickets/{number}").json()  # without verification: where it stands, no more
+    assert set(progress) == {"number", "status", "problem_type", "created_at", "updated_at"}
+    status = kiosk_http.get(f"/tickets/{number}", headers=verified(kiosk_http, phone)).json()
     assert set(status) == {
         "number", "status", "problem_type", "place", "created_at", "updated_at", "public_note", "public_note_at"}
-    assert PHONE not in json.dumps(status) and "Private" not in json.dumps(status)
+    assert phone not in json.dumps(status) and "Private" not in json.dumps(status)
     assert kiosk_http.get(f"/tickets/{number.lower()}").json()["number"] == number
     full = staff_http.get(f"/tickets/{number}").json()
-    assert full["phone"] == PHONE and full["description"] == "Private details here"
+    assert full["phone"] == phone and full["description"] == "Private details here"
     assert kiosk_http.get("/tickets/R999999").status_code == 404
 
 
