@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from app_helpers import PHONE, add_household, ticket_body
+from app_helpers import PHONE, ticket_body
 
 from community_services.client import NotFound, ServicesClient, ServicesRejected
 from community_services.schemas import (
@@ -24,8 +24,7 @@ from community_services.schemas import (
 
 @pytest.fixture(scope="module")
 def token(live: Any) -> str:
-    """The household of ``PHONE``, verified: the kiosk then hears the place and the office's note."""
-    add_household(live.db_path, "3-201", [PHONE])
+    """The seeded demo household (``PHONE``, PIN 2468), verified: the kiosk then hears the place and the note."""
     with live.client() as kiosk:
         return kiosk.verify_resident("kiosk-test", "2468", phone=PHONE).token
 

@@ -153,7 +153,6 @@ def test_ticket_and_its_status(kiosk: ServicesClient, staff: ServicesClient, liv
     progress = kiosk.get_ticket_status(ticket.number)
     assert isinstance(progress, TicketProgress) and not isinstance(progress, TicketStatus)
     assert progress.status == "open" and "place" not in progress.model_dump()
-    add_household(live.db_path, "6-607", [PHONE])
     token = kiosk.verify_resident("kiosk-test", "2468", phone=PHONE).token
     status = kiosk.get_ticket_status(ticket.number, resident_token=token)
     assert isinstance(status, TicketStatus) and not isinstance(status, Ticket)
