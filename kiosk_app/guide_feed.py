@@ -4,8 +4,8 @@ With a camera (``LINLI_CAMERA``: an index, a video or an image file) one thread 
 the route onto them while the Guide screen is shown, and looks for QR posters every few frames even
 when it is not — a resident can hold a poster up to the kiosk at any time. A household card's code
 (``LINLI-CARD:…``, ``docs/resident-verification.md``) is handed on as it is: only the office can check it.
-Without a camera, the 2D map with the route is drawn once per route. A broken map or camera is logged and the words of the
-way stay on screen; nothing here may stop the kiosk.
+Without a camera, the 2D map with the route is drawn once per route. A broken map or camera is logged
+and the words of the way stay on screen; nothing here may stop the kiosk.
 """
 
 from __future__ import annotations
