@@ -319,6 +319,9 @@ def parser() -> argparse.ArgumentParser:
     from community_services.staff_cli import add_staff_commands
 
     add_staff_commands(sub)
+    from community_services.cards_cli import add_cards_commands
+
+    add_cards_commands(sub)
     chat = sub.add_parser("chat", help="text conversation with a running assistant")
     chat.add_argument("--url", help="Rasa server URL (default from settings)")
     chat.set_defaults(func=cmd_chat)

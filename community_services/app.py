@@ -34,26 +34,29 @@ from .api import (
     health,
     kiosks,
     live_events,
+    residents,
     tickets,
 )
 from .api import guide as guide_pages
 from .api.limits import MAX_BODY_BYTES, BodySizeLimit
+from .api.rate_limits import RateLimit, RateLimits
 from .auth import Tokens
 from .console import router as console
 from .db import Database
 from .escalation import EscalationSettings, Escalator
+from .households import VerifyLimits
 from .live import HEARTBEAT_SECONDS, LiveBroker
 from .retention import Retention
 from .seed import seed_or_top_up
 from .settings import DEFAULT_CONSOLE_IDLE_MINUTES
 from .ticket_desk import default_overdue_rules
 
-__all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "BodySizeLimit", "RateLimits", "VerifyLimits", "create_app"]
 
 log = logging.getLogger(__name__)
 
 _RESOURCES = (health, facilities, tickets, clinic, live_events, events, announcements, alerts, feedback, handoffs,
-              kiosks, broadcasts)
+              kiosks, broadcasts, residents)
 """Routers served under ``API_PREFIX``, in the order of the spec (``openapi.json``). ``live_events`` comes before
 ``events``: its ``/events/stream`` must match before ``/events/{event_id}``."""
 
@@ -80,6 +83,8 @@ def create_app(
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
     pause_after_commit: tuple[str, float] | None = None,
     retention: Retention | None = None,
+    rate_limits: RateLimits | None = None,
+    verify_limits: VerifyLimits | None = None,
 ) -> FastAPI:
     """Build the API on ``database_url`` (tables are created; seeded with Sunny Garden if empty).
 
@@ -90,6 +95,8 @@ def create_app(
     escalation loop (``escalation.py``) while the app is served; ``heartbeat_seconds``: the live stream's
     keep-alive. ``retention``: sweep old resident data at start and every hour (``retention.py``).
     ``pause_after_commit``: a test hook (``OfficeSettings.pause_after_commit``), off by default.
+    keep-alive. ``rate_limits``: the token buckets of every ``/api/v1`` endpoint (``api/rate_limits.py``);
+    ``verify_limits``: wrong PINs before a lockout and the verification token's life (``households.py``).
     Raises ``ValueError`` for missing or equal tokens, a ``WayfindingError`` for a broken map file.
     """
     tokens = Tokens(kiosk=kiosk_token, staff=staff_token)
@@ -136,7 +143,8 @@ def create_app(
         version="1.0.0",
         description="Facilities, repairs, clinic, events, announcements, emergency alerts and feedback "
         "for the residential community. Every endpoint except /health needs a bearer token: the kiosk "
-        "token or the staff token. Create endpoints honour Idempotency-Key.",
+        "token or the staff token. Create endpoints honour Idempotency-Key. Personal requests from a kiosk need "
+        "X-Resident-Token (POST /residents/verify). Every endpoint but /health and /alerts is rate limited (429).",
         lifespan=lifespan,
     )
     app.state.db = database
@@ -150,11 +158,14 @@ def create_app(
     if pause_after_commit is not None:
         log.warning("TEST HOOK on: a create on %s sleeps %g s after its commit", *pause_after_commit)
     app.state.kiosk_buildings = {}  # kiosk id -> the buildings it named when it last asked for broadcasts
+    app.state.verify_limits = verify_limits or VerifyLimits()
     app.include_router(health.router)
     app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
     for resource in _RESOURCES:
         app.include_router(resource.router, prefix=API_PREFIX)
     console.install(app)  # staff console pages (HTML, session cookie; not in the spec) and /console/static
     errors.add_handlers(app)
+    residents.add_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RateLimit, tokens=tokens, limits=rate_limits)  # outermost: refused before anything runs
     return app

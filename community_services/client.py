@@ -3,7 +3,8 @@
 Every method returns the pydantic models of ``schemas.py`` and raises only ``ServicesError`` subclasses:
 
 * ``ServicesUnavailable`` - connection refused, timeout, 5xx, 408/429 or a malformed answer. Safe to
-  retry later with the same idempotency key; the outbox queues the item.
+  retry later with the same idempotency key; the outbox queues the item. A 429 is ``TooManyRequests``
+  (``retry_after`` seconds; its ``message`` is a kind sentence for the resident).
 * ``ServicesRejected`` - the API refused the request (4xx other than 404); carries ``status`` and
   ``detail``. Retrying the same content will not help, unless someone fixes the cause first (401/403: the
   token); the outbox sorts these out (``docs/outbox.md``).
@@ -57,16 +58,19 @@ from .schemas import (
     ReceiptIn,
     Registration,
     RegistrationCreate,
+    ResidentVerification,
     ResolveRequest,
     Slot,
     Ticket,
     TicketAssign,
     TicketCreate,
     TicketHistoryEntry,
+    TicketProgress,
     TicketQueueRow,
     TicketStatus,
     TicketStatusChange,
     TicketStatusValue,
+    VerifyRequest,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -78,6 +82,7 @@ _SUBMIT: dict[str, tuple[type[BaseModel], str, type[BaseModel]]] = {
     "feedback": (FeedbackCreate, "/feedback", Feedback),
 }
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
+RESIDENT_TOKEN_HEADER = "X-Resident-Token"
 
 # httpx logs every request URL at INFO; a resident's words in a query may contain a phone number
 _httpx_log = logging.getLogger("httpx")
@@ -99,11 +104,29 @@ class ServicesError(Exception):
         """The whole JSON answer of a refusal, when it had one."""
         super().__init__(self.message)
 
+    @property
+    def code(self) -> str | None:
+        """The refusal's ``code`` when the service sent one (``verification_required``, ``locked``, ...)."""
+        code = self.body.get("code") if isinstance(self.body, dict) else None
+        return code if isinstance(code, str) else None
+
 
 class ServicesUnavailable(ServicesError):
     """The service could not be reached or failed; try again later."""
 
     default_message = "The community office system cannot be reached right now."
+
+
+class TooManyRequests(ServicesUnavailable):
+    """429: too many requests from here, or a cap (e.g. bookings a day per phone). ``message`` is the service's
+    sentence when it sent one, else a kind one; ``retry_after``: seconds, when the service said."""
+
+    default_message = "Many people are using the system just now. Please wait a minute and try again."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, detail: Any = None,
+                 body: Any = None) -> None:
+        super().__init__(message, status=429, detail=detail, body=body)
+        self.retry_after = retry_after
 
 
 class ServicesRejected(ServicesError):
@@ -130,6 +153,17 @@ class HandoffEnded(ServicesRejected):
     """409 of ``add_handoff_message``: the conversation has ended (``status`` is 409)."""
 
     default_message = "This conversation has ended."
+
+
+class VerificationRefused(ServicesRejected):
+    """``verify_resident`` was refused: ``locked`` (423: too many wrong PINs, ask at the office) or not
+    (403: the phone or card and the PIN do not match — one message whatever was wrong)."""
+
+    default_message = "That did not match."
+
+    @property
+    def locked(self) -> bool:
+        return self.status == 423
 
 
 class NotFound(ServicesError):
@@ -207,10 +241,13 @@ class ServicesClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        resident_token: str | None = None,
     ) -> httpx.Response:
         if self._closed:
             raise ServicesError("The services client was closed.")
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else None
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}
+        if resident_token:
+            headers[RESIDENT_TOKEN_HEADER] = resident_token
         try:
             response = self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.TimeoutException as e:
@@ -218,6 +255,10 @@ class ServicesClient:
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as e:
             raise ServicesUnavailable() from e
         code = response.status_code
+        if code == 429:
+            detail = _detail_of(response)
+            raise TooManyRequests(_sentence(detail), retry_after=_retry_after(response), detail=detail,
+                                  body=_body_of(response))
         if code >= 500 or code in _TRANSIENT_STATUSES:
             raise ServicesUnavailable(status=code, detail=_detail_of(response))
         if code == 404:
@@ -280,14 +321,18 @@ class ServicesClient:
     def create_ticket(self, ticket: TicketCreate, idempotency_key: str | None = None) -> Ticket:
         return self._create("/tickets", ticket, Ticket, idempotency_key)
 
-    def get_ticket_status(self, number: str) -> TicketStatus | None:
-        """Status of a repair ticket by its number (e.g. ``"R1001"``); ``None`` if there is none."""
+    def get_ticket_status(self, number: str, resident_token: str | None = None) -> TicketStatus | TicketProgress | None:
+        """A repair ticket by its number (e.g. ``"R7K3M9P2X"``); ``None`` if there is none. With the token of the
+        household that reported it: a ``TicketStatus`` (the place and the office's note too); else the
+        ``TicketProgress`` only."""
         if not number.strip():
             return None
         try:
-            return self._parse(TicketStatus, self._request("GET", f"/tickets/{_path(number)}"))
+            response = self._request("GET", f"/tickets/{_path(number)}", resident_token=resident_token)
         except NotFound:
             return None
+        body = _body_of(response)
+        return self._parse(TicketStatus if isinstance(body, dict) and "place" in body else TicketProgress, response)
 
     def list_departments(self) -> list[Department]:
         return self._parse_list(Department, self._request("GET", "/clinic/departments"))
@@ -303,10 +348,31 @@ class ServicesClient:
         """Raises ``ServicesRejected`` with status 409 if the slot was taken meanwhile."""
         return self._create("/clinic/appointments", appointment, Appointment, idempotency_key)
 
-    def cancel_appointment(self, reference: str, phone: str) -> Appointment:
-        """Raises ``ServicesRejected`` with status 403 if ``phone`` is not the booking's number."""
-        response = self._request("POST", f"/clinic/appointments/{_path(reference)}/cancel", json={"phone": phone})
+    def cancel_appointment(self, reference: str, phone: str | None = None,
+                           resident_token: str | None = None) -> Appointment:
+        """A kiosk needs ``resident_token`` of the booking's household: else ``ServicesRejected`` 403 with ``code``
+        ``verification_required`` or ``not_your_household`` (or a ``phone`` that is not the booking's)."""
+        body = {"phone": phone} if phone is not None else {}
+        response = self._request("POST", f"/clinic/appointments/{_path(reference)}/cancel", json=body,
+                                 resident_token=resident_token)
         return self._parse(Appointment, response)
+
+    def verify_resident(self, kiosk_id: str, pin: str, *, phone: str | None = None,
+                        card: str | None = None) -> ResidentVerification:
+        """Phone (or the card's QR code) + PIN → a token for personal requests (about 10 minutes). Raises
+        ``VerificationRefused`` (``.locked`` after too many wrong PINs), ``TooManyRequests``,
+        ``ServicesUnavailable``."""
+        try:
+            payload = VerifyRequest(kiosk_id=kiosk_id, pin=pin, phone=phone, card=card)
+        except ValidationError as e:
+            raise VerificationRefused(status=422, detail=e.errors(include_url=False, include_input=False)) from e
+        try:
+            response = self._request("POST", "/residents/verify", json=payload.model_dump(mode="json"))
+        except ServicesRejected as e:
+            if e.status in (403, 423):
+                raise VerificationRefused(e.message, status=e.status, detail=e.detail, body=e.body) from e
+            raise
+        return self._parse(ResidentVerification, response)
 
     def list_events(self, day: date | None = None) -> list[Event]:
         """Events on ``day``, or all upcoming events."""
@@ -519,6 +585,13 @@ class ServicesClient:
                 detail=e.errors(include_url=False, include_input=False),
             ) from e
         return self._create(path, payload_model, model, idempotency_key).model_dump(mode="json")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return None
 
 
 def _path(segment: str) -> str:

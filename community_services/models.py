@@ -1,7 +1,7 @@
 """SQLAlchemy ORM models. Times are naive local datetimes; phone numbers are digits only.
 
-Public references (``R1001``, ``A1001``, ...) are derived from the row id, so they are sequential and
-unique without a separate counter; ``sqlite_autoincrement`` stops SQLite from ever reusing an id.
+Public references are a letter and 8 random characters (``R7K3M9P2X``; ``api/references.py``); rows made
+before keep their sequential ones (``R1001``). ``sqlite_autoincrement`` stops SQLite from ever reusing an id.
 """
 
 from __future__ import annotations
@@ -458,3 +458,62 @@ class NoticeReceipt(Base):
     """When the kiosk says its screen showed it (the kiosk's clock)."""
     received_at: Mapped[datetime] = mapped_column(DateTime)
     """The office's clock when the receipt arrived."""
+
+
+# --- resident verification ("only who should"; docs/resident-verification.md): new tables only ---
+
+
+class Household(Base):
+    """A flat whose residents can prove who they are at a kiosk: its card (a signed QR code) or a phone, with the
+    household's PIN. The PIN is kept only as an Argon2id hash; the card key signs the card's QR code."""
+
+    __tablename__ = "households"
+    __table_args__ = (_AUTOINCREMENT,)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flat: Mapped[str] = mapped_column(String(40), unique=True)
+    """As the office writes it, e.g. ``3-502`` (building 3, flat 502)."""
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    """``None`` until a PIN is set: such a household cannot be verified yet."""
+    card_id: Mapped[str] = mapped_column(String(40), unique=True)
+    """Random, printed in the card's QR code; a reissued card gets a new one (the old card stops working)."""
+    card_key: Mapped[str] = mapped_column(String(64))
+    """The household's own HMAC key for its card's signature (never leaves the office)."""
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class HouseholdPhone(Base):
+    """A phone number of a household (digits only); a number belongs to one household at most."""
+
+    __tablename__ = "household_phones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+class VerificationLock(Base):
+    """Wrong PINs counted against one key (``phone:…``, ``household:…``, ``kiosk:…``, ``address:…``) and its
+    lockout. In the database, so neither a new conversation nor a restart resets it."""
+
+    __tablename__ = "verification_locks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    """Lockouts since ``first_lockout_at``; at the limit the key stays locked until the office unlocks it."""
+    first_lockout_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ResidentToken(Base):
+    """A household verified at a kiosk: the token's SHA-256, for whom, where, until when."""
+
+    __tablename__ = "resident_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    kiosk_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

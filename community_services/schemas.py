@@ -15,7 +15,7 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 MAX_NAME = 100
 """Names of people, problem types, categories."""
@@ -123,6 +123,12 @@ class ErrorMessage(_Output):
     """A short sentence that may be shown or read to a resident."""
 
 
+class CodedError(ErrorMessage):
+    code: str
+    """What the kiosk acts on: ``verification_required``, ``not_your_household``, ``no_match``, ``locked``,
+    ``rate_limited``."""
+
+
 # --- facilities -------------------------------------------------------------------------------
 
 
@@ -168,15 +174,20 @@ class TicketCreate(_Input):
     phone: Phone
 
 
-class TicketStatus(_Output):
-    """What the kiosk may see of a ticket: no phone number, no description."""
+class TicketProgress(_Output):
+    """What a kiosk hears of a ticket without its household's verification: where the repair stands."""
 
     number: str
     status: TicketStatusValue
     problem_type: str
-    place: str
     created_at: datetime
     updated_at: datetime
+
+
+class TicketStatus(TicketProgress):
+    """What the kiosk may see of a ticket once its household is verified: no phone number, no description."""
+
+    place: str
     public_note: str | None = None
     """The office's latest note for the resident ("A plumber comes on Thursday morning."), if any."""
     public_note_at: datetime | None = None
@@ -290,7 +301,8 @@ class AppointmentRecord(Appointment):
 
 
 class CancelRequest(_Input):
-    phone: Phone
+    phone: Phone | None = None
+    """Not needed any more: a kiosk proves the household with ``X-Resident-Token``. When sent, it must match."""
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -671,3 +683,32 @@ class HandoffView(_Output):
     ended_at: datetime | None = None
     created_at: datetime | None = None
     messages: list[HandoffMessage] = Field(default_factory=list)
+
+
+# --- resident verification (docs/resident-verification.md) ------------------------------------
+
+
+def _pin(value: Any) -> Any:
+    return "".join(value.split()) if isinstance(value, str) else value
+
+
+class VerifyRequest(_Input):
+    """Phone + PIN, or the household card's QR code + PIN, from a kiosk."""
+
+    kiosk_id: Annotated[str, BeforeValidator(_line), Field(min_length=1, max_length=MAX_KIOSK_ID)]
+    pin: Annotated[str, BeforeValidator(_pin), Field(pattern=r"^[0-9]{4}$")]
+    phone: Phone | None = None
+    card: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> VerifyRequest:
+        if (self.phone is None) == (self.card is None):
+            raise ValueError("give either a phone number or a card, not both")
+        return self
+
+
+class ResidentVerification(_Output):
+    token: str
+    """Send it as ``X-Resident-Token`` on personal requests; it works until ``expires_at``."""
+    flat: str
+    expires_at: datetime

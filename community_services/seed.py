@@ -21,13 +21,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import models
+from . import households, models
 from .seed_data import (
     AFTERNOON,
     ALWAYS,
     BUILDINGS,
     CLINIC_HOURS,
     DAY_TRIP,
+    DEMO_HOUSEHOLD,
     DEPARTMENTS,
     EVERY_DAY,
     FACILITIES,
@@ -332,6 +333,9 @@ def seed(session: Session, today: date | None = None) -> None:
         session.add(_event_row(event_plan, day))
     _add_recurring_events(session, today)
     session.add_all(announcement_rows(today))
+    flat, phones, pin = DEMO_HOUSEHOLD
+    demo = households.add_household(session, flat, list(phones), datetime.combine(today, time()))
+    households.set_pin(session, demo, pin, datetime.combine(today, time()))
     session.add(models.Meta(key="seeded_on", value=today.isoformat()))
 
 

@@ -445,3 +445,8 @@ NOTICES: tuple[NoticePlan, ...] = (
     ),
 )
 """Oldest first (the order they were posted)."""
+
+
+DEMO_HOUSEHOLD = ("1-101", ("13800138000",), "2468")
+"""Flat, phones and PIN of the demo household the conversation tests verify with (``docs/resident-verification.md``).
+Only a freshly seeded demo database gets it; a real community removes it (``linli cards``) or starts empty."""

@@ -220,6 +220,11 @@ def ticket_status(session: Session, number: str) -> schemas.TicketStatus:
     )
 
 
+def ticket_progress(session: Session, number: str) -> schemas.TicketProgress:
+    """What anyone with the number hears: the status, the kind of problem, the dates (no place, no note)."""
+    return schemas.TicketProgress.model_validate(get_ticket(session, number))
+
+
 def ticket_record(session: Session, number: str) -> schemas.Ticket:
     """The staff view of one ticket: everything, with the latest public note."""
     ticket = get_ticket(session, number)

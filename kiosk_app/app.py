@@ -46,6 +46,7 @@ from assistant.shared.events import (
     UserText,
     VoiceState,
     navigate,
+    show_card,
 )
 from kiosk_app import theme
 from kiosk_app.backend import Backend
@@ -190,6 +191,7 @@ class KioskApp(App):
             feed_settings,
             on_frame=lambda rgb, mode: Clock.schedule_once(lambda _dt: self.guide.show_picture(rgb, mode), 0),
             on_poster=lambda link: Clock.schedule_once(lambda _dt: self._open_poster(link), 0),
+            on_card=lambda code: Clock.schedule_once(lambda _dt: self.card_shown(code), 0),
         )
         self._kiosk_root.ids.sm.bind(current=self._on_screen_change)
         self.guide_feed.show(None)
@@ -379,6 +381,13 @@ class KioskApp(App):
         elif link.at:
             self.show("conversation")
             self.conversation.add_bubble(self.tx["poster_here"].format(place=self._place_name(link.at)), "linli")
+
+    def card_shown(self, code: str) -> None:
+        """A household card held up to the camera: it answers "card or phone number?" in the conversation (the
+        office checks it; the kiosk shows only that a card was read, never its code)."""
+        self.idle.activity()
+        self.show("conversation")
+        self.start(show_card(code), self.tx["card_shown"])
 
     def _place_name(self, node: str) -> str:
         community_map = self.guide_feed.community_map() if self.guide_feed is not None else None

@@ -2,9 +2,10 @@
 
 With a camera (``LINLI_CAMERA``: an index, a video or an image file) one thread reads frames, draws
 the route onto them while the Guide screen is shown, and looks for QR posters every few frames even
-when it is not — a resident can hold a poster up to the kiosk at any time. Without a camera, the
-2D map with the route is drawn once per route. A broken map or camera is logged and the words of the
-way stay on screen; nothing here may stop the kiosk.
+when it is not — a resident can hold a poster up to the kiosk at any time. A household card's code
+(``LINLI-CARD:…``, ``docs/resident-verification.md``) is handed on as it is: only the office can check it.
+Without a camera, the 2D map with the route is drawn once per route. A broken map or camera is logged
+and the words of the way stay on screen; nothing here may stop the kiosk.
 """
 
 from __future__ import annotations
@@ -50,13 +51,19 @@ class FeedSettings:
     """A poster still held up is not opened again within this time."""
 
 
+CARD_PREFIX = "LINLI-CARD:"
+"""What a household card's QR code starts with (the office's ``households.CARD_SCHEME``)."""
+MAX_CARD = 200
+
+
 class GuideFeed:
     def __init__(self, settings: FeedSettings, on_frame: Callable[[np.ndarray, str], None],
-                 on_poster: Callable[[GuideLink], None]) -> None:
-        """``on_frame(rgb, mode)`` and ``on_poster(link)`` are called from the feed's thread."""
+                 on_poster: Callable[[GuideLink], None], on_card: Callable[[str], None] | None = None) -> None:
+        """``on_frame(rgb, mode)``, ``on_poster(link)`` and ``on_card(code)`` are called from the feed's thread."""
         self.settings = settings
         self._on_frame = on_frame
         self._on_poster = on_poster
+        self._on_card = on_card
         self._route: Route | None = None
         self._shown = 0
         """Counts ``show`` calls: a map drawn for an older route is not shown over a newer one."""
@@ -171,22 +178,26 @@ class GuideFeed:
             camera.close()
 
     def _look_for_posters(self, scanner: QrScanner, frame: np.ndarray, seen: dict[str, float]) -> None:
-        community_map = self.community_map()
-        if community_map is None:
-            return
-        if self._keys is None:
-            try:
-                self._keys = keys_cache(self.settings.var_dir)
-            except LinliError as e:  # no key, no poster is trusted; the camera keeps drawing the way
-                if self.problem != e.message:
-                    self.problem = e.message
-                    log.error("QR posters cannot be checked: %s", e)
-                return
         now = time.monotonic()
         for found in scanner.scan(frame):
             if now - seen.get(found.text, -1e9) < self.settings.same_poster_s:
                 continue
             seen[found.text] = now
+            if found.text.startswith(CARD_PREFIX):
+                if self._on_card is not None and len(found.text) <= MAX_CARD and found.text.isprintable():
+                    self._on_card(found.text)
+                continue
+            community_map = self.community_map()
+            if community_map is None:
+                continue
+            if self._keys is None:
+                try:
+                    self._keys = keys_cache(self.settings.var_dir)
+                except LinliError as e:  # no key, no poster is trusted; the camera keeps drawing the way
+                    if self.problem != e.message:
+                        self.problem = e.message
+                        log.error("QR posters cannot be checked: %s", e)
+                    continue
             try:
                 link = parse_guide_url(found.text, self._keys.get(), community=community_map.community)
             except GuideLinkError as e:  # a stranger's sticker or a damaged code: never followed

@@ -14,6 +14,7 @@ from assistant.shared.config import Settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.outbox import Outbox
 from assistant.stack import free_ports
+from community_services.api.rate_limits import Bucket, RateLimits
 from community_services.app import create_app
 from community_services.client import ServicesClient
 from community_services.testing import serve_in_thread, stop_server
@@ -41,10 +42,15 @@ class RunningServices:
         return ServicesClient(self.url, STAFF_TOKEN)
 
 
+ROOMY = RateLimits(kiosk=Bucket(1000, 10_000), staff=Bucket(1000, 10_000), anonymous=Bucket(1000, 10_000),
+                   misses=Bucket(1000, 10_000))
+"""One server serves a whole session's tests; the real limits are tested in tests/community_services."""
+
+
 def start_services(db_path: Path, port: int | None = None) -> RunningServices:
     """Start the real services API (uvicorn) in a thread; returns once /health answers."""
     port = port or free_port()
-    app = create_app(f"sqlite:///{db_path}", kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN)
+    app = create_app(f"sqlite:///{db_path}", kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN, rate_limits=ROOMY)
     server, thread, url = serve_in_thread(app, port)
     return RunningServices(url, db_path, port, server, thread)
 

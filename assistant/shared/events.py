@@ -259,6 +259,12 @@ def navigate(to: str, *, step_free: bool = False) -> StartIntent:
     return StartIntent("navigate_to", {"facility": to, **({"access": "step-free"} if step_free else {})})
 
 
+def show_card(code: str) -> StartIntent:
+    """A household card held up to the kiosk camera (its QR text, ``LINLI-CARD:…``): the dialogue takes it as the
+    answer to "show your card or tell me your phone number" (``docs/resident-verification.md``)."""
+    return StartIntent("resident_card", {"resident_card": code})
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (UserText, StartIntent, Transcript, Reply, ShowRoute, SpeechRate, Speak, Alert,
                               ConfirmEmergency, HelpComing, Error, VoiceState, HandoffOpened, HandoffJoined,

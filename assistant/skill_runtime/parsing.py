@@ -69,15 +69,86 @@ def mask_phone(phone: str) -> str:
     return f"ending in {' '.join(phone[-4:])}" if len(phone) >= 4 else "on file"
 
 
-def parse_reference(text: str, prefix: str) -> str | None:
-    """A reference like ``R1001`` from "r 1001", "ticket one zero zero one" or "number 1001"."""
-    match = re.search(rf"\b{prefix}\s*-?\s*(\d{{3,6}})\b", text, re.IGNORECASE)
-    if match:
-        return f"{prefix.upper()}{match.group(1)}"
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""The characters of a random reference after its letter (the office's ``api/references.py``): no 0/O/1/I."""
+REFERENCE_LENGTH = 8
+_LETTER_NAMES = {
+    "ay": "A", "bee": "B", "cee": "C", "see": "C", "sea": "C", "dee": "D", "ee": "E", "ef": "F", "eff": "F",
+    "gee": "G", "aitch": "H", "haitch": "H", "jay": "J", "kay": "K", "el": "L", "ell": "L", "em": "M", "en": "N",
+    "pee": "P", "cue": "Q", "queue": "Q", "ar": "R", "are": "R", "es": "S", "ess": "S", "tee": "T", "tea": "T",
+    "you": "U", "vee": "V", "ex": "X", "why": "Y", "zed": "Z", "zee": "Z",
+}
+"""Letters as the voice terminal writes them when a resident spells a reference ("R seven kay three ...")."""
+_CODE_RUN = re.compile(rf"[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}")
+
+
+def _spelled(text: str, prefix: str) -> list[str]:
+    """``text`` as the characters a resident spelled: each is one character, ``" "`` separates runs.
+
+    Digits and digit words ("double three"), single letters, letter names ("kay") and chunks mixing letters
+    and digits ("7K3M") are characters; any other word ends a run.
+    """
+    out: list[str] = []
+    repeat = 1
+    for chunk in re.findall(r"[a-z0-9]+|[\u4e00-\u9fff]", text.lower()):
+        if chunk in _MULTIPLIERS:
+            repeat = _MULTIPLIERS[chunk]
+            continue
+        if repeat == 2 and chunk in ("you", "u"):  # "double you": W
+            chars, repeat = ["W"], 1
+        elif any(c.isdigit() for c in chunk) or (  # typed "RTDGVQWLL": about one code in ten has no digit
+                len(chunk) == REFERENCE_LENGTH + 1 and chunk.upper().startswith(prefix)
+                and all(c in REFERENCE_ALPHABET for c in chunk.upper())):
+            chars = [c.upper() for c in chunk]
+        elif chunk in _DIGIT_WORDS:
+            chars = [_DIGIT_WORDS[chunk]]
+        elif len(chunk) == 1 and chunk.isascii():
+            chars = [chunk.upper()]
+        elif chunk in _LETTER_NAMES:
+            chars = [_LETTER_NAMES[chunk]]
+        else:
+            out.append(" ")
+            repeat = 1
+            continue
+        out.extend(chars[:1] * repeat + chars[1:])
+        repeat = 1
+    return out
+
+
+def parse_reference(text: str, prefix: str, *, explicit: bool = False) -> str | None:
+    """A reference from the resident's words: a random one like ``R7K3M9P2X`` (said "R 7K3M 9P2X", "r seven kay
+    three em nine pee two ex", or without the letter) or an older sequential one like ``R1001`` ("r 1001",
+    "ticket one zero zero one", "number 1001"). ``explicit``: only a reference said with its letter (for the
+    first sentence of a request, where other numbers may be a date or a time)."""
+    prefix = prefix.upper()
+    chars = _spelled(text, prefix)
+    runs = "".join(chars).split(" ")
+    for run in runs:
+        at = run.find(prefix)
+        while at != -1:
+            after = run[at + 1:]
+            code = after[:REFERENCE_LENGTH]
+            if _CODE_RUN.fullmatch(code):
+                return prefix + code
+            old = re.match(r"\d{3,6}(?!\d)", after)
+            if old:
+                return prefix + old.group()
+            at = run.find(prefix, at + 1)
+    if explicit:
+        return None
+    for run in runs:  # the code said without its letter: letters and digits mixed, exactly 8 of them
+        if _CODE_RUN.fullmatch(run) and _mixed(run):
+            return prefix + run
+    if any(_mixed(run.removeprefix(prefix)) for run in runs):
+        return None  # a random reference misheard or cut short: not the digits in it
     digits = spoken_digits(text)
     if 3 <= len(digits) <= 6:
-        return f"{prefix.upper()}{digits}"
+        return f"{prefix}{digits}"
     return None
+
+
+def _mixed(run: str) -> bool:
+    return any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
 
 
 def _next_weekday(today: date, weekday: int, *, allow_today: bool) -> date:

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, cast
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import models, schemas
 from ..matching import best_match
 from . import log
-from .deps import AnyRole, NowDep, SessionDep, StaffRole
+from .deps import AnyRole, NowDep, Role, SessionDep, StaffRole
 from .errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, STAFF_ERRORS, conflict, not_found
 from .idempotency import CreateOnce
 from .queries import changed_one_row, on_day, search_terms
 from .references import add_numbered, find_by_reference
+from .residents import RESIDENT_ERRORS, ResidentDep, ResidentRefusal, require_owner
 
 router = APIRouter(tags=["clinic"])
+
+BOOKINGS_PER_PHONE_PER_DAY = 3
+"""Bookings one phone number may make in a day (cancelled ones count: booking and cancelling is no way round)."""
 
 
 def _department(row: models.Department) -> schemas.Department:
@@ -119,10 +123,12 @@ def _appointment_query() -> Select[models.Appointment]:
     response_model=schemas.Appointment,
     status_code=status.HTTP_201_CREATED,
     responses={**AUTH_ERRORS, **NOT_FOUND, **CONFLICT},
-    summary="Book a slot",
+    summary="Book a slot (at most 3 bookings a day per phone number: 429)",
 )
-def book_appointment(payload: schemas.AppointmentCreate, _: AnyRole, create: CreateOnce) -> JSONResponse:
+def book_appointment(payload: schemas.AppointmentCreate, role: AnyRole, create: CreateOnce) -> JSONResponse:
     def build(session: Session, now: datetime) -> schemas.Appointment:
+        if role is not Role.STAFF:
+            _check_daily_cap(session, payload.phone, now)
         slot = session.get(models.Slot, payload.slot_id)
         if slot is None:
             raise not_found("There is no such appointment time.")
@@ -151,18 +157,28 @@ def book_appointment(payload: schemas.AppointmentCreate, _: AnyRole, create: Cre
     return create(payload, build)
 
 
+def _check_daily_cap(session: Session, phone: str, now: datetime) -> None:
+    midnight = datetime.combine(now.date() + timedelta(days=1), time())
+    made = session.scalar(
+        select(func.count()).select_from(models.Appointment)
+        .where(models.Appointment.phone == phone, *on_day(models.Appointment.created_at, now.date())))
+    if (made or 0) >= BOOKINGS_PER_PHONE_PER_DAY:
+        raise ResidentRefusal(
+            status.HTTP_429_TOO_MANY_REQUESTS, "rate_limited",
+            f"This phone number has made {BOOKINGS_PER_PHONE_PER_DAY} bookings today, which is the most for one "
+            "day. Please ask at the clinic reception, or book again tomorrow.",
+            {"Retry-After": str(max(1, int((midnight - now).total_seconds())))})
+
+
 @router.post(
     "/clinic/appointments/{reference}/cancel",
     response_model=schemas.Appointment,
-    responses={
-        **AUTH_ERRORS,
-        **NOT_FOUND,
-        403: {"model": schemas.ErrorMessage, "description": "Phone number does not match"},
-    },
-    summary="Cancel a booking (needs the phone number it was booked with)",
+    responses={**AUTH_ERRORS, **NOT_FOUND, **RESIDENT_ERRORS},
+    summary="Cancel a booking (a kiosk needs X-Resident-Token of the household the booking's phone is in)",
 )
 def cancel_appointment(
-    reference: str, payload: schemas.CancelRequest, _: AnyRole, session: SessionDep, now: NowDep
+    reference: str, payload: schemas.CancelRequest, role: AnyRole, household: ResidentDep, session: SessionDep,
+    now: NowDep
 ) -> schemas.Appointment:
     row = find_by_reference(
         session,
@@ -171,7 +187,8 @@ def cancel_appointment(
         reference,
         "There is no appointment with that reference.",
     )
-    if payload.phone != row.phone:
+    require_owner(role, household, row.phone)
+    if payload.phone is not None and payload.phone != row.phone:
         raise HTTPException(
             status_code=status.HTTP_403_FORBIDDEN,
             detail="That phone number does not match the booking.",

@@ -19,6 +19,7 @@ from .deps import AnyRole, NowDep, Role, SessionDep, StaffRole
 from .errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, STAFF_ERRORS
 from .idempotency import CreateOnce
 from .references import add_numbered
+from .residents import ResidentDep, owns
 
 router = APIRouter(tags=["tickets"])
 
@@ -73,14 +74,19 @@ def list_tickets(
 
 @router.get(
     "/tickets/{number}",
-    response_model=schemas.Ticket | schemas.TicketStatus,
+    response_model=schemas.Ticket | schemas.TicketStatus | schemas.TicketProgress,
     responses={**AUTH_ERRORS, **NOT_FOUND},
-    summary="A ticket: its status and latest public note for the kiosk, everything for staff",
+    summary="A ticket: everything for staff; for a kiosk the progress, and the place and latest public note "
+    "with X-Resident-Token of the household whose phone reported it",
 )
-def get_ticket(number: str, role: AnyRole, session: SessionDep) -> schemas.Ticket | schemas.TicketStatus:
+def get_ticket(
+    number: str, role: AnyRole, household: ResidentDep, session: SessionDep
+) -> schemas.Ticket | schemas.TicketStatus | schemas.TicketProgress:
     if role is Role.STAFF:
         return ticket_desk.ticket_record(session, number)
-    return ticket_desk.ticket_status(session, number)
+    if owns(household, ticket_desk.get_ticket(session, number).phone):
+        return ticket_desk.ticket_status(session, number)
+    return ticket_desk.ticket_progress(session, number)
 
 
 @router.get(

@@ -42,7 +42,7 @@ from assistant.skill_runtime.parsing import (
     spoken_time,
 )
 from assistant.skill_runtime.resident_text import one_line
-from community_services.client import NotFound, ServicesError, ServicesRejected, ServicesUnavailable
+from community_services.client import NotFound, ServicesError, ServicesRejected, ServicesUnavailable, TooManyRequests
 from community_services.schemas import AppointmentCreate, Slot
 
 FORM = "appointment_form"
@@ -401,6 +401,9 @@ class ActionSubmitAppointment(Action):
         try:
             appointment = services().book_appointment(
                 request, idempotency_key=idempotency_key(tracker, "book", slot_id, name, phone))
+        except TooManyRequests as e:  # e.g. the day's bookings of one phone number: the office says so kindly
+            dispatcher.utter_message(text=f"{e.message} Nothing was booked.")
+            return clear_slots(FORM_SLOTS)
         except ServicesUnavailable:
             dispatcher.utter_message(text=CLINIC_DOWN)
             return clear_slots(FORM_SLOTS)

@@ -1,43 +1,38 @@
-"""Cancel a Community Clinic appointment: reference → phone number → confirm → cancel.
+"""Cancel a Community Clinic appointment: reference → household card or phone → PIN → confirm → cancel.
 
-The services API checks that the phone number is the one the booking was made with; a wrong number is
-asked once more. Cancelling is never queued: when the clinic system cannot be reached, nothing is
-cancelled and the resident is told so.
+The office verifies the household (``assistant/skill_runtime/verification.py``) and checks that the booking's
+phone number is one of the household's; a wrong PIN is asked once more, then a person is offered. Cancelling is
+never queued: when the clinic system cannot be reached, nothing is cancelled and the resident is told so.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.skill_runtime import verification
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.form_helpers import (
     MAX_INPUT,
     ButtonConfirm,
-    PhoneAnswer,
     ask_to_confirm,
     checked_answer,
     clear_slots,
     confirmed,
     form_starting,
     latest_words,
-    phone_from,
 )
-from assistant.skill_runtime.parsing import mask_phone, parse_phone, parse_reference, spoken_day, spoken_time
+from assistant.skill_runtime.parsing import parse_phone, parse_reference, spoken_day, spoken_time
 from assistant.skill_runtime.resident_text import one_line
-from community_services.client import NotFound, ServicesError, ServicesRejected, ServicesUnavailable
+from community_services.client import NotFound, ServicesError, ServicesRejected, TooManyRequests
 
 FORM = "cancel_appointment_form"
-FORM_SLOTS = ("appointment_reference", "phone", "confirm", "cancel_attempts")
-PHONE_RETRIES = 1
-"""A wrong phone number is asked again this many times before the resident is sent to reception."""
-_SAID_REFERENCE = re.compile(r"\ba\s*-?\s*\d", re.IGNORECASE)
+FORM_SLOTS = ("appointment_reference", "confirm", *verification.SLOTS)
 
 CLINIC_DOWN = ("I cannot reach the clinic's booking system now, so nothing was cancelled. "
                "Please try again later, or call the clinic reception.")
@@ -57,7 +52,7 @@ def reference_from(value: Any) -> str | None:
     return parse_reference(text, "A")
 
 
-class ValidateCancelAppointmentForm(PhoneAnswer, ButtonConfirm, FormValidationAction):
+class ValidateCancelAppointmentForm(verification.ResidentAnswers, ButtonConfirm, FormValidationAction):
     def name(self) -> str:
         return "validate_cancel_appointment_form"
 
@@ -66,10 +61,7 @@ class ValidateCancelAppointmentForm(PhoneAnswer, ButtonConfirm, FormValidationAc
         """"Cancel my appointment A1001": take the reference from the first sentence."""
         if not form_starting(tracker, "cancel_appointment") or tracker.get_slot("appointment_reference") is not None:
             return {}
-        text = latest_words(tracker)
-        if not _SAID_REFERENCE.search(text):
-            return {}
-        reference = parse_reference(text, "A")
+        reference = parse_reference(latest_words(tracker), "A", explicit=True)
         return {"appointment_reference": reference} if reference else {}
 
     def validate_appointment_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -85,11 +77,9 @@ class ActionAskCancelAppointmentFormConfirm(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reference = tracker.get_slot("appointment_reference")
-        phone = tracker.get_slot("phone") or ""
         return ask_to_confirm(
             dispatcher,
-            f"Shall I cancel appointment {reference}, booked with the phone number {mask_phone(phone)}? "
-            "Please say yes or no.",
+            f"Shall I cancel appointment {reference}? Please say yes or no.",
             yes="Yes, cancel it", no="No, keep it",
         )
 
@@ -103,48 +93,43 @@ class ActionSubmitCancelAppointment(Action):
                          declined="All right, I have not cancelled anything. Your appointment stays booked."):
             return clear_slots(FORM_SLOTS)
         reference = reference_from(tracker.get_slot("appointment_reference"))
-        phone = phone_from(tracker.get_slot("phone"))
-        if reference is None or phone is None:
+        if reference is None:
             dispatcher.utter_message(text="Sorry, some of the details were missing, so nothing was cancelled. "
                                           "Please start again.")
             return clear_slots(FORM_SLOTS)
+        token, events = verification.verified(tracker, dispatcher, FORM)
+        if token is None:
+            return events if verification.asks_again(events) else [*events, *clear_slots(FORM_SLOTS)]
         try:
-            appointment = services().cancel_appointment(reference, phone)
+            appointment = services().cancel_appointment(reference, resident_token=token)
         except NotFound:
             dispatcher.utter_message(
                 text=f"I cannot find an appointment with reference {reference}. Please check the number on your "
                      "booking slip, or ask at the clinic reception."
             )
-            return clear_slots(FORM_SLOTS)
+            return [*events, *clear_slots(FORM_SLOTS)]
         except ServicesRejected as e:
-            if e.status == 403:
-                return self._wrong_phone(dispatcher, tracker, reference)
-            dispatcher.utter_message(text="The clinic system did not accept that, so nothing was cancelled. "
-                                          "Please ask at the clinic reception.")
-            return clear_slots(FORM_SLOTS)
-        except (ServicesUnavailable, ServicesError):
+            if e.code == "not_your_household":
+                dispatcher.utter_message(
+                    text=f"Appointment {reference} was booked with a phone number of another household, so I have "
+                         "not cancelled it. Please ask at the clinic reception; they will help you.")
+            elif e.code == "verification_required":  # the token ran out meanwhile
+                dispatcher.utter_message(text="Sorry, that took a little long, so nothing was cancelled. "
+                                              "Please ask me again.")
+                events += [SlotSet(verification.TOKEN, None), SlotSet(verification.UNTIL, None)]
+            else:
+                dispatcher.utter_message(text="The clinic system did not accept that, so nothing was cancelled. "
+                                              "Please ask at the clinic reception.")
+            return [*events, *clear_slots(FORM_SLOTS)]
+        except TooManyRequests as e:
+            dispatcher.utter_message(text=f"{e.message} Nothing was cancelled.")
+            return [*events, *clear_slots(FORM_SLOTS)]
+        except ServicesError:
             dispatcher.utter_message(text=CLINIC_DOWN)
-            return clear_slots(FORM_SLOTS)
+            return [*events, *clear_slots(FORM_SLOTS)]
         when = f"{spoken_day(appointment.start.date(), today())} at {spoken_time(appointment.start)}"
         dispatcher.utter_message(
             text=f"Your {appointment.department} appointment with {appointment.doctor} on {when} is cancelled. "
                  f"The reference was {appointment.reference}."
         )
-        return clear_slots(FORM_SLOTS)
-
-    @staticmethod
-    def _wrong_phone(dispatcher: CollectingDispatcher, tracker: Tracker, reference: str) -> list[EventType]:
-        attempts = tracker.get_slot("cancel_attempts")
-        attempts = attempts if isinstance(attempts, int) else 0
-        if attempts >= PHONE_RETRIES:
-            dispatcher.utter_message(
-                text=f"That phone number still does not match appointment {reference}, so nothing was cancelled. "
-                     "Please ask at the clinic reception, and bring your identity card."
-            )
-            return clear_slots(FORM_SLOTS)
-        dispatcher.utter_message(
-            text=f"That phone number does not match appointment {reference}. "
-                 "Please tell me the phone number you gave when you booked."
-        )
-        # Ask only for the phone again; the resident already said yes, so the form then cancels.
-        return [SlotSet("phone", None), SlotSet("cancel_attempts", attempts + 1), FollowupAction(FORM)]
+        return [*events, *clear_slots(FORM_SLOTS)]

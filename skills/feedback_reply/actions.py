@@ -20,7 +20,6 @@ from community_services.client import ServicesError
 SLOT = "feedback_reference"
 ENTITY = "feedback_reference"
 PREFIX = "F"
-_EXPLICIT = re.compile(r"\bF\s*-?\s*\d{3,6}\b", re.I)
 _NUMBER_WORDS = re.compile(r"\b(number|reference|ref|slip)\b", re.I)
 REPLY_CHARS = 1000
 """The office's replies are at most this long (the services refuse longer ones)."""
@@ -41,9 +40,10 @@ def reference_in_first_sentence(text: str, entities: list[dict[str, Any]] | None
     text = tidy(text, limit=200)
     if not text or text.startswith("/"):
         return None
-    if _EXPLICIT.search(text) or _NUMBER_WORDS.search(text):
-        return parse_reference(text, PREFIX)
-    return None
+    explicit = parse_reference(text, PREFIX, explicit=True)
+    if explicit or not _NUMBER_WORDS.search(text):
+        return explicit
+    return parse_reference(text, PREFIX)
 
 
 class ValidateFeedbackReplyForm(FormValidationAction):

@@ -1,4 +1,6 @@
-"""How is my repair going? Ask for the repair number (R1001) if it was not said, then answer in words."""
+"""How is my repair going? Ask for the repair number (R7K3M9P2X, older R1001) if it was not said, then the
+household's card or phone and PIN (``verification.py``), then answer in words. The place and the office's note
+are only for the household that reported the repair; anyone else hears where it stands."""
 
 from __future__ import annotations
 
@@ -12,15 +14,20 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.skill_runtime import verification
 from assistant.skill_runtime.context import services
-from assistant.skill_runtime.form_helpers import checked_answer, latest_text
+from assistant.skill_runtime.form_helpers import checked_answer, form_starting, latest_text
 from assistant.skill_runtime.parsing import parse_reference, spoken_day
 from assistant.skill_runtime.resident_text import speakable, tidy
-from community_services.client import ServicesError
+from community_services.client import ServicesError, TooManyRequests
+from community_services.schemas import TicketStatus
 
 log = logging.getLogger(__name__)
 
 SLOT = "ticket_number"
+FORM = "repair_status_form"
+EXAMPLE = "It starts with R and is on your slip, for example R 7K3M 9P2X."
+NOT_YOURS = "The details are told only to the household that reported it."
 STATUS_WORDS = {
     "open": "has been received and is waiting for a worker.",
     "assigned": "has been given to a worker, who will come to it.",
@@ -38,7 +45,6 @@ SERVICES_DOWN = ("The office system is not answering right now, so I cannot chec
 FINISHED = frozenset({"resolved", "cancelled"})
 NOTE_CHARS = 300
 """The office's public notes are at most this long (the services refuse longer ones)."""
-_EXPLICIT = re.compile(r"\bR\s*-?\s*\d{3,6}\b", re.I)
 _NUMBER_WORDS = re.compile(r"\b(number|ticket|reference|ref)\b", re.I)
 
 
@@ -56,9 +62,10 @@ def reference_in_first_sentence(text: str) -> str | None:
     text = _text(text)
     if not text or text.startswith("/"):
         return None
-    if _EXPLICIT.search(text) or _NUMBER_WORDS.search(text):
-        return parse_reference(text, "R")
-    return None
+    explicit = parse_reference(text, "R", explicit=True)
+    if explicit or not _NUMBER_WORDS.search(text):
+        return explicit
+    return parse_reference(text, "R")
 
 
 def status_sentence(number: str, status: str, problem_type: str, created: date | None, today: date,
@@ -89,14 +96,14 @@ def status_sentence(number: str, status: str, problem_type: str, created: date |
     return sentence
 
 
-class ValidateRepairStatusForm(FormValidationAction):
+class ValidateRepairStatusForm(verification.ResidentAnswers, FormValidationAction):
     def name(self) -> str:
         return "validate_repair_status_form"
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("requested_slot") is not None:
+        if not form_starting(tracker, "repair_status"):  # asked again after a wrong PIN: keep the number
             return []
         return [SlotSet(SLOT, reference_in_first_sentence(latest_text(tracker)))]
 
@@ -104,7 +111,7 @@ class ValidateRepairStatusForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return checked_answer(SLOT, value, dispatcher, repair_number,
-                              "Sorry, I did not catch a repair number. It starts with R, for example R1001.")
+                              f"Sorry, I did not catch a repair number. {EXAMPLE}")
 
 
 class ActionRepairStatus(Action):
@@ -112,23 +119,32 @@ class ActionRepairStatus(Action):
         return "action_repair_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reset: list[EventType] = [SlotSet(SLOT, None)]
+        reset: list[EventType] = [SlotSet(SLOT, None), *(SlotSet(s, None) for s in verification.SLOTS)]
         number = repair_number(tracker.get_slot(SLOT))
         if number is None:
-            dispatcher.utter_message(
-                text="I need the repair number to check it. It starts with R, for example R1001.")
+            dispatcher.utter_message(text=f"I need the repair number to check it. {EXAMPLE}")
             return reset
+        token, events = verification.verified(tracker, dispatcher, FORM)
+        if token is None:
+            return events if verification.asks_again(events) else [*events, *reset]
         try:
-            ticket = services().get_ticket_status(number)
+            ticket = services().get_ticket_status(number, resident_token=token)
+        except TooManyRequests as e:
+            dispatcher.utter_message(text=e.message)
+            return [*events, *reset]
         except ServicesError:
             dispatcher.utter_message(text=SERVICES_DOWN)
-            return reset
+            return [*events, *reset]
         if ticket is None:
             dispatcher.utter_message(
                 text=f"I could not find repair number {number}. Please check the number on your slip.")
-            return [*reset, FollowupAction("utter_offer_new_repair")]
+            return [*events, *reset, FollowupAction("utter_offer_new_repair")]
         today = date.today()
-        dispatcher.utter_message(text=status_sentence(
-            ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(), today,
-            ticket.public_note, ticket.public_note_at, ticket.updated_at))
-        return reset
+        if isinstance(ticket, TicketStatus):
+            said = status_sentence(ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(), today,
+                                   ticket.public_note, ticket.public_note_at, ticket.updated_at)
+        else:
+            said = (status_sentence(ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(),
+                                    today) + " " + NOT_YOURS)
+        dispatcher.utter_message(text=said)
+        return [*events, *reset]

@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from community_services.api.rate_limits import Bucket, RateLimits
 from community_services.app import create_app
 from community_services.client import ServicesClient
 
@@ -29,6 +30,9 @@ KIOSK = "kiosk-token-for-tests"
 STAFF = "staff-token-for-tests"
 TODAY = date(2026, 3, 2)  # a Monday
 NOW = datetime(2026, 3, 2, 7, 30)
+ROOMY = RateLimits(kiosk=Bucket(1000, 10_000), staff=Bucket(1000, 10_000), anonymous=Bucket(1000, 10_000),
+                   misses=Bucket(1000, 10_000))
+"""The shared test server serves hundreds of requests in a burst; ``test_rate_limits.py`` tests the real limits."""
 
 
 @dataclass
@@ -55,7 +59,8 @@ class LiveServer:
 
 
 def start_server(db_path: Path, *, seed: bool = True) -> LiveServer:
-    app = create_app(f"sqlite:///{db_path}", KIOSK, STAFF, seed=seed, today=TODAY, clock=lambda: NOW)
+    app = create_app(f"sqlite:///{db_path}", KIOSK, STAFF, seed=seed, today=TODAY, clock=lambda: NOW,
+                     rate_limits=ROOMY)
     return serve_app(app, db_path)
 
 

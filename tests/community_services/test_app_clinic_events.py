@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from app_helpers import PHONE, free_slots, unique_phone
+from app_helpers import PHONE, add_household, free_slots, unique_phone, verified
 
 # --- clinic -----------------------------------------------------------------------------------
 
@@ -95,29 +95,64 @@ def test_booking_errors(kiosk_http: httpx.Client) -> None:
     assert kiosk_http.post("/clinic/appointments", json={"slot_id": "first", **person}).status_code == 422
 
 
-def test_cancel_needs_the_same_phone_and_frees_the_slot(kiosk_http: httpx.Client) -> None:
+def test_cancel_needs_the_households_verification_and_frees_the_slot(live: Any, kiosk_http: httpx.Client) -> None:
+    add_household(live.db_path, "5-101", ["13711112222"])
+    add_household(live.db_path, "5-102", ["13711113333"])
     slot = free_slots(kiosk_http, "traditional chinese medicine", "2026-03-06")[0]
     reference = kiosk_http.post(
         "/clinic/appointments", json={"slot_id": slot["id"], "patient_name": "Chen Jie", "phone": "13711112222"}
     ).json()["reference"]
+    cancel = f"/clinic/appointments/{reference}/cancel"
 
-    wrong = kiosk_http.post(f"/clinic/appointments/{reference}/cancel", json={"phone": "13711113333"})
-    assert wrong.status_code == 403
-    assert wrong.json() == {"detail": "That phone number does not match the booking."}
+    # the phone alone is not enough any more, nor another household's verification
+    unverified = kiosk_http.post(cancel, json={"phone": "13711112222"})
+    assert unverified.status_code == 403 and unverified.json()["code"] == "verification_required"
+    other = kiosk_http.post(cancel, json={}, headers=verified(kiosk_http, "13711113333"))
+    assert other.status_code == 403 and other.json()["code"] == "not_your_household"
+    forged = kiosk_http.post(cancel, json={}, headers={"X-Resident-Token": "made-up"})
+    assert forged.status_code == 403 and forged.json()["code"] == "verification_required"
     assert slot["id"] not in [s["id"] for s in free_slots(kiosk_http, "tcm", "2026-03-06")]
 
-    assert kiosk_http.post(f"/clinic/appointments/{reference}/cancel", json={"phone": "oops"}).status_code == 422
-    assert kiosk_http.post("/clinic/appointments/A999999/cancel", json={"phone": PHONE}).status_code == 404
+    token = verified(kiosk_http, "13711112222")
+    wrong = kiosk_http.post(cancel, json={"phone": "13711113333"}, headers=token)
+    assert wrong.status_code == 403 and wrong.json() == {"detail": "That phone number does not match the booking."}
+    assert kiosk_http.post(cancel, json={"phone": "oops"}, headers=token).status_code == 422
+    assert kiosk_http.post("/clinic/appointments/A999999/cancel", json={}, headers=token).status_code == 404
 
-    ok = kiosk_http.post(f"/clinic/appointments/{reference.lower()}/cancel", json={"phone": "137-1111-2222"})
+    ok = kiosk_http.post(f"/clinic/appointments/{reference.lower()}/cancel", json={}, headers=token)
     assert ok.status_code == 200 and ok.json()["status"] == "cancelled"
     assert slot["id"] in [s["id"] for s in free_slots(kiosk_http, "tcm", "2026-03-06")]
-    again = kiosk_http.post(f"/clinic/appointments/{reference}/cancel", json={"phone": "13711112222"})
+    again = kiosk_http.post(cancel, json={"phone": "137-1111-2222"}, headers=token)
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
     rebooked = kiosk_http.post(
         "/clinic/appointments", json={"slot_id": slot["id"], "patient_name": "Zhou Min", "phone": PHONE}
     )
     assert rebooked.status_code == 201
+
+
+def test_staff_cancel_without_verification(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
+    slot = free_slots(kiosk_http, "traditional chinese medicine", "2026-03-06")[1]
+    reference = kiosk_http.post(
+        "/clinic/appointments", json={"slot_id": slot["id"], "patient_name": "Chen Jie", "phone": unique_phone()}
+    ).json()["reference"]
+    assert staff_http.post(f"/clinic/appointments/{reference}/cancel", json={}).json()["status"] == "cancelled"
+
+
+def test_three_bookings_a_day_per_phone(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
+    phone = unique_phone()
+    slots = free_slots(kiosk_http, "dental", "2026-03-05")
+    for slot in slots[:3]:
+        made = kiosk_http.post("/clinic/appointments",
+                               json={"slot_id": slot["id"], "patient_name": "Li", "phone": phone})
+        assert made.status_code == 201
+    fourth = kiosk_http.post("/clinic/appointments", json={"slot_id": slots[3]["id"], "patient_name": "Li",
+                                                           "phone": phone})
+    assert fourth.status_code == 429 and fourth.json()["code"] == "rate_limited"
+    assert "3 bookings today" in fourth.json()["detail"]
+    assert 0 < int(fourth.headers["Retry-After"]) <= 24 * 3600  # until midnight
+    by_staff = staff_http.post("/clinic/appointments", json={"slot_id": slots[3]["id"], "patient_name": "Li",
+                                                             "phone": phone})
+    assert by_staff.status_code == 201  # the office may book for a resident
 
 
 def test_past_slots_cannot_be_booked(live: Any, kiosk_http: httpx.Client) -> None:

@@ -4,6 +4,7 @@ feedback status and replies, what the kiosk token may see, and plain refusals.""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -16,24 +17,32 @@ from community_services.schemas import (
     FeedbackStatusChange,
     TicketAssign,
     TicketCreate,
+    TicketStatus,
     TicketStatusChange,
 )
+
+
+@pytest.fixture(scope="module")
+def token(live: Any) -> str:
+    """The seeded demo household (``PHONE``, PIN 2468), verified: the kiosk then hears the place and the note."""
+    with live.client() as kiosk:
+        return kiosk.verify_resident("kiosk-test", "2468", phone=PHONE).token
 
 
 def new_ticket(kiosk: ServicesClient, **overrides: str) -> str:
     return kiosk.create_ticket(TicketCreate.model_validate(ticket_body(**overrides))).number
 
 
-def test_a_ticket_through_the_desk_reaches_the_kiosk_with_its_note(kiosk: ServicesClient,
-                                                                    staff: ServicesClient) -> None:
+def test_a_ticket_through_the_desk_reaches_the_kiosk_with_its_note(kiosk: ServicesClient, staff: ServicesClient,
+                                                                    token: str) -> None:
     number = new_ticket(kiosk, problem_type="lift", place="the lift in Building 11")
     assigned = staff.assign_ticket(number, TicketAssign(assignee="Wang (lift company)", staff_name="Li"))
     assert assigned.status == "assigned"
     staff.change_ticket_status(number, TicketStatusChange(
         status="in_progress", staff_name="Li", public_note="A lift engineer comes on Thursday morning.",
         internal_note="Company ref 5531"))
-    seen = kiosk.get_ticket_status(number)
-    assert seen is not None
+    seen = kiosk.get_ticket_status(number, resident_token=token)
+    assert isinstance(seen, TicketStatus)
     assert (seen.status, seen.public_note) == ("in_progress", "A lift engineer comes on Thursday morning.")
     assert "5531" not in seen.model_dump_json() and PHONE not in seen.model_dump_json()
     queue = staff.list_tickets(building="11", category="lift")
@@ -51,7 +60,7 @@ def test_queue_filters_over_http(kiosk: ServicesClient, staff: ServicesClient) -
 
 
 def test_refusals_are_plain_sentences(kiosk: ServicesClient, staff: ServicesClient,
-                                      staff_http: httpx.Client) -> None:
+                                      staff_http: httpx.Client, token: str) -> None:
     number = new_ticket(kiosk)
     with pytest.raises(NotFound, match="no repair ticket with that number"):
         staff.assign_ticket("R999999", TicketAssign(assignee="Wang", staff_name="Li"))
@@ -66,7 +75,7 @@ def test_refusals_are_plain_sentences(kiosk: ServicesClient, staff: ServicesClie
     assert no_name.status_code == 422
     markup = "<b>Plumber</b> on Thursday & Friday"
     staff_http.post(f"/tickets/{number}/status", json={"status": "open", "staff_name": "Li", "public_note": markup})
-    assert kiosk.get_ticket_status(number).public_note == markup  # type: ignore[union-attr]
+    assert kiosk.get_ticket_status(number, token).public_note == markup  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), [

@@ -7,6 +7,7 @@ creates itself, so tests share one server per module.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import uuid
@@ -14,30 +15,36 @@ from typing import Any
 
 import httpx
 import pytest
-from app_helpers import PHONE, free_slots, ticket_body
+from app_helpers import PHONE, add_household, free_slots, ticket_body, unique_phone, verified
 
 # --- tickets ----------------------------------------------------------------------------------
 
 
-def test_ticket_numbers_are_sequential(kiosk_http: httpx.Client) -> None:
+def test_ticket_numbers_are_random_not_sequential(kiosk_http: httpx.Client) -> None:
     first = kiosk_http.post("/tickets", json=ticket_body())
     second = kiosk_http.post("/tickets", json=ticket_body(problem_type="electrical"))
     assert first.status_code == second.status_code == 201
-    a, b = int(first.json()["number"][1:]), int(second.json()["number"][1:])
-    assert first.json()["number"].startswith("R") and b == a + 1 and a > 1000
+    a, b = first.json()["number"], second.json()["number"]
+    assert re.fullmatch(r"R[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}", a) and re.fullmatch(r"R[2-9A-HJ-NP-Z]{8}", b)
+    assert a != b
     assert first.json()["status"] == "open"
     assert first.json()["phone"] == PHONE  # the resident who reported it sees their own ticket
 
 
-def test_kiosk_sees_only_the_status_of_a_ticket(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
-    number = kiosk_http.post("/tickets", json=ticket_body(description="Private details here")).json()["number"]
-    status = kiosk_http.get(f"/tickets/{number}").json()
+def test_kiosk_sees_only_the_status_of_a_ticket(live: Any, kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
+    phone = unique_phone()
+    add_household(live.db_path, f"9-{phone[-3:]}", [phone])
+    number = kiosk_http.post("/tickets", json=ticket_body(description="Private details here", phone=phone)
+                             ).json()["number"]
+    progress = kiosk_http.get(f"/tickets/{number}").json()  # without verification: where it stands, no more
+    assert set(progress) == {"number", "status", "problem_type", "created_at", "updated_at"}
+    status = kiosk_http.get(f"/tickets/{number}", headers=verified(kiosk_http, phone)).json()
     assert set(status) == {
         "number", "status", "problem_type", "place", "created_at", "updated_at", "public_note", "public_note_at"}
-    assert PHONE not in json.dumps(status) and "Private" not in json.dumps(status)
+    assert phone not in json.dumps(status) and "Private" not in json.dumps(status)
     assert kiosk_http.get(f"/tickets/{number.lower()}").json()["number"] == number
     full = staff_http.get(f"/tickets/{number}").json()
-    assert full["phone"] == PHONE and full["description"] == "Private details here"
+    assert full["phone"] == phone and full["description"] == "Private details here"
     assert kiosk_http.get("/tickets/R999999").status_code == 404
 
 

@@ -9,8 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
+from app_helpers import add_household
 
-from community_services.client import NotFound, ServicesClient, ServicesError, ServicesRejected, ServicesUnavailable
+from community_services.client import (
+    NotFound,
+    ServicesClient,
+    ServicesError,
+    ServicesRejected,
+    ServicesUnavailable,
+    VerificationRefused,
+)
 from community_services.schemas import (
     Alert,
     AlertCreate,
@@ -25,6 +33,7 @@ from community_services.schemas import (
     Slot,
     Ticket,
     TicketCreate,
+    TicketProgress,
     TicketStatus,
 )
 
@@ -64,7 +73,7 @@ def test_facilities(kiosk: ServicesClient) -> None:
     assert info.value.status == 404 and info.value.message
 
 
-def test_clinic_booking_and_cancelling(kiosk: ServicesClient) -> None:
+def test_clinic_booking_and_cancelling(kiosk: ServicesClient, live: Any) -> None:
     departments = kiosk.list_departments()
     assert all(isinstance(d, Department) for d in departments)
     assert [d.slug for d in departments][:2] == ["general-practice", "dental"]
@@ -83,15 +92,26 @@ def test_clinic_booking_and_cancelling(kiosk: ServicesClient) -> None:
     assert taken.value.status == 409
     assert taken.value.message == "Sorry, that time has just been booked. Please choose another time."
 
+    with pytest.raises(ServicesRejected) as unverified:
+        kiosk.cancel_appointment(appointment.reference, "13900001111")
+    assert unverified.value.status == 403 and unverified.value.code == "verification_required"
+    assert "household card" in unverified.value.message
+
+    add_household(live.db_path, "6-606", ["13900001111"])
+    with pytest.raises(VerificationRefused) as no_match:
+        kiosk.verify_resident("kiosk-test", "1357", phone="13900001111")
+    assert no_match.value.status == 403 and not no_match.value.locked and "did not match" in no_match.value.message
+    token = kiosk.verify_resident("kiosk-test", "2468", phone="139 0000 1111")
+    assert token.flat == "6-606"
     with pytest.raises(ServicesRejected) as wrong_phone:
-        kiosk.cancel_appointment(appointment.reference, "13900002222")
+        kiosk.cancel_appointment(appointment.reference, "13900002222", resident_token=token.token)
     assert wrong_phone.value.status == 403 and "does not match" in wrong_phone.value.message
 
-    cancelled = kiosk.cancel_appointment(appointment.reference, "13900001111")
+    cancelled = kiosk.cancel_appointment(appointment.reference, resident_token=token.token)
     assert cancelled.status == "cancelled"
     assert slots[-1].id in [s.id for s in kiosk.list_free_slots("dental", TUESDAY)]
     with pytest.raises(NotFound):
-        kiosk.cancel_appointment("A999999", PHONE)
+        kiosk.cancel_appointment("A999999", resident_token=token.token)
     with pytest.raises(NotFound):
         kiosk.list_free_slots("astrology", TUESDAY)
     assert kiosk.list_free_slots("eye")  # no day: upcoming slots
@@ -126,13 +146,17 @@ def test_announcements(kiosk: ServicesClient) -> None:
 # --- creating, privacy and idempotency --------------------------------------------------------
 
 
-def test_ticket_and_its_status(kiosk: ServicesClient, staff: ServicesClient) -> None:
+def test_ticket_and_its_status(kiosk: ServicesClient, staff: ServicesClient, live: Any) -> None:
     ticket = kiosk.create_ticket(a_ticket())
     assert isinstance(ticket, Ticket) and ticket.number.startswith("R") and ticket.phone == PHONE
 
-    status = kiosk.get_ticket_status(ticket.number)
+    progress = kiosk.get_ticket_status(ticket.number)
+    assert isinstance(progress, TicketProgress) and not isinstance(progress, TicketStatus)
+    assert progress.status == "open" and "place" not in progress.model_dump()
+    token = kiosk.verify_resident("kiosk-test", "2468", phone=PHONE).token
+    status = kiosk.get_ticket_status(ticket.number, resident_token=token)
     assert isinstance(status, TicketStatus) and not isinstance(status, Ticket)
-    assert status.status == "open" and "phone" not in status.model_dump()
+    assert status.status == "open" and "phone" not in status.model_dump() and status.place
     assert kiosk.get_ticket_status("R999999") is None
     assert kiosk.get_ticket_status("../facilities") is None
     assert kiosk.get_ticket_status("") is None

@@ -162,7 +162,7 @@ def test_a_repair_request_by_touch_reaches_the_services_database(kiosk: Kiosk, l
         s = kiosk.wait_for(lambda s: s["screen"] == "conversation" and kiosk.last_linli(s)
                            and len(s["bubbles"]) and s["bubbles"][-1]["who"] == "linli")
         said = kiosk.last_linli(s).lower()
-        match = re.search(r"repair number is (R\d{4})", " ".join(b["text"] for b in s["bubbles"]))
+        match = re.search(r"repair number is (R[2-9A-HJ-NP-Z]{8}|R\d{4})", " ".join(b["text"] for b in s["bubbles"]))
         if match:
             reference = match.group(1)
             break

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from assistant.dialogue.wire import intent_message
 from assistant.shared.config import Settings
 from assistant.shared.events import (
     Alert,
@@ -105,6 +106,15 @@ def test_a_tile_starts_its_intent_as_a_typed_command(app: Any) -> None:
     app.show("home")
     tap(app, "tile_where")
     assert app.backend.calls[-1] == ("start", StartIntent("navigate_to"), "Where is…?")
+
+
+def test_a_household_card_starts_a_typed_command_and_its_code_is_not_shown(app: Any) -> None:
+    code = "LINLI-CARD:1:abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUV"
+    app.card_shown(code)
+    assert app.root.ids.sm.current == "conversation"
+    assert app.backend.calls == [("start", StartIntent("resident_card", {"resident_card": code}),
+                                  "(household card shown)")]
+    assert intent_message(app.backend.calls[0][1]) == f'/resident_card{{"resident_card": "{code}"}}'
 
 
 def test_a_conversation_turn_on_screen(app: Any) -> None:

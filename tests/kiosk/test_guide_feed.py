@@ -32,6 +32,7 @@ class Collected:
     def __init__(self) -> None:
         self.frames: list[tuple[np.ndarray, str]] = []
         self.posters: list[GuideLink] = []
+        self.cards: list[str] = []
         self.changed = threading.Event()
 
     def frame(self, rgb: np.ndarray, mode: str) -> None:
@@ -40,6 +41,10 @@ class Collected:
 
     def poster(self, link: GuideLink) -> None:
         self.posters.append(link)
+        self.changed.set()
+
+    def card(self, code: str) -> None:
+        self.cards.append(code)
         self.changed.set()
 
     def wait_for(self, check: object, timeout: float = 10.0) -> bool:
@@ -63,7 +68,7 @@ def clinic_route(community_map: CommunityMap) -> Route:
 
 def feed(tmp_path: Path, camera: str | None, got: Collected, **kw: object) -> GuideFeed:
     return GuideFeed(FeedSettings(camera=camera, var_dir=tmp_path, fps=20, scan_every=1, **kw),  # type: ignore[arg-type]
-                     on_frame=got.frame, on_poster=got.poster)
+                     on_frame=got.frame, on_poster=got.poster, on_card=got.card)
 
 
 def poster_frame(text: str, path: Path) -> str:
@@ -166,4 +171,14 @@ def test_a_broken_map_keeps_the_words_only(tmp_path: Path, clinic_route: Route) 
     guide.show(clinic_route)
     assert got.wait_for(lambda: guide.problem is not None)
     assert str(broken) in (guide.problem or "") and not got.frames
+    guide.close()
+
+
+def test_a_household_card_is_handed_on_once_and_is_no_poster(tmp_path: Path) -> None:
+    code = "LINLI-CARD:1:abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUV"
+    got = Collected()
+    guide = feed(tmp_path, poster_frame(code, tmp_path / "card.png"), got)
+    assert got.wait_for(lambda: got.cards)
+    assert got.cards == [code] and got.posters == []
+    assert not got.wait_for(lambda: len(got.cards) > 1, timeout=1.0)  # held up still: handed on once
     guide.close()

@@ -225,6 +225,19 @@ def test_mask_phone_reads_back_only_the_last_four() -> None:
     ("12", None),
     ("1234567", None),
     ("I lost it", None),
+    # random references (R + 8 of 23456789ABCDEFGHJKLMNPQRSTUVWXYZ), as printed, typed and spoken
+    ("R7K3M9P2X", "R7K3M9P2X"),
+    ("r 7k3m 9p2x", "R7K3M9P2X"),
+    ("my repair is R-7K3M-9P2X thanks", "R7K3M9P2X"),
+    ("R seven K three M nine P two X", "R7K3M9P2X"),
+    ("ar seven kay three em nine pee two ex", "R7K3M9P2X"),
+    ("R double seven K three M nine P two", "R77K3M9P2"),
+    ("it is 7K3M9P2X", "R7K3M9P2X"),
+    ("R7K3M9P", None),  # one character short
+    ("R7K3M9P0X", None),  # 0 is never in a random reference
+    ("I have a broken tap", None),
+    ("rtdgvqwll", "RTDGVQWLL"),  # about one code in ten has no digit
+    ("R T D G V Q W L L", "RTDGVQWLL"),
 ])
 def test_references(text: str, expected: str | None) -> None:
     assert parse_reference(text, "R") == expected

@@ -4,8 +4,10 @@ validation, and a skill context whose services cannot be reached (the ``services
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,9 @@ from assistant.shared.config import Settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.outbox import Outbox
 from assistant.stack import free_ports
+from community_services import households
 from community_services.client import ServicesClient
+from community_services.db import Database
 
 SKILLS = Path(__file__).resolve().parents[2] / "skills"
 BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J", "\u202e\u2066"]
@@ -102,3 +106,19 @@ def unreachable_services(outbox_dir: Path, settings: Settings | None = None) -> 
         context.configure(None)
         client.close()
 
+
+
+def household(db_path: Path, phone: str | None = None, pin: str = "2468") -> tuple[str, str]:
+    """A new household in the running services' database (as ``linli cards`` makes one): its phone (a fresh
+    one unless given) and its card's QR text. PIN 2468."""
+    phone = phone or "136" + str(uuid.uuid4().int % 10**8).zfill(8)
+    database = Database(f"sqlite:///{db_path}")
+    try:
+        with database.session() as session:
+            row = households.add_household(session, f"T-{phone[-8:]}", [phone], datetime.now())
+            households.set_pin(session, row, pin, datetime.now())
+            code = households.card_code(row)
+            session.commit()
+        return phone, code
+    finally:
+        database.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -263,12 +264,13 @@ def test_confirm_reads_back_with_masked_phone(skill_context: context.SkillContex
 # --- booking ----------------------------------------------------------------------------------
 
 
-def _booking_slots(department: str = "Physiotherapy") -> dict[str, Any]:
+def _booking_slots(department: str = "Physiotherapy", index: int = 0) -> dict[str, Any]:
     day = first_free_day(department)
-    slot = book.free_slots(department, day)[0]
+    slot = book.free_slots(department, day)[index]
+    phone = "135" + str(uuid.uuid4().int % 10**8).zfill(8)  # a phone may book 3 times a day: one per test
     return {"department": department, "appointment_day": day.isoformat(), "slot_time": spoken_time(slot.start),
             "slot_id": slot.id, "appointment_doctor": slot.doctor, "patient_name": "Zhang Wei",
-            "phone": "13800138000", "confirm": True}
+            "phone": phone, "confirm": True}
 
 
 def _appointments(services_server: Any) -> list[dict[str, Any]]:
@@ -288,7 +290,7 @@ def test_book_happy_path(skill_context: context.SkillContext, services_server: A
     reference = text.split("Your reference is ")[1].split(".")[0]
     record = next(a for a in _appointments(services_server) if a["reference"] == reference)
     assert record["slot_id"] == slots["slot_id"]
-    assert record["patient_name"] == "Zhang Wei" and record["phone"] == "13800138000"
+    assert record["patient_name"] == "Zhang Wei" and record["phone"] == slots["phone"]
     assert record["status"] == "booked"
     assert all(s.id != slots["slot_id"] for s in book.free_slots("Physiotherapy",
                                                                 date.fromisoformat(slots["appointment_day"])))
@@ -301,6 +303,16 @@ def test_book_twice_in_one_turn_books_once(skill_context: context.SkillContext, 
     assert "You are booked" in said(dispatcher)
     booked = [a for a in _appointments(services_server) if a["slot_id"] == slots["slot_id"]]
     assert len(booked) == 1
+
+
+def test_the_fourth_booking_of_a_day_is_refused_kindly(skill_context: context.SkillContext) -> None:
+    phone = _booking_slots()["phone"]
+    for index in range(3):
+        _, dispatcher = run_action(book.ActionSubmitAppointment(), {**_booking_slots("Dental", index), "phone": phone})
+        assert "You are booked" in said(dispatcher)
+    _, dispatcher = run_action(book.ActionSubmitAppointment(), {**_booking_slots("Dental", 3), "phone": phone})
+    assert said(dispatcher) == ("This phone number has made 3 bookings today, which is the most for one day. "
+                                "Please ask at the clinic reception, or book again tomorrow. Nothing was booked.")
 
 
 def test_deny_books_nothing(skill_context: context.SkillContext, services_server: Any) -> None:

@@ -1,4 +1,5 @@
-"""cancel_appointment: reference and phone validation, and cancelling through the real services API."""
+"""cancel_appointment: reference, card/phone and PIN validation, and cancelling through the real services API
+with the household verified there."""
 
 from __future__ import annotations
 
@@ -6,21 +7,22 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
+from helpers import BAD_INPUTS, form_tracker, household, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.skill_runtime import context
+from assistant.skill_runtime import context, verification
 from community_services.schemas import AppointmentCreate
 from skills.cancel_appointment import actions as cancel
 
 DOMAIN = skill_domain("cancel_appointment")
 PHONE = "13712345678"
+SLOT_NAMES = (*cancel.FORM_SLOTS, verification.TOKEN, verification.UNTIL)
 
 
 def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
-    return form_tracker(cancel.FORM, cancel.FORM_SLOTS, slots, active=False, **kw)
+    return form_tracker(cancel.FORM, SLOT_NAMES, slots, active=False, **kw)
 
 
 def validate(slots: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None, **kw: Any
@@ -36,11 +38,18 @@ def submit(slots: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
 
 @pytest.fixture
 def booking(skill_context: context.SkillContext, services_server: Any) -> dict[str, Any]:
-    """A fresh Eye appointment made through the API, as if booked earlier at the kiosk."""
+    """A fresh Eye appointment made through the API, as if booked earlier at the kiosk, by a household's phone."""
+    phone, card = household(services_server.db_path)
     with services_server.kiosk() as kiosk:
         slot = next(s for s in kiosk.list_free_slots("Eye") if s.start > datetime.now())
-        appointment = kiosk.book_appointment(AppointmentCreate(slot_id=slot.id, patient_name="Zhao Min", phone=PHONE))
-    return {"reference": appointment.reference, "slot_id": slot.id, "start": slot.start}
+        appointment = kiosk.book_appointment(AppointmentCreate(slot_id=slot.id, patient_name="Zhao Min", phone=phone))
+    return {"reference": appointment.reference, "slot_id": slot.id, "start": slot.start, "phone": phone,
+            "card": card}
+
+
+def verified_by(booking: dict[str, Any], pin: str = "2468", card: bool = False) -> dict[str, Any]:
+    return {"appointment_reference": booking["reference"], "resident_login": booking["card" if card else "phone"],
+            "resident_pin": pin, "confirm": True}
 
 
 def _status(services_server: Any, reference: str) -> str:
@@ -77,62 +86,118 @@ def test_reference_from_the_first_sentence(skill_context: context.SkillContext) 
 
 
 @pytest.mark.parametrize("said", [*BAD_INPUTS, "my phone", "123"])
-def test_phone_asked_again(skill_context: context.SkillContext, said: str) -> None:
-    slots, messages = validate(candidates={"phone": said}, requested_slot="phone")
-    assert slots["phone"] is None
-    assert "138 0013 8000" in messages[0]
+def test_card_or_phone_asked_again(skill_context: context.SkillContext, said: str) -> None:
+    slots, messages = validate(candidates={"resident_login": said}, requested_slot="resident_login")
+    assert slots["resident_login"] is None
+    assert "household card" in messages[0] and "138 0013 8000" in messages[0]
 
 
-def test_confirm_question_masks_the_phone(skill_context: context.SkillContext) -> None:
+@pytest.mark.parametrize(("said", "login"), [
+    ("138 0013 8000", "13800138000"), ("one three eight double oh one three eight double oh oh", "13800138000"),
+    ("LINLI-CARD:1:abcdefghijklmnop.qrstuvwxyz012345", "LINLI-CARD:1:abcdefghijklmnop.qrstuvwxyz012345"),
+])
+def test_card_or_phone_understood(skill_context: context.SkillContext, said: str, login: str) -> None:
+    slots, messages = validate(candidates={"resident_login": said}, requested_slot="resident_login")
+    assert slots["resident_login"] == login and messages == []
+
+
+@pytest.mark.parametrize(("said", "pin"), [("2468", "2468"), ("2 4 6 8", "2468"), ("two four six eight", "2468"),
+                                           ("246", None), ("my pin", None), ("", None)])
+def test_pin_understood_or_asked_again(skill_context: context.SkillContext, said: str, pin: str | None) -> None:
+    slots, messages = validate(candidates={"resident_pin": said}, requested_slot="resident_pin")
+    assert slots["resident_pin"] == pin
+    assert bool(messages) == (pin is None) and (pin is not None or "4 digits" in messages[0])
+
+
+def test_no_verification_questions_while_the_conversation_holds_a_token(skill_context: context.SkillContext) -> None:
+    import asyncio
+    import time
+
+    form = cancel.ValidateCancelAppointmentForm()
+    slots = ["appointment_reference", "resident_login", "resident_pin", "confirm"]
+    fresh = make_tracker({"resident_token": "t", "resident_token_until": time.time() + 300})
+    stale = make_tracker({"resident_token": "t", "resident_token_until": time.time() - 1})
+    assert asyncio.run(form.required_slots(slots, CollectingDispatcher(), fresh, DOMAIN)) == [
+        "appointment_reference", "confirm"]
+    assert asyncio.run(form.required_slots(slots, CollectingDispatcher(), stale, DOMAIN)) == slots
+
+
+def test_confirm_question_says_no_phone(skill_context: context.SkillContext) -> None:
     dispatcher = CollectingDispatcher()
     cancel.ActionAskCancelAppointmentFormConfirm().run(
-        dispatcher, make_tracker({"appointment_reference": "A1001", "phone": PHONE}), DOMAIN)
+        dispatcher, make_tracker({"appointment_reference": "A1001", "resident_login": PHONE}), DOMAIN)
     text = dispatcher.messages[0]["text"]
-    assert "cancel appointment A1001" in text and "ending in 5 6 7 8" in text
-    assert PHONE not in text
+    assert "cancel appointment A1001" in text and "5678" not in text
 
 
 # --- cancelling -------------------------------------------------------------------------------
 
 
 def test_cancel_happy_path(booking: dict[str, Any], services_server: Any) -> None:
-    events, text = submit({"appointment_reference": booking["reference"], "phone": PHONE, "confirm": True})
+    events, text = submit(verified_by(booking))
     assert text.startswith("Your Eye appointment with Dr. Zhao on ")
     assert f"is cancelled. The reference was {booking['reference']}." in text
-    assert events == [SlotSet(name, None) for name in cancel.FORM_SLOTS]
+    token = next(e["value"] for e in events if e["name"] == verification.TOKEN)
+    assert token and SlotSet(verification.TOKEN, token) in events  # kept for the rest of the visit
+    assert all(SlotSet(name, None) in events for name in cancel.FORM_SLOTS)
     assert _status(services_server, booking["reference"]) == "cancelled"
     with services_server.kiosk() as kiosk:  # the time is free again for somebody else
         assert booking["slot_id"] in [s.id for s in kiosk.list_free_slots("Eye", booking["start"].date())]
 
 
+def test_cancel_with_the_household_card(booking: dict[str, Any], services_server: Any) -> None:
+    _, text = submit(verified_by(booking, card=True))
+    assert "is cancelled" in text
+    assert _status(services_server, booking["reference"]) == "cancelled"
+
+
 def test_deny_cancels_nothing(booking: dict[str, Any], services_server: Any) -> None:
-    events, text = submit({"appointment_reference": booking["reference"], "phone": PHONE, "confirm": False})
+    events, text = submit({**verified_by(booking), "confirm": False})
     assert "not cancelled anything" in text
     assert _status(services_server, booking["reference"]) == "booked"
     assert events == [SlotSet(name, None) for name in cancel.FORM_SLOTS]
 
 
-def test_wrong_phone_is_asked_once_more(booking: dict[str, Any], services_server: Any) -> None:
-    slots = {"appointment_reference": booking["reference"], "phone": "13900000000", "confirm": True}
+def test_another_households_booking_is_not_cancelled(booking: dict[str, Any], services_server: Any) -> None:
+    other, _ = household(services_server.db_path)
+    _, text = submit({**verified_by(booking), "resident_login": other})
+    assert "another household" in text and "clinic reception" in text
+    assert _status(services_server, booking["reference"]) == "booked"
+
+
+def test_wrong_pin_is_asked_once_more_then_a_person_is_offered(booking: dict[str, Any], services_server: Any) -> None:
+    slots = verified_by(booking, pin="9753")
     events, text = submit(slots)
-    assert f"does not match appointment {booking['reference']}" in text
-    assert events == [SlotSet("phone", None), SlotSet("cancel_attempts", 1), FollowupAction(cancel.FORM)]
+    assert "did not match" in text and "try once more" in text
+    assert events == [SlotSet("resident_login", None), SlotSet("resident_pin", None), SlotSet("resident_tries", 1),
+                      FollowupAction(cancel.FORM)]
     assert _status(services_server, booking["reference"]) == "booked"
-    # second wrong number: sent to reception, nothing cancelled
-    events, text = submit({**slots, "cancel_attempts": 1})
-    assert "still does not match" in text and "clinic reception" in text
-    assert events == [SlotSet(name, None) for name in cancel.FORM_SLOTS]
+    # second wrong PIN: a person is offered, kindly; nothing cancelled
+    events, dispatcher = perform(cancel.ActionSubmitCancelAppointment(), make_tracker({**slots, "resident_tries": 1}),
+                                 DOMAIN)
+    assert "still did not match" in said(dispatcher) and "talk to someone" in said(dispatcher)
+    assert {"title": "Talk to a person", "payload": "/human_handoff"} in dispatcher.messages[0]["buttons"]
     assert _status(services_server, booking["reference"]) == "booked"
-    # right number on the retry: cancelled
-    _, text = submit({**slots, "phone": PHONE, "cancel_attempts": 1})
+    # right PIN on the retry: cancelled
+    _, text = submit({**slots, "resident_pin": "2468", "resident_tries": 1})
     assert "is cancelled" in text
     assert _status(services_server, booking["reference"]) == "cancelled"
 
 
-def test_unknown_reference(skill_context: context.SkillContext) -> None:
-    events, text = submit({"appointment_reference": "A99999", "phone": PHONE, "confirm": True})
+def test_five_wrong_pins_lock_and_the_resident_is_sent_to_the_office(booking: dict[str, Any],
+                                                                     services_server: Any) -> None:
+    for _ in range(4):
+        submit({**verified_by(booking, pin="9753"), "resident_tries": 1})
+    _, text = submit({**verified_by(booking, pin="9753"), "resident_tries": 0})  # a "new conversation"
+    assert "cannot be tried again" in text and "ask at the office" in text
+    _, text = submit(verified_by(booking))  # even the right PIN, while locked
+    assert "ask at the office" in text
+    assert _status(services_server, booking["reference"]) == "booked"
+
+
+def test_unknown_reference(booking: dict[str, Any]) -> None:
+    events, text = submit({**verified_by(booking), "appointment_reference": "A99999"})
     assert "cannot find an appointment with reference A99999" in text
-    assert events == [SlotSet(name, None) for name in cancel.FORM_SLOTS]
 
 
 def test_form_stopped_early(skill_context: context.SkillContext) -> None:
@@ -142,7 +207,8 @@ def test_form_stopped_early(skill_context: context.SkillContext) -> None:
 
 
 def test_services_down(services_down: context.SkillContext) -> None:
-    events, text = submit({"appointment_reference": "A1001", "phone": PHONE, "confirm": True})
-    assert "cannot reach the clinic's booking system" in text and "nothing was cancelled" in text
-    assert events == [SlotSet(name, None) for name in cancel.FORM_SLOTS]
+    events, text = submit({"appointment_reference": "A1001", "resident_login": PHONE, "resident_pin": "2468",
+                           "confirm": True})
+    assert "not answering" in text and "ask at the office" in text
+    assert all(SlotSet(name, None) in events for name in cancel.FORM_SLOTS)
     assert services_down.outbox.items() == []

@@ -73,7 +73,7 @@ def test_alert_is_raised_with_the_kiosk_location(skill_context: context.SkillCon
     assert len(customs) == 1
     alert = customs[0]["alert"]
     assert alert["queued"] is False
-    assert re.fullmatch(r"H\d{4,}", alert["reference"])
+    assert re.fullmatch(r"H[2-9A-HJ-NP-Z]{8}", alert["reference"])
 
     stored = next(a for a in staff_alerts(services_server) if a["reference"] == alert["reference"])
     assert stored["kind"] == "fall"

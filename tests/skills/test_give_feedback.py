@@ -95,7 +95,7 @@ def test_read_back() -> None:
 def test_confirmed_feedback_is_sent(skill_context: context.SkillContext, services_server: Any) -> None:
     text = "The cleaners are doing a great job, thank you."
     events, said = run_action(feedback.ActionSubmitFeedback(), {"feedback_text": text, "confirm": True})
-    reference = re.search(r"reference is (F\d{4,})", said)
+    reference = re.search(r"reference is (F[2-9A-HJ-NP-Z]{8})", said)
     assert reference and "has been sent" in said, said
     stored = next(f for f in staff_feedback(services_server) if f["reference"] == reference.group(1))
     assert stored["text"] == text and stored["category"] == "praise"

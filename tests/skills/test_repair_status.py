@@ -6,18 +6,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import BAD_INPUTS, form_tracker, perform, run_validation, said, skill_domain
+from helpers import BAD_INPUTS, form_tracker, household, perform, run_validation, said, skill_domain
 from rasa_sdk import Tracker
 
-from assistant.skill_runtime import context
+from assistant.skill_runtime import context, verification
 from community_services.schemas import TicketAssign, TicketCreate, TicketStatusChange
 from skills.repair_status import actions as status
 
 DOMAIN = skill_domain("repair_status")
+DEMO_PHONE = "13800138000"
+"""The seeded demo household's phone (PIN 2468); the tickets here are reported with it."""
+SLOT_NAMES = [status.SLOT, *verification.SLOTS, verification.TOKEN, verification.UNTIL]
 
 
 def make_tracker(slots: dict[str, Any] | None = None, **kw: Any) -> Tracker:
-    return form_tracker("repair_status_form", [status.SLOT], slots, intent="repair_status", **kw)
+    return form_tracker("repair_status_form", SLOT_NAMES, slots, intent="repair_status", **kw)
 
 
 def validate(**kw: Any) -> tuple[dict[str, Any], str]:
@@ -25,8 +28,9 @@ def validate(**kw: Any) -> tuple[dict[str, Any], str]:
     return result, " ".join(messages)
 
 
-def answer(number: str | None) -> tuple[list[dict[str, Any]], str]:
-    events, dispatcher = perform(status.ActionRepairStatus(), make_tracker({status.SLOT: number}), DOMAIN)
+def answer(number: str | None, login: str = DEMO_PHONE, pin: str = "2468") -> tuple[list[dict[str, Any]], str]:
+    slots = {status.SLOT: number, "resident_login": login, "resident_pin": pin}
+    events, dispatcher = perform(status.ActionRepairStatus(), make_tracker(slots), DOMAIN)
     return events, said(dispatcher)
 
 
@@ -34,7 +38,7 @@ def answer(number: str | None) -> tuple[list[dict[str, Any]], str]:
 def ticket_number(skill_context: context.SkillContext) -> str:
     ticket = skill_context.services.create_ticket(TicketCreate(
         problem_type="plumbing", place="Building 5, flat 302", description="the kitchen tap leaks",
-        phone="13800138000"))
+        phone=DEMO_PHONE))
     return ticket.number
 
 
@@ -76,7 +80,25 @@ def test_open_ticket_is_waiting_for_a_worker(ticket_number: str) -> None:
     events, said = answer(ticket_number)
     assert said == (f"Repair {ticket_number}, for plumbing, has been received and is waiting for a worker. "
                     "It was reported today.")
-    assert events == [{"event": "slot", "timestamp": None, "name": status.SLOT, "value": None}]
+    assert {"event": "slot", "timestamp": None, "name": status.SLOT, "value": None} in events
+    assert any(e["name"] == verification.TOKEN and e["value"] for e in events)  # kept for the visit
+
+
+def test_another_households_ticket_gives_only_where_it_stands(ticket_number: str, services_server: Any) -> None:
+    phone, _ = household(services_server.db_path)
+    with services_server.staff() as staff:
+        staff.change_ticket_status(ticket_number, TicketStatusChange(
+            status="in_progress", staff_name="Li", public_note="A plumber comes to flat 302 on Thursday."))
+    _, said = answer(ticket_number, login=phone)
+    assert said == (f"Repair {ticket_number}, for plumbing, is being worked on. A worker has it now. "
+                    f"It was reported today. {status.NOT_YOURS}")
+
+
+def test_a_wrong_pin_is_asked_once_more_keeping_the_number(ticket_number: str) -> None:
+    events, said = answer(ticket_number, pin="9753")
+    assert "did not match" in said
+    assert {"event": "followup", "timestamp": None, "name": status.FORM} in events
+    assert all(e.get("name") != status.SLOT for e in events)
 
 
 @pytest.mark.parametrize(("new_status", "words"), [
@@ -103,8 +125,8 @@ def test_no_number_asks_for_it(skill_context: context.SkillContext) -> None:
 
 def test_services_down(services_down: context.SkillContext) -> None:
     events, said = answer("R1001")
-    assert said == status.SERVICES_DOWN
-    assert events[0]["value"] is None
+    assert said == verification.DOWN  # the household cannot be checked either
+    assert events[-1]["value"] is None
 
 
 def test_status_sentence_days() -> None:

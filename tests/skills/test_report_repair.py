@@ -186,7 +186,7 @@ def test_read_back_before_sending() -> None:
 
 def test_confirmed_report_creates_a_ticket(skill_context: context.SkillContext, services_server: Any) -> None:
     events, said = run_action(repair.ActionSubmitRepair(), {**FULL, "confirm": True})
-    number = re.search(r"repair number is (R\d{4,})", said)
+    number = re.search(r"repair number is (R[2-9A-HJ-NP-Z]{8})", said)
     assert number, said
     ticket = staff_ticket(services_server, number.group(1))
     assert {k: ticket[k] for k in FULL} == FULL

@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
-from community_services import models, ticket_desk
+from community_services import households, models, ticket_desk
 from community_services.api.references import add_numbered
 
 KIOSK = "kiosk-token-for-console-tests"
@@ -35,6 +36,25 @@ def add_feedback(server: Any, text: str = "The lift music is too loud.", categor
 
 def kiosk_get(server: Any, path: str) -> dict[str, Any]:
     response = httpx.get(f"{server.url}/api/v1{path}", headers={"Authorization": f"Bearer {KIOSK}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def resident_get(server: Any, path: str, phone: str = "13800138000") -> dict[str, Any]:
+    """``kiosk_get`` with the household of ``phone`` verified (made with PIN 2468 if it is not there): what
+    ``repair_status`` reads once the resident has shown their card or phone and PIN."""
+    with server.database.session() as session:
+        if session.scalar(select(models.HouseholdPhone.id).where(models.HouseholdPhone.phone == phone)) is None:
+            row = households.add_household(session, f"T-{phone[-4:]}", [phone], server.clock())
+            households.set_pin(session, row, "2468", server.clock())
+            session.commit()
+    auth = {"Authorization": f"Bearer {KIOSK}"}
+    verified = httpx.post(f"{server.url}/api/v1/residents/verify", headers=auth, timeout=10,
+                          json={"kiosk_id": "kiosk-test", "phone": phone, "pin": "2468"})
+    assert verified.status_code == 200, verified.text
+    response = httpx.get(f"{server.url}/api/v1{path}", headers={**auth, "X-Resident-Token": verified.json()["token"]},
+                         timeout=10)
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data

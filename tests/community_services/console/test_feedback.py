@@ -18,7 +18,7 @@ Login = Callable[[tuple[str, str]], httpx.Client]
 
 
 def _rows(html: str) -> list[str]:
-    return re.findall(r'<th scope="row"><a href="/console/feedback/(F\d+)">', html)
+    return re.findall(r'<th scope="row"><a href="/console/feedback/(F[0-9A-Z]+)">', html)
 
 
 def test_listed_by_category_and_status_with_handoff(console_server: Any, logged_in: Login) -> None:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
-from desk_data import add_ticket, csrf_of, kiosk_get
+from desk_data import add_ticket, csrf_of, kiosk_get, resident_get
 
 from community_services import models
 
@@ -20,7 +20,7 @@ Login = Callable[[tuple[str, str]], httpx.Client]
 
 def _rows(html: str) -> list[str]:
     """Ticket numbers in the queue, in order."""
-    return re.findall(r'<th scope="row"><a href="/console/tickets/(R\d+)">', html)
+    return re.findall(r'<th scope="row"><a href="/console/tickets/(R[0-9A-Z]+)">', html)
 
 
 # --- over HTTP ---
@@ -93,7 +93,7 @@ def test_assign_and_change_status_reach_the_kiosk_and_the_audit(console_server: 
                         data={"csrf_token": token, "status": "in_progress",
                               "public_note": "A plumber comes on Thursday morning.", "internal_note": ""})
     assert changed.status_code == 303
-    seen = kiosk_get(console_server, f"/tickets/{number}")
+    seen = resident_get(console_server, f"/tickets/{number}")
     assert (seen["status"], seen["public_note"]) == ("in_progress", "A plumber comes on Thursday morning.")
     assert "Key at desk" not in str(seen)
     page = http.get(changed.headers["location"]).text
@@ -217,7 +217,7 @@ def test_browser_assign_change_status_and_a_stale_form(page: Any, console_server
     page.get_by_role("button", name="Save the status").click()
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text() == "The status is changed."
-    seen = kiosk_get(console_server, f"/tickets/{number}")
+    seen = resident_get(console_server, f"/tickets/{number}")
     assert (seen["status"], seen["public_note"]) == ("in_progress", "A lift engineer comes today before 3 pm.")
     history = page.locator("table.history tbody tr")
     assert history.count() == 2
