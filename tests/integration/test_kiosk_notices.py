@@ -5,6 +5,7 @@ member sent from the office's console, and the office learns it was shown. No Ra
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -91,7 +92,7 @@ def test_a_running_kiosk_shows_an_urgent_fire_notice_and_confirms_it(office: Run
             assert any("assembly point: Central Garden" in t for t in state["texts"])
             SHOTS.mkdir(parents=True, exist_ok=True)
             time.sleep(0.3)
-            shot = Path(kiosk.post("/screenshot", path=str(SHOTS / "notice-fire-en.png")))
+            shot = Path(shutil.copyfile(kiosk.screenshot("notice-fire-en"), SHOTS / "notice-fire-en.png"))
             assert not_blank(shot)
             deadline = time.monotonic() + 10
             while (KIOSK_ID, notice_id) not in _receipts(office.db_path):
@@ -104,7 +105,7 @@ def test_a_running_kiosk_shows_an_urgent_fire_notice_and_confirms_it(office: Run
             state = kiosk.wait_for(lambda s: "火警" in s["texts"], timeout=10)
             kiosk.wait_for(lambda s: any(t.startswith("1. ") for t in s["texts"]), timeout=15)
             time.sleep(0.3)
-            assert not_blank(Path(kiosk.post("/screenshot", path=str(SHOTS / "notice-fire-zh.png"))))
+            assert not_blank(Path(shutil.copyfile(kiosk.screenshot("notice-fire-zh"), SHOTS / "notice-fire-zh.png")))
             assert kiosk.post("/audit") == []
             kiosk.tap("notice_ok")
             kiosk.wait_for(lambda s: "UrgentNoticeView" not in s["overlays"])
