@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -145,10 +146,17 @@ def wait_until(check: Callable[[], bool], child: Child, timeout: float, what: st
     raise EngineError(f"The {what} did not become healthy within {timeout:.0f} s. Log:\n{child.log_tail()}")
 
 
+def trust(verify: str | bool) -> ssl.SSLContext | bool:
+    """httpx's ``verify`` for a certificate file (its ``verify=<path>`` is deprecated)."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+
+
 def _http_ok(url: str, verify: str | bool = True, **params: str) -> Callable[[], bool]:
+    context = trust(verify)
+
     def check() -> bool:
         try:
-            return httpx.get(url, params=params, timeout=1.0, verify=verify).status_code == 200
+            return httpx.get(url, params=params, timeout=1.0, verify=context).status_code == 200
         except httpx.HTTPError:
             return False
     return check
@@ -157,7 +165,7 @@ def _http_ok(url: str, verify: str | bool = True, **params: str) -> Callable[[],
 def _services_ok(settings: Settings) -> Callable[[], bool]:
     """The office API's ``/health`` and the guide listener answering at all (it serves ``/guide/...`` only)."""
     office = _http_ok(f"{settings.services_url}/health", settings.services_verify)
-    verify = str(settings.tls_cert) if settings.uses_tls(settings.guide_host) else True
+    verify = trust(str(settings.tls_cert) if settings.uses_tls(settings.guide_host) else True)
 
     def check() -> bool:
         if not office():
