@@ -140,7 +140,7 @@ class Settings:
                                              "Loopback port of the kiosk's test and benchmark channel (unset: off).")
     kiosk_control_token: str | None = setting(None, "LINLI_KIOSK_CONTROL_TOKEN",
                                               "The secret the control channel asks for (Authorization: Bearer); "
-                                              "without it the channel stays off.")
+                                              "without it the channel stays off.", secret=True)
     camera: str | None = setting(None, "LINLI_CAMERA", "The guide's camera: an index, a video or an image file "
                                  "(unset: the 2D map).")
     camera_calibration: Path | None = setting(None, "LINLI_CAMERA_CALIBRATION", "The camera's calibration file.")
