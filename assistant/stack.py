@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from assistant.dialogue import engine
-from assistant.shared.config import LOOPBACK, Settings
+from assistant.shared.config import LOOPBACK, PROJECT_ROOT, Settings
 from assistant.shared.errors import EngineError
 
 Progress = Callable[[str], None]
@@ -122,6 +122,8 @@ def child_env(settings: Settings, part: str) -> dict[str, str]:
         "LINLI_KIOSK_ID": settings.kiosk_id, "LINLI_KIOSK_LOCATION": settings.kiosk_location,
         "LINLI_KNOWLEDGE_DIR": str(settings.knowledge_dir), "PYTHONUNBUFFERED": "1",
     })
+    if part in ("services", "actions"):  # the children run the launcher's own code, whatever the content root
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
     for name in PART_SECRETS[part]:
         env[f"LINLI_{name.upper()}_TOKEN"] = getattr(settings, f"{name}_token")
     if part in ("services", "actions") and settings.qr_key:  # both sign or check guide links
