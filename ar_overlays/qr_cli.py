@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_key_command(args, settings.var_dir)
     community_map = load_map(args.map or default_map_path())
     keys = load_keys(settings.var_dir)
-    public_url = _public_url(args.public_url, settings.public_url_override or settings.services_url)
+    public_url = _public_url(args.public_url, settings.public_url)
     if args.check:
         return _check(args.check, community_map.community, community_map.name, keys, public_url)
 

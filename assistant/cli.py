@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -171,6 +172,16 @@ def _log_to(path: Path, also: Callable[[str], None] | None) -> Callable[[str], N
     return write
 
 
+def refuse_unsafe(settings: Settings) -> None:
+    """``linli run``'s must-fix checks (``linli doctor`` has them all): an unsafe configuration starts nothing."""
+    from assistant.doctor import before_run
+
+    problems = before_run(settings)
+    if problems:
+        raise LinliError("Linli will not start, because:\n" + "\n".join(f"  - {p.text}" for p in problems),
+                         hint="`linli doctor` checks the whole deployment.")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from assistant.chat import chat_loop
     from assistant.dialogue.rasa_client import ConversationClient
@@ -179,10 +190,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from assistant.supervisor import Supervisor
 
     settings = load_settings()
+    refuse_unsafe(settings)  # before the lock, training or anything else: an unsafe box starts nothing
     lock = RunLock(settings)
     lock.acquire()  # a second `linli run` stops here, before training or starting anything
     model = build_and_train(settings)
     stack = Stack(settings, progress=_say)
+    settings = stack.settings  # with a reload secret even when none was configured
+    if settings.uses_tls(settings.host) and not settings.services_url_override:
+        os.environ["SSL_CERT_FILE"] = str(settings.tls_cert)  # the kiosk here trusts the office listener's cert
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     watcher = None
 
@@ -316,6 +331,12 @@ def parser() -> argparse.ArgumentParser:
     from assistant.privacy_cli import add_privacy_parser
 
     add_privacy_parser(sub)
+
+    from assistant.doctor import add_doctor_parser
+    from assistant.tls import add_tls_parser
+
+    add_doctor_parser(sub)
+    add_tls_parser(sub)
     from community_services.staff_cli import add_staff_commands
 
     add_staff_commands(sub)

@@ -73,6 +73,15 @@ class PartSpec:
     healthy: Callable[[], bool]
     stop: Callable[[], None]
     start_timeout: float = 60.0
+    also_ports: tuple[tuple[str, int, str], ...] = ()
+    """Other listeners of the same process (host, port, variable): the services' walking-guide listener."""
+
+    def taken_port(self) -> tuple[int, str] | None:
+        """The first of the part's ports some other program holds (port, variable), or ``None``."""
+        for host, port, variable in ((self.host, self.port, self.variable), *self.also_ports):
+            if port_taken(host, port):
+                return port, variable
+        return None
 
     @property
     def what(self) -> str:
@@ -132,9 +141,11 @@ class Supervisor:
         parts = []
         for name in ("services", "actions", "rasa"):
             port, variable = stack.port_of(name)
-            parts.append(PartSpec(name=name, host=s.host, port=port, variable=variable, spawn=spawns[name],
+            parts.append(PartSpec(name=name, host=stack.host_of(name), port=port, variable=variable, spawn=spawns[name],
                                   healthy=stack.health_check(name), stop=lambda n=name: stack.stop(n),  # type: ignore[misc]
-                                  start_timeout=START_TIMEOUTS[name]))
+                                  start_timeout=START_TIMEOUTS[name],
+                                  also_ports=((s.guide_host, s.guide_port, "LINLI_GUIDE_PORT"),)
+                                  if name == "services" else ()))
         return cls(parts, s.var_dir / STATUS_FILE, **kwargs)  # type: ignore[arg-type]
 
     # --- what others read ----------------------------------------------------------------------------------
@@ -268,10 +279,11 @@ class Supervisor:
         spawned_before = False
         port_waits = 0
         while not self._stop.is_set():
-            if port_taken(spec.host, spec.port):  # not a crash: its own count, so it never marks the part "failing"
+            taken = spec.taken_port()
+            if taken is not None:  # not a crash: its own count, so it never marks the part "failing"
                 port_waits += 1
                 delay = backoff(port_waits, self.backoff_start, self.backoff_cap)
-                message = (f"{port_message(spec.port, spec.what)} {port_hint(spec.variable)} "
+                message = (f"{port_message(taken[0], spec.what)} {port_hint(taken[1])} "
                            f"Trying again in {_seconds(delay)}.")
                 self._say(message, level=logging.ERROR if port_waits >= self.loud_after else logging.WARNING)
                 self._set(part, "down", message=message, pid=None)

@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             stack = Stack(settings, progress=b.say)
             b.stack = stack
             stack.start_all(model)
-            watcher = SkillWatcher(settings, stack, model=model, progress=lambda s: b.say("  " + s))
+            # the stack's settings: they carry the reload secret the action server was started with
+            watcher = SkillWatcher(stack.settings, stack, model=model, progress=lambda s: b.say("  " + s))
             watcher.start()
             b.results["skills"] = list(built.skills)
             b.results["watcher"] = {"interval_s": watcher.interval, "debounce_s": watcher.debounce}

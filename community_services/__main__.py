@@ -15,12 +15,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from foundation.private_files import private_umask
 
 from . import redact
-from .settings import OfficeSettings
+from .settings import OfficeSettings, is_loopback
 
 if TYPE_CHECKING:
     from .api.guide import GuideSettings
@@ -40,9 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_DATABASE_URL,
         help=f"SQLAlchemy database URL (default: {DEFAULT_DATABASE_URL})",
     )
+    parser.add_argument("--guide-host", help="the phones' walking-guide listener (default: $LINLI_GUIDE_HOST or "
+                        "127.0.0.1); it serves /guide/... only")
+    parser.add_argument("--guide-port", type=int, help="its port (default: $LINLI_GUIDE_PORT or --port + 1; 0: none)")
+    parser.add_argument("--allow-plain-http", action="store_true",
+                        help="listen beyond loopback without TLS (also LINLI_ALLOW_PLAIN_HTTP=1)")
     parser.add_argument("--no-seed", action="store_true", help="do not fill an empty database with demo data")
-    parser.add_argument("--kiosk-token", help="kiosk bearer token (default: $LINLI_KIOSK_TOKEN)")
-    parser.add_argument("--staff-token", help="staff bearer token (default: $LINLI_STAFF_TOKEN)")
+    parser.add_argument("--kiosk-token", help="kiosk bearer token (default: $LINLI_KIOSK_TOKEN; prefer the variable: "
+                        "a command line is readable by every local user)")
+    parser.add_argument("--staff-token", help="staff bearer token (default: $LINLI_STAFF_TOKEN; prefer the variable)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -61,6 +67,24 @@ def _guide_settings(office: OfficeSettings) -> GuideSettings | None:
     except WayfindingError as e:
         logging.getLogger("community_services").error("walking guide pages are off: %s", e)
         return None
+
+
+def _tls(host: str, office: OfficeSettings, allow_plain: bool) -> tuple[dict[str, Any], str | None]:
+    """uvicorn's TLS options for a listener on ``host`` (none on loopback), or the reason it must not start."""
+    if is_loopback(host):
+        return {}, None
+    cert, key = office.tls_cert, office.tls_key
+    if cert is not None and key is not None and cert.is_file() and key.is_file():
+        return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}, None
+    if allow_plain:
+        logging.getLogger("community_services").warning(
+            "listening on %s without TLS (LINLI_ALLOW_PLAIN_HTTP=1): anyone on that network can read the traffic",
+            host)
+        return {}, None
+    return {}, (f"community services: refusing to listen on {host} without TLS: anyone on that network could read "
+                f"and change the traffic (tokens, residents' requests). Make a certificate with `linli tls make` "
+                f"(or set LINLI_TLS_CERT and LINLI_TLS_KEY; looked for {cert}), or listen on 127.0.0.1. "
+                "LINLI_ALLOW_PLAIN_HTTP=1 allows it anyway.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,6 +113,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     redact.install()
+    allow_plain = args.allow_plain_http or office.allow_plain_http
+    guide_host = args.guide_host or office.guide_host
+    guide_port = args.guide_port if args.guide_port is not None else office.guide_port
+    if guide_port is None:
+        guide_port = args.port + 1
+    office_tls, refusal = _tls(args.host, office, allow_plain)
+    guide_tls, guide_refusal = _tls(guide_host, office, allow_plain) if guide_port else ({}, None)
+    if refusal or guide_refusal:
+        print(refusal or guide_refusal, file=sys.stderr)
+        return 2
 
     import uvicorn
 
@@ -108,9 +142,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     # log_config=None: uvicorn's loggers propagate to the root handler set up above (with redaction)
     # timeout_graceful_shutdown: open live streams (consoles) would otherwise hold a shutdown forever
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level,
-                timeout_graceful_shutdown=3)
+    office_server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None,
+                                                  log_level=args.log_level, timeout_graceful_shutdown=3, **office_tls))
+    if guide_port:
+        _serve_guide(office_server, guide, guide_host, guide_port, args.log_level, guide_tls)
+    office_server.run()
     return 0
+
+
+def _serve_guide(office_server: Any, guide: GuideSettings | None, host: str, port: int, log_level: str,
+                 tls: dict[str, Any]) -> None:
+    """The phones' listener (``guide_app.py``) in a thread of this process; if it cannot serve (its port is
+    taken), the whole process stops, so that ``linli run`` sees it and starts it again."""
+    import threading
+
+    import uvicorn
+
+    from .guide_app import create_guide_app
+
+    server = uvicorn.Server(uvicorn.Config(create_guide_app(guide), host=host, port=port, log_config=None,
+                                           log_level=log_level, **tls))
+
+    def serve() -> None:
+        try:
+            server.run()
+        except BaseException:  # uvicorn exits with SystemExit when it cannot bind
+            logging.getLogger("community_services").exception("walking-guide listener stopped")
+        if not office_server.should_exit:
+            logging.getLogger("community_services").error(
+                "the walking-guide listener on %s:%d stopped; stopping the services too", host, port)
+            office_server.should_exit = True
+
+    threading.Thread(target=serve, name="guide-listener", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,12 @@ VARIABLES: dict[str, tuple[str, str, bool]] = {
     "LINLI_MAP": ("<checkout>/assets/maps/sunny-garden.yml", "The community map for the phone guide page.", False),
     "LINLI_QR_KEY": ("", "The community's first QR key, of codes without k= (unset: the key file <var>/qr-key); "
                      "newer keys are in <var>/qr-keys.", True),
+    "LINLI_GUIDE_HOST": ("127.0.0.1", "Address of the phones' walking-guide listener (serves /guide/... only; "
+                         "0.0.0.0 or the LAN address so phones reach it).", False),
+    "LINLI_GUIDE_PORT": ("<services port + 1>", "Port of the walking-guide listener (0: none).", False),
+    "LINLI_TLS_CERT": ("<var>/tls/cert.pem", "TLS certificate for listeners that are not on loopback.", False),
+    "LINLI_TLS_KEY": ("<var>/tls/key.pem", "Its private key (mode 600).", False),
+    "LINLI_ALLOW_PLAIN_HTTP": ("0", "1: listen beyond loopback without TLS anyway (not recommended).", False),
     "LINLI_SERVICES_DB_URL": ("sqlite:///<var>/services.db",
                               "The services database, any SQLAlchemy URL (used by `linli staff`).", False),
     "LINLI_CONSOLE_IDLE_MINUTES": (str(DEFAULT_CONSOLE_IDLE_MINUTES),
@@ -89,6 +95,16 @@ class OfficeSettings:
     """Resident words are kept this many days (``LINLI_RETENTION_DAYS``; ``retention.py``)."""
     idempotency_days: float = 7.0
     """An ``Idempotency-Key`` replays this many days (``LINLI_IDEMPOTENCY_DAYS``)."""
+    guide_host: str = "127.0.0.1"
+    """The walking-guide listener's address (``LINLI_GUIDE_HOST``): phones reach only that one."""
+    guide_port: int | None = None
+    """Its port (``LINLI_GUIDE_PORT``); ``None``: the API's port + 1; 0: no guide listener."""
+    tls_cert: Path | None = None
+    """TLS certificate (``LINLI_TLS_CERT``); ``None``: ``<var_dir>/tls/cert.pem``."""
+    tls_key: Path | None = None
+    """Its key (``LINLI_TLS_KEY``); ``None``: ``<var_dir>/tls/key.pem``."""
+    allow_plain_http: bool = False
+    """``LINLI_ALLOW_PLAIN_HTTP``: serve beyond loopback without TLS anyway."""
     pause_after_commit: tuple[str, float] | None = None
     """Test hook (``LINLI_TEST_PAUSE_AFTER_COMMIT``, off by default): a create on this path sleeps this many seconds
     after its commit and before its response (``tests/integration/test_faults.py`` kills the server then)."""
@@ -96,6 +112,10 @@ class OfficeSettings:
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'services.db'}")
+        if self.tls_cert is None:
+            object.__setattr__(self, "tls_cert", self.var_dir / "tls" / "cert.pem")
+        if self.tls_key is None:
+            object.__setattr__(self, "tls_key", self.var_dir / "tls" / "key.pem")
         if self.console_idle_minutes < 1:
             raise ValueError("LINLI_CONSOLE_IDLE_MINUTES must be a whole number of minutes, at least 1")
 
@@ -121,8 +141,26 @@ class OfficeSettings:
             escalation_webhook=(env.get("LINLI_ESCALATION_WEBHOOK") or "").strip(),
             retention_days=_number(env, "LINLI_RETENTION_DAYS", 30.0),
             idempotency_days=_number(env, "LINLI_IDEMPOTENCY_DAYS", 7.0),
+            guide_host=(env.get("LINLI_GUIDE_HOST") or "127.0.0.1").strip(),
+            guide_port=int(_number(env, "LINLI_GUIDE_PORT", -1)) if (env.get("LINLI_GUIDE_PORT") or "").strip()
+            else None,
+            tls_cert=Path(env["LINLI_TLS_CERT"]) if (env.get("LINLI_TLS_CERT") or "").strip() else None,
+            tls_key=Path(env["LINLI_TLS_KEY"]) if (env.get("LINLI_TLS_KEY") or "").strip() else None,
+            allow_plain_http=(env.get("LINLI_ALLOW_PLAIN_HTTP") or "0").strip().lower() in ("1", "true", "yes", "on"),
             pause_after_commit=_pause(env.get("LINLI_TEST_PAUSE_AFTER_COMMIT")),
         )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listener on ``host`` is reachable from this machine only (a name other than localhost: no)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _pause(raw: str | None) -> tuple[str, float] | None:

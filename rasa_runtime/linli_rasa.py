@@ -15,6 +15,8 @@ This is the only project file that imports rasa, and it runs only in the Rasa ve
    takes only a ``.tar.gz`` inside the models folder given as ``--linli-models-dir DIR`` (our own first
    argument, set by ``linli run`` and removed before Rasa reads its arguments): a leaked token must not make the
    assistant load a model from anywhere else.
+4. Rasa's token comes in the environment (``LINLI_RASA_SERVE_TOKEN``), not on the command line: it is put into
+   Rasa's own argument list inside this process (``take_token``).
 """
 
 from __future__ import annotations
@@ -89,6 +91,18 @@ def refuse_model(model_path: Any, model_server: Any, remote_storage: Any, models
 
 
 MODELS_DIR_FLAG = "--linli-models-dir"
+TOKEN_HANDOFF = "LINLI_RASA_SERVE_TOKEN"
+"""Rasa's token, handed over in the environment by ``linli run`` (``assistant/dialogue/engine.py``) so that it is
+never on a command line: ``/proc/<pid>/cmdline`` is readable by every local user; ``sys.argv`` is not."""
+
+
+def take_token(args: list[str], environ: dict[str, str] | Any) -> list[str]:
+    """``args`` with ``--auth-token <token>`` added after ``run`` when the token was handed over in ``environ``
+    (removed from it, so that nothing Rasa starts inherits it)."""
+    token = environ.pop(TOKEN_HANDOFF, "")
+    if not token or not args or args[0] != "run":
+        return args
+    return [args[0], "--auth-token", token, *args[1:]]
 
 
 def take_models_dir(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -125,8 +139,11 @@ def _private_and_redacted() -> None:
 
 
 def main() -> None:
+    import os
+
     models_dir, args = take_models_dir(sys.argv[1:])
     _private_and_redacted()
+    args = take_token(args, os.environ)
     _validate_action_results_with_one_validator()
     _load_swapped_models_off_the_event_loop(models_dir)
     from rasa.__main__ import main as rasa_main

@@ -44,8 +44,13 @@ def test_the_office_reads_the_variables_it_documents() -> None:
                   "LINLI_SMTP_FROM": "linli@x", "LINLI_SMTP_TO": "a@x,b@x", "LINLI_ESCALATION_WEBHOOK": "http://h/x"}
     hook = {"LINLI_TEST_PAUSE_AFTER_COMMIT": "/api/v1/feedback=2"}
     kept = {"LINLI_RETENTION_DAYS": "14", "LINLI_IDEMPOTENCY_DAYS": "2"}
-    assert {*env, *escalation, *hook, *kept} == set(VARIABLES)
+    network = {"LINLI_GUIDE_HOST": "0.0.0.0", "LINLI_GUIDE_PORT": "9443", "LINLI_TLS_CERT": "/tmp/c.pem",
+               "LINLI_TLS_KEY": "/tmp/k.pem", "LINLI_ALLOW_PLAIN_HTTP": "1"}
+    assert {*env, *escalation, *hook, *kept, *network} == set(VARIABLES)
     assert (OfficeSettings.from_env(kept).retention_days, OfficeSettings.from_env(kept).idempotency_days) == (14, 2)
+    guide = OfficeSettings.from_env(network)
+    assert (guide.guide_host, guide.guide_port, str(guide.tls_cert), str(guide.tls_key), guide.allow_plain_http) == \
+        ("0.0.0.0", 9443, "/tmp/c.pem", "/tmp/k.pem", True)
     assert OfficeSettings.from_env(hook).pause_after_commit == ("/api/v1/feedback", 2.0)
     office = OfficeSettings.from_env({**env, **escalation})
     assert (str(office.var_dir), office.kiosk_token, office.staff_token, str(office.map_path), office.qr_key,

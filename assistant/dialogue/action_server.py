@@ -22,7 +22,7 @@ from assistant.dialogue import core_actions, knowledge_action
 from assistant.dialogue.action_server_reload import SkillActionsReloader, add_reload_route
 from assistant.dialogue.handoff_actions import HANDOFF_ACTIONS
 from assistant.dialogue.knowledge_action import ActionKnowledgeAnswer
-from assistant.shared.config import Settings, current, load_settings
+from assistant.shared.config import LOOPBACK, Settings, current, load_settings
 from assistant.skill_runtime import context
 from assistant.skill_runtime.loader import LoadedSkill, load_skills
 from assistant.skill_runtime.outbox import CONVERSATION, Outbox
@@ -106,10 +106,11 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=knowledge_action.warm_up, name="linli-knowledge-warm-up", daemon=True).start()
     app = create_app(executor, cors_origins=[])
     # live reload (docs/knowledge.md): `linli run` asks for new skill actions after a skill change
-    add_reload_route(app, SkillActionsReloader(executor, settings, build_executor), settings.rasa_token)
-    log.info("action server: %d skills, listening on %s:%d", len(skills), settings.host, port)
+    add_reload_route(app, SkillActionsReloader(executor, settings, build_executor), settings.reload_token)
+    # loopback only, whatever LINLI_HOST says: /webhook takes any slots from whoever calls it (docs/security.md)
+    log.info("action server: %d skills, listening on %s:%d", len(skills), LOOPBACK, port)
     try:
-        app.run(host=settings.host, port=port, single_process=True, access_log=False, motd=False)
+        app.run(host=LOOPBACK, port=port, single_process=True, access_log=False, motd=False)
     finally:
         sweeper.stop()
         ctx.outbox.stop_sender()

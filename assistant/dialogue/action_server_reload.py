@@ -7,6 +7,7 @@ Runs in the action server (:mod:`assistant.dialogue.action_server` adds the rout
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import threading
 from collections.abc import Callable
@@ -94,13 +95,14 @@ LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 
 
 def add_reload_route(app: Any, reloader: SkillActionsReloader, token: str) -> None:
-    """``POST /linli/reload-skills``: loopback only, with ``Authorization: Bearer <LINLI_RASA_TOKEN>``."""
+    """``POST /linli/reload-skills``: loopback only, with ``Authorization: Bearer <LINLI_RELOAD_TOKEN>`` (its own
+    secret, compared in constant time; an empty secret refuses everyone)."""
     from sanic import response
 
     @app.post(RELOAD_ROUTE)
     async def reload_skills(request: Any) -> Any:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if request.ip not in LOOPBACK or not token or given != token:
+        if request.ip not in LOOPBACK or not token or not hmac.compare_digest(given.encode(), token.encode()):
             return response.json({"error": "forbidden"}, status=403)
         try:
             return response.json(reloader.reload())

@@ -10,13 +10,13 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from assistant.shared.config import Settings
+from assistant.shared.config import LOOPBACK, Settings, declared
 from assistant.shared.errors import EngineError
 
 Progress = Callable[[str], None]
@@ -46,8 +46,23 @@ def rasa_command(settings: Settings) -> list[str]:
     return [str(rasa_executable(settings).with_name("python")), str(LAUNCHER)]
 
 
+SECRET_VARIABLES = frozenset(f.metadata["env"] for f in declared() if f.metadata.get("secret")) | {
+    "LINLI_SMTP_PASSWORD", "LINLI_ESCALATION_WEBHOOK"}
+"""Variables that hold secrets (the kiosk side's and the office's): never passed to a child that does not need them."""
+RASA_TOKEN_HANDOFF = "LINLI_RASA_SERVE_TOKEN"
+"""The variable that hands Rasa's token to ``rasa_runtime/linli_rasa.py``, which takes it out of its environment
+and gives it to Rasa's argument parser inside the process: never on a command line (``/proc/<pid>/cmdline`` is
+readable by every local user)."""
+
+
+def without_secrets(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without any secret variable (a child gets back only the ones it needs)."""
+    return {k: v for k, v in env.items() if k not in SECRET_VARIABLES and k != RASA_TOKEN_HANDOFF}
+
+
 def rasa_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
+    """Rasa's environment: the parent's without any secret (Rasa gets its own token from ``serve_command`` only)."""
+    env = without_secrets(os.environ)
     env.update({
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -140,15 +155,20 @@ class RasaCommand:
 
 
 def serve_command(settings: Settings, model: Path) -> RasaCommand:
+    """Rasa on loopback only (whatever ``LINLI_HOST`` says), no CORS (no browser talks to it), and its token in
+    the environment for the launcher, not on the command line (docs/security.md, "Network boundaries")."""
+    if not settings.rasa_token:
+        raise EngineError("Rasa has no token, so its HTTP API would be open to every local program.",
+                          hint="Set LINLI_RASA_TOKEN, or let `linli run` make one in var/tokens.json.")
     run_dir = settings.var_dir / "run"
     endpoints, credentials = write_runtime_files(settings, run_dir)
     argv = [
         # PUT /model (the live reload's swap) loads only models from here (rasa_runtime/linli_rasa.py)
         *rasa_command(settings), "--linli-models-dir", str(settings.models_dir.resolve()),
         "run", "--model", str(model), "--enable-api",
-        "--auth-token", settings.rasa_token, "--interface", settings.host, "--port", str(settings.rasa_port),
-        "--endpoints", str(endpoints), "--credentials", str(credentials), "--cors", "*",
+        "--interface", LOOPBACK, "--port", str(settings.rasa_port),
+        "--endpoints", str(endpoints), "--credentials", str(credentials),
         "--log-file", str(settings.var_dir / "logs" / "rasa.log"),
     ]
     (settings.var_dir / "logs").mkdir(parents=True, exist_ok=True)
-    return RasaCommand(argv=argv, env=rasa_env(settings), cwd=run_dir)
+    return RasaCommand(argv=argv, env=rasa_env(settings) | {RASA_TOKEN_HANDOFF: settings.rasa_token}, cwd=run_dir)

@@ -17,7 +17,8 @@ from assistant.shared.config import Settings
 
 STATUS_FILE = "reload-status.json"
 RELOAD_ROUTE = "/linli/reload-skills"
-"""``POST`` on the action server, loopback only, with ``Authorization: Bearer <LINLI_RASA_TOKEN>``."""
+"""``POST`` on the action server, loopback only, with ``Authorization: Bearer <LINLI_RELOAD_TOKEN>`` (its own
+secret: not Rasa's token, which the kiosk also holds)."""
 
 
 def now_iso() -> str:

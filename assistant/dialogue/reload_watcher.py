@@ -147,9 +147,9 @@ def engine_trainer(settings: Settings, progress: Progress) -> TrainFn:
 
 def action_server_reloader(settings: Settings, timeout: float = 60) -> ReloadActionsFn:
     def reload_actions() -> None:
-        url = f"http://{settings.host}:{settings.actions_port}{RELOAD_ROUTE}"
+        url = settings.actions_url.removesuffix("/webhook") + RELOAD_ROUTE
         try:
-            r = httpx.post(url, headers={"Authorization": f"Bearer {settings.rasa_token}"}, timeout=timeout)
+            r = httpx.post(url, headers={"Authorization": f"Bearer {settings.reload_token}"}, timeout=timeout)
         except httpx.HTTPError as e:
             raise EngineError(f"The action server could not be reached to reload the skills: {e}") from e
         if r.status_code != 200:

@@ -25,6 +25,30 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
 
+LOOPBACK = "127.0.0.1"
+"""Where the action server and Rasa always listen, whatever ``LINLI_HOST`` says (docs/security.md)."""
+WILDCARDS = ("0.0.0.0", "::", "")
+TOKEN_NAMES = ("kiosk", "staff", "rasa", "reload")
+"""One secret per purpose (docs/security.md): each is ``<name>_token`` in :class:`Settings` and in tokens.json."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listener on ``host`` is reachable from this machine only."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def connect_host(host: str) -> str:
+    """The address a local client uses for a listener on ``host`` (a wildcard bind is reached on loopback)."""
+    return LOOPBACK if host.strip() in WILDCARDS else host
+
+
 def setting(default: Any, env: str, doc: str, *, secret: bool = False) -> Any:
     """A field of :class:`Settings` read from the environment variable ``env``; ``doc`` is for operators."""
     return field(default=default, metadata={"env": env, "doc": doc, "secret": secret})
@@ -35,7 +59,20 @@ class Settings:
     root: Path = setting(PROJECT_ROOT, "LINLI_ROOT", "The project checkout: skills/, knowledge/, nlu_data/.")
     var_dir: Path = setting(PROJECT_ROOT / "var", "LINLI_VAR_DIR",
                             "Databases, the outbox, trained models, logs and keys.")
-    host: str = setting("127.0.0.1", "LINLI_HOST", "The address the services, action server and Rasa listen on.")
+    host: str = setting("127.0.0.1", "LINLI_HOST", "The address the office API and staff console listen on "
+                        "(loopback by default; an office PC on the LAN is a deliberate setting and needs TLS). "
+                        "The action server and Rasa always listen on loopback only.")
+    guide_host: str = setting("127.0.0.1", "LINLI_GUIDE_HOST", "The address of the phones' walking-guide listener "
+                              "(/guide/... only); 0.0.0.0 or the box's LAN address so phones on the Wi-Fi reach it.")
+    guide_port_override: int | None = setting(None, "LINLI_GUIDE_PORT", "Port of the phones' walking-guide listener "
+                                              "(default: the services port + 1, 8701).")
+    tls_cert_override: Path | None = setting(None, "LINLI_TLS_CERT", "TLS certificate (PEM) for the listeners that "
+                                             "are not on loopback (default: var/tls/cert.pem, made by "
+                                             "`linli tls make`).")
+    tls_key_override: Path | None = setting(None, "LINLI_TLS_KEY", "Private key of that certificate (PEM, mode 600; "
+                                            "default: var/tls/key.pem).")
+    allow_plain_http: bool = setting(False, "LINLI_ALLOW_PLAIN_HTTP", "1: let `linli run` listen beyond loopback "
+                                     "without TLS (anyone on the network can then read and change the traffic).")
     services_port: int = setting(8700, "LINLI_SERVICES_PORT", "Port of the community services API.")
     actions_port: int = setting(5055, "LINLI_ACTIONS_PORT", "Port of the action server.")
     rasa_port: int = setting(5005, "LINLI_RASA_PORT", "Port of the dialogue engine (Rasa).")
@@ -45,6 +82,12 @@ class Settings:
                                "(unset: made once in var/tokens.json).", secret=True)
     rasa_token: str = setting("", "LINLI_RASA_TOKEN", "Token for Rasa's HTTP API (unset: made once in "
                               "var/tokens.json).", secret=True)
+    reload_token: str = setting("", "LINLI_RELOAD_TOKEN", "Secret of the action server's skill-reload route, only "
+                                "for `linli run` and `linli reload` (unset: made once in var/tokens.json).",
+                                secret=True)
+    secrets_from_launcher: bool = setting(False, "LINLI_SECRETS_FROM_LAUNCHER", "Set by `linli run` for its "
+                                          "children: use only the secrets given in the environment, never "
+                                          "var/tokens.json.")
     kiosk_id: str = setting("kiosk-service-centre", "LINLI_KIOSK_ID", "This kiosk's name in alerts and tickets.")
     kiosk_location: str = setting("Community Service Centre lobby, just inside the North Gate", "LINLI_KIOSK_LOCATION",
                                   "Where this kiosk stands, as staff read it in an alert.")
@@ -97,7 +140,7 @@ class Settings:
                                              "Loopback port of the kiosk's test and benchmark channel (unset: off).")
     kiosk_control_token: str | None = setting(None, "LINLI_KIOSK_CONTROL_TOKEN",
                                               "The secret the control channel asks for (Authorization: Bearer); "
-                                              "without it the channel stays off.")
+                                              "without it the channel stays off.", secret=True)
     camera: str | None = setting(None, "LINLI_CAMERA", "The guide's camera: an index, a video or an image file "
                                  "(unset: the 2D map).")
     camera_calibration: Path | None = setting(None, "LINLI_CAMERA_CALIBRATION", "The camera's calibration file.")
@@ -125,20 +168,52 @@ class Settings:
         return self.knowledge_dir_override or self.root / "knowledge"
 
     @property
+    def guide_port(self) -> int:
+        return self.guide_port_override or self.services_port + 1
+
+    @property
+    def tls_cert(self) -> Path:
+        return self.tls_cert_override or self.var_dir / "tls" / "cert.pem"
+
+    @property
+    def tls_key(self) -> Path:
+        return self.tls_key_override or self.var_dir / "tls" / "key.pem"
+
+    @property
+    def tls_available(self) -> bool:
+        """A certificate and its key are there (configured, or made by ``linli tls make``)."""
+        return self.tls_cert.is_file() and self.tls_key.is_file()
+
+    def uses_tls(self, host: str) -> bool:
+        """A listener on ``host`` is served with TLS: it is not loopback and a certificate is there."""
+        return not is_loopback(host) and self.tls_available
+
+    @property
     def services_url(self) -> str:
-        return self.services_url_override or f"http://{self.host}:{self.services_port}"
+        scheme = "https" if self.uses_tls(self.host) else "http"
+        return self.services_url_override or f"{scheme}://{connect_host(self.host)}:{self.services_port}"
+
+    @property
+    def services_verify(self) -> str | bool:
+        """What local clients of the services check its certificate against (the configured one, else the system's)."""
+        return str(self.tls_cert) if self.uses_tls(self.host) and not self.services_url_override else True
+
+    @property
+    def guide_url(self) -> str:
+        scheme = "https" if self.uses_tls(self.guide_host) else "http"
+        return f"{scheme}://{connect_host(self.guide_host)}:{self.guide_port}"
 
     @property
     def public_url(self) -> str:
-        return (self.public_url_override or self.services_url).rstrip("/")
+        return (self.public_url_override or self.guide_url).rstrip("/")
 
     @property
     def actions_url(self) -> str:
-        return f"http://{self.host}:{self.actions_port}/webhook"
+        return f"http://{LOOPBACK}:{self.actions_port}/webhook"
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        return f"http://{LOOPBACK}:{self.rasa_port}"
 
     @property
     def services_db_url(self) -> str:
@@ -211,17 +286,39 @@ def from_environment(env: dict[str, str] | os._Environ[str] | None = None) -> di
     return values
 
 
-def _dev_tokens(var_dir: Path) -> dict[str, str]:
-    """Tokens for a developer machine: made once, kept in var/tokens.json (not committed)."""
-    path = var_dir / "tokens.json"
+def tokens_path(var_dir: Path) -> Path:
+    return var_dir / "tokens.json"
+
+
+def read_tokens(var_dir: Path) -> dict[str, str]:
+    """The tokens kept in var/tokens.json (only well-formed ones); nothing when the file is missing or unreadable."""
     try:
-        data = json.loads(path.read_text("utf-8"))
-        if isinstance(data, dict) and all(isinstance(data.get(k), str) and data[k] for k in ("kiosk", "staff", "rasa")):
-            return data
+        data = json.loads(tokens_path(var_dir).read_text("utf-8"))
     except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k in TOKEN_NAMES and isinstance(v, str) and v}
+
+
+def _dev_tokens(var_dir: Path) -> dict[str, str]:
+    """Tokens made once (``make install``, the first ``linli run``), kept in var/tokens.json with mode 600.
+
+    A file with some tokens keeps them and gets the missing ones (an older file had no reload secret).
+    A file this user may not read (another user's installation) is left alone: nothing is made.
+    """
+    path = tokens_path(var_dir)
+    try:
+        path.read_bytes()
+    except PermissionError:
+        return {}
+    except OSError:
         pass
+    data = read_tokens(var_dir)
+    if all(k in data for k in TOKEN_NAMES):
+        return data
     var_dir.mkdir(parents=True, exist_ok=True)
-    data = {k: secrets.token_urlsafe(24) for k in ("kiosk", "staff", "rasa")}
+    data = {k: data.get(k) or secrets.token_urlsafe(24) for k in TOKEN_NAMES}
     tmp = path.with_suffix(".tmp")
     # created with mode 600: never readable by others, not even between writing and chmod
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -249,8 +346,8 @@ def load_settings() -> Settings:
         if name in values:
             values[name] = values[name].resolve()
     var_dir = values.setdefault("var_dir", (PROJECT_ROOT / "var").resolve())
-    tokens = {k: values.get(f"{k}_token", "") for k in ("kiosk", "staff", "rasa")}
-    if not all(tokens.values()):
+    tokens = {k: values.get(f"{k}_token", "") for k in TOKEN_NAMES}
+    if not all(tokens.values()) and not values.get("secrets_from_launcher"):
         dev = _dev_tokens(var_dir)
-        values.update({f"{k}_token": v or dev[k] for k, v in tokens.items()})
+        values.update({f"{k}_token": v or dev.get(k, "") for k, v in tokens.items()})
     return Settings(**values)

@@ -119,7 +119,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     # the starting model is cached by fingerprint like the other integration models
     model, _ = engine.train(Settings(var_dir=MODEL_CACHE.parent), built.project, built.fingerprint, progress=print)
     stack = Stack(settings, progress=print)
-    watcher = SkillWatcher(settings, stack, interval=0.5, debounce=1.0, model=model, progress=print)
+    # the stack's settings: they carry the reload secret the action server was started with
+    watcher = SkillWatcher(stack.settings, stack, interval=0.5, debounce=1.0, model=model, progress=print)
     try:
         stack.start_all(model)
         watcher.start()

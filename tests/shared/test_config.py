@@ -58,7 +58,7 @@ def test_environment_overrides(var_dir: Path, tmp_path: Path, monkeypatch: pytes
         "LINLI_ROOT": str(tmp_path / "checkout"), "LINLI_HOST": "0.0.0.0", "LINLI_SERVICES_PORT": "9100",
         "LINLI_ACTIONS_PORT": "9101", "LINLI_RASA_PORT": "9102", "LINLI_KIOSK_ID": "kiosk-east-gate",
         "LINLI_KIOSK_LOCATION": "East Gate guard house", "LINLI_KIOSK_TOKEN": "k", "LINLI_STAFF_TOKEN": "s",
-        "LINLI_RASA_TOKEN": "r", "LINLI_SERVICES_DB_URL": "sqlite:////data/services.db",
+        "LINLI_RASA_TOKEN": "r", "LINLI_RELOAD_TOKEN": "x", "LINLI_SERVICES_DB_URL": "sqlite:////data/services.db",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -66,8 +66,9 @@ def test_environment_overrides(var_dir: Path, tmp_path: Path, monkeypatch: pytes
     assert settings.root == (tmp_path / "checkout").resolve()
     assert settings.host == "0.0.0.0"
     assert (settings.services_port, settings.actions_port, settings.rasa_port) == (9100, 9101, 9102)
-    assert settings.services_url == "http://0.0.0.0:9100"
-    assert settings.rasa_url == "http://0.0.0.0:9102"
+    assert settings.services_url == "http://127.0.0.1:9100"  # a wildcard bind is reached on loopback
+    assert settings.rasa_url == "http://127.0.0.1:9102"  # Rasa listens on loopback whatever LINLI_HOST says
+    assert settings.actions_url == "http://127.0.0.1:9101/webhook"
     assert (settings.kiosk_id, settings.kiosk_location) == ("kiosk-east-gate", "East Gate guard house")
     assert (settings.kiosk_token, settings.staff_token, settings.rasa_token) == ("k", "s", "r")
     assert settings.services_db_url == "sqlite:////data/services.db"
@@ -107,10 +108,10 @@ def test_dev_tokens_file_is_created_once_with_mode_600(var_dir: Path) -> None:
     path = var_dir / "tokens.json"
     assert mode(path) == 0o600
     stored = json.loads(path.read_text("utf-8"))
-    assert set(stored) == {"kiosk", "staff", "rasa"}
-    assert (first.kiosk_token, first.staff_token, first.rasa_token) == \
-        (stored["kiosk"], stored["staff"], stored["rasa"])
-    assert len({first.kiosk_token, first.staff_token, first.rasa_token}) == 3
+    assert set(stored) == {"kiosk", "staff", "rasa", "reload"}  # one secret per purpose (docs/security.md)
+    assert (first.kiosk_token, first.staff_token, first.rasa_token, first.reload_token) == \
+        (stored["kiosk"], stored["staff"], stored["rasa"], stored["reload"])
+    assert len({first.kiosk_token, first.staff_token, first.rasa_token, first.reload_token}) == 4
     assert all(len(t) >= 24 for t in stored.values())
     assert sorted(p.name for p in var_dir.iterdir()) == ["tokens.json"]  # no tmp file left
 
@@ -130,8 +131,28 @@ def test_env_tokens_win_over_the_file(var_dir: Path, monkeypatch: pytest.MonkeyP
     assert (settings.kiosk_token, settings.rasa_token) == (dev.kiosk_token, dev.rasa_token)
 
 
-@pytest.mark.parametrize("content", ["not json", "[]", '{"kiosk": "k", "staff": "s"}',
-                                     '{"kiosk": "k", "staff": "", "rasa": "r"}', '{"kiosk": 1, "staff": 2, "rasa": 3}'])
+def test_an_older_tokens_file_keeps_its_tokens_and_gets_the_missing_ones(var_dir: Path) -> None:
+    var_dir.mkdir(parents=True)
+    path = var_dir / "tokens.json"
+    old = {"kiosk": "k" * 24, "staff": "s" * 24, "rasa": "r" * 24}  # before the reload secret existed
+    path.write_text(json.dumps(old), encoding="utf-8")
+    settings = load_settings()
+    stored = json.loads(path.read_text("utf-8"))
+    assert {k: stored[k] for k in old} == old  # deployed kiosks keep working
+    assert settings.reload_token == stored["reload"] and stored["reload"] not in old.values()
+    assert mode(path) == 0o600
+
+
+def test_launched_children_do_not_read_the_tokens_file(var_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINLI_SECRETS_FROM_LAUNCHER", "1")
+    monkeypatch.setenv("LINLI_KIOSK_TOKEN", "kiosk-only")
+    settings = load_settings()
+    assert (settings.kiosk_token, settings.staff_token, settings.rasa_token, settings.reload_token) == \
+        ("kiosk-only", "", "", "")
+    assert not var_dir.exists()
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", '{"kiosk": 1, "staff": 2, "rasa": 3}'])
 def test_broken_tokens_file_is_replaced(var_dir: Path, content: str) -> None:
     var_dir.mkdir(parents=True)
     path = var_dir / "tokens.json"
