@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import models, schemas
+from ..auth import AnyRole, Role
 from ..retention import private_response
 from .deps import NowDep, SessionDep
 
@@ -78,6 +79,9 @@ class Creation:
     session: Session
     now: datetime
     key: str | None
+    kiosk: bool = False
+    """A kiosk asked: it gets the reference and the state back, never the resident's words, name or phone (it
+    sent them itself; an answer replayed to another kiosk, or a kiosk's log, must not carry them)."""
 
     def __call__(self, payload: BaseModel, build: Build) -> JSONResponse:
         """Run ``build`` exactly once per key and commit; answer 201 with what it returned."""
@@ -105,7 +109,8 @@ class Creation:
                 return replay
             raise
         _test_pause(self.request, body)
-        return JSONResponse(status_code=status.HTTP_201_CREATED, content=body)
+        return JSONResponse(status_code=status.HTTP_201_CREATED,
+                            content=private_response(body) if self.kiosk else body)
 
 
 def _test_pause(request: Request, body: dict[str, object]) -> None:
@@ -121,8 +126,9 @@ def _test_pause(request: Request, body: dict[str, object]) -> None:
     time.sleep(pause[1])  # a sync endpoint: this holds one worker thread, as a slow disk would
 
 
-def _creation(request: Request, session: SessionDep, now: NowDep, idempotency_key: IdempotencyKey = None) -> Creation:
-    return Creation(request=request, session=session, now=now, key=idempotency_key)
+def _creation(request: Request, session: SessionDep, now: NowDep, role: AnyRole,
+              idempotency_key: IdempotencyKey = None) -> Creation:
+    return Creation(request=request, session=session, now=now, key=idempotency_key, kiosk=role is Role.KIOSK)
 
 
 CreateOnce = Annotated[Creation, Depends(_creation)]

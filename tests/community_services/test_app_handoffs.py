@@ -41,8 +41,10 @@ def _open(kiosk: ServicesClient, **overrides: Any) -> Any:
 def test_open_then_poll_after_n_through_the_client(kiosk: ServicesClient, published: list[Any]) -> None:
     view = _open(kiosk)
     assert view.reference.startswith("F") and view.status == "waiting"
-    assert (view.kiosk_id, view.location, view.said, view.staff_name) == ("lobby-1", "Service centre lobby",
-                                                                         "I want to talk to a person", None)
+    assert (view.kiosk_id, view.location, view.said, view.staff_name) == ("lobby-1", "Service centre lobby", "",
+                                                                         None)  # a create answers a kiosk wordless
+    view = kiosk.get_handoff(view.reference)
+    assert view is not None and view.said == "I want to talk to a person"
     assert [(m.sender, m.text) for m in view.messages] == [("resident", "My heating is broken"),
                                                            ("assistant", "I can report a repair for you.")]
     raised = [data for kind, data in published if kind == "handoff.raised"]

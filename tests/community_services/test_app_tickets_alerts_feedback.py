@@ -28,7 +28,7 @@ def test_ticket_numbers_are_random_not_sequential(kiosk_http: httpx.Client) -> N
     assert re.fullmatch(r"R[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}", a) and re.fullmatch(r"R[2-9A-HJ-NP-Z]{8}", b)
     assert a != b
     assert first.json()["status"] == "open"
-    assert first.json()["phone"] == PHONE  # the resident who reported it sees their own ticket
+    assert first.json()["phone"] == ""  # a create never sends the phone back to a kiosk
 
 
 def test_kiosk_sees_only_the_status_of_a_ticket(live: Any, kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
@@ -188,7 +188,8 @@ def test_alerts(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
 def test_feedback(kiosk_http: httpx.Client, staff_http: httpx.Client) -> None:
     plain = kiosk_http.post("/feedback", json={"text": "  Thank you for the new benches!  "}).json()
     assert plain["reference"].startswith("F") and plain["category"] == "general"
-    assert plain["text"] == "Thank you for the new benches!"
+    assert plain["text"] == ""  # not echoed to a kiosk; staff read it:
+    assert staff_http.get(f"/feedback/{plain['reference']}").json()["text"] == "Thank you for the new benches!"
     assert kiosk_http.post("/feedback", json={"text": "Hi", "category": None}).json()["category"] == "general"
     assert kiosk_http.post("/feedback", json={"text": "Hi", "category": "praise"}).json()["category"] == "praise"
     assert kiosk_http.post("/feedback", json={"text": ""}).status_code == 422
