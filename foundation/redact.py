@@ -59,9 +59,10 @@ def _labelled(mask: str, *, space: bool = True) -> Any:
 def redact(text: str) -> str:
     """``"call 138 0013 8000"`` -> ``"call [phone]"``; dates, times, addresses and buildings are left alone."""
     text = _PIN.sub(_labelled(PIN_MASK), text)
+    # phones before flats: "room 130-0000-0000" must not become "room [flat]-0000-0000" (hypothesis found it)
+    text = PHONE_LIKE.sub(MASK, text)
     text = _FLAT.sub(_labelled(FLAT_MASK), text)
     text = _FLAT_ZH.sub(FLAT_MASK, text)
-    text = PHONE_LIKE.sub(MASK, text)
     text = _NAME.sub(lambda m: f"{m.group(1)} {NAME_MASK}", text)
     return _NAME_ZH.sub(lambda m: f"{m.group(1)}{NAME_MASK}", text)
 
