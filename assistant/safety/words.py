@@ -7,7 +7,8 @@ from __future__ import annotations
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "dialogue_down": "I can't answer right now. Please try again in a minute, or ask at the reception.",
+        "dialogue_down": ("I can't answer right now. Please try again in a minute, or ask at the reception. "
+                          "If you need help now, press the red Emergency button or call 120."),
         "no_reply": ("I could not answer that just now. Please try again in a minute, or ask at the reception. "
                      "If you need help now, press the red Emergency button or call 120."),
         "confirm_question": "Do you need help right now?",
@@ -21,7 +22,7 @@ WORDS: dict[str, dict[str, str]] = {
         "already_called": "Help has already been called. Please stay where you are.",
     },
     "zh-CN": {
-        "dialogue_down": "现在无法回答，请稍后再试，或到服务台询问。",
+        "dialogue_down": "现在无法回答，请稍后再试，或到服务台询问。如需紧急帮助，请按红色紧急按钮或拨打120。",
         "no_reply": "我现在回答不了。请稍后再试，或到服务台询问。如需紧急帮助，请按红色紧急按钮或拨打120。",
         "confirm_question": "您现在需要帮助吗？",
         "confirm_yes": "需要，请派人来",

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from assistant.safety.words import words
 from assistant.shared.events import Alert, Event, Reply, ShowRoute, SpeechRate, StartIntent, UserText, navigate
 from assistant.speech.settings import MIN_RATE_WPM, SpeechSettings
 from assistant.speech.tts import Synthesizer
@@ -162,7 +163,7 @@ def test_dialogue_down_is_spoken_in_the_sessions_language(synth: Synthesizer) ->
     finally:
         s.close()
     [error] = [e for e in events if isinstance(e, Error)]
-    assert error.message == "现在无法回答，请稍后再试，或到服务台询问。"
+    assert error.message == words("zh-CN")["dialogue_down"] and "120" in error.message
     assert any(isinstance(e, Speak) and e.text == error.message for e in events)
 
 
