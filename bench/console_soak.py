@@ -322,14 +322,15 @@ def start_server(tmp: Path, consoles: int) -> tuple[subprocess.Popen[bytes], str
             accounts.add_staff(session, name, "duty", PASSWORD, now)
         session.commit()
     database.dispose()
-    (port,) = free_ports(1)
+    port, guide_port = free_ports(2)  # the guide's own port: --port + 1 may be taken
     log = tmp / "services.log"
     env = {**os.environ, "LINLI_KIOSK_TOKEN": KIOSK_TOKEN, "LINLI_STAFF_TOKEN": STAFF_TOKEN,
            "LINLI_VAR_DIR": str(tmp), "PYTHONUNBUFFERED": "1"}
     env.pop("LINLI_SERVICES_DB_URL", None)
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "community_services", "--host", "127.0.0.1", "--port",
-                                 str(port), "--database-url", f"sqlite:///{db_path}", "--no-seed",
+                                 str(port), "--guide-port", str(guide_port), "--database-url",
+                                 f"sqlite:///{db_path}", "--no-seed",
                                  "--log-level", "warning"], env=env, cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -144,18 +145,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     # timeout_graceful_shutdown: open live streams (consoles) would otherwise hold a shutdown forever
     office_server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None,
                                                   log_level=args.log_level, timeout_graceful_shutdown=3, **office_tls))
+    guide_stopped = threading.Event()
     if guide_port:
-        _serve_guide(office_server, guide, guide_host, guide_port, args.log_level, guide_tls)
+        _serve_guide(office_server, guide, guide_host, guide_port, args.log_level, guide_tls, guide_stopped)
     office_server.run()
-    return 0
+    # a guide listener that could not serve stopped the services: a failure, so that a supervisor restarts us
+    return 1 if guide_stopped.is_set() else 0
 
 
 def _serve_guide(office_server: Any, guide: GuideSettings | None, host: str, port: int, log_level: str,
-                 tls: dict[str, Any]) -> None:
+                 tls: dict[str, Any], stopped: threading.Event) -> None:
     """The phones' listener (``guide_app.py``) in a thread of this process; if it cannot serve (its port is
     taken), the whole process stops, so that ``linli run`` sees it and starts it again."""
-    import threading
-
     import uvicorn
 
     from .guide_app import create_guide_app
@@ -169,6 +170,7 @@ def _serve_guide(office_server: Any, guide: GuideSettings | None, host: str, por
         except BaseException:  # uvicorn exits with SystemExit when it cannot bind
             logging.getLogger("community_services").exception("walking-guide listener stopped")
         if not office_server.should_exit:
+            stopped.set()
             logging.getLogger("community_services").error(
                 "the walking-guide listener on %s:%d stopped; stopping the services too", host, port)
             office_server.should_exit = True

@@ -163,3 +163,15 @@ def test_the_guide_app_has_only_the_guide_routes() -> None:
         assert phone.get("/guide/sunny-garden").status_code == 503
         for path in ("/health", "/api/v1/facilities", "/console", "/docs", "/openapi.json"):
             assert phone.get(path).status_code == 404, path
+
+
+def test_a_taken_guide_port_stops_the_services_with_a_failure(tmp_path: Path) -> None:
+    """A listener that cannot bind stops the process with exit 1 (not 0), so a supervisor sees a crash."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        process = start(tmp_path, ["--port", str(free_port()), "--guide-port", str(taken)], {})
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 1, err
+    assert f"walking-guide listener on 127.0.0.1:{taken} stopped" in err

@@ -30,14 +30,19 @@ def test_refuses_to_start_without_tokens(monkeypatch: pytest.MonkeyPatch, capsys
     assert main(["--database-url", "sqlite://", "--staff-token", "k"]) == 2
     assert "must be different" in capsys.readouterr().err
 
-def test_serves_seeds_and_redacts_logs(tmp_path: Path) -> None:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+def test_serves_seeds_and_redacts_logs(tmp_path: Path) -> None:
+    # the guide listener gets a free port of its own: the default (--port + 1) may be taken by another test
+    port, guide_port = _free_port(), _free_port()
     env = {**os.environ, "LINLI_KIOSK_TOKEN": "env-kiosk", "LINLI_STAFF_TOKEN": "env-staff"}
     db = tmp_path / "var" / "services.db"
-    command = [sys.executable, "-m", "community_services", "--port", str(port), "--database-url", f"sqlite:///{db}",
-               "--kiosk-token", "flag-kiosk"]  # fmt: skip
+    command = [sys.executable, "-m", "community_services", "--port", str(port), "--guide-port", str(guide_port),
+               "--database-url", f"sqlite:///{db}", "--kiosk-token", "flag-kiosk"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}"

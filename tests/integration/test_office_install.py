@@ -47,11 +47,12 @@ def test_the_office_system_installs_and_runs_without_the_kiosk_side(tmp_path: Pa
     assert "fastapi" in installed and "opencv-python-headless" in installed
     assert not installed & KIOSK_ONLY, f"the office install pulled in {sorted(installed & KIOSK_ONLY)}"
 
-    (port,) = free_ports(1)
+    port, guide_port = free_ports(2)  # the guide's own port: --port + 1 may be taken
     var = tmp_path / "var"
     server_env = {**env, "LINLI_VAR_DIR": str(var), "LINLI_KIOSK_TOKEN": "kiosk-t", "LINLI_STAFF_TOKEN": "staff-t",
                   "LINLI_MAP": str(ROOT / "assets" / "maps" / "sunny-garden.yml")}
-    server = subprocess.Popen([str(python), "-m", "community_services", "--port", str(port), "--database-url",
+    server = subprocess.Popen([str(python), "-m", "community_services", "--port", str(port),
+                               "--guide-port", str(guide_port), "--database-url",
                                f"sqlite:///{tmp_path / 'services.db'}"], cwd=tmp_path, env=server_env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
