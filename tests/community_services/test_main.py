@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.stack import free_ports
 from community_services.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,15 +30,9 @@ def test_refuses_to_start_without_tokens(monkeypatch: pytest.MonkeyPatch, capsys
     assert main(["--database-url", "sqlite://", "--staff-token", "k"]) == 2
     assert "must be different" in capsys.readouterr().err
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serves_seeds_and_redacts_logs(tmp_path: Path) -> None:
     # the guide listener gets a free port of its own: the default (--port + 1) may be taken by another test
-    port, guide_port = _free_port(), _free_port()
+    port, guide_port = free_ports(2)
     env = {**os.environ, "LINLI_KIOSK_TOKEN": "env-kiosk", "LINLI_STAFF_TOKEN": "env-staff"}
     db = tmp_path / "var" / "services.db"
     command = [sys.executable, "-m", "community_services", "--port", str(port), "--guide-port", str(guide_port),
