@@ -155,6 +155,10 @@ class Settings:
     retention_days: float = setting(30.0, "LINLI_RETENTION_DAYS",
                                     "Days a conversation is kept in the tracker database (and delivered or refused "
                                     "outbox items); the idle reset erases the ended one at once.")
+    languages: str = setting("en,zh-CN", "LINLI_LANGUAGES", "The community's languages, in the order the kiosk "
+                             "offers them (en, zh-CN); `linli skill validate` reports words missing in any of them.")
+    default_language: str = setting("en", "LINLI_DEFAULT_LANGUAGE", "The kiosk's language after the idle reset, "
+                                    "and of a conversation that has not said which (en or zh-CN).")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -162,6 +166,16 @@ class Settings:
         """``LINLI_KIOSK_BUILDINGS`` as building numbers (``("3", "9")``); empty: the whole community."""
         return tuple(dict.fromkeys(part.strip() for part in self.kiosk_buildings.replace("，", ",").split(",")
                                    if part.strip()))
+
+    @property
+    def language_list(self) -> tuple[str, ...]:
+        """``LINLI_LANGUAGES`` as known codes, the default language first if it was left out."""
+        from foundation.language import normalise
+
+        codes = [normalise(part) for part in self.languages.replace("，", ",").split(",")]
+        chosen = [c for c in dict.fromkeys(codes) if c]
+        default = normalise(self.default_language) or "en"
+        return tuple(chosen if default in chosen else [default, *chosen])
 
     @property
     def knowledge_dir(self) -> Path:
