@@ -29,10 +29,12 @@ def _say(message: str) -> None:
 def build_and_train(settings: Settings, *, force: bool = False) -> Path:
     from assistant.dialogue import engine
     from assistant.skill_runtime.build import build_project
+    from assistant.skill_runtime.published_words import publish_project_words
 
     _say("Checking the skills...")
     result = build_project(settings.root, settings.build_dir, knowledge_dir=settings.knowledge_dir)
     _say(f"{len(result.skills)} skills OK: {', '.join(result.skills)}")
+    publish_project_words(result.project, settings.words_path)
     model, _ = engine.train(settings, result.project, result.fingerprint, progress=_say, force=force)
     return model
 
@@ -43,11 +45,23 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_skill_validate(args: argparse.Namespace) -> int:
+    from assistant.skill_runtime.language_gaps import language_gaps
     from assistant.skill_runtime.loader import load_skills
+    from assistant.skill_runtime.locales import load_core_locales
 
     settings = load_settings()
-    skills = load_skills(settings.root / "skills", settings.root / "nlu_data")
+    nlu_data = settings.root / "nlu_data"
+    skills = load_skills(settings.root / "skills", nlu_data)
+    core_locales = load_core_locales(nlu_data)
     _say(f"{len(skills)} skills are valid: {', '.join(s.name for s in skills)}")
+    missing = language_gaps(nlu_data, skills, core_locales, settings.language_list)
+    for line in missing:
+        _say(f"  {line}")
+    if missing:
+        _say(f"{len(missing)} response(s) or intent(s) are not yet written in every language of the community "
+             f"({', '.join(settings.language_list)}); residents hear English there meanwhile.")
+        return 1 if args.strict else 0
+    _say(f"Every response and intent is written in {', '.join(settings.language_list)}.")
     return 0
 
 
@@ -63,6 +77,7 @@ def cmd_skill_test(args: argparse.Namespace) -> int:
     from assistant.dialogue.conversation_tests import run_skill_tests
     from assistant.dialogue.rasa_client import ConversationClient
     from assistant.skill_runtime.loader import load_skills
+    from assistant.skill_runtime.locales import load_core_locales
 
     settings = load_settings()
     skills = load_skills(settings.root / "skills", settings.root / "nlu_data")
@@ -71,7 +86,7 @@ def cmd_skill_test(args: argparse.Namespace) -> int:
     with ConversationClient(args.url or settings.rasa_url, settings.rasa_token) as client:
         if not client.health():
             raise LinliError("The assistant is not running.", hint="Start it with `linli run` first.")
-        outcomes = run_skill_tests(client, skills)
+        outcomes = run_skill_tests(client, skills, core_locales=load_core_locales(settings.root / "nlu_data"))
     failed = [o for o in outcomes if not o.passed]
     for o in outcomes:
         _say(f"{'PASS' if o.passed else 'FAIL'} {o.skill}: {o.test}")
@@ -355,7 +370,10 @@ def parser() -> argparse.ArgumentParser:
     new = skill.add_parser("new", help="scaffold a new skill")
     new.add_argument("name")
     new.set_defaults(func=cmd_skill_new)
-    skill.add_parser("validate", help="check every skill file").set_defaults(func=cmd_skill_validate)
+    validate = skill.add_parser("validate", help="check every skill file and list what is missing in a language")
+    validate.add_argument("--strict", action="store_true",
+                          help="exit 1 when a response or intent is missing in one of the community's languages")
+    validate.set_defaults(func=cmd_skill_validate)
     test = skill.add_parser("test", help="run the skills' conversation tests against a running assistant")
     test.add_argument("name", nargs="*")
     test.add_argument("--url")

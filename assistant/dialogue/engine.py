@@ -5,6 +5,7 @@ Nothing here imports rasa; we run its command line and talk to it over HTTP.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -17,9 +18,11 @@ from pathlib import Path
 import yaml
 
 from assistant.shared.config import LOOPBACK, Settings, declared
-from assistant.shared.errors import EngineError
+from assistant.shared.errors import EngineError, LinliError
 
 Progress = Callable[[str], None]
+
+log = logging.getLogger(__name__)
 
 
 def _quiet(_: str) -> None:
@@ -139,12 +142,27 @@ def write_runtime_files(settings: Settings, run_dir: Path) -> tuple[Path, Path]:
     endpoints = {
         "action_endpoint": {"url": settings.actions_url},
         "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(settings.tracker_db_path)},
+        # answers in the resident's language from the published words (rasa_runtime/linli_nlg.py)
+        "nlg": {"type": "linli_nlg.LinliNLG", "words": str(settings.words_path),
+                "default_language": settings.default_language},
     }
     credentials = {"rest": None}
+    _publish_words(settings)
     ep, cr = run_dir / "endpoints.yml", run_dir / "credentials.yml"
     ep.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     cr.write_text(yaml.safe_dump(credentials), encoding="utf-8")
     return ep, cr
+
+
+def _publish_words(settings: Settings) -> None:
+    """The words of the skills as they are now, for Rasa's answers (a broken skill keeps the words published
+    before: `linli skill validate` says what is wrong)."""
+    from assistant.skill_runtime.published_words import publish_words_from_sources
+
+    try:
+        publish_words_from_sources(settings.root, settings.words_path)
+    except LinliError as e:
+        log.warning("The words were not published (%s); Rasa answers with the words published before.", e)
 
 
 @dataclass(frozen=True)

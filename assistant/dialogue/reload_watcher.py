@@ -214,6 +214,7 @@ class Reloader:
 
     def run(self) -> dict[str, Any]:
         from assistant.skill_runtime.build import build_project
+        from assistant.skill_runtime.published_words import publish_project_words
 
         s, say = self.settings, self.progress
         started = time.monotonic()
@@ -232,6 +233,8 @@ class Reloader:
             log.exception("building the skills failed")
             return write_status(s, "rejected", message=f"{type(e).__name__}: {e}", model=_name(self.current_model))
 
+        # the wording is live at once, before any training (it is not part of the model: docs/languages.md)
+        publish_project_words(result.project, s.words_path)
         model = self.current_model
         if model is not None and model_fingerprint(model) == result.fingerprint and model.exists():
             training = "none (the model is unchanged)"

@@ -254,6 +254,11 @@ class Settings:
         return self.root / "build" / "rasa_project"
 
     @property
+    def words_path(self) -> Path:
+        """What residents read and hear, every language, as Rasa reads it at run time (docs/languages.md)."""
+        return self.var_dir / "words" / "words.json"
+
+    @property
     def rasa_venv(self) -> Path:
         """Belongs to the installation, not to the content root (skills may live elsewhere)."""
         return self.rasa_venv_override or PROJECT_ROOT / ".venv-rasa"

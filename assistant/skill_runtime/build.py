@@ -28,6 +28,8 @@ from assistant.shared.errors import BuildError, SkillError
 from foundation.yaml_lines import read_yaml
 
 from .loader import LoadedSkill, load_skills
+from .locales import LoadedLocale, load_core_locales
+from .published_words import WORDS_FILE, compile_words, write_words
 
 RASA_VERSION = "3.6.21"
 PAUSE_INTENTS = ("help", "repeat", "speak_slower", "bot_challenge")
@@ -125,6 +127,7 @@ def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None,
     """Validate everything, then write the merged Rasa project to ``out_dir`` atomically."""
     nlu_data = root / "nlu_data"
     skills = load_skills(skills_dir or root / "skills", nlu_data)
+    core_locales = load_core_locales(nlu_data)
     try:
         knowledge = [q for e in load_knowledge(knowledge_dir or default_knowledge_dir(root)) for q in e.questions]
     except KnowledgeError as e:
@@ -134,7 +137,9 @@ def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None,
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
     try:
         _write_project(nlu_data, skills, tmp)
+        _write_core_locales(core_locales, tmp)
         _write_knowledge_data(knowledge, tmp)
+        write_words(tmp / WORDS_FILE, compile_words(nlu_data, skills, core_locales))
         fingerprint = project_fingerprint(tmp)
         (tmp / "fingerprint").write_text(fingerprint + "\n", encoding="utf-8")
         old = out_dir.with_name(out_dir.name + ".old")
@@ -204,25 +209,56 @@ def _write_project(nlu_data: Path, skills: list[LoadedSkill], out: Path) -> None
     (out / "skills.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def _merged(*tables: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Synonyms or lookups of every language under one name each (Rasa wants one block per name)."""
+    out: dict[str, list[str]] = {}
+    for table in tables:
+        for name, words in table.items():
+            out.setdefault(name, [])
+            out[name] += [w for w in words if w not in out[name]]
+    return out
+
+
 def _write_skill_data(s: LoadedSkill, spec: dict[str, Any], out: Path) -> None:
     folder = out / "data" / "skills" / s.name
     nlu: list[dict[str, Any]] = [{"intent": name, "examples": _rasa_examples(body["examples"])}
                                  for name, body in spec["intents"].items()]
-    nlu += [{"synonym": value, "examples": _rasa_examples(words)} for value, words in spec["synonyms"].items()]
-    nlu += [{"lookup": name, "examples": _rasa_examples(words)} for name, words in spec["lookups"].items()]
+    locales = [s.locales[code].spec for code in sorted(s.locales)]
+    synonyms = _merged(spec["synonyms"], *(loc.synonyms for loc in locales))
+    lookups = _merged(spec["lookups"], *(loc.lookups for loc in locales))
+    nlu += [{"synonym": value, "examples": _rasa_examples(words)} for value, words in synonyms.items()]
+    nlu += [{"lookup": name, "examples": _rasa_examples(words)} for name, words in lookups.items()]
     nlu += [{"regex": name, "examples": _rasa_examples(pats)} for name, pats in spec["regexes"].items()]
     _dump(folder / "nlu.yml", {"version": "3.1", "nlu": nlu})
+    for code in sorted(s.locales):
+        _write_locale_intents(s.locales[code], folder / f"nlu.{code}.yml")
     if spec["rules"]:
         _dump(folder / "rules.yml", {"version": "3.1", "rules": spec["rules"]})
     if spec["stories"]:
         _dump(folder / "stories.yml", {"version": "3.1", "stories": spec["stories"]})
 
 
+def _write_locale_intents(locale: LoadedLocale, path: Path) -> None:
+    """One language's examples of a skill's (or the core's) intents, in their own training file."""
+    nlu = [{"intent": name, "examples": _rasa_examples(body.examples)} for name, body in locale.spec.intents.items()]
+    if nlu:
+        _dump(path, {"version": "3.1", "nlu": nlu})
+
+
+def _write_core_locales(core_locales: dict[str, LoadedLocale], out: Path) -> None:
+    for code, locale in sorted(core_locales.items()):
+        _write_locale_intents(locale, out / "data" / "core" / f"nlu.{code}.yml")
+        if locale.spec.synonyms or locale.spec.lookups:
+            nlu = [{"synonym": v, "examples": _rasa_examples(w)} for v, w in locale.spec.synonyms.items()]
+            nlu += [{"lookup": n, "examples": _rasa_examples(w)} for n, w in locale.spec.lookups.items()]
+            _dump(out / "data" / "core" / f"words.{code}.yml", {"version": "3.1", "nlu": nlu})
+
+
 def _write_knowledge_data(questions: list[str], out: Path) -> None:
     """The knowledge questions as ``knowledge_question`` examples, minus any a skill or the core already uses
     (one example with two intents is an error in Rasa; the skill keeps it)."""
     taken: set[str] = set()
-    for path in (out / "data").rglob("nlu.yml"):
+    for path in (out / "data").rglob("nlu*.yml"):
         for item in (yaml.safe_load(path.read_text("utf-8")) or {}).get("nlu", []):
             if "intent" in item:
                 taken.update(_fold(line.lstrip("- ")) for line in str(item.get("examples", "")).splitlines())
@@ -237,12 +273,27 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).casefold().split())
 
 
+NOT_TRAINED = ("fingerprint", "skills.json", WORDS_FILE)
+"""Files of a built project that training does not read (the words are read at run time)."""
+
+
+def _trained_bytes(project: Path, path: Path) -> bytes:
+    """What of a file training depends on: the domain without its responses' wording (names stay: a new
+    response is a new action), anything else whole."""
+    if path != project / "domain.yml":
+        return path.read_bytes()
+    domain = yaml.safe_load(path.read_text("utf-8")) or {}
+    domain["responses"] = sorted(domain.get("responses") or {})
+    return json.dumps(domain, sort_keys=True, ensure_ascii=False).encode()
+
+
 def project_fingerprint(project: Path) -> str:
-    """Hash of every file that affects training, plus the Rasa version: same hash, same model."""
+    """Hash of everything that affects training, plus the Rasa version: same hash, same model. A changed
+    wording keeps the hash (docs/languages.md): it is published, not trained."""
     digest = hashlib.sha256(RASA_VERSION.encode())
-    for path in sorted(p for p in project.rglob("*") if p.is_file() and p.name not in ("fingerprint", "skills.json")):
+    for path in sorted(p for p in project.rglob("*") if p.is_file() and p.name not in NOT_TRAINED):
         digest.update(str(path.relative_to(project)).encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        digest.update(_trained_bytes(project, path))
         digest.update(b"\0")
     return digest.hexdigest()[:16]

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from assistant.shared.errors import SkillError
 from foundation.yaml_lines import LinedYaml, read_yaml
 
+from .locales import LoadedLocale, check_locale, parse_locales
 from .schema import Skill, Step, annotated_entities
 
 # Actions Rasa itself provides; rules and stories may name them.
@@ -69,6 +70,8 @@ class LoadedSkill:
     source: LinedYaml
     spec: Skill
     action_classes: dict[str, type] = field(default_factory=dict)
+    locales: dict[str, LoadedLocale] = field(default_factory=dict)
+    """The skill in other languages: ``locale/<code>.yml`` by language code (docs/languages.md)."""
 
     @property
     def name(self) -> str:
@@ -309,7 +312,11 @@ def load_skills(skills_dir: Path, nlu_data: Path, *, import_actions: bool = True
         if import_actions:
             classes, errs = check_actions(src, spec, folder)
             problems.extend(errs)
-        loaded.append(LoadedSkill(folder=folder, source=src, spec=spec, action_classes=classes))
+        locales, errs = parse_locales(folder)
+        problems.extend(errs)
+        for locale in locales.values():
+            problems.extend(check_locale(locale, spec.intents, set(spec.entities) | core.entities, spec.responses))
+        loaded.append(LoadedSkill(folder=folder, source=src, spec=spec, action_classes=classes, locales=locales))
     problems.extend(cross_check(loaded, core))
     if problems:
         count = len(problems)

@@ -6,6 +6,7 @@ server call and the model swap are small stand-ins that record what they were as
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -184,10 +185,25 @@ def test_new_intent_trains_afresh_then_reloads_actions_then_swaps(
     assert r.current_model is not None and r.current_model.name == status["model"]
 
 
-def test_only_examples_or_responses_changed_finetunes_the_running_model(
+def with_new_example(answer: str) -> str:
+    """The parking skill with one example said differently (same labels: a finetune can take it)."""
+    return PARKING_SKILL.format(answer=answer).replace("- visitor parking", "- parking for my visitors")
+
+
+def test_a_changed_wording_is_published_without_training(
         settings: Settings, rec: Recorder, running_model: Path) -> None:
     (settings.root / "skills" / "parking_info" / "skill.yml").write_text(
         PARKING_SKILL.format(answer="At the South Gate."))
+    status = reloader(settings, rec, running_model).run()
+    assert status["state"] == "swapped" and status["training"] == "none (the model is unchanged)"
+    assert not [c for c in rec.calls if c[0] in ("train", "swap")]
+    words = json.loads(settings.words_path.read_text("utf-8"))
+    assert words["languages"]["en"]["utter_parking_info"] == [{"text": "At the South Gate."}]
+
+
+def test_only_examples_changed_finetunes_the_running_model(
+        settings: Settings, rec: Recorder, running_model: Path) -> None:
+    (settings.root / "skills" / "parking_info" / "skill.yml").write_text(with_new_example("At the South Gate."))
     status = reloader(settings, rec, running_model).run()
     assert status["state"] == "swapped" and status["training"] == "finetune"
     assert rec.calls[0] == ("train", running_model)
@@ -197,8 +213,7 @@ def test_only_examples_or_responses_changed_finetunes_the_running_model(
 def test_refused_finetune_falls_back_to_a_full_training(
         settings: Settings, rec: Recorder, running_model: Path) -> None:
     rec.refuse_finetune = True
-    (settings.root / "skills" / "parking_info" / "skill.yml").write_text(
-        PARKING_SKILL.format(answer="At the South Gate."))
+    (settings.root / "skills" / "parking_info" / "skill.yml").write_text(with_new_example("At the South Gate."))
     status = reloader(settings, rec, running_model).run()
     assert status["state"] == "swapped" and status["training"] == "full (finetune refused)"
     assert [c for c in rec.calls if c[0] == "train"] == [("train", running_model), ("train", None)]
@@ -287,7 +302,7 @@ def test_a_change_during_a_run_queues_exactly_one_more_run(
         threading.Event().wait(0.01)
     yml = skills / "parking_info" / "skill.yml"
     for i, t in enumerate((2.0, 2.5, 3.0)):                   # three saves while it trains
-        yml.write_text(PARKING_SKILL.format(answer=f"Answer {i}."))
+        yml.write_text(with_new_example(f"Answer {i}."))
         w.poll(t)
     assert not w.poll(10.0) and w.queued                      # settled, but never a second training at once
     assert not w.poll(11.0)

@@ -161,6 +161,7 @@ def test_build_writes_the_project_files(built: BuildResult, project_root: Path) 
         "domain.yml",
         "fingerprint",
         "skills.json",
+        "words.json",
     ]
     assert (out / "config.yml").read_bytes() == (project_root / "nlu_data" / "config.yml").read_bytes()
     assert (out / "data/core/nlu.yml").read_bytes() == (project_root / "nlu_data" / "nlu.yml").read_bytes()
