@@ -3,24 +3,31 @@
 Everything here returns ``None`` when nothing usable is found: "nothing matched" is a normal result and
 the form asks again with an example. Spoken digits ("one three eight ...") are accepted because the
 voice terminal passes recognised words, not digits.
+
+Mandarin is read by :mod:`.parsing_zh`: when the words hold Chinese characters (numerals included) each
+function here asks it first, and falls back to the English reading for what it did not find ("明天 9.30").
+Full-width digits and letters (１３８, ＲＡ) are made plain (NFKC) in both languages, so callers never need
+to know which language the resident spoke.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time, timedelta
+
+from . import parsing_zh
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_ALIASES = {name[:3]: i for i, name in enumerate(WEEKDAYS)} | {
     "tues": 1, "weds": 2, "thur": 3, "thurs": 3,
 }
-_ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december")
 _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9",
-    "零": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6",
+    "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6",
     "七": "7", "八": "8", "九": "9",
 }
 _MULTIPLIERS = {"double": 2, "triple": 3}
@@ -33,6 +40,16 @@ _NUMBER_WORDS = {
 _PAST_TO = {"half": 30, "quarter": 15, "five": 5, "ten": 10, "twenty": 20, "twenty-five": 25}
 
 
+def _plain(text: object) -> str:
+    """``text`` as a string with full-width forms made plain; Chinese numbers written in digits ("三百零五" →
+    "305", "幺三八" → "138"), so the readers below count them the same as typed digits."""
+    if text is None:
+        return ""
+    if parsing_zh.has_chinese(text):
+        return parsing_zh.zh_arabic(str(text))
+    return unicodedata.normalize("NFKC", str(text))
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+|\d+|[\u4e00-\u9fff]", text.lower())
 
@@ -41,7 +58,7 @@ def spoken_digits(text: str) -> str:
     """All digits in ``text``, with spoken digit words turned into digits ("double three" → "33")."""
     out: list[str] = []
     repeat = 1
-    for token in re.findall(r"[a-z]+|\d|[\u4e00-\u9fff]", text.lower()):
+    for token in re.findall(r"[a-z]+|[0-9]|[\u4e00-\u9fff]", _plain(text).lower()):
         if token in _MULTIPLIERS:
             repeat = _MULTIPLIERS[token]
             continue
@@ -121,6 +138,7 @@ def parse_reference(text: str, prefix: str, *, explicit: bool = False) -> str | 
     "ticket one zero zero one", "number 1001"). ``explicit``: only a reference said with its letter (for the
     first sentence of a request, where other numbers may be a date or a time)."""
     prefix = prefix.upper()
+    text = _plain(text)
     chars = _spelled(text, prefix)
     runs = "".join(chars).split(" ")
     for run in runs:
@@ -159,8 +177,13 @@ def _next_weekday(today: date, weekday: int, *, allow_today: bool) -> date:
 
 
 def parse_day(text: str, today: date) -> date | None:
-    """The day a resident means: today, tomorrow, a weekday, "the 25th", "25 November", 2026-11-25."""
-    low = text.lower().strip()
+    """The day a resident means: today, tomorrow, a weekday, "the 25th", "25 November", 2026-11-25; in
+    Mandarin 今天, 明天, 下礼拜三, 十二月五号, 5号 (:func:`.parsing_zh.zh_day`)."""
+    if parsing_zh.has_chinese(text):
+        said = parsing_zh.zh_day(text, today)
+        if said is not None:
+            return said
+    low = unicodedata.normalize("NFKC", str(text or "")).lower().strip()
     if not low:
         return None
     iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", low)
@@ -169,15 +192,12 @@ def parse_day(text: str, today: date) -> date | None:
             return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
         except ValueError:
             return None
-    if "day after tomorrow" in low or "后天" in low:
+    if "day after tomorrow" in low:
         return today + timedelta(days=2)
-    if "tomorrow" in low or "明天" in low:
+    if "tomorrow" in low:
         return today + timedelta(days=1)
-    if re.search(r"\btoday\b|\bthis (morning|afternoon)\b|今天", low):
+    if re.search(r"\btoday\b|\bthis (morning|afternoon)\b", low):
         return today
-    zh = re.search(r"(?:星期|周|礼拜)([一二三四五六日天])", low)
-    if zh:
-        return _next_weekday(today, _ZH_WEEKDAY[zh.group(1)], allow_today=True)
     words = _words(low)
     for i, word in enumerate(words):
         weekday = WEEKDAYS.index(word) if word in WEEKDAYS else _WEEKDAY_ALIASES.get(word)
@@ -220,8 +240,13 @@ def _parse_day_of_month(low: str, today: date) -> date | None:
 
 
 def parse_clock_time(text: str) -> time | None:
-    """A time of day: "9:20", "9.20", "2 pm", "half past nine", "ten to three", "nine twenty", "14:00"."""
-    low = text.lower()
+    """A time of day: "9:20", "9.20", "2 pm", "half past nine", "ten to three", "nine twenty", "14:00"; in
+    Mandarin 下午两点半, 早上九点一刻, 两点四十五 (:func:`.parsing_zh.zh_clock_time`)."""
+    if parsing_zh.has_chinese(text):
+        said = parsing_zh.zh_clock_time(text)
+        if said is not None:
+            return said
+    low = unicodedata.normalize("NFKC", str(text or "")).lower()
     pm = bool(re.search(r"(?<![a-z])(?:pm|p\.m\.)(?![a-z])|\b(?:afternoon|evening)\b", low))
     am = bool(re.search(r"(?<![a-z])(?<!\bi )(?:am|a\.m\.)(?![a-z])|\bmorning\b", low))
     match = re.search(r"\b(\d{1,2})[:.](\d{2})\b", low)
@@ -276,8 +301,14 @@ def spoken_day(value: date, today: date) -> str:
     return label
 
 
+_ZH_LAST = {"and": "和", "or": "或者"}
+"""The word before a Chinese list's last item: the list's grammar, as the commas are."""
+
+
 def spoken_list(items: list[str], last: str = "and") -> str:
-    """"A, B and C" (or "A, B or C"): how a list is said aloud."""
+    """"A, B and C" (or "A, B or C"): how a list is said aloud; Chinese items as "甲、乙和丙" ("甲、乙或者丙")."""
     if len(items) <= 1:
         return "".join(items)
+    if any(parsing_zh.has_chinese(item) for item in items):
+        return "、".join(items[:-1]) + _ZH_LAST.get(last, last) + items[-1]
     return ", ".join(items[:-1]) + f" {last} " + items[-1]

@@ -53,7 +53,8 @@ def test_relative_and_iso_days(text: str, expected: date) -> None:
     ("thurs", date(2026, 11, 26)),
     ("sat", date(2026, 11, 28)),
     ("星期三", date(2026, 11, 25)),
-    ("下个礼拜五", date(2026, 11, 27)),
+    ("下个礼拜五", date(2026, 12, 4)),            # 下 is next week's Friday, not this week's
+    ("这个礼拜五", date(2026, 11, 27)),
     ("周日", SUNDAY),
     ("星期天", SUNDAY),
     ("星期一", MONDAY),
