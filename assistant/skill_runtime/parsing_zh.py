@@ -191,7 +191,7 @@ _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6
             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
 _WEEK_DAY = re.compile(r"(下下|下|上|这|本|今)?\s*(?:个|一个)?\s*(?:星期|礼拜|周)\s*([一二三四五六日天1-7])")
 _WEEKEND = re.compile(r"(下下|下|上|这|本)?\s*(?:个)?\s*周末")
-_FULL_DATE = re.compile(rf"(\d{{4}})\s*年\s*({_NUM}{{1,3}})\s*月\s*({_NUM}{{1,3}})\s*[日号]?")
+_FULL_DATE = re.compile(rf"({_NUM}{{4}})\s*年\s*({_NUM}{{1,3}})\s*月\s*({_NUM}{{1,3}})\s*[日号]?")
 _MONTH_DAY = re.compile(rf"({_NUM}{{1,3}})\s*月(?:份)?\s*({_NUM}{{1,3}})\s*(?:日|号)?")
 _DAY_ONLY = re.compile(rf"(?<![0-9{NUMERAL}月])({_NUM}{{1,3}})\s*(?:日|号)(?!楼|栋|院|线|门|床|窗|机|车|房|室|单元|码)")
 _RELATIVE = (("大后天", 3), ("后天", 2), ("明天", 1), ("明儿", 1), ("明日", 1), ("明早", 1), ("明晚", 1),
@@ -224,11 +224,12 @@ def zh_day(text: str, today: date) -> date | None:
         return None
     full = _FULL_DATE.search(low)
     if full:
-        month, day = zh_number(full.group(2)), zh_number(full.group(3))
+        year, month, day = (zh_number(full.group(i)) for i in (1, 2, 3))
         try:
-            return date(int(full.group(1)), month or 0, day or 0)
+            said = date(year or 0, month or 0, day or 0)
         except ValueError:
             return None
+        return said if said >= today else None
     for word, ahead in _RELATIVE:
         if word in low:
             return today + timedelta(days=ahead)
@@ -385,18 +386,28 @@ _NOT_NAMES = frozenset({"是", "对", "好", "行", "嗯", "不", "要", "我", 
 def zh_name(text: str) -> str | None:
     """The name a resident gives, kept as said: "我叫王秀英" → "王秀英", "李阿姨" → "李阿姨", "我是老张" →
     "老张", "我姓李" → "李". ``None`` when it is not a name ("不知道", "我要预约", a phone number)."""
-    raw = unicodedata.normalize("NFKC", str(text or "")[:MAX_TEXT]).translate(_TRADITIONAL).strip()
-    if not raw or not HAN.search(raw):
+    said = unicodedata.normalize("NFKC", str(text or "")[:MAX_TEXT])
+    said = "".join(ch for ch in said if not unicodedata.category(ch).startswith(("S", "C"))).strip()
+    if not said or not HAN.search(said):
         return None
-    raw = "".join(ch for ch in raw if not unicodedata.category(ch).startswith(("S", "C")))
-    body = _FILLERS.sub("", raw.strip())
-    called = list(_LEAD_IN.finditer(body))
-    surname = _SURNAME.search(body)
+    # Lead-ins are found in simplified text; the name is cut from the resident's own characters (one for one),
+    # so "我叫陳麗華" keeps 陳麗華 as written.
+    work = said.translate(_TRADITIONAL)
+    start = filler.end() if (filler := _FILLERS.match(work)) else 0
+    called = list(_LEAD_IN.finditer(work, start))
+    surname = _SURNAME.search(work, start)
+    end = len(work)
     if called:
-        body = body[called[-1].end():]  # "我姓王，叫王秀英": the last lead-in comes just before the name
+        start = called[-1].end()  # "我姓王，叫王秀英": the last lead-in comes just before the name
     elif surname:
-        body = surname.group(1)
-    body = _ENDINGS.sub("", body).strip(" ,，.。!！?？:：;；\"'“”-")
+        start, end = surname.span(1)
+    body = work[start:end]
+    kept = said[start:end]
+    ending = _ENDINGS.search(body)
+    cut = ending.start() if ending else len(body)
+    punctuation = " ,，.。!！?？:：;；\"'“”-"
+    lead = len(body[:cut]) - len(body[:cut].lstrip(punctuation))
+    body, kept = body[lead:cut].rstrip(punctuation), kept[lead:cut].rstrip(punctuation)
     if not body or len(body) > 12 or len(body.split()) > 3:
         return None
     if any(ch.isdigit() for ch in body) or all(ch in NUMERAL for ch in body) or _NOT_NAME_WORDS.search(body):
@@ -407,4 +418,4 @@ def zh_name(text: str) -> str | None:
         return None  # one character alone is an answer ("好"), not a name, unless it followed 姓
     if not all(ch.isalpha() or ch in " ·.-'" for ch in body):
         return None
-    return body
+    return kept
