@@ -245,8 +245,8 @@ def zh_day(text: str, today: date) -> date | None:
         if which == "下下":
             return monday + timedelta(days=14 + weekday)
         if which in ("这", "本", "今"):
-            day = monday + timedelta(days=weekday)
-            return day if day >= today else None
+            this_week = monday + timedelta(days=weekday)
+            return this_week if this_week >= today else None
         ahead = (weekday - today.weekday()) % 7
         return today + timedelta(days=ahead)
     if _PAST.search(low):
