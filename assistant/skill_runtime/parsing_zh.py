@@ -275,6 +275,7 @@ _HOUR = rf"({_NUM}{{1,3}})"
 _CLOCK = re.compile(rf"(?<![差有些])(早|晚)?{_HOUR}\s*(?:点钟|点|时)(?![儿点候间])"
                     rf"\s*(?:(半)|([一两二三])刻|差\s*(一刻|{_NUM}{{1,3}}\s*分)|({_NUM}{{1,3}})\s*分?)?")
 _BEFORE = re.compile(rf"差\s*(一刻|{_NUM}{{1,3}}\s*分钟?)\s*{_HOUR}\s*(?:点钟|点)")
+_A_LITTLE_AFTER = frozenset("好快慢早晚多少大小高低轻重近远便宜贵")
 _COLON = re.compile(r"(?<!\d)(\d{1,2})\s*:\s*(\d{2})(?!\d)")
 
 
@@ -283,6 +284,13 @@ def _minutes(said: str) -> int | None:
     if said == "一刻":
         return 15
     return zh_number(said)
+
+
+def _a_little(low: str, found: re.Match[str]) -> bool:
+    """"一点" after 早, 晚, 好, 快 ... is "a little" ("晚一点来", "好一点了"), not one o'clock."""
+    if found.group(2) != "一":
+        return False
+    return bool(found.group(1)) or (found.start() > 0 and low[found.start() - 1] in _A_LITTLE_AFTER)
 
 
 def zh_clock_time(text: str) -> time | None:
@@ -297,7 +305,7 @@ def zh_clock_time(text: str) -> time | None:
     short_period = ""
     before = _BEFORE.search(low)
     colon = _COLON.search(low)
-    clock = _CLOCK.search(low)
+    clock = next((found for found in _CLOCK.finditer(low) if not _a_little(low, found)), None)
     if before:
         mins, base = _minutes(before.group(1)), zh_number(before.group(2))
         if mins is None or base is None or not 0 < mins < 60:
@@ -343,7 +351,7 @@ def zh_clock_time(text: str) -> time | None:
 
 # Questions back ("要不要发？") and set phrases with 不 that say neither yes nor no ("不知道", "不客气").
 _NEUTRAL = re.compile(r"不知道|不清楚|不确定|不太懂|不明白|不懂|不好意思|不要紧|不客气|不管|要不然|可不可以|"
-                      r"([要是对行好发])不\1[发送寄呢啊]?|(?:可以|好|对|是|行|要|发)[吗么嘛]")
+                      r"要改|要换|改一下|换一下|([要是对行好发])不\1[发送寄呢啊]?|(?:可以|好|对|是|行|要|发)[吗么嘛]")
 _YES_WITH_NO = re.compile(r"没错|没问题|没事儿?|不错|可不是|那可不")
 _REFUSE = re.compile(r"不要|不用|别|甭|算了|先不|不发|不行|不可以|不对|不是|不好|取消|错了|没有|不需要|不想|不了")
 _NO = re.compile(r"不|没|no\b|nope\b", re.I)

@@ -173,6 +173,9 @@ def test_parse_day_reads_mandarin(said: str, day: date) -> None:
     ("下午３点", time(15, 0)),
     ("明天下午两点半可以吗", time(14, 30)),
     ("嗯，那个，早9点", time(9, 0)),
+    ("一点", time(13, 0)),
+    ("中午一点钟", time(13, 0)),
+    ("晚一点来，上午十点吧", time(10, 0)),  # "晚一点" is "a bit later", not one o'clock in the evening
     ("下午兩點半", time(14, 30)),             # traditional characters
 ])
 def test_times(said: str, at: time) -> None:
@@ -180,7 +183,8 @@ def test_times(said: str, at: time) -> None:
     assert parse_clock_time(said) == at
 
 
-@pytest.mark.parametrize("said", ["", "等一下", "我要一点儿水", "有一点疼", "下午", "二十五点", "九点七十分", "🕘"])
+@pytest.mark.parametrize("said", ["", "等一下", "我要一点儿水", "有一点疼",
+                                  "晚一点来", "好一点了", "快一点", "下午", "二十五点", "九点七十分", "🕘"])
 def test_no_usable_time(said: str) -> None:
     assert zh_clock_time(said) is None
     assert parse_clock_time(said) is None
@@ -252,7 +256,7 @@ def test_no(said: str) -> None:
 
 
 @pytest.mark.parametrize("said", ["", "   ", "要不要发？", "是不是", "好吗", "可不可以", "不知道", "我想想",
-                                  "🙂", "三号楼"])
+                                  "我要改一下电话",                                  "🙂", "三号楼"])
 def test_neither_yes_nor_no(said: str) -> None:
     assert zh_yes_or_no(said) is None
 
