@@ -73,7 +73,8 @@ def test_repeat_says_the_last_turn_again_or_that_nothing_was_said() -> None:
     before = [{"event": "user", "text": "你好"}, {"event": "bot", "text": "您好！我是邻里小助手。"},
               {"event": "user", "text": "再说一遍"}]
     _, _, dispatcher = run(ActionRepeat(), tracker(before))
-    assert [m["text"] for m in dispatcher.messages] == ["您好！我是邻里小助手。"]  # the words as said, in their language
+    # the words as they were said, so in the language they were said in
+    assert [m["text"] for m in dispatcher.messages] == ["您好！我是邻里小助手。"]
     responses, _, _ = run(ActionRepeat(), tracker([{"event": "user", "text": "啊？"}]))
     assert responses == ["utter_nothing_said_yet"]
 
