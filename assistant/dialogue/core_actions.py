@@ -134,7 +134,7 @@ class ActionFallbackLadder(Action):
             if response and response not in guesses:  # two intents of one skill are one guess
                 guesses.append(response)
         dispatcher.utter_message(response="utter_fallback_guess", buttons=list(first or []))
-        for response in guesses[:3 - len(first or [])]:
+        for response in guesses[:max(0, 3 - len(first or []))]:
             dispatcher.utter_message(response=response)
         dispatcher.utter_message(response="utter_fallback_something_else")
         return []

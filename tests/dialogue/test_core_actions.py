@@ -103,6 +103,9 @@ def test_first_miss_puts_the_knowledge_entries_first() -> None:
     assert said(dispatcher) == ["utter_fallback_guess", "utter_skill_help_report_repair",
                                 "utter_fallback_something_else"]
     assert dispatcher.messages[0]["buttons"] == [KNOWLEDGE_BUTTON, KNOWLEDGE_BUTTON]
+    dispatcher = CollectingDispatcher()
+    ActionFallbackLadder().offer(dispatcher, t, first=[KNOWLEDGE_BUTTON] * 4)  # no room left for a guess
+    assert said(dispatcher) == ["utter_fallback_guess", "utter_fallback_something_else"]
 
 
 def missed_before() -> list[dict[str, Any]]:
