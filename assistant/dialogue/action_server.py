@@ -32,7 +32,8 @@ from foundation import redact
 from foundation.private_files import private_umask
 
 log = logging.getLogger("linli.actions")
-SORRY = "Sorry, something went wrong on my side. Please try again, or ask at the Property Management Office."
+SORRY = "utter_something_went_wrong"
+"""Core response said when an action fails unexpectedly."""
 
 
 def safe(action_class: type[Action]) -> type[Action]:
@@ -51,7 +52,7 @@ def safe(action_class: type[Action]) -> type[Action]:
                 raise
             except Exception:
                 log.exception("action %s failed", self.name())
-                dispatcher.utter_message(text=SORRY)
+                dispatcher.utter_message(response=SORRY)
                 return []
             finally:
                 CONVERSATION.reset(conversation)

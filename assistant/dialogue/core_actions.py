@@ -1,6 +1,8 @@
 """Actions every Linli assistant has: help, repeat, slower, the fallback ladder, stop a form.
 
-Thin rasa-sdk actions; what they need about skills (help phrases) comes from the skill manifest.
+Thin rasa-sdk actions; what they need about skills comes from the skill manifest. Every word they say is a
+response (nlu_data/domain.yml, nlu_data/locale/<code>.yml): a skill's help phrase and its button are the core
+response ``utter_skill_help_<skill>``, said in the conversation's language like any other.
 """
 
 from __future__ import annotations
@@ -14,14 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 log = logging.getLogger(__name__)
 
-CORE_TITLES = {
-    "greet": "Say hello", "goodbye": "Say goodbye", "thank": "Say thank you", "help": "What can you do?",
-    "repeat": "Say that again", "speak_slower": "Speak more slowly", "human_handoff": "Talk to a person",
-    "bot_challenge": "Who are you?", "affirm": "Yes", "deny": "No", "cancel": "Stop",
-}
 NOT_A_GUESS = {"nlu_fallback", "inform", "out_of_scope", "affirm", "deny", "greet", "thank", "goodbye", "cancel",
                "repeat", "speak_slower", "bot_challenge", "help", "knowledge_confirm",
-               "knowledge_question"}
+               "knowledge_question", "back_to_assistant", "resident_card"}
 MAX_HELP_ITEMS = 6
 _skills: list[dict[str, Any]] = []
 
@@ -31,13 +28,13 @@ def register_skills(manifest: list[dict[str, Any]]) -> None:
     _skills[:] = manifest
 
 
-def intent_title(intent: str) -> str:
-    for skill in _skills:
-        if intent in skill.get("intents", []):
-            # "tell you when a place is open, like the library" → "Tell you when a place is open"
-            help_text = str(skill.get("help", intent)).split(", like", 1)[0].split(", for example", 1)[0]
-            return help_text[:1].upper() + help_text[1:60]
-    return CORE_TITLES.get(intent, intent.replace("_", " ").capitalize())
+def skill_help(skill: str) -> str:
+    """The response with a skill's help phrase and a button that starts it."""
+    return f"utter_skill_help_{skill}"
+
+
+def _skill_of(intent: str) -> str | None:
+    return next((str(s["name"]) for s in _skills if intent in s.get("intents", [])), None)
 
 
 def _last_turn_bot_messages(tracker: Tracker) -> list[dict[str, Any]]:
@@ -67,14 +64,10 @@ class ActionHelp(Action):
         return "action_help"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        phrases = [str(s["help"]) for s in _skills if s.get("help")]
-        dispatcher.utter_message(text="I can help you with things in the community. For example, I can:")
-        for phrase in phrases[:MAX_HELP_ITEMS]:
-            dispatcher.utter_message(text=f"{phrase[:1].upper()}{phrase[1:]}.")
-        buttons = [{"title": intent_title(s["intents"][0]), "payload": f"/{s['intents'][0]}"}
-                   for s in _skills[:MAX_HELP_ITEMS] if s.get("intents")]
-        dispatcher.utter_message(
-            text="You can say 'repeat' or 'slower' at any time. What would you like to do?", buttons=buttons)
+        dispatcher.utter_message(response="utter_help_intro")
+        for skill in [s for s in _skills if s.get("help") and s.get("intents")][:MAX_HELP_ITEMS]:
+            dispatcher.utter_message(response=skill_help(str(skill["name"])))
+        dispatcher.utter_message(response="utter_help_outro")
         return []
 
 
@@ -85,7 +78,7 @@ class ActionRepeat(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         messages = _last_turn_bot_messages(tracker)
         if not messages:
-            dispatcher.utter_message(text="I have not said anything yet. How can I help you?")
+            dispatcher.utter_message(response="utter_nothing_said_yet")
         _utter_again(dispatcher, messages)
         return []
 
@@ -96,13 +89,15 @@ class ActionSpeakSlower(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(json_message={"speech_rate": "slower"})
-        dispatcher.utter_message(text="All right, I will speak more slowly.")
+        dispatcher.utter_message(response="utter_speaking_slower")
         _utter_again(dispatcher, _last_turn_bot_messages(tracker))
         return [SlotSet("speech_rate", "slower")]
 
 
-YES_PERSON = {"title": "Yes, a person please", "payload": "/human_handoff"}
-PERSON_BUTTONS = [YES_PERSON, {"title": "No, thank you", "payload": "/deny"}]
+PERSON_BUTTONS = [{"title": "Yes, a person please", "payload": "/human_handoff"},
+                  {"title": "No, thank you", "payload": "/deny"}]
+"""Only for knowledge_action.py until it says ``utter_fallback_offer_person`` (whose YAML holds these buttons in
+every language); nothing in this module uses it."""
 MISS_ACTIONS = frozenset({"action_fallback_ladder", "action_knowledge_answer"})
 KNOWLEDGE_HIT_SLOT = "knowledge_hit"
 """Set (not influencing the conversation) when the knowledge base answered a turn."""
@@ -119,24 +114,29 @@ class ActionFallbackLadder(Action):
 
     def offer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
               first: list[dict[str, str]] | None = None) -> list[EventType]:
-        """The ladder; ``first``: buttons to offer before the intent guesses (knowledge entries that may fit)."""
+        """The ladder; ``first``: buttons to offer before the intent guesses (knowledge entries that may fit; their
+        titles are the office's own data).
+
+        Each guess is a skill's help response (its phrase and a button), or the offer of a person; Rasa puts a
+        response's own buttons before the ones passed here.
+        """
         if self._missed_just_before(tracker):
-            if first:  # closer this time: the entries that may fit, and the person
-                dispatcher.utter_message(
-                    text="I am still not sure. Did you mean one of these? Or shall I ask a person from the office?",
-                    buttons=[*first, YES_PERSON])
+            if first:  # closer this time: the person (the response's button), and the entries that may fit
+                dispatcher.utter_message(response="utter_fallback_still_unsure", buttons=list(first))
                 return []
-            dispatcher.utter_message(
-                text="I am sorry, I still do not understand. Shall I ask a person from the office to help you?",
-                buttons=PERSON_BUTTONS)
+            dispatcher.utter_message(response="utter_fallback_offer_person")
             return []
         ranking = tracker.latest_message.get("intent_ranking") or []
-        guesses = [r["name"] for r in ranking if r.get("name") not in NOT_A_GUESS][:3 - len(first or [])]
-        buttons = [*(first or []), *({"title": intent_title(g), "payload": f"/{g}"} for g in guesses)]
-        buttons.append({"title": "Something else", "payload": "/out_of_scope"})
-        dispatcher.utter_message(
-            text="Sorry, I did not quite understand. Did you mean one of these? You can also say it in other words.",
-            buttons=buttons)
+        guesses: list[str] = []
+        for intent in (str(r.get("name")) for r in ranking if r.get("name") not in NOT_A_GUESS):
+            response = "utter_guess_human_handoff" if intent == "human_handoff" else (
+                skill_help(skill) if (skill := _skill_of(intent)) else None)
+            if response and response not in guesses:  # two intents of one skill are one guess
+                guesses.append(response)
+        dispatcher.utter_message(response="utter_fallback_guess", buttons=list(first or []))
+        for response in guesses[:max(0, 3 - len(first or []))]:
+            dispatcher.utter_message(response=response)
+        dispatcher.utter_message(response="utter_fallback_something_else")
         return []
 
     @staticmethod

@@ -26,16 +26,15 @@ MAX_TRANSCRIPT = 60
 MAX_TEXT = 1000
 MAX_TRANSCRIPT_BYTES = 40_000
 """The office refuses a request over 64 KiB (413, not worth retrying): send the newest lines that fit."""
-OFFICE_WORDS = ("The Property Management Office is on the ground floor of this building, open 8 am to 6 pm. "
-                "The repair hotline is open 24 hours.")
-OPENED = ("I have asked the office. A member of staff will answer you here on this screen in a moment. "
-          "You can talk or type to them. Please stay here.")
-QUEUED = "I have asked the office staff to come and help you. Please wait here."
-NOT_STORED = "Please ask at the Property Management Office on the ground floor."
-NOT_PASSED_ON = ("I could not pass that on to the office just now. Please say it again in a moment, "
-                 "or ask at the Property Management Office on the ground floor.")
-HANDOFF_OVER = "The person from the office has ended the conversation."
-BACK = "You are back with Linli, the community helper. How can I help you?"
+# What the resident hears: core responses (nlu_data/domain.yml, nlu_data/locale/<code>.yml).
+OFFICE_WORDS = "utter_office_where"
+OPENED = "utter_handoff_opened"
+QUEUED = "utter_handoff_queued"
+NOT_STORED = "utter_handoff_not_stored"
+NOT_PASSED_ON = "utter_handoff_not_passed_on"
+HANDOFF_OVER = "utter_handoff_over"
+"""Staff ended the conversation; the resident is back with the assistant."""
+BACK = "utter_back_with_linli"
 
 
 def _words(event: dict[str, Any]) -> str:
@@ -91,7 +90,7 @@ class ActionHumanHandoff(Action):
             log.warning("handoff: the office could not open a live conversation (%s); queueing the request",
                         e.message)
             return self._queue(dispatcher, ctx, said)
-        dispatcher.utter_message(text=OPENED, json_message={"handoff": {"reference": opened.reference}})
+        dispatcher.utter_message(response=OPENED, json_message={"handoff": {"reference": opened.reference}})
         return [SlotSet(HANDOFF_SLOT, opened.reference)]
 
     @staticmethod
@@ -102,11 +101,11 @@ class ActionHumanHandoff(Action):
                         f"{said}"[:MAX_TEXT],
                 "category": "handoff",
             })
-            dispatcher.utter_message(text=QUEUED)
+            dispatcher.utter_message(response=QUEUED)
         except Exception:
             log.exception("handoff request could not be stored")
-            dispatcher.utter_message(text=NOT_STORED)
-        dispatcher.utter_message(text=OFFICE_WORDS)
+            dispatcher.utter_message(response=NOT_STORED)
+        dispatcher.utter_message(response=OFFICE_WORDS)
         return []
 
 
@@ -128,11 +127,11 @@ class ActionRelayToPerson(Action):
                 str(reference), HandoffMessageCreate(text=words[:MAX_TEXT], via="spoken" if spoken else "typed"))
         except ServicesError as e:
             if e.status == 409:  # staff ended it while the resident spoke: hand back, and say so
-                dispatcher.utter_message(text=f"{HANDOFF_OVER} {BACK}",
+                dispatcher.utter_message(response=HANDOFF_OVER,
                                          json_message={"handoff_ended": {"reference": reference, "by": "staff"}})
                 return [SlotSet(HANDOFF_SLOT, None)]
             log.warning("handoff %s: the resident's words could not be passed on (%s)", reference, e.message)
-            dispatcher.utter_message(text=NOT_PASSED_ON)
+            dispatcher.utter_message(response=NOT_PASSED_ON)
             return []
         # no words of the assistant's own, but not an empty answer: a front end can tell "meant" from "failed"
         dispatcher.utter_message(json_message={"handoff_relayed": {"reference": reference}})
@@ -148,7 +147,7 @@ class ActionEndHandoff(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         reference = tracker.get_slot(HANDOFF_SLOT)
         if not reference:
-            dispatcher.utter_message(text=BACK)
+            dispatcher.utter_message(response=BACK)
             return []
         by = "resident"
         try:
@@ -157,7 +156,7 @@ class ActionEndHandoff(Action):
                 by = "staff"
         except ServicesError as e:  # the slot is cleared anyway: the resident asked for the assistant
             log.warning("handoff %s: could not tell the office it ended (%s)", reference, e.message)
-        dispatcher.utter_message(text=f"{HANDOFF_OVER} {BACK}" if by == "staff" else BACK,
+        dispatcher.utter_message(response=HANDOFF_OVER if by == "staff" else BACK,
                                  json_message={"handoff_ended": {"reference": reference, "by": by}})
         return [SlotSet(HANDOFF_SLOT, None)]
 

@@ -1,7 +1,9 @@
-"""Finding the place a resident means in the services' facility list, and naming it in a sentence.
+"""Finding the place a resident means in the services' facility list, and naming places in the resident's language.
 
 Shared by the skills that answer about a place (opening hours, directions): the form slot holds the
-facility's slug once it is known, or the resident's words while the office system is down.
+facility's slug once it is known, or the resident's words while the office system is down. A place that is not
+known is answered with a response (``{place}``, ``{examples}``: names of known places from the office's data, in
+the conversation's language).
 """
 
 from __future__ import annotations
@@ -18,8 +20,14 @@ from community_services.schemas import Facility
 
 from .context import services
 from .resident_text import tidy
+from .words import join_list
 
 MAX_PLACE = 200
+PLACE_UNKNOWN = "utter_place_unknown"
+"""Core response ``{place}``, ``{examples}``: no place of that name here."""
+PLACE_NOT_KNOWN = "utter_place_not_known"
+"""Core response ``{examples}``: the place the form settled on is not known (its words are not at hand)."""
+MAX_EXAMPLES = 6
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FILLER_WORDS = frozenset({"the", "of", "and", "for"})
 
@@ -35,6 +43,27 @@ def the_name(facility: Facility, *, start: bool = False) -> str:
     """"the Community Clinic", but "Building 7"; capitalised at the start of a sentence."""
     name = facility.name if facility.kind == "building" else f"the {facility.name}"
     return name[:1].upper() + name[1:] if start else name
+
+
+def facility_name(facility: Facility, language: str) -> str:
+    """The place's name as the office wrote it in ``language`` (Chinese name for "zh-CN" when there is one)."""
+    if language.startswith("zh") and facility.name_zh:
+        return facility.name_zh
+    return facility.name
+
+
+def place_examples(language: str, *, wanted: Callable[[Facility], bool] | None = None,
+                   limit: int = MAX_EXAMPLES) -> str:
+    """Names of places the office knows, as one phrase for ``{examples}`` ("Library; Clinic" / "图书馆；卫生站").
+
+    ``wanted`` keeps only some (those with opening hours); empty when the office system cannot be reached.
+    """
+    try:
+        facilities = services().list_facilities()
+    except ServicesError:
+        return ""
+    names = [facility_name(f, language) for f in facilities if wanted is None or wanted(f)]
+    return join_list(names[:limit], language)
 
 
 def is_plural(facility: Facility) -> bool:
@@ -99,9 +128,10 @@ def facility_named_in(text: str) -> Facility | None:
     return found if found is not None and names_in(text, found) else None
 
 
-def facility_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, *, known_examples: str,
-                    lookup: Lookup = lookup_facility) -> dict[str, Any]:
-    """Validate the answer to "which place?": its slug, or ask again naming places that are known.
+def facility_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, *, examples: str = "",
+                    unknown: str = PLACE_UNKNOWN, lookup: Lookup = lookup_facility) -> dict[str, Any]:
+    """Validate the answer to "which place?": its slug, or say ``unknown`` (a response with ``{place}`` and
+    ``{examples}``, e.g. from :func:`place_examples`) so the form asks again.
 
     While the office system is down the words are kept, so the final answer can say so.
     """
@@ -113,20 +143,21 @@ def facility_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, *, 
     except ServicesError:
         return {slot: text}
     if found is None:
-        dispatcher.utter_message(text=f"Sorry, I do not know a place called {text[:60]}. {known_examples}")
+        dispatcher.utter_message(response=unknown, place=text[:60], examples=examples)
         return {slot: None}
     return {slot: found.slug}
 
 
-def facility_to_answer(dispatcher: CollectingDispatcher, value: Any, *, services_down: str, known_examples: str,
-                       lookup: Lookup = lookup_facility) -> Facility | None:
-    """The facility the form settled on; ``None`` after telling the resident why there is no answer."""
+def facility_to_answer(dispatcher: CollectingDispatcher, value: Any, *, services_down: str, examples: str = "",
+                       not_known: str = PLACE_NOT_KNOWN, lookup: Lookup = lookup_facility) -> Facility | None:
+    """The facility the form settled on; ``None`` after telling the resident why there is no answer
+    (``services_down``, or ``not_known`` with ``{examples}``: both response names)."""
     text = place_text(value)
     try:
         facility = lookup(text) if text else None
     except ServicesError:
-        dispatcher.utter_message(text=services_down)
+        dispatcher.utter_message(response=services_down)
         return None
     if facility is None:
-        dispatcher.utter_message(text=f"Sorry, I do not know that place. {known_examples}")
+        dispatcher.utter_message(response=not_known, examples=examples)
     return facility

@@ -1,8 +1,9 @@
 """What the forms that collect a resident's details have in common.
 
 Reading a name, a phone number or a yes/no; saying sorry so the form asks again; reading the details
-back with yes/no buttons; and clearing the form's slots when it is done. Skills keep their own wording:
-every sentence a resident hears is passed in by the skill.
+back with yes/no buttons; and clearing the form's slots when it is done. No sentence is written here: the
+skill passes the name of a response (its skill.yml, or a core one in nlu_data/domain.yml) and the values that
+fill it, and Rasa says it in the conversation's language (docs/languages.md).
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from .resident_text import one_line, tidy
 MAX_INPUT = 300
 """Anything longer than this is not an answer to a form question."""
 
-PHONE_SORRY = "Sorry, I did not catch a phone number. Please say all the digits, for example 138 0013 8000."
-SAY_YES_OR_NO = "Please say yes to send it, or no to leave it."
+PHONE_SORRY = "utter_phone_sorry"
+"""Core response: no phone number was heard."""
+SAY_YES_OR_NO = "utter_say_yes_or_no"
+"""Core response: the answer to "shall I send it?" was neither yes nor no."""
+KEPT_FIRST = "utter_kept_first"
+"""Core response ``{longest}``: a description was cut to its first ``longest`` characters."""
 
 _NAME_LEAD_INS = (
     r"(?:my|her|his|the)\s+(?:full\s+)?name\s+is", r"(?:full\s+)?name\s+is", r"name\s*:", r"i\s+am", r"i'm", r"im",
@@ -43,6 +48,11 @@ _NOT_IN_NAMES = frozenset({
 _YES = re.compile(r"\b(yes|yeah|yep|ok|okay|sure|send|correct|right|go ahead|please do|fine)\b|好|是|对", re.I)
 _NO = re.compile(r"\b(no|nope|not|don't|dont|do not|wrong|stop)\b|不", re.I)
 _NOT_YES = re.compile(r"\b(don't|dont|do not|not|never)\s+(?:\w+\s+)?(send|do|go ahead|want)\b", re.I)
+# Mandarin: a no word wins over the yes inside it ("不是" holds 是, "不好" holds 好, "别发" holds 发), so the no
+# words are looked for first; "没错"/"没问题"/"不错" are yes although they start like a no.
+_ZH_YES_DESPITE_NO = re.compile(r"没错|没问题|不错|可不是|那还用说")
+_ZH_NO = re.compile(r"不|别|没|算了|取消|甭")
+_ZH_YES = re.compile(r"是|对|好|行|可以|要|嗯|发吧|发|确认|没错|同意|中|成")
 
 
 # --- reading answers ---------------------------------------------------------------------------
@@ -92,35 +102,50 @@ def yes_or_no(value: Any) -> bool | None:
         return None
     if _NOT_YES.search(text):
         return False  # "don't send it"
+    zh = _chinese_yes_or_no(text)
+    if zh is not None:
+        return zh
     no, yes = bool(_NO.search(text)), bool(_YES.search(text))
     if no != yes:
         return yes
     return None  # neither, or both ("no problem, send it"): ask again
 
 
+def _chinese_yes_or_no(text: str) -> bool | None:
+    """Yes or no in Mandarin ("对对对"、"好的发吧" / "不要"、"算了"); ``None`` without a Chinese answer in it."""
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return None
+    if _ZH_YES_DESPITE_NO.search(text):
+        return True
+    if _ZH_NO.search(text):
+        return False
+    return True if _ZH_YES.search(text) else None
+
+
 def checked_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, read: Callable[[Any], Any],
                    sorry: str) -> dict[str, Any]:
-    """``{slot: read(value)}``; when nothing usable was heard, say ``sorry`` so the form asks again."""
+    """``{slot: read(value)}``; when nothing usable was heard, say the response ``sorry`` so the form asks
+    again."""
     if value is None:
         return {slot: None}
     answer = read(value)
     if answer is None:
-        dispatcher.utter_message(text=sorry)
+        dispatcher.utter_message(response=sorry)
     return {slot: answer}
 
 
 def free_text_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, *, shortest: int, longest: int,
                      sorry: str, multiline: bool = False) -> dict[str, Any]:
     """A description in the resident's own words: too short (or no letters or digits) is asked again,
-    too long is kept but cut, and the resident is told so."""
+    too long is kept but cut, and the resident is told so. ``sorry`` is a response name."""
     if value is None:
         return {slot: None}
     text = tidy(value, multiline=multiline)
     if len(text) < shortest or not re.search(r"[^\W_]", text):
-        dispatcher.utter_message(text=sorry)
+        dispatcher.utter_message(response=sorry)
         return {slot: None}
     if len(text) > longest:
-        dispatcher.utter_message(text=f"That was long, so I kept the first {longest} characters.")
+        dispatcher.utter_message(response=KEPT_FIRST, longest=longest)
         text = text[:longest].rstrip()
     return {slot: text}
 
@@ -176,21 +201,22 @@ class SpokenConfirm:
 # --- read back, confirm, finish ------------------------------------------------------------------
 
 
-def ask_to_confirm(dispatcher: CollectingDispatcher, read_back: str, yes: str, no: str = "No") -> list[EventType]:
-    """Read the details back and offer yes/no buttons (``/affirm``, ``/deny``) as the form's last question."""
-    dispatcher.utter_message(
-        text=read_back,
-        buttons=[{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}],
-    )
+def ask_to_confirm(dispatcher: CollectingDispatcher, response: str, **values: Any) -> list[EventType]:
+    """Read the details back as the form's last question: the response ``response`` filled with ``values``.
+
+    Its yes/no buttons (``/affirm``, ``/deny``) are part of the response in YAML, so they are in the
+    conversation's language too.
+    """
+    dispatcher.utter_message(response=response, **values)
     return []
 
 
 def confirmed(tracker: Tracker, dispatcher: CollectingDispatcher, *, declined: str) -> bool:
-    """Did the resident say yes? On a no, say ``declined``; with no answer at all (the form stopped
-    early and already said why) say nothing."""
+    """Did the resident say yes? On a no, say the response ``declined``; with no answer at all (the form
+    stopped early and already said why) say nothing."""
     confirm = tracker.get_slot("confirm")
     if confirm is False:
-        dispatcher.utter_message(text=declined)
+        dispatcher.utter_message(response=declined)
     return confirm is not None and confirm is not False
 
 

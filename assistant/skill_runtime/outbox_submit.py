@@ -1,8 +1,8 @@
 """Send something a resident must not lose through the outbox, and tell them where it stands.
 
-Three outcomes, each with its own sentence: delivered now, saved and queued (the office system is
+Three outcomes, each with its own response: delivered now, saved and queued (the office system is
 down: the resident still gets a reference), or refused / not stored (the resident is sent to a desk).
-The skill supplies the words; the order and the shape of the replies are the same for every skill.
+The skill names its responses (YAML, per language); the order of the replies is the same for every skill.
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SubmitReplies:
-    """What the resident hears about one kind of submission."""
+    """What the resident hears about one kind of submission: four response names, each filled with
+    ``reference=`` (empty when there is none)."""
 
-    what: str
-    """How the thing is called when it failed: "feedback", "report"."""
-    saved: str
-    """How it is called when it is queued: "feedback", "repair request"."""
-    ask_instead: str
-    """Where to go when it cannot be sent: "Please ask at the Property Management Office ..."."""
+    refused: str
+    """The office system refused it (and where to ask instead)."""
+    unsaved: str
+    """It could not be stored (and where to ask instead)."""
+    queued: str
+    """It is saved and will be sent when the office system is back; ``{reference}``."""
     delivered: tuple[str, ...]
-    """The sentences said when it was delivered at once; ``{reference}`` is filled in."""
+    """Said in order when it was delivered at once; ``{reference}``."""
 
 
 def submit_and_tell(dispatcher: CollectingDispatcher, kind: Kind, payload: dict[str, Any],
@@ -46,18 +47,15 @@ def submit_and_tell(dispatcher: CollectingDispatcher, kind: Kind, payload: dict[
     try:
         submission = outbox().submit(kind, payload)
     except ServicesRejected:
-        dispatcher.utter_message(text=f"Sorry, the office system did not accept this {replies.what}. "
-                                      f"{replies.ask_instead}")
+        dispatcher.utter_message(response=replies.refused, reference="")
         return None
     except Exception:
         log.exception("%s could not be stored in the outbox", kind)
-        dispatcher.utter_message(text=f"Sorry, I could not save your {replies.what}. {replies.ask_instead}")
+        dispatcher.utter_message(response=replies.unsaved, reference="")
         return None
     if submission.queued:
-        dispatcher.utter_message(
-            text=f"The office system is not answering right now. Your {replies.saved} is saved "
-                 f"and will be sent when the system is back. Your reference is {submission.reference}.")
+        dispatcher.utter_message(response=replies.queued, reference=submission.reference)
     else:
-        for sentence in replies.delivered:
-            dispatcher.utter_message(text=sentence.format(reference=submission.reference))
+        for response in replies.delivered:
+            dispatcher.utter_message(response=response, reference=submission.reference)
     return submission

@@ -33,6 +33,8 @@ intents:
 responses:
   utter_{name}_intro:
     - text: "Here is what I know about {words}."
+  utter_{name}_more:
+    - text: "Please ask at the Community Service Centre for the details."
 actions:
   - action_{name}
 rules:
@@ -65,7 +67,7 @@ class Action{cls}(Action):
         return "action_{name}"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="Please ask at the Community Service Centre for the details.")
+        dispatcher.utter_message(response="utter_{name}_more")
         return []
 '''
 

@@ -33,20 +33,14 @@ CARD_PREFIX = "LINLI-CARD:"
 RETRIES = 1
 """A wrong PIN is asked again this many times in one request before a person is offered."""
 
-LOGIN_SORRY = ("Sorry, I did not catch that. Please hold your household card up to the camera, or tell me your "
-               "phone number, for example 138 0013 8000.")
-PIN_SORRY = "Sorry, I need the 4 digits of your household PIN. You can type them or say them one by one."
-TRY_AGAIN = ("That did not match. That is all right, let us try once more. Please show your household card or "
-             "tell me your phone number again.")
-OFFER_PERSON = ("That still did not match, so I have not done anything. A person at the office can help you. "
-                "Would you like to talk to someone?")
-LOCKED = ("For safety, the PIN cannot be tried again here for a while. Please ask at the office; they will "
-          "help you. Would you like to talk to someone now?")
-BUSY = "Many people are using the system just now, so I could not check your PIN. Please try again in a minute."
-DOWN = ("The office system is not answering right now, so I cannot check who you are. Please try again in a "
-        "little while, or ask at the office.")
-PERSON_BUTTONS = [{"title": "Talk to a person", "payload": "/human_handoff"}, {"title": "No, thank you",
-                                                                               "payload": "/deny"}]
+# Core responses (nlu_data/domain.yml, nlu_data/locale/<code>.yml); the person offers carry their buttons.
+LOGIN_SORRY = "utter_login_sorry"
+PIN_SORRY = "utter_pin_sorry"
+TRY_AGAIN = "utter_pin_try_again"
+OFFER_PERSON = "utter_pin_offer_person"
+LOCKED = "utter_pin_locked"
+BUSY = "utter_pin_busy"
+DOWN = "utter_verification_down"
 
 
 def current_token(tracker: Tracker) -> str | None:
@@ -88,7 +82,7 @@ class ResidentAnswers:
             return {LOGIN: None}
         login = login_from(value)
         if login is None:
-            dispatcher.utter_message(text=LOGIN_SORRY)
+            dispatcher.utter_message(response=LOGIN_SORRY)
         return {LOGIN: login}
 
     def validate_resident_pin(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -97,7 +91,7 @@ class ResidentAnswers:
             return {PIN: None}
         pin = pin_from(value)
         if pin is None:
-            dispatcher.utter_message(text=PIN_SORRY)
+            dispatcher.utter_message(response=PIN_SORRY)
         return {PIN: pin}
 
 
@@ -109,27 +103,27 @@ def verified(tracker: Tracker, dispatcher: CollectingDispatcher, form: str) -> t
         return token, []
     login, pin = login_from(tracker.get_slot(LOGIN)), pin_from(tracker.get_slot(PIN))
     if login is None or pin is None:
-        dispatcher.utter_message(text=LOGIN_SORRY)
+        dispatcher.utter_message(response=LOGIN_SORRY)
         return None, [SlotSet(LOGIN, None), SlotSet(PIN, None), FollowupAction(form)]
     card = login if login.startswith(CARD_PREFIX) else None
     try:
         answer = services().verify_resident(settings().kiosk_id, pin, phone=None if card else login, card=card)
     except VerificationRefused as e:
         if e.locked:
-            dispatcher.utter_message(text=LOCKED, buttons=PERSON_BUTTONS)
+            dispatcher.utter_message(response=LOCKED)
             return None, [SlotSet(s, None) for s in SLOTS]
         tries = tracker.get_slot(TRIES)
         tries = tries if isinstance(tries, int) else 0
         if tries >= RETRIES:
-            dispatcher.utter_message(text=OFFER_PERSON, buttons=PERSON_BUTTONS)
+            dispatcher.utter_message(response=OFFER_PERSON)
             return None, [SlotSet(s, None) for s in SLOTS]
-        dispatcher.utter_message(text=TRY_AGAIN)
+        dispatcher.utter_message(response=TRY_AGAIN)
         return None, [SlotSet(LOGIN, None), SlotSet(PIN, None), SlotSet(TRIES, tries + 1), FollowupAction(form)]
     except TooManyRequests:
-        dispatcher.utter_message(text=BUSY)
+        dispatcher.utter_message(response=BUSY)
         return None, [SlotSet(s, None) for s in SLOTS]
     except ServicesError:
-        dispatcher.utter_message(text=DOWN)
+        dispatcher.utter_message(response=DOWN)
         return None, [SlotSet(s, None) for s in SLOTS]
     until = answer.expires_at.timestamp() if answer.expires_at.tzinfo else _local_epoch(answer.expires_at)
     return answer.token, [SlotSet(TOKEN, answer.token), SlotSet(UNTIL, until), SlotSet(LOGIN, None),

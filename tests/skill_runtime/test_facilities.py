@@ -14,6 +14,7 @@ from assistant.skill_runtime import context
 from assistant.skill_runtime.facilities import (
     MAX_PLACE,
     facility_answer,
+    facility_name,
     facility_named_in,
     facility_to_answer,
     is_plural,
@@ -21,6 +22,7 @@ from assistant.skill_runtime.facilities import (
     lower_first,
     names_in,
     opening_question,
+    place_examples,
     place_text,
     the_name,
 )
@@ -29,7 +31,7 @@ from community_services.schemas import Facility
 from community_services.seed import facility_rows
 
 FACILITIES = {row["slug"]: Facility.model_validate(row) for row in facility_rows()}
-KNOWN = "I know the Library."
+KNOWN = "Library; Clinic"
 
 
 class DownServices:
@@ -39,6 +41,9 @@ class DownServices:
         raise ServicesUnavailable()
 
     def find_facility(self, text: str) -> Facility | None:
+        raise ServicesUnavailable()
+
+    def list_facilities(self) -> list[Facility]:
         raise ServicesUnavailable()
 
 
@@ -55,8 +60,10 @@ def tracker(text: str, slots: dict[str, Any] | None = None) -> Tracker:
                    [{"event": "user", "text": text}], False, None, {}, "action_listen")
 
 
-def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m.get("text") or "" for m in dispatcher.messages]
+def said(dispatcher: CollectingDispatcher) -> list[tuple[str, dict[str, Any]]]:
+    """(response name, its values) of each message; a sentence written in Python would fail these tests."""
+    return [(m.get("response") or f"text: {m.get('text')}",
+             {k: m[k] for k in ("place", "examples") if k in m}) for m in dispatcher.messages]
 
 
 # --- naming a place --------------------------------------------------------------------------------
@@ -113,20 +120,35 @@ def test_facility_named_in(skill_context: context.SkillContext) -> None:
 
 def test_facility_answer(skill_context: context.SkillContext) -> None:
     dispatcher = CollectingDispatcher()
-    assert facility_answer("place", None, dispatcher, known_examples=KNOWN) == {"place": None}
-    assert facility_answer("place", "the clinic please", dispatcher, known_examples=KNOWN) == {
+    assert facility_answer("place", None, dispatcher, examples=KNOWN) == {"place": None}
+    assert facility_answer("place", "the clinic please", dispatcher, examples=KNOWN) == {
         "place": "community-clinic"}
-    assert texts(dispatcher) == []
-    assert facility_answer("place", "the swimming pool", dispatcher, known_examples=KNOWN) == {"place": None}
-    assert texts(dispatcher) == ["Sorry, I do not know a place called the swimming pool. I know the Library."]
+    assert said(dispatcher) == []
+    assert facility_answer("place", "the swimming pool", dispatcher, examples=KNOWN) == {"place": None}
+    assert facility_answer("place", "游泳池", dispatcher, examples="图书馆", unknown="utter_no_hours_there") == {
+        "place": None}
+    assert said(dispatcher) == [("utter_place_unknown", {"place": "the swimming pool", "examples": KNOWN}),
+                                ("utter_no_hours_there", {"place": "游泳池", "examples": "图书馆"})]
 
 
 def test_facility_to_answer(skill_context: context.SkillContext) -> None:
     dispatcher = CollectingDispatcher()
-    found = facility_to_answer(dispatcher, "library", services_down="down", known_examples=KNOWN)
+    found = facility_to_answer(dispatcher, "library", services_down="utter_down", examples=KNOWN)
     assert found is not None and found.slug == "library" and dispatcher.messages == []
-    assert facility_to_answer(dispatcher, None, services_down="down", known_examples=KNOWN) is None
-    assert texts(dispatcher) == ["Sorry, I do not know that place. I know the Library."]
+    assert facility_to_answer(dispatcher, None, services_down="utter_down", examples=KNOWN) is None
+    assert said(dispatcher) == [("utter_place_not_known", {"examples": KNOWN})]
+
+
+def test_names_and_examples_in_the_conversations_language(skill_context: context.SkillContext) -> None:
+    clinic = FACILITIES["community-clinic"]
+    assert facility_name(clinic, "en") == clinic.name
+    assert facility_name(clinic, "zh-CN") == clinic.name_zh and clinic.name_zh != clinic.name
+    english = place_examples("en", limit=3)
+    chinese = place_examples("zh-CN", limit=3)
+    assert english.count("; ") == 2 and chinese.count("；") == 2
+    assert not any("a" <= ch.lower() <= "z" for ch in chinese)  # every seeded place has a Chinese name
+    only_clinic = place_examples("zh-CN", wanted=lambda f: f.slug == "community-clinic")
+    assert only_clinic == clinic.name_zh
 
 
 @pytest.mark.usefixtures("services_down")
@@ -135,6 +157,7 @@ def test_while_the_office_system_is_down() -> None:
         lookup_facility("the library")
     assert facility_named_in("what time does the library open") is None
     dispatcher = CollectingDispatcher()
-    assert facility_answer("place", "the library", dispatcher, known_examples=KNOWN) == {"place": "the library"}
-    assert facility_to_answer(dispatcher, "the library", services_down="down", known_examples=KNOWN) is None
-    assert texts(dispatcher) == ["down"]
+    assert facility_answer("place", "the library", dispatcher, examples=KNOWN) == {"place": "the library"}
+    assert facility_to_answer(dispatcher, "the library", services_down="utter_down", examples=KNOWN) is None
+    assert said(dispatcher) == [("utter_down", {})]
+    assert place_examples("zh-CN") == ""

@@ -43,8 +43,9 @@ def tracker(text: str = "", *, intent: str | None = None, slots: dict[str, Any] 
                    "action_listen")
 
 
-def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m.get("text") or "" for m in dispatcher.messages]
+def said(dispatcher: CollectingDispatcher) -> list[str]:
+    """The responses named, in order; a sentence written in Python would show up as its text and fail."""
+    return [m.get("response") or f"text: {m.get('text')}" for m in dispatcher.messages]
 
 
 # --- names -----------------------------------------------------------------------------------------
@@ -102,6 +103,10 @@ def test_phone_from(said: Any, phone: str | None) -> None:
     (True, True), (False, False), ("yes", True), ("ok, send it", True), ("好", True), ("no", False),
     ("don't send it", False), ("do not send", False), ("no problem, send it", None), ("banana", None),
     ("", None), (None, None), ("\x00", None),
+    # Mandarin as older residents say it: the no inside "不是" / "不好" / "别发" wins over its yes.
+    ("对对对就这样", True), ("好的发吧", True), ("可以", True), ("行", True), ("没错", True), ("没问题，发吧", True),
+    ("是的", True), ("不", False), ("不要", False), ("不是不是", False), ("别发了", False), ("不用了", False),
+    ("算了", False), ("啊？", None), ("你说什么", None),
 ])
 def test_yes_or_no(said: Any, answer: bool | None) -> None:
     assert yes_or_no(said) is answer
@@ -112,29 +117,32 @@ def test_yes_or_no(said: Any, answer: bool | None) -> None:
 
 def test_checked_answer_says_sorry_only_for_something_unusable() -> None:
     dispatcher = CollectingDispatcher()
-    assert checked_answer("phone", None, dispatcher, phone_from, "sorry") == {"phone": None}
+    assert checked_answer("phone", None, dispatcher, phone_from, "utter_sorry") == {"phone": None}
     assert dispatcher.messages == []
-    assert checked_answer("phone", "13800138000", dispatcher, phone_from, "sorry") == {"phone": "13800138000"}
+    assert checked_answer("phone", "13800138000", dispatcher, phone_from, "utter_sorry") == {"phone": "13800138000"}
     assert dispatcher.messages == []
-    assert checked_answer("phone", "my phone", dispatcher, phone_from, "sorry") == {"phone": None}
-    assert texts(dispatcher) == ["sorry"]
+    assert checked_answer("phone", "my phone", dispatcher, phone_from, "utter_sorry") == {"phone": None}
+    assert said(dispatcher) == ["utter_sorry"]
 
 
 def test_free_text_answer() -> None:
     def answer(value: Any, **kw: Any) -> tuple[dict[str, Any], list[str]]:
         dispatcher = CollectingDispatcher()
-        result = free_text_answer("description", value, dispatcher, shortest=3, longest=20, sorry="more please",
-                                  **kw)
-        return result, texts(dispatcher)
+        result = free_text_answer("description", value, dispatcher, shortest=3, longest=20,
+                                  sorry="utter_more_please", **kw)
+        return result, said(dispatcher)
 
     assert answer(None) == ({"description": None}, [])
-    assert answer("ab") == ({"description": None}, ["more please"])
-    assert answer("?!?!") == ({"description": None}, ["more please"])
+    assert answer("ab") == ({"description": None}, ["utter_more_please"])
+    assert answer("?!?!") == ({"description": None}, ["utter_more_please"])
     assert answer("  the tap   drips ") == ({"description": "the tap drips"}, [])
-    assert answer("word " * 10) == ({"description": "word word word word"},
-                                    ["That was long, so I kept the first 20 characters."])
+    assert answer("word " * 10) == ({"description": "word word word word"}, ["utter_kept_first"])
+    assert answer("厨房水龙头一直在滴水") == ({"description": "厨房水龙头一直在滴水"}, [])
     assert answer("first line\nsecond", multiline=True) == ({"description": "first line\nsecond"}, [])
     assert answer("first line\nsecond") == ({"description": "first line second"}, [])
+    dispatcher = CollectingDispatcher()
+    free_text_answer("description", "x" * 50, dispatcher, shortest=3, longest=20, sorry="utter_more_please")
+    assert dispatcher.messages[0]["longest"] == 20  # fills {longest} of utter_kept_first
 
 
 def test_the_shared_validations() -> None:
@@ -147,7 +155,9 @@ def test_the_shared_validations() -> None:
     assert SpokenConfirm().validate_confirm("yes please", dispatcher, t, {}) == {"confirm": True}
     assert SpokenConfirm().validate_confirm(None, dispatcher, t, {}) == {"confirm": None}
     assert SpokenConfirm().validate_confirm("hmm", dispatcher, t, {}) == {"confirm": None}
-    assert texts(dispatcher) == [PHONE_SORRY, SAY_YES_OR_NO]
+    assert SpokenConfirm().validate_confirm("不要", dispatcher, t, {}) == {"confirm": False}
+    assert said(dispatcher) == ["utter_phone_sorry", "utter_say_yes_or_no"]
+    assert (PHONE_SORRY, SAY_YES_OR_NO) == ("utter_phone_sorry", "utter_say_yes_or_no")
 
 
 # --- the start of a form ---------------------------------------------------------------------------
@@ -168,25 +178,22 @@ def test_form_starting_and_the_first_sentence() -> None:
 # --- read back, confirm, finish --------------------------------------------------------------------
 
 
-def test_ask_to_confirm_offers_yes_and_no_buttons() -> None:
+def test_ask_to_confirm_says_the_read_back_response_filled_with_its_values() -> None:
     dispatcher = CollectingDispatcher()
-    assert ask_to_confirm(dispatcher, "Shall I?", yes="Yes, do it", no="No, keep it") == []
+    assert ask_to_confirm(dispatcher, "utter_confirm_repair", place="三号楼五零二", phone="13800138000") == []
     (message,) = dispatcher.messages
-    assert message["text"] == "Shall I?"
-    assert message["buttons"] == [{"title": "Yes, do it", "payload": "/affirm"},
-                                  {"title": "No, keep it", "payload": "/deny"}]
-    dispatcher = CollectingDispatcher()
-    ask_to_confirm(dispatcher, "Shall I?", yes="Yes")
-    assert dispatcher.messages[0]["buttons"][1] == {"title": "No", "payload": "/deny"}
+    assert message["response"] == "utter_confirm_repair"
+    assert (message["place"], message["phone"]) == ("三号楼五零二", "13800138000")
+    assert not message["text"] and not message["buttons"]  # the buttons are in the response's YAML
 
 
-@pytest.mark.parametrize(("confirm", "result", "said"), [
-    (True, True, []), (False, False, ["Not done."]), (None, False, []),
+@pytest.mark.parametrize(("confirm", "result", "responses"), [
+    (True, True, []), (False, False, ["utter_not_done"]), (None, False, []),
 ])
-def test_confirmed(confirm: bool | None, result: bool, said: list[str]) -> None:
+def test_confirmed(confirm: bool | None, result: bool, responses: list[str]) -> None:
     dispatcher = CollectingDispatcher()
-    assert confirmed(tracker(slots={"confirm": confirm}), dispatcher, declined="Not done.") is result
-    assert texts(dispatcher) == said
+    assert confirmed(tracker(slots={"confirm": confirm}), dispatcher, declined="utter_not_done") is result
+    assert said(dispatcher) == responses
 
 
 def test_clear_slots() -> None:

@@ -16,10 +16,10 @@ from assistant.skill_runtime.outbox_submit import SubmitReplies, submit_and_tell
 from community_services.client import ServicesRejected
 
 REPLIES = SubmitReplies(
-    what="note",
-    saved="little note",
-    ask_instead="Please ask at the desk.",
-    delivered=("Thank you. Your number is {reference}.", "Someone will call you."),
+    refused="utter_note_refused",
+    unsaved="utter_note_unsaved",
+    queued="utter_note_queued",
+    delivered=("utter_note_thanks", "utter_note_call_back"),
 )
 
 
@@ -48,17 +48,19 @@ def use_outbox() -> Iterator[Any]:
     context.configure(None)
 
 
-def submit(payload: dict[str, Any] | None = None) -> tuple[Submission | None, list[str]]:
+def submit(payload: dict[str, Any] | None = None) -> tuple[Submission | None, list[tuple[str, str]]]:
+    """The submission and what was said: (response name, the reference it was filled with)."""
     dispatcher = CollectingDispatcher()
     result = submit_and_tell(dispatcher, "feedback", payload or {"text": "hello"}, REPLIES)
-    return result, [m["text"] for m in dispatcher.messages]
+    assert all(not m.get("text") for m in dispatcher.messages)  # no sentence from Python
+    return result, [(m["response"], m["reference"]) for m in dispatcher.messages]
 
 
 def test_delivered(use_outbox: Any) -> None:
     fake = use_outbox(Submission(reference="F1001", queued=False))
     result, said = submit({"text": "the lift is lovely"})
     assert result == Submission(reference="F1001", queued=False)
-    assert said == ["Thank you. Your number is F1001.", "Someone will call you."]
+    assert said == [("utter_note_thanks", "F1001"), ("utter_note_call_back", "F1001")]
     assert fake.submitted == [("feedback", {"text": "the lift is lovely"})]
 
 
@@ -66,26 +68,25 @@ def test_queued(use_outbox: Any) -> None:
     use_outbox(Submission(reference="Q00042", queued=True))
     result, said = submit()
     assert result is not None and result.queued
-    assert said == ["The office system is not answering right now. Your little note is saved and will be sent "
-                    "when the system is back. Your reference is Q00042."]
+    assert said == [("utter_note_queued", "Q00042")]
 
 
 def test_refused(use_outbox: Any) -> None:
     use_outbox(ServicesRejected("bad words", status=422))
-    assert submit() == (None, ["Sorry, the office system did not accept this note. Please ask at the desk."])
+    assert submit() == (None, [("utter_note_refused", "")])
 
 
 def test_not_stored(use_outbox: Any, caplog: pytest.LogCaptureFixture) -> None:
     use_outbox(OSError("disk full"))
-    assert submit() == (None, ["Sorry, I could not save your note. Please ask at the desk."])
+    assert submit() == (None, [("utter_note_unsaved", "")])
     assert "could not be stored" in caplog.text
 
 
 def test_no_context_at_all_is_not_stored() -> None:
     context.configure(None)
-    assert submit() == (None, ["Sorry, I could not save your note. Please ask at the desk."])
+    assert submit() == (None, [("utter_note_unsaved", "")])
 
 
-def test_a_reference_with_braces_is_said_as_it_is(use_outbox: Any) -> None:
+def test_a_reference_with_braces_is_passed_as_it_is(use_outbox: Any) -> None:
     use_outbox(Submission(reference="{x}", queued=False))
-    assert submit()[1][0] == "Thank you. Your number is {x}."
+    assert submit()[1][0] == ("utter_note_thanks", "{x}")

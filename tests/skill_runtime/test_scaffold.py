@@ -37,7 +37,9 @@ def test_new_skill_action_answers(skills_dir: Path) -> None:
     tracker = Tracker("t", {}, {}, [], False, None, {}, "action_listen")
     events = skill.action_classes["action_bike_storage"]().run(dispatcher, tracker, {})
     assert events == []
-    assert "Community Service Centre" in dispatcher.messages[0]["text"]
+    # the action names a response of its own skill.yml (words are data), never a sentence of its own
+    assert dispatcher.messages[0]["response"] == "utter_bike_storage_more" and not dispatcher.messages[0]["text"]
+    assert "Community Service Centre" in skill.spec.responses["utter_bike_storage_more"][0].text
 
 
 def test_two_new_skills_build_together(skills_dir: Path, tmp_path: Path) -> None:
