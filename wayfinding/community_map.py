@@ -7,13 +7,14 @@ the North Gate). ``load_map`` validates an admin-written file and names the file
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from foundation.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
@@ -21,8 +22,17 @@ from .errors import WayfindingError
 
 Access = Literal["step-free", "ramp", "stairs", "lift"]
 NODE_ID = r"^[a-z0-9][a-z0-9-]*$"
-CHINESE = r"[\u3400-\u9fff]"
-"""A Chinese field must hold at least one Chinese character (an English name pasted there is a mistake)."""
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+def _chinese(text: str) -> str:
+    """A Chinese field must hold Chinese characters: an English name pasted there is a mistake."""
+    if not _CHINESE.search(text):
+        raise ValueError(f"{text!r} has no Chinese characters; write it the way residents read it in Chinese")
+    return text
+
+
+ChineseText = Annotated[str, AfterValidator(_chinese)]
 LENGTH_TOLERANCE_M = 1.0
 """A given length may be this much shorter than the straight line (points are measured roughly)."""
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -57,11 +67,11 @@ class Place(Node):
     """Somewhere a resident may want to go."""
 
     name: str = Field(min_length=1)
-    name_zh: str | None = Field(default=None, pattern=CHINESE)
+    name_zh: ChineseText | None = None
     """The name Chinese-speaking residents use and read (``社区卫生服务站``)."""
     aliases: tuple[str, ...] = ()
     """Other words residents use ("clinic", "health station")."""
-    aliases_zh: tuple[Annotated[str, Field(pattern=CHINESE)], ...] = ()
+    aliases_zh: tuple[ChineseText, ...] = ()
     """Other Chinese words for it (``诊所``, ``医务室``); a place answers to them in any language."""
     part_of: str | None = None
     """Another part of that place (the South Gate's parcel lockers are part of ``parcel-lockers``)."""
@@ -81,7 +91,7 @@ class MarkerPost(Node):
     """Side of the printed black square, metres."""
     name: str | None = None
     """Where the post stands, in words ("Garden Lane by Building 1")."""
-    name_zh: str | None = Field(default=None, pattern=CHINESE)
+    name_zh: ChineseText | None = None
 
 
 class MapPath(_Strict):
@@ -95,9 +105,9 @@ class MapPath(_Strict):
     """The sentence for this path when walked from the first end to the second (replaces the generic one)."""
     says_back: str | None = None
     """The sentence when walked from the second end to the first; generic text when not given."""
-    name_zh: str | None = Field(default=None, pattern=CHINESE)
-    says_zh: str | None = Field(default=None, pattern=CHINESE)
-    says_back_zh: str | None = Field(default=None, pattern=CHINESE)
+    name_zh: ChineseText | None = None
+    says_zh: ChineseText | None = None
+    says_back_zh: ChineseText | None = None
     """``name``, ``says`` and ``says_back`` in Chinese; without them a Chinese route uses generic words."""
 
 
@@ -113,7 +123,7 @@ class CommunityMap(_Strict):
     community: str = Field(pattern=NODE_ID)
     """Id used in QR codes and URLs."""
     name: str = Field(min_length=1)
-    name_zh: str | None = Field(default=None, pattern=CHINESE)
+    name_zh: ChineseText | None = None
     start: str
     """Default start of a route: where the kiosk stands."""
     assembly_point: str | None = None

@@ -63,7 +63,7 @@ def test_map_chinese_names_match_the_services_names() -> None:
 
 
 @pytest.mark.parametrize(("shop_zh", "alias", "line", "words"), [
-    ("Shop", "小店", 11, "name_zh"),            # English pasted where Chinese belongs
+    ("Shop", "小店", 11, "no Chinese characters"),            # English pasted where Chinese belongs
     ("小店", "shop", 12, "aliases_zh"),
     ("小店", "大门", 12, "'大门' already names the place 'a'"),  # two places, one Chinese word
 ])
