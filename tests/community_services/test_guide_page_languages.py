@@ -66,7 +66,6 @@ def switch_hrefs(html: str) -> list[str]:
     return [unescape(h) for h in re.findall(r'<a class="switch" [^>]*href="([^"]+)"', html)]
 
 
-
 def test_the_page_in_chinese_with_a_switch_to_english(client: httpx.Client, base: str) -> None:
     url = page_url(GuideLink("sunny-garden", at="kiosk", to="community-clinic", lang="zh-CN"), base)
     assert url.endswith("&lang=zh-CN")  # the kiosk's language travels in the QR link
