@@ -330,8 +330,10 @@ def poster_ids(community: CommunityMap) -> list[str]:
 
 
 def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str, out_dir: Path,
-                 only: Sequence[str] | None = None) -> list[Path]:
+                 only: Sequence[str] | None = None, lang: str | None = None) -> list[Path]:
     """Writes ``<id>.png`` and ``<id>.pdf`` per poster, and ``all-posters.pdf`` when making all of them.
+
+    ``lang``: the language the phone page opens in (``zh-CN``; English without); the poster is bilingual anyway.
 
     ``only``: poster ids to (re)make; then ``all-posters.pdf`` is left alone (it would not be "all").
     Returns the files written. Raises ``PosterError`` for an unknown id or an unwritable ``out_dir``.
@@ -357,12 +359,15 @@ def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str,
         written.extend((png, pdf))
         pages.append(page)
 
+    def url(to: str | None = None, at: str | None = None) -> str:
+        return GuideLink(community.community, at=at, to=to, lang=lang).to_url(public_url, key)
+
     for place in community.places:
         if place.id in wanted:
-            emit(place_poster(community, place, GuideLink(community.community, to=place.id).to_url(public_url, key)))
+            emit(place_poster(community, place, url(to=place.id)))
     for post in community.markers:
         if post.id in wanted:
-            emit(marker_poster(community, post, GuideLink(community.community, at=post.id).to_url(public_url, key)))
+            emit(marker_poster(community, post, url(at=post.id)))
     if not only and pages:
         path = out_dir / ALL_PDF
         _save_atomic(path, pages[0], "PDF", resolution=float(DPI), save_all=True, append_images=pages[1:],
