@@ -403,12 +403,13 @@ class ServicesClient:
         params: dict[str, Any] = {"building": list(buildings)} if buildings else {}
         return self._parse_list(Announcement, self._request("GET", "/announcements", params=_lang(params, lang)))
 
-    def list_broadcasts(self, kiosk_id: str, buildings: tuple[str, ...] | list[str] = ()) -> list[Broadcast]:
+    def list_broadcasts(self, kiosk_id: str, buildings: tuple[str, ...] | list[str] = (), *,
+                        lang: str | None = None) -> list[Broadcast]:
         """Urgent notices in force for this kiosk's ``buildings`` and for every building (none named: all)."""
         params: dict[str, Any] = {"kiosk_id": kiosk_id}
         if buildings:
             params["building"] = list(buildings)
-        return self._parse_list(Broadcast, self._request("GET", "/broadcasts", params=params))
+        return self._parse_list(Broadcast, self._request("GET", "/broadcasts", params=_lang(params, lang)))
 
     def confirm_broadcast(self, notice_id: int, receipt: ReceiptIn) -> Receipt:
         """Tell the office this kiosk's screen showed urgent notice ``notice_id`` (kiosk token; idempotent).

@@ -300,7 +300,7 @@ def current_announcements(session: Session, now: datetime, buildings: Iterable[s
         if not _for_buildings(details, wanted):
             continue
         urgent = details is not None and details.urgency == "urgent"
-        words = next((text for text in row.texts if text.lang == lang), row)
+        words = _text(row, lang)
         found.append(schemas.Announcement.model_validate({
             "id": row.id, "title": words.title, "body": words.body, "valid_from": row.valid_from,
             "valid_until": row.valid_until, "buildings": list(details.buildings) if details else [], "urgent": urgent,
@@ -308,8 +308,15 @@ def current_announcements(session: Session, now: datetime, buildings: Iterable[s
     return found
 
 
-def active_broadcasts(session: Session, now: datetime, buildings: Iterable[str] = ()) -> list[schemas.Broadcast]:
-    """Urgent notices in force for ``buildings`` or for every building (a kiosk naming none gets them all)."""
+def _text(row: models.Announcement, lang: str) -> models.Announcement | models.AnnouncementText:
+    """The notice's words in ``lang`` if it has them, else the English."""
+    return next((text for text in row.texts if text.lang == lang), row)
+
+
+def active_broadcasts(session: Session, now: datetime, buildings: Iterable[str] = (),
+                      lang: str = "en") -> list[schemas.Broadcast]:
+    """Urgent notices in force for ``buildings`` or for every building (a kiosk naming none gets them all), in
+    ``lang`` where staff wrote it in that language too."""
     query = (select(models.Announcement, models.NoticeDetails)
              .join(models.NoticeDetails, models.NoticeDetails.announcement_id == models.Announcement.id)
              .where(_in_force(now), models.NoticeDetails.urgency == "urgent",
@@ -317,7 +324,7 @@ def active_broadcasts(session: Session, now: datetime, buildings: Iterable[str] 
              .order_by(models.Announcement.valid_from, models.Announcement.id))
     wanted = tuple(buildings)
     return [schemas.Broadcast.model_validate({
-        "id": row.id, "revision": details.revision, "title": row.title, "body": row.body,
+        "id": row.id, "revision": details.revision, "title": _text(row, lang).title, "body": _text(row, lang).body,
         "kind": details.kind or "other", "safety": details.kind in schemas.SAFETY_KINDS,
         "buildings": list(details.buildings), "valid_from": row.valid_from, "valid_until": row.valid_until})
         for row, details in session.execute(query).all() if _for_buildings(details, wanted)]

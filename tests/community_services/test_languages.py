@@ -134,6 +134,23 @@ def test_a_staff_notice_with_and_without_chinese(database: Database) -> None:
         assert session.query(models.AnnouncementText).count() == 0
 
 
+def test_an_urgent_notice_broadcast_in_chinese(database: Database) -> None:
+    urgent, errors = notice_desk.parse_form(_form(urgency="urgent", kind="lift", title_zh="三号楼电梯停了",
+                                                  body_zh="电梯停到中午，麻烦大家走楼梯。"), NOW)
+    assert urgent is not None, errors
+    with database.session() as session:
+        notice_desk.create_notice(session, urgent, "Duty Li", NOW)
+        session.commit()
+        (zh,) = notice_desk.active_broadcasts(session, NOW, lang="zh-CN")
+        (en,) = notice_desk.active_broadcasts(session, NOW)
+    assert (zh.title, zh.body) == ("三号楼电梯停了", "电梯停到中午，麻烦大家走楼梯。")
+    assert en.title == "Lift stopped in Building 3" and zh.revision == en.revision
+
+
+def test_the_client_asks_broadcasts_in_a_language(kiosk: ServicesClient) -> None:
+    assert kiosk.list_broadcasts("kiosk-lobby", lang="zh-CN") == kiosk.list_broadcasts("kiosk-lobby")  # none seeded
+
+
 def test_half_a_chinese_notice_is_refused() -> None:
     notice, errors = notice_desk.parse_form(_form(title_zh="三号楼电梯停了"), NOW)
     assert notice is None and errors == ["Write both the Chinese title and the Chinese notice, or neither."]
