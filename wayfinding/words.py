@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from foundation.language import normalise
 from foundation.yaml_lines import LinedYaml, more_problems, pydantic_problem, read_yaml
 
 from .errors import WayfindingError
@@ -149,8 +150,11 @@ def zh_number(value: float) -> str:
 
 def normalize(lang: str | None) -> str:
     """A language with a words file for what a caller sent (``zh``, ``zh_CN`` -> ``zh-CN``); English otherwise."""
-    wanted = (lang or "").strip().replace("_", "-").casefold()
     codes = sorted(path.stem for path in LOCALE_DIR.glob("*.yml"))
+    known = normalise(lang)  # the one place that knows "zh", "zh-Hans", "中文" (foundation/language.py)
+    if known in codes:
+        return known
+    wanted = (lang or "").strip().replace("_", "-").casefold()
     for code in codes:
         if code.casefold() == wanted:
             return code

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from foundation.language import normalise
+
 HERE = Path(__file__).parent
 DEFAULT = "en"
 
@@ -31,8 +33,11 @@ def normalize(lang: str | None) -> str:
     Lenient on purpose: a kiosk or a phone link with an odd code should still get an answer, in English."""
     if not lang:
         return DEFAULT
-    wanted = lang.strip().replace("_", "-").casefold()
     codes = available()
+    known = normalise(lang)  # the one place that knows "zh", "zh-Hans", "中文" (foundation/language.py)
+    if known in codes:
+        return known
+    wanted = lang.strip().replace("_", "-").casefold()
     for code in codes:
         if wanted == code.casefold():
             return code

@@ -25,7 +25,7 @@ NOW = datetime(2026, 3, 2, 7, 30)
 # --- the lang parameter -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "zh", "zh_cn", "ZH-CN"])
+@pytest.mark.parametrize("lang", ["zh-CN", "zh", "zh_cn", "ZH-CN", "zh-Hans", "中文"])
 def test_facilities_in_chinese(kiosk_http: httpx.Client, lang: str) -> None:
     places = {p["slug"]: p for p in kiosk_http.get("/facilities", params={"lang": lang}).json()}
     clinic = places["community-clinic"]
