@@ -15,12 +15,14 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import qrcode
+import yaml
 from PIL import Image, ImageDraw, ImageFont
 
 from assistant.shared.errors import LinliError
@@ -52,10 +54,8 @@ _TOKENS = re.compile(rf"[{_CJK}][{_CLOSING}]?|[^\s{_CJK}]+|\s+")
 """Line-breaking units: one Chinese character (with the punctuation that may not start a line), a Latin
 word, or a run of spaces."""
 
-SCAN_EN = ("Scan with your phone camera for a walking guide.", "No app needed.")
-SCAN_ZH = ("用手机相机扫一扫，就能看到步行路线。", "无需下载应用。")
-HERE_EN = "Scan with your phone camera to see where you are and choose where to go. No app needed."
-HERE_ZH = "用手机相机扫一扫，查看您的位置并选择目的地。无需下载应用。"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+"""The posters' words, one file per language (``en.yml``, ``zh-CN.yml``): every poster carries all of them."""
 
 
 class PosterError(LinliError):
@@ -69,6 +69,31 @@ class Poster:
     id: str
     image: Image.Image
     paper: str
+
+
+# --- words ------------------------------------------------------------------------------------------
+
+
+@cache
+def poster_words() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """(language, words) of every language in ``locale/``, English first (the map's ``name`` is English)."""
+    found = []
+    for path in sorted(LOCALE_DIR.glob("*.yml"), key=lambda p: (p.stem != "en", p.stem)):
+        try:
+            words = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as e:
+            raise PosterError(f"Cannot read the poster words {path}: {e}") from e
+        if not isinstance(words, dict):
+            raise PosterError(f"{path}:1: the poster words must be a mapping (way_to, scan, here, ...).")
+        found.append((path.stem, words))
+    return tuple(found)
+
+
+def _name_in(lang: str, name: str, name_zh: str | None) -> str | None:
+    """A name in ``lang``: the map has English and Chinese names; ``None`` when the map has none in it."""
+    if lang == "en":
+        return name
+    return name_zh if lang.startswith("zh") else None
 
 
 # --- text -------------------------------------------------------------------------------------------
@@ -188,7 +213,7 @@ def _footer(draw: ImageDraw.ImageDraw, lines: Sequence[str], width: int, height:
 
 def _address_lines(url: str) -> list[str]:
     page, _, query = url.partition("?")  # two lines, broken where a reader expects it
-    return ["Your phone should open this page (compare before you tap):", page, f"?{query}" if query else ""]
+    return [*(words["address"] for _, words in poster_words()), page, f"?{query}" if query else ""]
 
 
 def place_poster(community: CommunityMap, place: Place, url: str) -> Poster:
@@ -197,17 +222,21 @@ def place_poster(community: CommunityMap, place: Place, url: str) -> Poster:
     draw = ImageDraw.Draw(page)
     inner = width - 2 * MARGIN
     y = _header(draw, community, width)
-    font, lines = _fit(f"Way to {_with_article(place.name)}", inner, 170, 2, 90)
-    y = _text_block(draw, lines, font, MARGIN, y, inner)
-    if place.name_zh:
-        font, lines = _fit(f"前往{place.name_zh}", inner, 150, 2, 80)
+    languages = poster_words()
+    for index, (lang, words) in enumerate(languages):
+        name = _name_in(lang, place.name, place.name_zh)
+        if name is None:
+            continue
+        name = _with_article(name) if lang == "en" else name
+        font, lines = _fit(words["way_to"].format(name=name), inner, 170 if index == 0 else 150, 2, 80)
         y = _text_block(draw, lines, font, MARGIN, y, inner)
     code = qr_image(url, round(PLACE_QR_MM * MM), qrcode.constants.ERROR_CORRECT_Q)
     page.paste(code, ((width - code.width) // 2, y + 40))
     y += 40 + code.height + 40
     font = _font(88)
-    y = _text_block(draw, [w for line in SCAN_EN for w in _wrap(line, font, inner)], font, MARGIN, y, inner)
-    _text_block(draw, [w for line in SCAN_ZH for w in _wrap(line, font, inner)], font, MARGIN, y + 20, inner)
+    for _, words in languages:
+        y = _text_block(draw, [w for line in words["scan"] for w in _wrap(line, font, inner)], font, MARGIN, y,
+                        inner) + 20
     _footer(draw, _address_lines(url), width, height)
     return Poster(place.id, page, "A4")
 
@@ -221,8 +250,14 @@ def _nearest_place(community: CommunityMap, post: MarkerPost) -> Place:
 
 def marker_poster(community: CommunityMap, post: MarkerPost, url: str) -> Poster:
     nearest = _nearest_place(community, post)
-    here_en = f"You are here: {post.name or 'near ' + _with_article(nearest.name)}"
-    here_zh = f"您在这里：{nearest.name_zh}附近" if nearest.name_zh else "您在这里"
+    heres = []
+    for lang, words in poster_words():
+        own = _name_in(lang, post.name, post.name_zh) if post.name else None
+        near = _name_in(lang, nearest.name, nearest.name_zh)
+        if own:
+            heres.append(words["here"].format(name=own))
+        elif near:
+            heres.append(words["here_near"].format(name=_with_article(near) if lang == "en" else near))
     side = marker_side_px(post.size)
     quiet = math.ceil(side / 6)  # one marker cell of white paper around the black square
     note = (f"Marker {post.id} · ArUco {post.aruco} · {post.size * 100:g} cm square. "
@@ -234,10 +269,9 @@ def marker_poster(community: CommunityMap, post: MarkerPost, url: str) -> Poster
         page = Image.new("L", (width, height), 255)
         draw = ImageDraw.Draw(page)
         y = _header(draw, community, width)
-        font, lines = _fit(here_en, inner, 130, 2, 80)
-        y = _text_block(draw, lines, font, MARGIN, y, inner)
-        font, lines = _fit(here_zh, inner, 120, 1, 70)
-        y = _text_block(draw, lines, font, MARGIN, y, inner)
+        for index, here in enumerate(heres):
+            font, lines = _fit(here, inner, 130 if index == 0 else 120, 2 if index == 0 else 1, 70)
+            y = _text_block(draw, lines, font, MARGIN, y, inner)
         marker_top = y + quiet
         y = marker_top + side + quiet
         footer = _address_lines(url) + [note]
@@ -250,10 +284,11 @@ def marker_poster(community: CommunityMap, post: MarkerPost, url: str) -> Poster
         page.paste(code, (MARGIN, y))
         text_x = MARGIN + code.width + 40
         text_w = width - MARGIN - text_x
-        font, lines = _fit(HERE_EN, text_w, 80, max(1, code.height // 2 // _line_height(_font(80))), 50)
-        ty = _text_block(draw, lines, font, text_x, y + 20, text_w, centre=False)
-        font, lines = _fit(HERE_ZH, text_w, 80, 3, 50)
-        _text_block(draw, lines, font, text_x, ty + 20, text_w, centre=False)
+        ty = y
+        for index, (_, words) in enumerate(poster_words()):
+            most = max(1, code.height // 2 // _line_height(_font(80))) if index == 0 else 3
+            font, lines = _fit(words["here_scan"], text_w, 80, most, 50)
+            ty = _text_block(draw, lines, font, text_x, ty + 20, text_w, centre=False)
         _footer(draw, footer, width, height)
         return Poster(post.id, page, paper)
     raise PosterError(f"The marker of {post.id} ({post.size:g} m) is too big for an A2 poster.")
@@ -295,8 +330,10 @@ def poster_ids(community: CommunityMap) -> list[str]:
 
 
 def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str, out_dir: Path,
-                 only: Sequence[str] | None = None) -> list[Path]:
+                 only: Sequence[str] | None = None, lang: str | None = None) -> list[Path]:
     """Writes ``<id>.png`` and ``<id>.pdf`` per poster, and ``all-posters.pdf`` when making all of them.
+
+    ``lang``: the language the phone page opens in (``zh-CN``; English without); the poster is bilingual anyway.
 
     ``only``: poster ids to (re)make; then ``all-posters.pdf`` is left alone (it would not be "all").
     Returns the files written. Raises ``PosterError`` for an unknown id or an unwritable ``out_dir``.
@@ -322,12 +359,15 @@ def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str,
         written.extend((png, pdf))
         pages.append(page)
 
+    def url(to: str | None = None, at: str | None = None) -> str:
+        return GuideLink(community.community, at=at, to=to, lang=lang).to_url(public_url, key)
+
     for place in community.places:
         if place.id in wanted:
-            emit(place_poster(community, place, GuideLink(community.community, to=place.id).to_url(public_url, key)))
+            emit(place_poster(community, place, url(to=place.id)))
     for post in community.markers:
         if post.id in wanted:
-            emit(marker_poster(community, post, GuideLink(community.community, at=post.id).to_url(public_url, key)))
+            emit(marker_poster(community, post, url(at=post.id)))
     if not only and pages:
         path = out_dir / ALL_PDF
         _save_atomic(path, pages[0], "PDF", resolution=float(DPI), save_all=True, append_images=pages[1:],

@@ -37,6 +37,9 @@ def add_qr_parser(subparsers: Any) -> argparse.ArgumentParser:
     qr.add_argument("--public-url", metavar="URL",
                     help="the address phones reach the services at (default: $LINLI_PUBLIC_URL or the services URL)")
     qr.add_argument("--only", nargs="+", metavar="ID", help="only these places or marker posts")
+    qr.add_argument("--lang", metavar="CODE",
+                    help="the language the phone page opens in (en, zh-CN; default: $LINLI_DEFAULT_LANGUAGE); "
+                         "the page can switch, and the poster itself is always in every language")
     qr.add_argument("--check", type=Path, metavar="FILE",
                     help="read the QR code in a poster PNG or a photo and say whether it is genuine")
     qr.set_defaults(func=cmd_qr, qr_command=None)
@@ -78,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     if args.qr_command:
-        given = [f"--{name.replace('_', '-')}" for name in ("map", "out", "public_url", "only", "check")
+        given = [f"--{name.replace('_', '-')}" for name in ("map", "out", "public_url", "only", "check", "lang")
                  if getattr(args, name, None)]
         if given:
             raise LinliError(f"{given[0]} is for making or checking posters, not for `linli qr {args.qr_command}`.")
@@ -94,7 +97,10 @@ def _run(args: argparse.Namespace) -> int:
     from .posters import ALL_PDF, make_posters
 
     out_dir = args.out or settings.var_dir / "posters"
-    written = make_posters(community_map, keys, public_url, out_dir, args.only)
+    from wayfinding.words import normalize
+
+    written = make_posters(community_map, keys, public_url, out_dir, args.only,
+                           lang=normalize(args.lang or settings.default_language))
     _record(settings.var_dir, keys.current.id, [p.stem for p in written if p.suffix == ".png"])
     posters = sum(1 for p in written if p.suffix == ".png")
     _say(f"Wrote {posters} poster{'s' if posters != 1 else ''} for {community_map.name} to {out_dir} "

@@ -303,20 +303,21 @@ class ServicesClient:
         except (ServicesError, ValueError, AttributeError):
             return False
 
-    def list_facilities(self) -> list[Facility]:
-        return self._parse_list(Facility, self._request("GET", "/facilities"))
+    def list_facilities(self, *, lang: str | None = None) -> list[Facility]:
+        return self._parse_list(Facility, self._request("GET", "/facilities", params=_lang({}, lang)))
 
-    def find_facility(self, query: str) -> Facility | None:
+    def find_facility(self, query: str, *, lang: str | None = None) -> Facility | None:
         """The best match for a place name as a resident said it; ``None`` if nothing matches."""
         if not query.strip():
             return None
         try:
-            return self._parse(Facility, self._request("GET", "/facilities/search", params={"q": query[:200]}))
+            params = _lang({"q": query[:200]}, lang)
+            return self._parse(Facility, self._request("GET", "/facilities/search", params=params))
         except NotFound:
             return None
 
-    def get_facility(self, slug: str) -> Facility:
-        return self._parse(Facility, self._request("GET", f"/facilities/{_path(slug)}"))
+    def get_facility(self, slug: str, *, lang: str | None = None) -> Facility:
+        return self._parse(Facility, self._request("GET", f"/facilities/{_path(slug)}", params=_lang({}, lang)))
 
     def create_ticket(self, ticket: TicketCreate, idempotency_key: str | None = None) -> Ticket:
         return self._create("/tickets", ticket, Ticket, idempotency_key)
@@ -334,15 +335,15 @@ class ServicesClient:
         body = _body_of(response)
         return self._parse(TicketStatus if isinstance(body, dict) and "place" in body else TicketProgress, response)
 
-    def list_departments(self) -> list[Department]:
-        return self._parse_list(Department, self._request("GET", "/clinic/departments"))
+    def list_departments(self, *, lang: str | None = None) -> list[Department]:
+        return self._parse_list(Department, self._request("GET", "/clinic/departments", params=_lang({}, lang)))
 
-    def list_free_slots(self, department: str, day: date | None = None) -> list[Slot]:
+    def list_free_slots(self, department: str, day: date | None = None, *, lang: str | None = None) -> list[Slot]:
         """Free slots of a department (slug or name) on ``day``, or from now on if ``day`` is None."""
         params: dict[str, Any] = {"department": department}
         if day is not None:
             params["day"] = day.isoformat()
-        return self._parse_list(Slot, self._request("GET", "/clinic/slots", params=params))
+        return self._parse_list(Slot, self._request("GET", "/clinic/slots", params=_lang(params, lang)))
 
     def book_appointment(self, appointment: AppointmentCreate, idempotency_key: str | None = None) -> Appointment:
         """Raises ``ServicesRejected`` with status 409 if the slot was taken meanwhile."""
@@ -374,17 +375,18 @@ class ServicesClient:
             raise
         return self._parse(ResidentVerification, response)
 
-    def list_events(self, day: date | None = None) -> list[Event]:
+    def list_events(self, day: date | None = None, *, lang: str | None = None) -> list[Event]:
         """Events on ``day``, or all upcoming events."""
-        params = {"day": day.isoformat()} if day is not None else None
-        return self._parse_list(Event, self._request("GET", "/events", params=params))
+        params = {"day": day.isoformat()} if day is not None else {}
+        return self._parse_list(Event, self._request("GET", "/events", params=_lang(params, lang)))
 
-    def find_event(self, query: str) -> Event | None:
+    def find_event(self, query: str, *, lang: str | None = None) -> Event | None:
         """The next occurrence of the event that best matches ``query``; ``None`` if nothing matches."""
         if not query.strip():
             return None
         try:
-            return self._parse(Event, self._request("GET", "/events/search", params={"q": query[:200]}))
+            params = _lang({"q": query[:200]}, lang)
+            return self._parse(Event, self._request("GET", "/events/search", params=params))
         except NotFound:
             return None
 
@@ -394,18 +396,20 @@ class ServicesClient:
         """Raises ``ServicesRejected`` with 409 (full, already signed up) or 400 (no sign-up needed)."""
         return self._create(f"/events/{int(event_id)}/registrations", registration, Registration, idempotency_key)
 
-    def list_announcements(self, buildings: tuple[str, ...] | list[str] = ()) -> list[Announcement]:
+    def list_announcements(self, buildings: tuple[str, ...] | list[str] = (), *,
+                           lang: str | None = None) -> list[Announcement]:
         """The notices in force, newest first; with ``buildings`` (``("3",)``) only those for one of them and
         those for every building."""
-        params = {"building": list(buildings)} if buildings else None
-        return self._parse_list(Announcement, self._request("GET", "/announcements", params=params))
+        params: dict[str, Any] = {"building": list(buildings)} if buildings else {}
+        return self._parse_list(Announcement, self._request("GET", "/announcements", params=_lang(params, lang)))
 
-    def list_broadcasts(self, kiosk_id: str, buildings: tuple[str, ...] | list[str] = ()) -> list[Broadcast]:
+    def list_broadcasts(self, kiosk_id: str, buildings: tuple[str, ...] | list[str] = (), *,
+                        lang: str | None = None) -> list[Broadcast]:
         """Urgent notices in force for this kiosk's ``buildings`` and for every building (none named: all)."""
         params: dict[str, Any] = {"kiosk_id": kiosk_id}
         if buildings:
             params["building"] = list(buildings)
-        return self._parse_list(Broadcast, self._request("GET", "/broadcasts", params=params))
+        return self._parse_list(Broadcast, self._request("GET", "/broadcasts", params=_lang(params, lang)))
 
     def confirm_broadcast(self, notice_id: int, receipt: ReceiptIn) -> Receipt:
         """Tell the office this kiosk's screen showed urgent notice ``notice_id`` (kiosk token; idempotent).
@@ -598,3 +602,10 @@ def _path(segment: str) -> str:
     """A single, safe path segment (no slashes, dots or empty segment can change the route)."""
     cleaned = segment.strip()
     return quote(cleaned, safe="") if cleaned not in ("", ".", "..") else "-"
+
+
+def _lang(params: dict[str, Any], lang: str | None) -> dict[str, Any] | None:
+    """``params`` with the reader's language when one is asked for (the office answers in English without)."""
+    if lang:
+        params = {**params, "lang": lang}
+    return params or None

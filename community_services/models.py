@@ -157,6 +157,20 @@ class Announcement(Base):
     body: Mapped[str] = mapped_column(Text)
     valid_from: Mapped[datetime] = mapped_column(DateTime)
     valid_until: Mapped[datetime | None] = mapped_column(DateTime)
+    texts: Mapped[list[AnnouncementText]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    """The notice in other languages (the seed's Chinese, or what staff wrote); none: English only."""
+
+
+class AnnouncementText(Base):
+    """A notice's title and body in one more language (a new table: older databases gain it, nothing changes)."""
+
+    __tablename__ = "announcement_texts"
+    __table_args__ = (UniqueConstraint("announcement_id", "lang"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"), index=True)
+    lang: Mapped[str] = mapped_column(String(35))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
 
 
 class Alert(Base):

@@ -43,6 +43,9 @@ class NoticeInput:
     """Sorted by number; empty: every building."""
     urgency: str
     kind: str | None
+    title_zh: str = ""
+    body_zh: str = ""
+    """The notice in Chinese, when staff wrote it too (optional: without it residents get the English)."""
 
     @property
     def urgent(self) -> bool:
@@ -175,7 +178,13 @@ def parse_form(form: Mapping[str, Any], now: datetime) -> tuple[NoticeInput | No
         kind = None
     if errors:
         return None, errors
-    return NoticeInput(title, body, valid_from, valid_until, buildings, urgency, kind), []
+    title_zh = schemas.clean_text(str(form.get("title_zh", "")))
+    body_zh = schemas.clean_text(str(form.get("body_zh", "")), multiline=True)
+    if bool(title_zh) != bool(body_zh):
+        return None, ["Write both the Chinese title and the Chinese notice, or neither."]
+    if len(title_zh) > MAX_TITLE or len(body_zh) > MAX_BODY:
+        return None, [f"The Chinese title is at most {MAX_TITLE} characters, the notice at most {MAX_BODY}."]
+    return NoticeInput(title, body, valid_from, valid_until, buildings, urgency, kind, title_zh, body_zh), []
 
 
 # --- the console's lists and one notice ---
@@ -205,10 +214,17 @@ def notice_record(session: Session, notice_id: int, now: datetime) -> NoticeReco
     return _record(row, session.get(models.NoticeDetails, notice_id), now)
 
 
+def _texts(notice: NoticeInput) -> list[models.AnnouncementText]:
+    if not notice.title_zh:
+        return []
+    return [models.AnnouncementText(lang="zh-CN", title=notice.title_zh, body=notice.body_zh)]
+
+
 def create_notice(session: Session, notice: NoticeInput, staff_name: str, now: datetime) -> int:
     """Add the notice (not committed); returns its id."""
     row = models.Announcement(title=notice.title, body=notice.body, valid_from=notice.valid_from,
                               valid_until=notice.valid_until)
+    row.texts = _texts(notice)
     session.add(row)
     session.flush()
     session.add(models.NoticeDetails(announcement_id=row.id, buildings=list(notice.buildings),
@@ -226,6 +242,7 @@ def update_notice(session: Session, notice_id: int, notice: NoticeInput, staff_n
     if details is not None and details.withdrawn_at is not None:
         raise NotAllowed("This notice was withdrawn; write a new one instead.")
     row.title, row.body = notice.title, notice.body
+    row.texts = _texts(notice)  # an edit without Chinese drops the old Chinese: stale words would mislead
     row.valid_from, row.valid_until = notice.valid_from, notice.valid_until
     if details is None:  # a seeded notice, changed in the console for the first time
         details = models.NoticeDetails(announcement_id=notice_id, revision=0, created_by=staff_name, created_at=now)
@@ -268,8 +285,11 @@ def _for_buildings(details: models.NoticeDetails | None, buildings: Iterable[str
     return details is None or not details.buildings or not wanted or bool(wanted & set(details.buildings))
 
 
-def current_announcements(session: Session, now: datetime, buildings: Iterable[str] = ()) -> list[schemas.Announcement]:
-    """The notices in force, newest first, for ``buildings`` (and those for every building); all without."""
+def current_announcements(session: Session, now: datetime, buildings: Iterable[str] = (),
+                          lang: str = "en") -> list[schemas.Announcement]:
+    """The notices in force, newest first, for ``buildings`` (and those for every building); all without.
+
+    In ``lang`` where the notice has a text in it, else in English."""
     query = (select(models.Announcement, models.NoticeDetails)
              .outerjoin(models.NoticeDetails, models.NoticeDetails.announcement_id == models.Announcement.id)
              .where(_in_force(now))
@@ -280,15 +300,23 @@ def current_announcements(session: Session, now: datetime, buildings: Iterable[s
         if not _for_buildings(details, wanted):
             continue
         urgent = details is not None and details.urgency == "urgent"
+        words = _text(row, lang)
         found.append(schemas.Announcement.model_validate({
-            "id": row.id, "title": row.title, "body": row.body, "valid_from": row.valid_from,
+            "id": row.id, "title": words.title, "body": words.body, "valid_from": row.valid_from,
             "valid_until": row.valid_until, "buildings": list(details.buildings) if details else [], "urgent": urgent,
             "kind": details.kind if urgent and details is not None else None}))
     return found
 
 
-def active_broadcasts(session: Session, now: datetime, buildings: Iterable[str] = ()) -> list[schemas.Broadcast]:
-    """Urgent notices in force for ``buildings`` or for every building (a kiosk naming none gets them all)."""
+def _text(row: models.Announcement, lang: str) -> models.Announcement | models.AnnouncementText:
+    """The notice's words in ``lang`` if it has them, else the English."""
+    return next((text for text in row.texts if text.lang == lang), row)
+
+
+def active_broadcasts(session: Session, now: datetime, buildings: Iterable[str] = (),
+                      lang: str = "en") -> list[schemas.Broadcast]:
+    """Urgent notices in force for ``buildings`` or for every building (a kiosk naming none gets them all), in
+    ``lang`` where staff wrote it in that language too."""
     query = (select(models.Announcement, models.NoticeDetails)
              .join(models.NoticeDetails, models.NoticeDetails.announcement_id == models.Announcement.id)
              .where(_in_force(now), models.NoticeDetails.urgency == "urgent",
@@ -296,7 +324,7 @@ def active_broadcasts(session: Session, now: datetime, buildings: Iterable[str] 
              .order_by(models.Announcement.valid_from, models.Announcement.id))
     wanted = tuple(buildings)
     return [schemas.Broadcast.model_validate({
-        "id": row.id, "revision": details.revision, "title": row.title, "body": row.body,
+        "id": row.id, "revision": details.revision, "title": _text(row, lang).title, "body": _text(row, lang).body,
         "kind": details.kind or "other", "safety": details.kind in schemas.SAFETY_KINDS,
         "buildings": list(details.buildings), "valid_from": row.valid_from, "valid_until": row.valid_until})
         for row, details in session.execute(query).all() if _for_buildings(details, wanted)]

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import households, models
+from . import content, households, models
 from .seed_data import (
     AFTERNOON,
     ALWAYS,
@@ -290,8 +290,23 @@ def announcement_rows(today: date) -> list[models.Announcement]:
             body = notice.body.format(day=spoken_date(day))
             valid_until = _at(day, notice.until) if notice.until else _at(day, "00:00") + timedelta(days=1)
         valid_from = midnight - timedelta(days=notice.shown_days_before)
-        rows.append(models.Announcement(title=notice.title, body=body, valid_from=valid_from, valid_until=valid_until))
+        row = models.Announcement(title=notice.title, body=body, valid_from=valid_from, valid_until=valid_until)
+        row.texts = _notice_texts(notice.key, date_of(notice.day, today) if notice.day else None)
+        rows.append(row)
     return rows
+
+
+def _notice_texts(key: str, day: date | None) -> list[models.AnnouncementText]:
+    """The notice in every language with content for it, its day said as that language says days."""
+    texts = []
+    for lang in content.available()[1:]:
+        words = content.notice(key, lang) if key else {}
+        if not words.get("title") or not words.get("body"):
+            continue
+        spoken = content.spoken_date(day, lang) if day else None
+        body = str(words["body"]).format(day=spoken or (spoken_date(day) if day else ""))
+        texts.append(models.AnnouncementText(lang=lang, title=words["title"], body=body))
+    return texts
 
 
 # --- entry points -----------------------------------------------------------------------------

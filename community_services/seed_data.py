@@ -414,6 +414,8 @@ class NoticePlan:
     """The day it is about; ``None`` for a standing reminder, shown until withdrawn."""
     until: str | None = None
     """When on ``day`` it stops being shown; ``None``: at the end of that day."""
+    key: str = ""
+    """Its entry under ``notices:`` in the content files (``content/<code>.yml``): the other languages' words."""
 
 
 NOTICES: tuple[NoticePlan, ...] = (
@@ -421,12 +423,14 @@ NOTICES: tuple[NoticePlan, ...] = (
         "Square dancing ends by 9 pm",
         "Reminder: square dancing in the Central Garden must end by 9 pm.",
         shown_days_before=30,
+        key="square-dancing",
     ),
     NoticePlan(
         "Fire drill for all buildings",
         "There will be a fire drill for all buildings on {day} at 10 am.",
         shown_days_before=3,
         day=RelativeDay(SUN, of_next_month=True),
+        key="fire-drill",
     ),
     NoticePlan(
         "Lift maintenance in Building 3",
@@ -434,6 +438,7 @@ NOTICES: tuple[NoticePlan, ...] = (
         shown_days_before=2,
         day=RelativeDay(MON),
         until="17:00",
+        key="lift-maintenance-3",
     ),
     NoticePlan(
         "Water supply interruption in Buildings 7 to 9",
@@ -442,6 +447,7 @@ NOTICES: tuple[NoticePlan, ...] = (
         shown_days_before=1,
         day=RelativeDay(THU),
         until="15:00",
+        key="water-7-9",
     ),
 )
 """Oldest first (the order they were posted)."""

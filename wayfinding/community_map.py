@@ -7,13 +7,14 @@ the North Gate). ``load_map`` validates an admin-written file and names the file
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from foundation.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
 
@@ -21,6 +22,17 @@ from .errors import WayfindingError
 
 Access = Literal["step-free", "ramp", "stairs", "lift"]
 NODE_ID = r"^[a-z0-9][a-z0-9-]*$"
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+def _chinese(text: str) -> str:
+    """A Chinese field must hold Chinese characters: an English name pasted there is a mistake."""
+    if not _CHINESE.search(text):
+        raise ValueError(f"{text!r} has no Chinese characters; write it the way residents read it in Chinese")
+    return text
+
+
+ChineseText = Annotated[str, AfterValidator(_chinese)]
 LENGTH_TOLERANCE_M = 1.0
 """A given length may be this much shorter than the straight line (points are measured roughly)."""
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -55,9 +67,12 @@ class Place(Node):
     """Somewhere a resident may want to go."""
 
     name: str = Field(min_length=1)
-    name_zh: str | None = None
+    name_zh: ChineseText | None = None
+    """The name Chinese-speaking residents use and read (``社区卫生服务站``)."""
     aliases: tuple[str, ...] = ()
     """Other words residents use ("clinic", "health station")."""
+    aliases_zh: tuple[ChineseText, ...] = ()
+    """Other Chinese words for it (``诊所``, ``医务室``); a place answers to them in any language."""
     part_of: str | None = None
     """Another part of that place (the South Gate's parcel lockers are part of ``parcel-lockers``)."""
     plural: bool = False
@@ -76,6 +91,7 @@ class MarkerPost(Node):
     """Side of the printed black square, metres."""
     name: str | None = None
     """Where the post stands, in words ("Garden Lane by Building 1")."""
+    name_zh: ChineseText | None = None
 
 
 class MapPath(_Strict):
@@ -89,6 +105,10 @@ class MapPath(_Strict):
     """The sentence for this path when walked from the first end to the second (replaces the generic one)."""
     says_back: str | None = None
     """The sentence when walked from the second end to the first; generic text when not given."""
+    name_zh: ChineseText | None = None
+    says_zh: ChineseText | None = None
+    says_back_zh: ChineseText | None = None
+    """``name``, ``says`` and ``says_back`` in Chinese; without them a Chinese route uses generic words."""
 
 
 AnyNode = Place | Junction | MarkerPost
@@ -103,7 +123,7 @@ class CommunityMap(_Strict):
     community: str = Field(pattern=NODE_ID)
     """Id used in QR codes and URLs."""
     name: str = Field(min_length=1)
-    name_zh: str | None = None
+    name_zh: ChineseText | None = None
     start: str
     """Default start of a route: where the kiosk stands."""
     assembly_point: str | None = None
@@ -136,7 +156,7 @@ class CommunityMap(_Strict):
     def _place_words(self) -> dict[str, Place]:
         words: dict[str, Place] = {}
         for place in self.places:
-            for word in (place.id, place.name, *(place.aliases)):
+            for word in (place.id, place.name, *place.aliases, *filter(None, (place.name_zh,)), *place.aliases_zh):
                 words.setdefault(fold(word), place)
         return words
 
@@ -160,11 +180,11 @@ class CommunityMap(_Strict):
         """The marker post that carries ArUco id ``aruco``."""
         return self._by_aruco.get(aruco)
 
-    def label(self, node_id: str) -> str:
-        """Words for a node: a place's or marker post's name, else its id with spaces ("lane 120")."""
+    def label(self, node_id: str, lang: str | None = None) -> str:
+        """Words for a node: a place's or marker post's name (in ``lang`` if it has one), else its id with spaces."""
         node = self.nodes.get(node_id)
-        name = getattr(node, "name", None)
-        return name if isinstance(name, str) and name else node_id.replace("-", " ")
+        name = local_name(node, lang) if node is not None else None
+        return name if name else node_id.replace("-", " ")
 
     def path_length(self, path: MapPath) -> float:
         """The given length, else the straight line on the ground between the two ends."""
@@ -172,6 +192,18 @@ class CommunityMap(_Strict):
             return path.length
         a, b = (self.node(end) for end in path.between)
         return straight_line(a, b)
+
+
+def is_chinese(lang: str | None) -> bool:
+    return (lang or "").casefold().startswith("zh")
+
+
+def local_name(node: Node | MapPath, lang: str | None) -> str | None:
+    """A place's, marker post's or path's name in ``lang`` (Chinese where the map has it), else in English."""
+    name = getattr(node, "name", None)
+    if is_chinese(lang):
+        return getattr(node, "name_zh", None) or name
+    return name
 
 
 def straight_line(a: Node, b: Node) -> float:
@@ -236,6 +268,8 @@ def _check_words(m: CommunityMap) -> list[Problem]:
     for i, place in enumerate(m.places):
         words: list[tuple[tuple[str | int, ...], str]] = [(("places", i, "name"), place.name)]
         words += [(("places", i, "aliases", k), alias) for k, alias in enumerate(place.aliases)]
+        words += [(("places", i, "name_zh"), place.name_zh)] if place.name_zh else []
+        words += [(("places", i, "aliases_zh", k), alias) for k, alias in enumerate(place.aliases_zh)]
         for loc, word in words:
             key = fold(word)
             if owner.get(key, place.id) != place.id:

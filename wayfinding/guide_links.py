@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 from .errors import WayfindingError
 from .key_ring import KEY_ID, LEGACY_ID, KeyRing, RingCache
 from .signing import sign, verify
+from .words import DEFAULT as DEFAULT_LANG
+from .words import normalize as normalize_lang
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _GUIDE_PATH = re.compile(r"/guide/([^/]+)/?$")
@@ -57,6 +59,9 @@ class GuideLink:
     to: str | None = None
     """Place id to guide to; ``None``: let the resident choose."""
     step_free: bool = False
+    lang: str | None = None
+    """The reader's language (``zh-CN``: the kiosk's language when the code was shown); ``None``: English.
+    Not signed: it changes only the words on the page, never where the page leads."""
 
     def __post_init__(self) -> None:
         for name in ("community", "at", "to"):
@@ -85,6 +90,8 @@ class GuideLink:
         if not current.legacy:
             parts.append(f"k={current.id}")
         parts.append(f"sig={sign(current.secret, self.message(current.id))}")
+        if self.lang and self.lang != DEFAULT_LANG:
+            parts.append(f"lang={self.lang}")
         return "&".join(parts)
 
     def to_url(self, public_url: str, key: Keys) -> str:
@@ -115,7 +122,9 @@ def verify_query(community: str, params: Mapping[str, str], key: Keys) -> GuideL
     key_id = signed_key_id(params)
     if "k" in params and not KEY_ID.match(key_id):  # "k=0", "k=", "k=02": never written by us
         raise GuideLinkError(ALTERED, reason="altered", hint=f"k={key_id[:20]!r}")
-    link = GuideLink(community, params.get("at") or None, params.get("to") or None, sf == "1")
+    lang = normalize_lang(params.get("lang"))
+    link = GuideLink(community, params.get("at") or None, params.get("to") or None, sf == "1",
+                     None if lang == DEFAULT_LANG else lang)
     sig = params.get("sig") or ""
     if not sig:
         raise GuideLinkError(UNSIGNED, reason="unsigned")

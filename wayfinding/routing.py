@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .community_map import CommunityMap, MapPath, MarkerPost, Node, Place, fold
+from .community_map import CommunityMap, MapPath, MarkerPost, Node, Place, fold, is_chinese, local_name
 from .errors import WayfindingError
 from .route import Route, RouteStep, StepKind
+from .words import FEW_STEPS_M, RouteWords, words_for
 
 LIFT_WAIT_M = 15.0
 """A lift costs its length plus this many metres of walking (the wait), so short stairs still win."""
 HERE_M = 3.0
 """A goal this close to the start is "here"."""
-FEW_STEPS_M = 15.0
-"""Below this a distance is spoken as "a few steps"."""
 CONNECTOR_M = 5.0
 """An unnamed path shorter than this (a doorway, a post beside the lane) gets no sentence of its own."""
 SIDE_MAX_M = 30.0
@@ -32,8 +31,6 @@ SIDE_MAX_M = 30.0
 STRAIGHT_DEG = 30.0
 TURN_DEG = 135.0
 
-COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
-FLOORS = ("ground floor", "first floor", "second floor", "third floor", "fourth floor", "fifth floor")
 
 
 class UnknownPlace(WayfindingError):
@@ -81,30 +78,17 @@ def turn_word(delta: float | None) -> str | None:
     return "around"
 
 
-def compass(h: float) -> str:
-    return COMPASS[round(h / 45.0) % 8]
+def compass(h: float, lang: str | None = None) -> str:
+    return words_for(lang).compass[round(h / 45.0) % 8]
 
 
-def spoken_distance(metres: float) -> str:
-    """Rounded for speech: "a few steps", "about 50 metres", "about 350 metres", "about 1.2 kilometres"."""
-    if metres < FEW_STEPS_M:
-        return "a few steps"
-    if metres < 300:
-        return f"about {_nearest(metres, 10)} metres"
-    if metres < 1000:
-        return f"about {_nearest(metres, 50)} metres"
-    return f"about {_nearest(metres, 100) / 1000:g} kilometres"
+def spoken_distance(metres: float, lang: str | None = None) -> str:
+    """Rounded for speech: "a few steps", "about 50 metres", "大约一百五十米", "about 1.2 kilometres"."""
+    return words_for(lang).distance_text(metres)
 
 
-def _nearest(value: float, step: int) -> int:
-    """Half up (Python's round() would say 40 for 45 m)."""
-    return int(math.floor(value / step + 0.5)) * step
-
-
-def floor_name(level: int) -> str:
-    if level < 0:
-        return "basement"
-    return FLOORS[level] if level < len(FLOORS) else f"floor {level}"
+def floor_name(level: int, lang: str | None = None) -> str:
+    return words_for(lang).floor(level)
 
 
 # --- the words --------------------------------------------------------------------------------------
@@ -124,14 +108,15 @@ class _Walk:
     def heading(self) -> float | None:
         return heading(self.a, self.b)
 
-    @property
-    def says(self) -> str | None:
+    def says(self, lang: str | None = None) -> str | None:
+        if is_chinese(lang):
+            return self.path.says_zh if self.forward else self.path.says_back_zh
         return self.path.says if self.forward else self.path.says_back
 
     @property
     def special(self) -> bool:
         """Said as its own sentence: stairs, a ramp, a lift, or a path with its own words."""
-        return self.path.access != "step-free" or self.says is not None
+        return self.path.access != "step-free" or self.says() is not None
 
 
 @dataclass
@@ -176,8 +161,10 @@ class _Leg:
         return any(w.a.level != w.b.level for w in self.walks)
 
 
-def _the(name: str) -> str:
-    """ "the Community Clinic", but "Building 2" (a name with a number needs no article)."""
+def _the(name: str, words: RouteWords | None = None) -> str:
+    """ "the Community Clinic", but "Building 2" (a name with a number needs no article); none in Chinese."""
+    if words is not None and not words.articles:
+        return name
     return name if re.match(r"^\w+ \d", name) else f"the {name}"
 
 
@@ -185,13 +172,18 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _goal_words(goal: Node) -> tuple[str, str]:
+def _goal_words(goal: Node, lang: str | None = None) -> tuple[str, str]:
     """(how to say the goal, "is"/"are")."""
+    words = words_for(lang)
     if isinstance(goal, Place):
-        return _the(goal.name), ("are" if goal.plural else "is")
+        return _the(local_name(goal, lang) or goal.name, words), (words.are if goal.plural else words.is_)
     if isinstance(goal, MarkerPost):
-        return f"the marker post ({goal.name or goal.id})", "is"
-    return goal.id, "is"
+        return words.marker_post.format(name=local_name(goal, lang) or goal.id), words.is_
+    return goal.id, words.is_
+
+
+def _leg_name(leg: _Leg, lang: str | None) -> str | None:
+    return local_name(leg.first.path, lang)
 
 
 def _legs(walks: list[_Walk]) -> list[_Leg]:
@@ -226,43 +218,48 @@ def _legs(walks: list[_Walk]) -> list[_Leg]:
     return folded
 
 
-def _leg_text(leg: _Leg, previous: _Leg | None) -> str:
+def _leg_text(leg: _Leg, previous: _Leg | None, lang: str | None = None) -> str:
+    words = words_for(lang)
+    say = words.say
     turn = turn_word(turn_of(leg.before, leg.start_heading))
     if leg.special:
         walk = leg.first
-        text = walk.says or _climb_text(walk)
+        text = walk.says(lang) or _climb_text(walk, lang)
         if previous is not None and turn in ("left", "right"):
-            return f"Turn {turn}. {text}"
+            return say.turn_then.format(turn=getattr(words.turn, turn), text=text)
         return text
-    distance = spoken_distance(leg.length)
-    along = f" along {leg.name}" if leg.name else ""
+    distance = words.distance_text(leg.length)
+    name = _leg_name(leg, lang)
+    along = say.along.format(name=name) if name else ""
     h = leg.start_heading
     if previous is None or previous.special or h is None or leg.before is None:
-        where = compass(h) if h is not None else "on"
+        where = compass(h, lang) if h is not None else say.where_unknown
         if leg.length < FEW_STEPS_M:
-            return f"Walk a few steps {where}{along}."
-        return f"Walk {where}{along} for {distance}."
+            return say.walk_few.format(where=where, along=along)
+        return say.walk.format(where=where, along=along, distance=distance)
     if turn is None:
         if leg.name and leg.name != previous.name:
-            return f"Go straight on along {leg.name} for {distance}."
-        return f"Go straight on for {distance}." if leg.length >= FEW_STEPS_M else "Go straight on a few steps."
+            return say.straight_named.format(name=name, distance=distance)
+        return say.straight.format(distance=distance) if leg.length >= FEW_STEPS_M else say.straight_few
     if turn == "around":
-        return f"Turn around and walk back {distance}{along}."
+        return say.around.format(distance=distance, along=along)
+    turn_text = getattr(words.turn, turn)
     if leg.name and leg.name != previous.name:
-        return f"Turn {turn} onto {leg.name} and walk {distance}."
-    return f"Turn {turn} and walk {distance}."
+        return say.turn_onto.format(turn=turn_text, name=name, distance=distance)
+    return say.turn.format(turn=turn_text, distance=distance)
 
 
-def _climb_text(walk: _Walk) -> str:
+def _climb_text(walk: _Walk, lang: str | None = None) -> str:
+    words = words_for(lang)
     access = walk.path.access
-    default = {"stairs": "the stairs", "lift": "the lift", "ramp": "the ramp"}.get(access, "the path")
-    what = walk.path.name or default
+    default = {"stairs": words.the_stairs, "lift": words.the_lift, "ramp": words.the_ramp}.get(access, words.the_path)
+    what = local_name(walk.path, lang) or default
     if walk.a.level != walk.b.level:
-        way = "up" if walk.b.level > walk.a.level else "down"
-        return _sentence(f"take {what} {way} to the {floor_name(walk.b.level)}.")
+        way = words.up if walk.b.level > walk.a.level else words.down
+        return _sentence(words.say.climb.format(what=what, way=way, floor=words.floor(walk.b.level)))
     if access == "stairs" and walk.path.name is None:
-        return "Take the steps."
-    return _sentence(f"take {what}.")
+        return words.say.take_steps
+    return _sentence(words.say.take.format(what=what))
 
 
 def _kind(leg: _Leg, previous: _Leg | None) -> StepKind:
@@ -276,12 +273,14 @@ def _kind(leg: _Leg, previous: _Leg | None) -> StepKind:
     return "walk" if turn_word(turn_of(leg.before, leg.start_heading)) is None else "turn"
 
 
-def describe(walks: list[_Walk], goal: Node) -> list[RouteStep]:
-    """The sentences for walking ``walks`` to ``goal``."""
-    goal_words, verb = _goal_words(goal)
+def describe(walks: list[_Walk], goal: Node, lang: str | None = None) -> list[RouteStep]:
+    """The sentences for walking ``walks`` to ``goal``, in ``lang`` (English without)."""
+    words = words_for(lang)
+    say = words.say
+    goal_words, verb = _goal_words(goal, lang)
     total = sum(w.length for w in walks)
     if total <= HERE_M:
-        return [RouteStep(_sentence(f"you are at {goal_words} now."), "arrive", total, goal.id)]
+        return [RouteStep(_sentence(say.here_now.format(goal=goal_words)), "arrive", total, goal.id)]
     side: str | None = None
     side_length = 0.0
     last = walks[-1]
@@ -306,17 +305,18 @@ def describe(walks: list[_Walk], goal: Node) -> list[RouteStep]:
             few_steps_ahead = True
     for previous, leg in zip([None, *legs[:-1]], legs, strict=True):
         node = leg.walks[-1].b.id
-        steps.append(RouteStep(_leg_text(leg, previous), _kind(leg, previous), leg.length, node))
+        steps.append(RouteStep(_leg_text(leg, previous, lang), _kind(leg, previous), leg.length, node))
+    side_text = getattr(words.side, side) if side else ""
     if side and few_steps_ahead:
-        text = f"A few steps ahead, {goal_words} {verb} on your {side}."
+        text = say.ahead_side.format(goal=goal_words, verb=verb, side=side_text)
     elif side:
-        text = _sentence(f"{goal_words} {verb} on your {side}.")
+        text = _sentence(say.on_side.format(goal=goal_words, verb=verb, side=side_text))
     elif few_steps_ahead:
-        text = _sentence(f"{goal_words} {verb} a few steps ahead.")
+        text = _sentence(say.few_ahead.format(goal=goal_words, verb=verb))
     elif legs and legs[-1].special:
-        text = _sentence(f"you are at {goal_words}.")
+        text = _sentence(say.arrived.format(goal=goal_words))
     else:
-        text = _sentence(f"{goal_words} {verb} ahead of you.")
+        text = _sentence(say.ahead.format(goal=goal_words, verb=verb))
     steps.append(RouteStep(text, "arrive", arrive_length, goal.id))
     return steps
 
@@ -379,8 +379,10 @@ class Router:
             raise UnknownPlace(f"I don't know where {start.strip()!r} is, so I cannot start the way there.")
         return place.id
 
-    def route(self, to: str, start: str | None = None, step_free: bool = False) -> Route:
+    def route(self, to: str, start: str | None = None, step_free: bool = False, lang: str | None = None) -> Route:
         """The shortest way from ``start`` (default: the kiosk) to ``to``; the nearest part of a place with parts.
+
+        The steps and the goal's name are in ``lang`` (``zh-CN``; English without or for a language with no words).
 
         Raises :class:`UnknownPlace` (with suggestions) or :class:`NoRoute`.
         """
@@ -401,25 +403,26 @@ class Router:
                 nearest = min(reachable, key=lambda g: costs[g.id])
                 best = (costs[nearest.id], paths[nearest.id])
         goal_node = self.map.node(best[1][-1]) if best else goals[0]
-        goal_name = _goal_name(goal_node)
+        goal_name = _goal_name(goal_node, lang)
         if best is None:
             if step_free and self._reachable(start_id, goals):
                 raise NoRoute(f"There is no way without steps from here to {_the(goal_name)}.",
                               hint="The way there has stairs; ask someone to help, or choose another place.")
             raise NoRoute(f"I cannot find a way from here to {_the(goal_name)}.")
-        return self._make_route(best[1], goal_node, goal_name, step_free, graph)
+        return self._make_route(best[1], goal_node, goal_name, step_free, graph, lang)
 
     def _reachable(self, start_id: str, goals: tuple[Node, ...]) -> bool:
         return any(nx.has_path(self._all, start_id, g.id) for g in goals)
 
-    def _make_route(self, nodes: list[str], goal: Node, goal_name: str, step_free: bool, graph: nx.Graph) -> Route:
+    def _make_route(self, nodes: list[str], goal: Node, goal_name: str, step_free: bool, graph: nx.Graph,
+                    lang: str | None = None) -> Route:
         walks = []
         for a_id, b_id in zip(nodes, nodes[1:], strict=False):
             edge = graph[a_id][b_id]
             path: MapPath = edge["path"]
             walks.append(_Walk(a=self.map.node(a_id), b=self.map.node(b_id), length=edge["length"], path=path,
                                forward=path.between[0] == a_id))
-        steps = describe(walks, goal)
+        steps = describe(walks, goal, lang)
         return Route(
             start=nodes[0],
             goal=goal.id,
@@ -433,9 +436,7 @@ class Router:
         )
 
 
-def _goal_name(node: Node) -> str:
-    if isinstance(node, Place):
-        return node.name
-    if isinstance(node, MarkerPost):
-        return node.name or node.id
+def _goal_name(node: Node, lang: str | None = None) -> str:
+    if isinstance(node, Place | MarkerPost):
+        return local_name(node, lang) or node.id
     return node.id

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from .. import notice_desk, schemas
-from .deps import AnyRole, NowDep, SessionDep
+from .deps import AnyRole, LangDep, NowDep, SessionDep
 from .errors import AUTH_ERRORS
 
 router = APIRouter(tags=["announcements"])
@@ -18,6 +18,6 @@ Buildings = Annotated[list[schemas.Building] | None, Query(
 
 
 @router.get("/announcements", response_model=list[schemas.Announcement], responses=AUTH_ERRORS)
-def list_announcements(_: AnyRole, session: SessionDep, now: NowDep,
+def list_announcements(_: AnyRole, session: SessionDep, now: NowDep, lang: LangDep,
                        building: Buildings = None) -> list[schemas.Announcement]:
-    return notice_desk.current_announcements(session, now, building or ())
+    return notice_desk.current_announcements(session, now, building or (), lang)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from .. import notice_desk, schemas
 from ..auth import KioskRole
-from .deps import AnyRole, BrokerDep, NowDep, SessionDep
+from .deps import AnyRole, BrokerDep, LangDep, NowDep, SessionDep
 from .errors import AUTH_ERRORS, NOT_FOUND
 
 router = APIRouter(tags=["broadcasts"])
@@ -25,14 +25,14 @@ NoticeId = Annotated[int, Path(ge=1, le=schemas.MAX_ID)]
 
 @router.get("/broadcasts", response_model=list[schemas.Broadcast], responses=AUTH_ERRORS,
             summary="Urgent notices in force for a kiosk's buildings (and for every building)")
-def list_broadcasts(request: Request, _: AnyRole, session: SessionDep, now: NowDep, kiosk_id: KioskQuery = None,
-                    building: Buildings = None) -> list[schemas.Broadcast]:
+def list_broadcasts(request: Request, _: AnyRole, session: SessionDep, now: NowDep, lang: LangDep,
+                    kiosk_id: KioskQuery = None, building: Buildings = None) -> list[schemas.Broadcast]:
     buildings = notice_desk.sort_buildings(building or ())
     if kiosk_id:
         served: dict[str, tuple[str, ...]] = request.app.state.kiosk_buildings
         if len(served) < 10_000 or kiosk_id in served:  # a bound: names are the kiosks' own, but still
             served[kiosk_id] = buildings
-    return notice_desk.active_broadcasts(session, now, buildings)
+    return notice_desk.active_broadcasts(session, now, buildings, lang)
 
 
 @router.post(

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from .. import models, schemas
+from .. import content, models, schemas
 from ..matching import best_match
 from . import log
-from .deps import AnyRole, NowDep, Role, SessionDep, StaffRole
+from .deps import AnyRole, LangDep, NowDep, Role, SessionDep, StaffRole
 from .errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, STAFF_ERRORS, conflict, not_found
 from .idempotency import CreateOnce
 from .queries import changed_one_row, on_day, search_terms
@@ -26,14 +26,23 @@ BOOKINGS_PER_PHONE_PER_DAY = 3
 """Bookings one phone number may make in a day (cancelled ones count: booking and cancelling is no way round)."""
 
 
-def _department(row: models.Department) -> schemas.Department:
+def _department_name(row: models.Department, lang: str) -> str:
+    return str(content.department(row.slug, lang).get("name") or row.name)
+
+
+def _department(row: models.Department, lang: str = content.DEFAULT) -> schemas.Department:
+    words = content.department(row.slug, lang)
     return schemas.Department(
-        slug=row.slug, name=row.name, doctors=[d.name for d in row.doctors], schedule_text=row.schedule_text
+        slug=row.slug,
+        name=_department_name(row, lang),
+        doctors=[content.doctor(d.name, lang) for d in row.doctors],
+        schedule_text=words.get("schedule_text") or row.schedule_text,
     )
 
 
-def _slot(row: models.Slot) -> schemas.Slot:
-    return schemas.Slot(id=row.id, department=row.department.name, doctor=row.doctor.name, start=row.start, end=row.end)
+def _slot(row: models.Slot, lang: str = content.DEFAULT) -> schemas.Slot:
+    return schemas.Slot(id=row.id, department=_department_name(row.department, lang),
+                        doctor=content.doctor(row.doctor.name, lang), start=row.start, end=row.end)
 
 
 def _appointment(row: models.Appointment) -> schemas.Appointment:
@@ -70,12 +79,12 @@ def find_department(session: Session, text: str) -> models.Department | None:
     for row in departments:
         if wanted in (row.slug, row.name.casefold(), row.name_zh):
             return row
-    return best_match(text, [(row, search_terms(row)) for row in departments])
+    return best_match(text, [(row, [*search_terms(row), *content.aliases(row.slug)]) for row in departments])
 
 
 @router.get("/clinic/departments", response_model=list[schemas.Department], responses=AUTH_ERRORS)
-def list_departments(_: AnyRole, session: SessionDep) -> list[schemas.Department]:
-    return [_department(row) for row in _departments(session)]
+def list_departments(_: AnyRole, session: SessionDep, lang: LangDep) -> list[schemas.Department]:
+    return [_department(row, lang) for row in _departments(session)]
 
 
 def _slot_query() -> Select[models.Slot]:
@@ -93,6 +102,7 @@ def list_free_slots(
     _: AnyRole,
     session: SessionDep,
     now: NowDep,
+    lang: LangDep,
     day: Annotated[date | None, Query(description="Only this day; default: from now on")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[schemas.Slot]:
@@ -108,7 +118,7 @@ def list_free_slots(
     )
     if day is not None:
         query = query.where(*on_day(models.Slot.start, day))
-    return [_slot(row) for row in session.scalars(query)]
+    return [_slot(row, lang) for row in session.scalars(query)]
 
 
 def _appointment_query() -> Select[models.Appointment]:

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import models, schemas
+from .. import content, models, schemas
 from ..matching import best_match
 from . import log
-from .deps import AnyRole, NowDep, SearchQuery, SessionDep, StaffRole
+from .deps import AnyRole, LangDep, NowDep, SearchQuery, SessionDep, StaffRole
 from .errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, STAFF_ERRORS, conflict, not_found
 from .idempotency import CreateOnce
 from .queries import changed_one_row, on_day
@@ -24,8 +24,8 @@ router = APIRouter(tags=["events"])
 EventId = Annotated[int, Path(ge=1, le=schemas.MAX_ID)]
 
 
-def _event(row: models.Event) -> schemas.Event:
-    return schemas.Event(
+def _event(row: models.Event, lang: str = content.DEFAULT) -> schemas.Event:
+    english = schemas.Event(
         id=row.id,
         slug=row.slug,
         title=row.title,
@@ -37,6 +37,8 @@ def _event(row: models.Event) -> schemas.Event:
         registered=row.registered,
         description=row.description,
     )
+    words = content.event(row.series, lang)  # by series: every Tuesday's calligraphy class reads the same
+    return english.model_copy(update={key: words[key] for key in ("title", "place", "description") if words.get(key)})
 
 
 def _registration(row: models.Registration) -> schemas.Registration:
@@ -56,6 +58,12 @@ def _get_event(session: Session, event_id: int) -> models.Event:
     return row
 
 
+def _titles(series: str) -> list[str]:
+    """An event's titles in every language, so 书法班 finds the calligraphy class."""
+    return [str(content.event(series, lang)["title"]) for lang in content.available()[1:]
+            if content.event(series, lang).get("title")]
+
+
 def _upcoming(now: datetime) -> Any:
     return func.coalesce(models.Event.end, models.Event.start) > now
 
@@ -65,11 +73,12 @@ def list_events(
     _: AnyRole,
     session: SessionDep,
     now: NowDep,
+    lang: LangDep,
     day: Annotated[date | None, Query(description="Events of this day; default: everything upcoming")] = None,
 ) -> list[schemas.Event]:
     query = select(models.Event).order_by(models.Event.start, models.Event.id)
     query = query.where(_upcoming(now)) if day is None else query.where(*on_day(models.Event.start, day))
-    return [_event(row) for row in session.scalars(query)]
+    return [_event(row, lang) for row in session.scalars(query)]
 
 
 @router.get(
@@ -78,21 +87,22 @@ def list_events(
     responses={**AUTH_ERRORS, **NOT_FOUND},
     summary="The next occurrence of the event that best matches",
 )
-def search_events(q: SearchQuery, _: AnyRole, session: SessionDep, now: NowDep) -> schemas.Event:
+def search_events(q: SearchQuery, _: AnyRole, session: SessionDep, now: NowDep, lang: LangDep) -> schemas.Event:
     rows = session.scalars(select(models.Event).where(_upcoming(now)).order_by(models.Event.start, models.Event.id))
     first_of_series: dict[str, models.Event] = {}
     for row in rows:
         first_of_series.setdefault(row.series, row)
-    candidates = [(row, [row.title, row.series.replace("-", " "), *row.keywords]) for row in first_of_series.values()]
+    candidates = [(row, [row.title, row.series.replace("-", " "), *row.keywords, *_titles(row.series)])
+                  for row in first_of_series.values()]
     found = best_match(q, candidates)
     if found is None:
         raise not_found("I could not find an event like that.")
-    return _event(found)
+    return _event(found, lang)
 
 
 @router.get("/events/{event_id}", response_model=schemas.Event, responses={**AUTH_ERRORS, **NOT_FOUND})
-def get_event(event_id: EventId, _: AnyRole, session: SessionDep) -> schemas.Event:
-    return _event(_get_event(session, event_id))
+def get_event(event_id: EventId, _: AnyRole, session: SessionDep, lang: LangDep) -> schemas.Event:
+    return _event(_get_event(session, event_id), lang)
 
 
 @router.post(

@@ -14,8 +14,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -24,6 +27,8 @@ from wayfinding.guide_links import GuideLink, GuideLinkError, verify_query
 from wayfinding.key_ring import KeyRing, RingCache, load_ring
 from wayfinding.route import Route
 from wayfinding.routing import NoRoute, Router, UnknownPlace
+from wayfinding.words import DEFAULT as ENGLISH
+from wayfinding.words import words_for
 
 from ..rate_limit import TokenBuckets
 from ..settings import OfficeSettings
@@ -147,24 +152,46 @@ class Guide:
     def _nearest_place(self, x: float, y: float) -> Place:
         return min(self.map.places, key=lambda p: math.dist(p.at, (x, y)))
 
-    def names(self, node_id: str) -> tuple[str, str | None]:
-        """English and Chinese name of any node ("the kiosk", "near the Community Clinic")."""
+    def names(self, node_id: str, lang: str | None = None) -> tuple[str, str | None]:
+        """The name of any node in the page's language, and in the other one ("the kiosk", "卫生服务站附近")."""
+        english, chinese = self._names(node_id)
+        return (chinese or english, english) if lang and lang != ENGLISH else (english, chinese)
+
+    def _names(self, node_id: str) -> tuple[str, str | None]:
         node = self.map.node(node_id)
         if isinstance(node, Place):
             return node.name, node.name_zh
+        en, zh = page_words(ENGLISH), page_words("zh-CN")
         near = self._nearest_place(*node.at)
-        near_zh = f"{near.name_zh}附近" if near.name_zh else None
+        near_zh = zh["near"].format(place=near.name_zh) if near.name_zh else None
         if isinstance(node, Junction) and node.id == self.map.start:
-            return "the information kiosk", "自助服务机"
+            return en["kiosk"], zh["kiosk"]
         if isinstance(node, MarkerPost) and node.name:
-            return node.name, near_zh
-        return f"near {near.name}", near_zh
+            return node.name, node.name_zh or near_zh
+        return en["near"].format(place=near.name), near_zh
 
-    def link(self, at: str | None, to: str | None, step_free: bool) -> str:
-        return "?" + GuideLink(self.map.community, at, to, step_free).query(self.key)
+    def link(self, at: str | None, to: str | None, step_free: bool, lang: str | None = None) -> str:
+        return "?" + GuideLink(self.map.community, at, to, step_free, lang).query(self.key)
 
 
 # --- HTML ---------------------------------------------------------------------------------------
+
+
+GUIDE_WORDS = Path(__file__).resolve().parents[1] / "content" / "guide"
+
+
+@cache
+def page_words(lang: str | None) -> dict[str, Any]:
+    """The page's words in ``lang`` (``content/guide/<code>.yml``), English for a language without them."""
+    path = GUIDE_WORDS / f"{lang}.yml"
+    if not path.is_file():
+        path = GUIDE_WORDS / f"{ENGLISH}.yml"
+    words: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return words
+
+
+def _languages() -> list[str]:
+    return sorted((p.stem for p in GUIDE_WORDS.glob("*.yml")), key=lambda code: code != ENGLISH)
 
 
 def _e(text: object) -> str:
@@ -180,10 +207,11 @@ def _button(href: str, en: str, zh: str | None = None, cls: str = "big") -> str:
     return f'<a class="{cls}" href="{_e(href)}">{_bi(en, zh)}</a>'
 
 
-def _page(title: str, body: Iterable[str], status: int = 200, community: CommunityMap | None = None) -> HTMLResponse:
+def _page(title: str, body: Iterable[str], status: int = 200, community: CommunityMap | None = None,
+          lang: str | None = None) -> HTMLResponse:
     head = f"{community.name} {community.name_zh or ''} · ".strip() if community else ""
     text = (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{_e(page_words(lang)["html_lang"])}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
         + (f'<p class="muted">{_e(head.rstrip(" ·"))}</p>' if head else "")
@@ -219,51 +247,76 @@ def _unavailable() -> HTMLResponse:
     ], 503)
 
 
-def _minutes(metres: float) -> str:
+def _minutes(metres: float, lang: str | None = None) -> str:
     n = max(1, round(metres / WALK_M_PER_MIN))
-    return f"about {n} minute{'s' if n > 1 else ''} on foot"
+    minutes = page_words(lang)["minutes"]
+    return str(minutes["one"] if n == 1 else minutes["two"] if n == 2
+               else minutes["many"].format(n=words_for(lang).number(n)))
+
+
+def _bi_in(primary: str, secondary: str | None, lang: str | None) -> str:
+    """The name in the page's language, the other language's name beside it (marked for screen readers)."""
+    other = "en" if lang and lang != ENGLISH else "zh-Hans"
+    tail = f' <span class="zh" lang="{other}">{_e(secondary)}</span>' if secondary and secondary != primary else ""
+    return _e(primary) + tail
+
+
+def _switch(guide: Guide, link: GuideLink) -> str:
+    """Links to the same page in the other languages ("English" on the Chinese page, "中文" on the English)."""
+    current = link.lang or ENGLISH
+    return "".join(
+        f'<p><a class="switch" lang="{_e(page_words(code)["html_lang"])}" '
+        f'href="{_e(guide.link(link.at, link.to, link.step_free, None if code == ENGLISH else code))}">'
+        f'{_e(page_words(code)["switch_label"])}</a></p>'
+        for code in _languages() if code != current)
 
 
 def _route_page(guide: Guide, link: GuideLink, route: Route, query: str) -> HTMLResponse:
     m = guide.map
-    goal_en, goal_zh = guide.names(route.goal)
-    from_en, from_zh = guide.names(route.start)
+    lang = link.lang
+    w = page_words(lang)
+    goal, goal_other = guide.names(route.goal, lang)
+    start, start_other = guide.names(route.start, lang)
+    distance = words_for(lang).distance_text(route.length_m)
     body = [
-        f"<h1>Way to {_bi(goal_en, goal_zh)}</h1>",
-        f"<p>From: {_bi(from_en, from_zh)}<br>About {route.length_m:.0f} metres, {_minutes(route.length_m)}"
-        + (" · no steps" if not route.uses_stairs else " · with steps") + "</p>",
+        _switch(guide, link),
+        f"<h1>{w['way_to'].format(goal=_bi_in(goal, goal_other, lang))}</h1>",
+        f"<p>{w['from'].format(start=_bi_in(start, start_other, lang))}<br>"
+        + _e(w["length"].format(distance=distance, minutes=_minutes(route.length_m, lang)))
+        + _e(w["no_steps"] if not route.uses_stairs else w["with_steps"]) + "</p>",
         "<ol>" + "".join(f"<li>{_e(step.text)}</li>" for step in route.steps) + "</ol>",
     ]
     if route.uses_stairs and not link.step_free:
-        body.append(_button(guide.link(link.at, link.to, True), "Way without steps (wheelchair, walker, pram)",
-                            "无台阶路线"))
+        body.append(_button(guide.link(link.at, link.to, True, lang), w["step_free_button"]))
     elif link.step_free:
-        body.append('<p class="note">This way has no steps. <span lang="zh-Hans">此路线无台阶。</span></p>')
+        body.append(f'<p class="note">{_e(w["step_free_note"])}</p>')
     body.append(f'<img src="{_e(m.community)}/map.png?{_e(query)}" width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" '
-                f'alt="Map of the way from {_e(from_en)} to {_e(goal_en)}">')
-    body.append(_button(guide.link(link.at, None, link.step_free), "Back: choose another place", "返回：选择其他地点",
-                        "big back"))
+                f'alt="{_e(w["map_alt"].format(start=start, goal=goal))}">')
+    body.append(_button(guide.link(link.at, None, link.step_free, lang), w["back"], None, "big back"))
     if link.at is None:
-        body.append("<h2>Start from somewhere else <span class=\"zh\" lang=\"zh-Hans\">从其他地方出发</span></h2>")
+        body.append(f"<h2>{_e(w['start_elsewhere'])}</h2>")
         starts = [*(p.id for p in m.places), *(post.id for post in m.markers)]
-        body.extend(_button(guide.link(s, link.to, link.step_free), *guide.names(s), "big back")
+        body.extend(_button(guide.link(s, link.to, link.step_free, lang), *guide.names(s, lang), "big back")
                     for s in starts if s not in (link.to, route.goal))
-    return _page(f"Way to {goal_en}", body, community=m)
+    return _page(w["way_to"].format(goal=goal), body, community=m, lang=lang)
 
 
 def _choose_page(guide: Guide, link: GuideLink) -> HTMLResponse:
     m = guide.map
+    lang = link.lang
+    w = page_words(lang)
+    body = [_switch(guide, link)]
     if link.at:
-        en, zh = guide.names(link.at)
-        body = [f"<h1>You are at {_bi(en, zh)}.</h1>",
-                '<p>Where would you like to go? <span class="zh" lang="zh-Hans">您想去哪里？</span></p>',
-                f'<img src="{_e(m.community)}/map.png?{_e(link.query(guide.key))}" '
-                f'width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" alt="Map: you are here">']
+        here, here_other = guide.names(link.at, lang)
+        body += [f"<h1>{w['you_are_at'].format(place=_bi_in(here, here_other, lang))}</h1>",
+                 f"<p>{_e(w['where_to'])}</p>",
+                 f'<img src="{_e(m.community)}/map.png?{_e(link.query(guide.key))}" '
+                 f'width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" alt="{_e(w["map_here_alt"])}">']
     else:
-        body = ['<h1>Where would you like to go? <span class="zh" lang="zh-Hans">您想去哪里？</span></h1>']
-    body.extend(_button(guide.link(link.at, p.id, link.step_free), p.name, p.name_zh)
+        body.append(f"<h1>{_e(w['where_to'])}</h1>")
+    body.extend(_button(guide.link(link.at, p.id, link.step_free, lang), *guide.names(p.id, lang))
                 for p in m.places if p.id != link.at)
-    return _page("Where would you like to go?", body, community=m)
+    return _page(w["where_to"], body, community=m, lang=lang)
 
 
 # --- routes -------------------------------------------------------------------------------------
@@ -311,7 +364,7 @@ def guide_page(request: Request, community: str) -> Response:
     if link.to is None:
         return _choose_page(guide, link)
     try:
-        route = guide.router.route(link.to, start=link.at, step_free=link.step_free)
+        route = guide.router.route(link.to, start=link.at, step_free=link.step_free, lang=link.lang)
     except UnknownPlace:
         return _not_found(guide, link.to)
     except NoRoute:

@@ -20,7 +20,7 @@ PUBLIC = "http://192.168.1.20:8700"
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     var = tmp_path / "var"
     monkeypatch.setenv("LINLI_VAR_DIR", str(var))
-    for name in ("LINLI_QR_KEY", "LINLI_PUBLIC_URL", "LINLI_MAP", "LINLI_SERVICES_URL"):
+    for name in ("LINLI_QR_KEY", "LINLI_PUBLIC_URL", "LINLI_MAP", "LINLI_SERVICES_URL", "LINLI_DEFAULT_LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     return var
 
@@ -30,6 +30,26 @@ def linli(*argv: str) -> int:
     add_qr_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["qr", *argv])
     return int(args.func(args))
+
+
+@pytest.mark.parametrize(("given", "env_default", "in_link"), [
+    (["--lang", "zh-CN"], None, "&lang=zh-CN"),
+    ([], "zh-CN", "&lang=zh-CN"),  # a Chinese community's posters open the Chinese page
+    (["--lang", "en"], "zh-CN", None),
+    (["--lang", "klingon"], None, None),  # unknown: the English page (which offers 中文)
+])
+def test_the_page_language_travels_in_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str], given: list[str],
+                                               env_default: str | None, in_link: str | None) -> None:
+    if env_default:
+        monkeypatch.setenv("LINLI_DEFAULT_LANGUAGE", env_default)
+    out = tmp_path / "posters"
+    assert linli("--only", "library", "--out", str(out), "--public-url", PUBLIC, *given) == 0
+    capsys.readouterr()
+    assert linli("--check", str(out / "library.png"), "--public-url", PUBLIC) == 0
+    scanned = capsys.readouterr().out
+    assert "GENUINE" in scanned
+    assert (in_link in scanned) if in_link else ("lang=" not in scanned)
 
 
 def test_writes_posters_and_checks_one(tmp_path: Path, env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,7 +70,8 @@ def page_url(link: GuideLink, base: str) -> str:
 
 
 def hrefs(html: str) -> list[str]:
-    return [unescape(h) for h in re.findall(r'<a [^>]*href="([^"]+)"', html)]
+    """The page's own links (not the language switch, which leads to the same page)."""
+    return [unescape(h) for h in re.findall(r'<a class="big[^"]*" href="([^"]+)"', html)]
 
 
 def img_src(html: str) -> str:
@@ -90,7 +91,7 @@ def test_route_page_shows_the_steps_and_a_map(client: httpx.Client, base: str) -
     route = Router(load_map(default_map_path())).route("community-clinic", start="kiosk")
     for step in route.steps:
         assert f"<li>{step.text}</li>" in unescape(html)
-    assert f"About {route.length_m:.0f} metres" in html
+    assert "about 140 metres in all" in html  # the route's one rounded distance (143 m), as the steps say it
     assert "Way without steps" not in html  # no stairs on this way
 
     image = client.get(urljoin(url, img_src(html)))
@@ -286,3 +287,4 @@ def test_the_pages_verify_with_the_whole_key_ring(tmp_path: Path) -> None:
         r = http.get(old)
         assert r.status_code == 403 and REFUSAL in r.text  # retired: the usual refusal
         assert http.get(new).status_code == 200
+
