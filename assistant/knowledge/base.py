@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from .encoder import SentenceEncoder
+from .encoder import default_encoder
 from .entries import KnowledgeEntry, KnowledgeError, is_valid_on, knowledge_files, load_knowledge
 from .index import Encoder, KnowledgeIndex, KnowledgeSettings, Match, Verdict
 
@@ -41,7 +41,7 @@ class KnowledgeBase:
         self.problem: str | None = None
         """Why the files on disk are not in use (the last good entries still are); ``None`` when all is well."""
         self._lock = threading.RLock()
-        self._index = KnowledgeIndex(encoder or SentenceEncoder(), var_dir / "knowledge", settings)
+        self._index = KnowledgeIndex(encoder or default_encoder(), var_dir / "knowledge", settings)
         self._stamp: Stamp | None = None
         self.refresh()
 
@@ -85,17 +85,20 @@ class KnowledgeBase:
             self.refresh()
             return self._index.search(text, self.clock(), top_k=top_k)
 
-    def answer(self, text: str) -> Match | None:
+    def answer(self, text: str, language: str = "en") -> Match | None:
         """The confident, valid-today entry for a resident's question, or ``None``."""
         with self._lock:
             self.refresh()
-            return self._index.answer(text, self.clock())
+            return self._index.answer(text, self.clock(), language)
 
-    def consult(self, text: str) -> Verdict:
-        """:meth:`answer`, and when there is none, the valid-today entries that may be meant."""
+    def consult(self, text: str, language: str = "en") -> Verdict:
+        """:meth:`answer`, and when there is none, the valid-today entries that may be meant.
+
+        ``language`` is the conversation's (it picks the thresholds); the question is searched as asked.
+        """
         with self._lock:
             self.refresh()
-            return self._index.consult(text, self.clock())
+            return self._index.consult(text, self.clock(), language)
 
     def valid_entry(self, entry_id: str) -> KnowledgeEntry | None:
         """The entry with this id if it may be answered today (a "did you mean" button pressed later)."""
