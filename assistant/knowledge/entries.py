@@ -77,9 +77,10 @@ class KnowledgeEntry(BaseModel):
     translations: tuple[Translation, ...] = Field(default=(), exclude=True)
     """Filled from the locale files (``*.zh-CN.yml``) at load, never written in an entry."""
 
-    def all_questions(self) -> tuple[str, ...]:
-        """Every question in every language: all are searched, whatever the resident's language."""
-        return self.questions + tuple(q for t in self.translations for q in t.questions)
+    def questions_in(self, language: str | None) -> tuple[str, ...]:
+        """The questions written in ``language``, or in every language (``None``: a multilingual model)."""
+        own = self.questions if language in (None, self.language) else ()
+        return own + tuple(q for t in self.translations if language in (None, t.language) for q in t.questions)
 
     def said_in(self, language: str) -> Said:
         """The answer for a conversation in ``language``: its own words, or the entry's with ``fallback``."""
