@@ -82,16 +82,16 @@ def calibration(root: Path, lang: str = "en") -> list[dict[str, Any]]:
     return questions(root / "bench" / "data" / SETS[lang][1])
 
 
-def scored(index: Any, cases: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
+def scored(index: Any, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for case in cases:
         top = index.search(case["text"], TODAY, top_k=2)
-        answer = index.decide(top, lang)
+        answer = index.decide(top)
         rows.append({"text": case["text"], "expect": case["expect"], "top": top[0].entry.id,
                      "score": round(top[0].score, 4), "gap": round(top[0].score - top[1].score, 4),
                      "second": top[1].entry.id, "second_score": round(top[1].score, 4),
                      "answered": answer.entry.id if answer else None,
-                     "offered": [m.entry.id for m in index.suggestions(top, lang)]})
+                     "offered": [m.entry.id for m in index.suggestions(top)]})
     return rows
 
 
@@ -109,12 +109,26 @@ def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "missed": [r["text"] for r in faq if r["answered"] != r["expect"]]}
 
 
-def measure_load(b: Bench) -> Any:
+def setup(lang: str) -> Any:
+    """The language's block of assistant/knowledge/thresholds.yml (model, questions, thresholds)."""
+    from assistant.knowledge.index import language_setups
+
+    return language_setups()[lang]
+
+
+def lang_index(encoder: Any, cache: Path, lang: str) -> Any:
+    from assistant.knowledge.index import KnowledgeIndex
+
+    s = setup(lang)
+    return KnowledgeIndex(encoder, cache, s.settings, questions_in=s.questions)
+
+
+def measure_load(b: Bench, lang: str = "en", model: str | None = None) -> Any:
     rss0 = _rss_mb()
     t0 = time.monotonic()
-    from assistant.knowledge.encoder import default_encoder
+    from assistant.knowledge.encoder import encoder_named
 
-    encoder = default_encoder()
+    encoder = encoder_named(model or setup(lang).encoder)
     load_s = time.monotonic() - t0
     added = _rss_mb() - rss0
     b.results["model_load"] = {"seconds": round(load_s, 2), "rss_mb_added": round(added, 1), "rss_mb": _rss_mb(),
@@ -124,19 +138,17 @@ def measure_load(b: Bench) -> Any:
 
 
 def measure_accuracy(b: Bench, encoder: Any, root: Path, tmp: Path, lang: str = "en") -> None:
-    from assistant.knowledge.index import KnowledgeIndex
-
-    index = KnowledgeIndex(encoder, tmp / "acc-cache")
+    index = lang_index(encoder, tmp / "acc-cache", lang)
     index.build(load_knowledge(root / "knowledge"))
-    s = index.settings_for(lang)
-    calib = scored(index, calibration(root, lang), lang)
+    s = index.settings
+    calib = scored(index, calibration(root, lang))
     chosen = choose(sweep(calib), s.margin, suggest_sweep(calib))
     b.results["calibration"] = {"language": lang, "rates": rates(calib), "sweep": sweep(calib), "chosen": chosen,
                                 "suggest_sweep": suggest_sweep(calib), "dtype": getattr(encoder, "dtype", "")}
     if (chosen["threshold"], chosen["suggest"]) != (s.threshold, s.suggest):
         b.note(f"the calibration set now chooses threshold {chosen['threshold']} and suggest {chosen['suggest']}; "
                f"thresholds.yml has {s.threshold} and {s.suggest} for {lang}")
-    rows = scored(index, holdout(root, lang), lang)
+    rows = scored(index, holdout(root, lang))
     r = rates(rows)
     b.results["accuracy"] = {"threshold": s.threshold, "margin": s.margin, **r, "per_question": rows}
     c = b.results["calibration"]["rates"]
@@ -160,7 +172,7 @@ def sweep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     faq = [r for r in rows if r["expect"]]
     other = [r for r in rows if not r["expect"]]
     out = []
-    for t100 in range(40, 71):
+    for t100 in range(40, 81):
         for m100 in range(0, 11, 2):
             t, m = t100 / 100, m100 / 100
 
@@ -185,7 +197,7 @@ def suggest_sweep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"suggest": t / 100,
              "right_or_offered": round(sum(r["expect"] in offered(r, t / 100) for r in faq) / len(faq), 3),
              "unrelated_offered": round(sum(bool(offered(r, t / 100)) for r in other) / len(other), 3)}
-            for t in range(40, 71, 1)]
+            for t in range(40, 81, 1)]
 
 
 def choose(rows: list[dict[str, Any]], margin: float, suggest_rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -204,12 +216,12 @@ def choose(rows: list[dict[str, Any]], margin: float, suggest_rows: list[dict[st
             "suggest": max(r["suggest"] for r in reach)}
 
 
-def _answer_times(index: Any, texts: list[str], rounds: int, lang: str = "en") -> list[float]:
+def _answer_times(index: Any, texts: list[str], rounds: int) -> list[float]:
     out = []
     for _ in range(rounds):
         for text in texts:
             t0 = time.perf_counter()
-            index.answer(text, TODAY, lang)
+            index.answer(text, TODAY)
             out.append(time.perf_counter() - t0)
     return out
 
@@ -217,9 +229,7 @@ def _answer_times(index: Any, texts: list[str], rounds: int, lang: str = "en") -
 def measure_latency(b: Bench, encoder: Any, root: Path, tmp: Path, rounds: int, lang: str = "en") -> None:
     import torch  # the MiniLM encoder's threads; the default encoder runs numpy on one thread already
 
-    from assistant.knowledge.index import KnowledgeIndex
-
-    index = KnowledgeIndex(encoder, tmp / "lat-cache")
+    index = lang_index(encoder, tmp / "lat-cache", lang)
     index.build(load_knowledge(root / "knowledge"))
     texts = [c["text"] for c in holdout(root, lang)]
     threads = torch.get_num_threads()
@@ -228,10 +238,10 @@ def measure_latency(b: Bench, encoder: Any, root: Path, tmp: Path, rounds: int, 
     os.sched_setaffinity(0, {min(affinity)})  # "on one core"
     try:
         for text in texts[:10]:
-            index.answer(text, TODAY, lang)  # warm-up: first calls allocate
-        samples = _answer_times(index, texts, rounds, lang)
+            index.answer(text, TODAY)  # warm-up: first calls allocate
+        samples = _answer_times(index, texts, rounds)
         index.build(synthetic_entries(1000))  # the same queries against 3,000 questions
-        large = _answer_times(index, texts, rounds, lang)
+        large = _answer_times(index, texts, rounds)
     finally:
         torch.set_num_threads(threads)
         os.sched_setaffinity(0, affinity)
@@ -298,6 +308,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench.knowledge", description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="one latency round instead of five")
     p.add_argument("--lang", choices=sorted(SETS), default="en", help="which held-out and calibration sets")
+    p.add_argument("--encoder", choices=["minilm", "use"], help="another model than thresholds.yml's (to compare)")
     p.add_argument("--out", type=Path, help="JSON results (default: bench/results/knowledge[_zh-CN].json)")
     p.add_argument("--root", type=Path, default=Path("."))
     args = p.parse_args(argv)
@@ -317,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     encoder = None
     try:
         with b.section("Model load"):
-            encoder = measure_load(b)
+            encoder = measure_load(b, args.lang, args.encoder)
         if encoder is not None:
             with b.section(f"Held-out accuracy ({args.lang})"):
                 measure_accuracy(b, encoder, root, tmp, args.lang)
