@@ -50,7 +50,8 @@ class Translation(BaseModel):
 
     language: str = Field(default="", pattern=r"^$|" + LANGUAGE)
     """Filled from the file name (``*.zh-CN.yml``); not written in the file."""
-    answer: Answer
+    answer: Answer | None = None
+    """``None``: only the questions are written so far (found by them, answered in the entry's language)."""
     questions: tuple[Question, ...] = Field(default=(), max_length=50)
     """May be empty: the multilingual model also finds the entry by its other languages' questions."""
     source: Word | None = None
@@ -87,7 +88,7 @@ class KnowledgeEntry(BaseModel):
         if language == self.language:
             return Said(self.answer, self.source, self.language, fallback=False)
         for t in self.translations:
-            if t.language == language:
+            if t.language == language and t.answer is not None:
                 return Said(t.answer, t.source if t.source is not None else self.source, language, fallback=False)
         return Said(self.answer, self.source, self.language, fallback=True)
 
@@ -120,7 +121,7 @@ class _WrittenTranslation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    answer: Answer
+    answer: Answer | None = None
     questions: tuple[Question, ...] = Field(default=(), max_length=50)
     source: Word | None = None
 
@@ -322,6 +323,6 @@ def language_gaps(folder: Path, languages: tuple[str, ...], *,
     Not errors: such an entry is answered in its own language with a note ("utter_kb_answer_untranslated").
     """
     found, translated = _read_folder(folder, map_places)
-    have = {(tr.entry_id, tr.translation.language) for tr in translated}
+    have = {(tr.entry_id, tr.translation.language) for tr in translated if tr.translation.answer is not None}
     return [(item.where("id"), item.entry.id, language) for item in found for language in languages
             if language != item.entry.language and (item.entry.id, language) not in have]
