@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from assistant.shared.config import current
 from assistant.shared.errors import LinliError
@@ -77,6 +77,15 @@ class KnowledgeEntry(BaseModel):
     """The language ``questions`` and ``answer`` are written in."""
     translations: tuple[Translation, ...] = Field(default=(), exclude=True)
     """Filled from the locale files (``*.zh-CN.yml``) at load, never written in an entry."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_written_translations(cls, data: Any) -> Any:
+        """Other languages go into a locale file (``NAME.zh-CN.yml``), never into the entry itself."""
+        if isinstance(data, dict) and "translations" in data:
+            raise PydanticCustomError("translations_written", "translations go into a file like NAME.zh-CN.yml, "
+                                      "keyed by the entry id")
+        return data
 
     def questions_in(self, language: str | None) -> tuple[str, ...]:
         """The questions written in ``language``, or in every language (``None``: a multilingual model)."""

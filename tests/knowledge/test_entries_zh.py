@@ -129,3 +129,11 @@ def test_a_chinese_file_without_its_english_file_does_not_load(tmp_path: Path) -
 
 def test_the_seed_chinese_file_is_the_one_checked_in() -> None:
     assert ZH_SEED.is_file() and ZH_SEED.parent == SEED.parent
+
+
+def test_translations_are_never_written_into_an_entry(tmp_path: Path) -> None:
+    english = ENGLISH.replace("    answer: Yes, on a lead.\n",
+                              "    answer: Yes, on a lead.\n    translations: [{language: zh-CN, answer: 可以}]\n")
+    folder = folder_with(tmp_path, "entries: {}\n", english)
+    message = error_of(folder)
+    assert message.startswith(f"{folder / 'faq.yml'}:2") and "NAME.zh-CN.yml" in message, message
