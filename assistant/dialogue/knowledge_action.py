@@ -9,6 +9,10 @@ Between the two thresholds (``KnowledgeSettings``) the nearest entries are offer
 (``/knowledge_confirm{"knowledge_entry": id}``), answered when pressed.
 The knowledge base is loaded once per action server (in the background at start-up) and re-reads
 changed files on each question, so a new entry is answerable without retraining.
+
+The answer is in the conversation's language (``language_of``): the question is searched as asked in that
+language's index, and the entry's answer in that language is said; an entry with none is said in its own
+language with a note (``utter_kb_answer_untranslated``). Every sentence is a response (YAML per language).
 """
 
 from __future__ import annotations
@@ -23,21 +27,29 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, PERSON_BUTTONS, ActionFallbackLadder
+from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, ActionFallbackLadder
 from assistant.dialogue.wire import intent_message
 from assistant.shared.errors import LinliError
-from assistant.shared.events import navigate
 from assistant.skill_runtime import context
+from assistant.skill_runtime.words import language_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-NOT_FOUND = ("I am sorry, I cannot help with that yet. The staff at the Property Management Office can. "
-             "Shall I ask a person to help you?")
-NOT_SURE = "I am not sure I understood. Did you mean one of these?"
-GONE = "I am sorry, that answer is no longer up to date. Shall I ask a person from the office to help you?"
-ASK_PERSON_BUTTON = {"title": "No, ask a person", "payload": "/human_handoff"}
-WAY_BUTTON = "Show me the way"
+NOT_FOUND = "utter_kb_not_found"
+"""Nothing near: offer a person (its buttons, yes / no thank you, are in the response)."""
+NOT_SURE = "utter_kb_not_sure"
+"""Did you mean one of these? The entries are passed as buttons; "No, ask a person" is in the response."""
+GONE = "utter_kb_gone"
+"""A "did you mean" entry no longer valid: offer a person."""
+ANSWER = "utter_kb_answer"
+"""``{answer}``: an entry without a source."""
+ANSWER_SOURCED = "utter_kb_answer_sourced"
+"""``{answer}`` and ``{source}``: "… (This is from the {source}.)"."""
+ANSWER_UNTRANSLATED = "utter_kb_answer_untranslated"
+"""``{answer}`` in the entry's own language, said with a note that the office has not written it in this one."""
+SHOW_WAY = "utter_kb_show_way"
+"""``{place}``: the "Show me the way" button (its payload ``/navigate_to{"facility": "{place}"}``)."""
 CONFIRM_INTENT = "knowledge_confirm"
 """A "did you mean" button: ``/knowledge_confirm{"knowledge_entry": "<id>"}``."""
 ENTRY_ENTITY = "knowledge_entry"
@@ -80,13 +92,14 @@ def forget() -> None:
 
 
 def warm_up() -> None:
-    """Load the model and index before the first resident asks (a thread at action-server start)."""
+    """Load the models and indexes before the first resident asks (a thread at action-server start)."""
     base = knowledge_base()
     if base is not None:
-        try:
-            base.answer("hello")
-        except LinliError as e:
-            log.error("the knowledge base failed to warm up: %s", e)
+        for language in context.settings().language_list:
+            try:
+                base.answer("hello", language)
+            except LinliError as e:
+                log.error("the knowledge base failed to warm up for %s: %s", language, e)
 
 
 def _asked(question: Callable[[str], T], arg: str) -> T | None:
@@ -98,8 +111,10 @@ def _asked(question: Callable[[str], T], arg: str) -> T | None:
         return None
 
 
-def suggestion_button(entry: Any) -> dict[str, str]:
-    return {"title": entry.questions[0], "payload": intent_message(CONFIRM_INTENT, {ENTRY_ENTITY: entry.id})}
+def suggestion_button(entry: Any, language: str = "en") -> dict[str, str]:
+    """A "did you mean" button: the entry's first question in the conversation's language (data, not code)."""
+    return {"title": entry.title_in(language),
+            "payload": intent_message(CONFIRM_INTENT, {ENTRY_ENTITY: entry.id})}
 
 
 class ActionKnowledgeAnswer(Action):
@@ -110,35 +125,41 @@ class ActionKnowledgeAnswer(Action):
         message = tracker.latest_message or {}
         text = str(message.get("text") or "").strip()
         intent = (message.get("intent") or {}).get("name")
+        language = language_of(tracker)
         if intent == CONFIRM_INTENT:
-            return self._confirmed(dispatcher, tracker)
+            return self._confirmed(dispatcher, tracker, language)
         base = knowledge_base() if text and not text.startswith("/") else None
-        verdict = _asked(base.consult, text) if base is not None else None
+        verdict = _asked(lambda t: base.consult(t, language), text) if base is not None else None
         if verdict is not None and verdict.answer is not None:
-            return self._answer(dispatcher, verdict.answer.entry)
-        suggestions = [suggestion_button(m.entry) for m in verdict.suggestions] if verdict else []
+            return self._answer(dispatcher, verdict.answer.entry, language)
+        suggestions = [suggestion_button(m.entry, language) for m in verdict.suggestions] if verdict else []
         if intent in LADDER_INTENTS:  # the ladder, with the entries that may fit offered first
             return ActionFallbackLadder().offer(dispatcher, tracker, first=suggestions)
         if suggestions:
-            dispatcher.utter_message(text=NOT_SURE, buttons=[*suggestions, ASK_PERSON_BUTTON])
+            dispatcher.utter_message(response=NOT_SURE, buttons=suggestions)
         else:
-            dispatcher.utter_message(text=NOT_FOUND, buttons=PERSON_BUTTONS)
+            dispatcher.utter_message(response=NOT_FOUND)
         return []
 
     @staticmethod
-    def _answer(dispatcher: CollectingDispatcher, entry: Any) -> list[EventType]:
-        source = f" (This is from the {entry.source}.)" if entry.source else ""
-        buttons = ([{"title": WAY_BUTTON, "payload": intent_message(navigate(entry.place))}]
-                   if entry.place else [])
-        dispatcher.utter_message(text=f"{entry.answer}{source}", buttons=buttons)
+    def _answer(dispatcher: CollectingDispatcher, entry: Any, language: str) -> list[EventType]:
+        said = entry.said_in(language)
+        if said.fallback:
+            dispatcher.utter_message(response=ANSWER_UNTRANSLATED, answer=said.answer)
+        elif said.source:
+            dispatcher.utter_message(response=ANSWER_SOURCED, answer=said.answer, source=said.source)
+        else:
+            dispatcher.utter_message(response=ANSWER, answer=said.answer)
+        if entry.place:
+            dispatcher.utter_message(response=SHOW_WAY, place=entry.place)
         return [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
-    def _confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    def _confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> list[EventType]:
         """A "did you mean" button was pressed: that entry, if it may still be answered today."""
         entry_id = next(tracker.get_latest_entity_values(ENTRY_ENTITY), None)
         base = knowledge_base() if isinstance(entry_id, str) else None
         entry = _asked(base.valid_entry, str(entry_id)) if base is not None else None
         if entry is None:
-            dispatcher.utter_message(text=GONE, buttons=PERSON_BUTTONS)
+            dispatcher.utter_message(response=GONE)
             return []
-        return self._answer(dispatcher, entry)
+        return self._answer(dispatcher, entry, language)

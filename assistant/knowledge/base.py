@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
-from .encoder import SentenceEncoder
+from .encoder import encoder_named
 from .entries import KnowledgeEntry, KnowledgeError, is_valid_on, knowledge_files, load_knowledge
-from .index import Encoder, KnowledgeIndex, KnowledgeSettings, Match, Verdict
+from .index import Encoder, KnowledgeIndex, KnowledgeSettings, LanguageSetup, Match, Verdict, language_setups
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +30,58 @@ def folder_stamp(folder: Path) -> Stamp:
 
 
 class KnowledgeBase:
-    """Thread-safe. ``answer`` refreshes first, so a saved entry is answerable on the next question."""
+    """Thread-safe. ``answer`` refreshes first, so a saved entry is answerable on the next question.
+
+    One index per language (``thresholds.yml``: its model, its questions, its thresholds): English is built
+    at once, another language on its first question (the action server warms each up at start).
+    ``encoder``/``settings`` replace the English ones, ``encoders`` another language's model (tests, bench).
+    """
 
     def __init__(self, folder: Path, var_dir: Path, *, clock: Callable[[], date] = date.today,
                  map_places: set[str] | None = None, encoder: Encoder | None = None,
-                 settings: KnowledgeSettings | None = None) -> None:
+                 settings: KnowledgeSettings | None = None, encoders: Mapping[str, Encoder] | None = None) -> None:
         self.folder = folder
+        self.var_dir = var_dir
         self.clock = clock
         self.map_places = map_places
         self.problem: str | None = None
         """Why the files on disk are not in use (the last good entries still are); ``None`` when all is well."""
         self._lock = threading.RLock()
-        self._index = KnowledgeIndex(encoder or SentenceEncoder(), var_dir / "knowledge", settings)
+        self._setups = language_setups()
+        english = self._setups.get("en") or LanguageSetup("minilm", "en", KnowledgeSettings())
+        self._encoders: dict[str, Encoder] = dict(encoders or {})
+        self._index = KnowledgeIndex(encoder or self._encoders.get("en") or encoder_named(english.encoder),
+                                     var_dir / "knowledge", settings or english.settings,
+                                     questions_in=english.questions)
+        self._indexes: dict[str, KnowledgeIndex] = {"en": self._index}
+        self._entries: tuple[KnowledgeEntry, ...] = ()
         self._stamp: Stamp | None = None
         self.refresh()
 
     @property
     def entries(self) -> tuple[KnowledgeEntry, ...]:
-        return self._index.entries
+        return self._entries
 
     @property
     def index(self) -> KnowledgeIndex:
+        """The English index."""
         return self._index
+
+    def index_for(self, language: str) -> KnowledgeIndex:
+        """The index a conversation in ``language`` asks (English for a language with no setup)."""
+        with self._lock:
+            found = self._indexes.get(language)
+            if found is not None:
+                return found
+            setup = self._setups.get(language)
+            if setup is None:
+                return self._index
+            encoder = self._encoders.get(language) or encoder_named(setup.encoder)
+            index = KnowledgeIndex(encoder, self.var_dir / f"knowledge-{language}", setup.settings,
+                                   questions_in=setup.questions)
+            index.build(self._entries)
+            self._indexes[language] = index
+            return index
 
     def refresh(self) -> bool:
         """Reload and re-index if a file changed; returns whether the entries were replaced.
@@ -74,35 +104,42 @@ class KnowledgeBase:
                 return False
             if stamp != folder_stamp(self.folder):
                 return False  # half-written: try again on the next question
-            self._index.build(entries)
+            for index in self._indexes.values():
+                index.build(entries)
+            self._entries = tuple(entries)
             self._stamp = stamp
             self.problem = None
-            log.info("knowledge base: %d entries (%d questions embedded)", len(entries), self._index.last_embedded)
+            log.info("knowledge base: %d entries (%s questions embedded)", len(entries),
+                     ", ".join(f"{lang} {index.last_embedded}" for lang, index in self._indexes.items()))
             return True
 
-    def search(self, text: str, *, top_k: int = 3) -> list[Match]:
+    def search(self, text: str, *, top_k: int = 3, language: str = "en") -> list[Match]:
         with self._lock:
             self.refresh()
-            return self._index.search(text, self.clock(), top_k=top_k)
+            return self.index_for(language).search(text, self.clock(), top_k=top_k)
 
-    def answer(self, text: str) -> Match | None:
+    def answer(self, text: str, language: str = "en") -> Match | None:
         """The confident, valid-today entry for a resident's question, or ``None``."""
         with self._lock:
             self.refresh()
-            return self._index.answer(text, self.clock())
+            return self.index_for(language).answer(text, self.clock())
 
-    def consult(self, text: str) -> Verdict:
-        """:meth:`answer`, and when there is none, the valid-today entries that may be meant."""
+    def consult(self, text: str, language: str = "en") -> Verdict:
+        """:meth:`answer`, and when there is none, the valid-today entries that may be meant.
+
+        ``language`` is the conversation's: it picks the index (model and thresholds); the question is
+        searched as asked.
+        """
         with self._lock:
             self.refresh()
-            return self._index.consult(text, self.clock())
+            return self.index_for(language).consult(text, self.clock())
 
     def valid_entry(self, entry_id: str) -> KnowledgeEntry | None:
         """The entry with this id if it may be answered today (a "did you mean" button pressed later)."""
         with self._lock:
             self.refresh()
             day = self.clock()
-            for entry in self._index.entries:
+            for entry in self._entries:
                 if entry.id == entry_id:
                     return entry if is_valid_on(entry, day) else None
             return None

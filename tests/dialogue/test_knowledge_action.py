@@ -21,12 +21,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant.dialogue import knowledge_action
 from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, intent_title
 from assistant.dialogue.knowledge_action import (
-    ASK_PERSON_BUTTON,
+    ANSWER,
+    ANSWER_SOURCED,
+    ANSWER_UNTRANSLATED,
     GONE,
     NOT_FOUND,
     NOT_SURE,
-    PERSON_BUTTONS,
-    WAY_BUTTON,
+    SHOW_WAY,
     ActionKnowledgeAnswer,
 )
 from assistant.knowledge.base import KnowledgeBase
@@ -144,7 +145,8 @@ def user_turn(text: str) -> dict[str, Any]:
 def missed_turn(text: str = "blorp the wibble") -> list[dict[str, Any]]:
     """A previous turn the knowledge base could not answer (no knowledge_hit slot)."""
     return [user_turn(text), {"event": "action", "name": "action_knowledge_answer"},
-            {"event": "bot", "text": NOT_FOUND}, {"event": "action", "name": "action_listen"}]
+            {"event": "bot", "text": "I am sorry, I cannot help with that yet."},
+            {"event": "action", "name": "action_listen"}]
 
 
 def answered_turn(text: str = "Can I keep a dog?") -> list[dict[str, Any]]:
@@ -188,10 +190,23 @@ def only(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 def assert_not_found(events: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
     said = only(messages)
-    assert said["text"] == NOT_FOUND
-    assert said["buttons"] == PERSON_BUTTONS
-    assert {"title": "Yes, a person please", "payload": "/human_handoff"} in said["buttons"]
+    assert said["response"] == NOT_FOUND  # its YAML holds the person buttons
+    assert said["buttons"] == []
     assert events == []
+
+
+def answered(messages: list[dict[str, Any]], answer: str, source: str | None = None,
+             place: str | None = None) -> None:
+    """The entry's answer (with its source when it has one), and the way when it concerns a place."""
+    said, *way = messages
+    if source is None:
+        assert (said["response"], said["answer"]) == (ANSWER, answer)
+    else:
+        assert (said["response"], said["answer"], said["source"]) == (ANSWER_SOURCED, answer, source)
+    if place is None:
+        assert way == []
+    else:
+        assert [(w["response"], w["place"]) for w in way] == [(SHOW_WAY, place)]
 
 
 def confirm_button(entry_id: str, title: str) -> dict[str, str]:
@@ -208,9 +223,9 @@ def consult_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = KnowledgeBase.consult
 
-    def spy(self: KnowledgeBase, text: str) -> Any:
+    def spy(self: KnowledgeBase, text: str, language: str = "en") -> Any:
         calls.append(text)
-        return real(self, text)
+        return real(self, text, language)
 
     monkeypatch.setattr(KnowledgeBase, "consult", spy)
     return calls
@@ -222,31 +237,24 @@ def consult_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.mark.usefixtures("kiosk")
 def test_a_confident_question_is_answered_with_its_source_and_the_way() -> None:
     events, messages = ask("where can I pay my electricity bill")
-    said = only(messages)
-    assert said["text"] == ("At the Property Management Office, or at the self-service machine in the Service "
-                            "Centre lobby. (This is from the Community office question sheet.)")
-    assert said["buttons"] == [{"title": WAY_BUTTON,
-                                "payload": '/navigate_to{"facility": "property-management-office"}'}]
+    answered(messages, "At the Property Management Office, or at the self-service machine in the Service "
+             "Centre lobby.", "Community office question sheet", "property-management-office")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
 
 @pytest.mark.usefixtures("kiosk")
 def test_an_entry_without_a_place_has_no_way_button() -> None:
     events, messages = ask("am I allowed to keep a dog in my flat?")
-    said = only(messages)
-    assert said["text"] == f"{PETS_ANSWER} (This is from the Community office question sheet.)"
-    assert said["buttons"] == []
+    answered(messages, PETS_ANSWER, "Community office question sheet")
     assert SlotSet(KNOWLEDGE_HIT_SLOT, True) in events
 
 
 @pytest.mark.usefixtures("kiosk")
 def test_an_entry_without_a_source_names_none() -> None:
     events, messages = ask("what do I need to get a library card")
-    said = only(messages)
-    assert said["text"] == ("Bring your identity card to the Library on the first floor of the Service Centre; "
-                            "the card is free.")
-    assert "(This is from" not in said["text"]
-    assert said["buttons"] == [{"title": WAY_BUTTON, "payload": '/navigate_to{"facility": "library"}'}]
+    answered(messages, "Bring your identity card to the Library on the first floor of the Service Centre; "
+             "the card is free.", None, "library")
+    assert "source" not in messages[0]
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
 
@@ -276,9 +284,8 @@ def test_a_question_between_the_thresholds_is_offered_the_entry() -> None:
 
     events, messages = ask(BETWEEN)
     said = only(messages)
-    assert said["text"] == NOT_SURE
-    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?"), ASK_PERSON_BUTTON]
-    assert ASK_PERSON_BUTTON == {"title": "No, ask a person", "payload": "/human_handoff"}
+    assert said["response"] == NOT_SURE  # "No, ask a person" is in its YAML
+    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?")]
     assert events == []
 
 
@@ -290,7 +297,7 @@ def test_the_offered_button_answers_when_pressed() -> None:
     entry_id = json.loads("{" + entities)["knowledge_entry"]
     assert intent == "knowledge_confirm" and entry_id == "pets"
     events, messages = confirm(entry_id)
-    assert only(messages)["text"] == f"{PETS_ANSWER} (This is from the Community office question sheet.)"
+    answered(messages, PETS_ANSWER, "Community office question sheet")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
 
@@ -300,11 +307,8 @@ def test_the_offered_button_answers_when_pressed() -> None:
 @pytest.mark.usefixtures("kiosk")
 def test_a_confirmed_entry_is_answered() -> None:
     events, messages = confirm("water-bill")
-    said = only(messages)
-    assert said["text"].startswith("At the Property Management Office")
-    assert said["text"].endswith(" (This is from the Community office question sheet.)")
-    assert said["buttons"] == [{"title": WAY_BUTTON,
-                                "payload": '/navigate_to{"facility": "property-management-office"}'}]
+    answered(messages, "At the Property Management Office, or at the self-service machine in the Service "
+             "Centre lobby.", "Community office question sheet", "property-management-office")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
 
@@ -313,8 +317,7 @@ def test_an_unknown_or_missing_entry_is_gone() -> None:
     for events, messages in (confirm("no-such-entry"),
                              ask('/knowledge_confirm{"knowledge_entry": "pets"}', "knowledge_confirm")):
         said = only(messages)
-        assert said["text"] == GONE
-        assert said["buttons"] == PERSON_BUTTONS
+        assert said["response"] == GONE
         assert events == []
 
 
@@ -326,8 +329,7 @@ def test_an_expired_entry_is_gone_when_confirmed(knowledge_dir: Path) -> None:
     for entry_id in ("flu-campaign", "summer-pool"):
         events, messages = confirm(entry_id)
         said = only(messages)
-        assert said["text"] == GONE, entry_id
-        assert said["buttons"] == PERSON_BUTTONS
+        assert said["response"] == GONE, entry_id
         assert events == []
 
 
@@ -358,7 +360,7 @@ def test_a_suggestion_comes_first_on_the_ladder() -> None:
 def test_a_confident_hit_answers_instead_of_the_ladder() -> None:
     events, messages = ask("where do I pay the electricity bill", "nlu_fallback", ranking=RANKING,
                            before=missed_turn())
-    assert only(messages)["text"].startswith("At the Property Management Office")
+    assert messages[0]["answer"].startswith("At the Property Management Office")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
 
@@ -367,7 +369,8 @@ def test_a_second_miss_in_a_row_offers_a_person() -> None:
     events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING, before=missed_turn())
     said = only(messages)
     assert said["text"] == LADDER_PERSON
-    assert said["buttons"] == PERSON_BUTTONS
+    assert said["buttons"] == [{"title": "Yes, a person please", "payload": "/human_handoff"},
+                               {"title": "No, thank you", "payload": "/deny"}]
     assert events == []
 
 
@@ -385,12 +388,12 @@ def test_a_second_miss_closer_to_an_entry_still_offers_it_with_a_person() -> Non
 @pytest.mark.parametrize("intent", ["knowledge_question", "out_of_scope"])
 def test_a_question_the_model_routes_here_is_answered_or_offered(intent: str) -> None:
     events, messages = ask("Can I keep a dog?", intent)
-    assert only(messages)["text"].startswith(PETS_ANSWER[:20]) and events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+    assert only(messages)["answer"] == PETS_ANSWER and events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
     _, near = ask(BETWEEN, intent, ranking=RANKING)
     said = only(near)
     assert said["buttons"][0] == confirm_button("pets", "Can I keep a dog?")
     if intent == "out_of_scope":
-        assert said["text"] == NOT_SURE
+        assert said["response"] == NOT_SURE
     else:  # the model may have mistaken a skill's phrasing for a knowledge question: its guesses come too
         assert said["text"] == LADDER_SORRY and said["buttons"][1:] == [*guess_buttons(GUESSES[:2]), SOMETHING_ELSE]
 
@@ -441,13 +444,12 @@ def test_dated_entries_are_answered_within_their_dates(knowledge_dir: Path) -> N
     today = date.today()
     (knowledge_dir / "notices.yml").write_text(dated_entries(today + timedelta(days=1)), "utf-8")
     events, messages = ask(EXPIRED_QUESTION)  # valid until today
-    assert only(messages)["text"].startswith("The campaign was on Saturday")
-    assert only(messages)["buttons"] == [{"title": WAY_BUTTON,
-                                          "payload": '/navigate_to{"facility": "community-clinic"}'}]
+    answered(messages, "The campaign was on Saturday at the Community Clinic.", "Community office notice board",
+             "community-clinic")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
     (knowledge_dir / "notices.yml").write_text(dated_entries(today - timedelta(days=1)), "utf-8")
     events, messages = ask(NOT_YET_QUESTION)  # valid from today
-    assert only(messages)["text"].startswith("The pool opens at nine")
+    assert only(messages)["answer"].startswith("The pool opens at nine")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
 
@@ -461,7 +463,7 @@ def test_payloads_and_empty_text_are_never_searched(text: str, consult_calls: li
     assert consult_calls == []
     events, messages = ask("Can I keep a dog?")  # the same question, typed, is searched and answered
     assert consult_calls == ["Can I keep a dog?"]
-    assert only(messages)["text"].startswith(PETS_ANSWER)
+    assert only(messages)["answer"] == PETS_ANSWER
 
 
 # --- 8. broken and changing folders -------------------------------------------------------------
@@ -480,7 +482,7 @@ def test_a_broken_folder_offers_a_person(knowledge_dir: Path) -> None:
 
     (knowledge_dir / "faq.yml").write_text(FAQ, "utf-8")  # the admin fixes the file: no restart needed
     events, messages = ask("Can I keep a dog?")
-    assert only(messages)["text"].startswith(PETS_ANSWER)
+    assert only(messages)["answer"] == PETS_ANSWER
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
 
 
@@ -493,7 +495,7 @@ def test_a_missing_model_offers_a_person(kiosk: context.SkillContext, tmp_path: 
     events, messages = ask("Can I keep a dog?", "nlu_fallback", ranking=RANKING)
     assert only(messages)["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
     events, messages = confirm("pets")
-    assert only(messages)["text"] == GONE
+    assert only(messages)["response"] == GONE
 
 
 @pytest.mark.usefixtures("kiosk")
@@ -503,10 +505,10 @@ def test_a_file_added_later_is_answered_on_the_next_question(knowledge_dir: Path
     (knowledge_dir / "wifi.yml").write_text(WIFI, "utf-8")
     events, messages = ask(WIFI_QUESTION)
     assert knowledge_action.knowledge_base() is base  # the same knowledge base: nothing restarted
-    assert only(messages)["text"] == ("There is free Wi-Fi in the Service Centre, the Library and the Elderly "
-                                      "Activity Room. (This is from the Community office notice board.)")
+    answered(messages, "There is free Wi-Fi in the Service Centre, the Library and the Elderly Activity Room.",
+             "Community office notice board")
     assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
-    assert only(confirm("wifi")[1])["text"].startswith("There is free Wi-Fi")
+    assert only(confirm("wifi")[1])["answer"].startswith("There is free Wi-Fi")
 
 
 def test_a_knowledge_base_that_failed_to_load_is_tried_again_after_a_while(
@@ -534,3 +536,99 @@ def test_a_knowledge_base_that_failed_to_load_is_tried_again_after_a_while(
     loaded = knowledge_action.knowledge_base(clock=lambda: now[0])
     assert loaded is not None and len(attempts) == 2
     assert loaded.answer("Can I keep a dog?") is not None
+
+
+# --- 9. the conversation's language ----------------------------------------------------------------
+
+FAQ_ZH = """\
+entries:
+  pets:
+    answer: 可以养。狗要登记、要打疫苗，在小区里要牵绳。
+    source: 社区办事问答单
+    questions:
+      - 小区里能养狗吗？
+      - 我想养只小狗，有什么规定没有
+  water-bill:
+    answer: 可以到物业办公室交，也可以用服务中心大厅的自助机交。
+    questions:
+      - 水电费在哪儿交？
+  library-card:
+    questions:
+      - 借书证怎么办？
+"""
+"""Chinese answers for two of the three FAQ entries: the library card has Chinese questions, no answer yet."""
+
+
+@pytest.fixture
+def chinese(knowledge_dir: Path) -> Path:
+    (knowledge_dir / "faq.zh-CN.yml").write_text(FAQ_ZH, "utf-8")
+    return knowledge_dir
+
+
+def turn_in(text: str, locale: str | None, intent: str = "out_of_scope") -> tuple[list[dict[str, Any]],
+                                                                                  list[dict[str, Any]]]:
+    """The resident's turn as a front end sends it: ``locale`` in the metadata (the kiosk's 中文 button)."""
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [],
+               "intent_ranking": [{"name": intent, "confidence": 0.9}]}
+    event = {**user_turn(text), **({"metadata": {"locale": locale}} if locale else {})}
+    return run(Tracker("tester", {KNOWLEDGE_HIT_SLOT: None}, message, [event], False, None, {}, "action_listen"))
+
+
+@pytest.mark.usefixtures("kiosk", "chinese")
+def test_a_chinese_question_is_answered_in_chinese_with_the_chinese_source() -> None:
+    events, messages = turn_in("请问，小区让不让养狗啊？", None)
+    answered(messages, "可以养。狗要登记、要打疫苗，在小区里要牵绳。", "社区办事问答单")
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+
+
+@pytest.mark.usefixtures("kiosk", "chinese")
+def test_a_chinese_answer_without_its_own_source_keeps_the_entry_s() -> None:
+    _, messages = turn_in("电费要去哪里交", None)
+    answered(messages, "可以到物业办公室交，也可以用服务中心大厅的自助机交。", "Community office question sheet",
+             "property-management-office")
+
+
+@pytest.mark.usefixtures("kiosk", "chinese")
+def test_the_kiosk_locale_decides_even_for_words_typed_in_english() -> None:
+    """中文 pressed on the kiosk, "wifi"-style English typed: the answer is still in Chinese."""
+    _, messages = turn_in("Can I keep a dog?", "zh-CN")
+    answered(messages, "可以养。狗要登记、要打疫苗，在小区里要牵绳。", "社区办事问答单")
+    _, english = turn_in("Can I keep a dog?", "en")
+    answered(english, PETS_ANSWER, "Community office question sheet")
+
+
+@pytest.mark.usefixtures("kiosk", "chinese")
+def test_an_entry_without_chinese_is_said_in_english_with_a_note() -> None:
+    events, messages = turn_in("我想办个借书证，要带什么", None)
+    said, way = messages
+    assert said["response"] == ANSWER_UNTRANSLATED
+    assert said["answer"] == ("Bring your identity card to the Library on the first floor of the Service Centre; "
+                              "the card is free.")
+    assert (way["response"], way["place"]) == (SHOW_WAY, "library")
+    assert events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
+    _, english = turn_in("what do I need to get a library card", None)  # English: no note
+    assert english[0]["response"] == ANSWER
+
+
+@pytest.mark.usefixtures("kiosk", "chinese")
+def test_did_you_mean_buttons_are_titled_in_the_conversation_s_language() -> None:
+    base = knowledge_action.knowledge_base()
+    assert base is not None
+    chinese_index = base.index_for("zh-CN")
+    question = "家里养猫有没有什么规定"  # near the dog entry, not near enough to answer
+    best = chinese_index.search(question, date.today())[0]
+    assert best.entry.id == "pets"
+    assert chinese_index.settings.suggest <= best.score < chinese_index.settings.threshold, best.score
+    _, messages = turn_in(question, None)
+    said = only(messages)
+    assert said["response"] == NOT_SURE
+    assert said["buttons"] == [confirm_button("pets", "小区里能养狗吗？")]
+    events, pressed = run(tracker('/knowledge_confirm{"knowledge_entry": "pets"}', "knowledge_confirm",
+                                  entities=[{"entity": "knowledge_entry", "value": "pets"}],
+                                  before=[{**user_turn(question), "metadata": {"locale": "zh-CN"}}]))
+    answered(pressed, "可以养。狗要登记、要打疫苗，在小区里要牵绳。", "社区办事问答单")
+
+
+@pytest.mark.usefixtures("kiosk", "chinese")
+def test_an_unrelated_chinese_question_is_offered_a_person() -> None:
+    assert_not_found(*turn_in("明天天气怎么样", None))

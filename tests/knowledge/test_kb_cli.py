@@ -12,7 +12,7 @@ from assistant.knowledge.entries import load_knowledge
 from assistant.knowledge.kb_cli import add_kb_commands
 from assistant.shared.errors import LinliError
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, SEED
 
 
 def linli(*argv: str) -> int:
@@ -111,3 +111,22 @@ def test_an_invalid_entry_is_refused_before_any_write(capsys: pytest.CaptureFixt
     assert linli("kb", "add", "--id", "long", "--question", "q", "--answer", "x" * 601) == 1
     assert "answer" in capsys.readouterr().out
     assert sorted(p.name for p in seed_folder.iterdir()) == ["office-faq.yml"]
+
+
+def test_validate_lists_missing_chinese_answers_as_gaps_not_errors(capsys: pytest.CaptureFixture[str],
+                                                                  seed_folder: Path) -> None:
+    (seed_folder / "office-faq.zh-CN.yml").write_text("entries:\n  pets:\n    answer: 可以养，要牵绳。\n", "utf-8")
+    assert linli("kb", "validate", str(seed_folder)) == 0
+    out = capsys.readouterr().out
+    assert "zh-CN: 1 of 30 entries answered" in out
+    assert "29 answers not written yet" in out
+    assert f"{seed_folder / 'office-faq.yml'}:5: 'id-card-renewal' has no zh-CN answer" in out
+    assert "'pets' has no zh-CN answer" not in out
+
+
+def test_search_in_chinese_answers_in_chinese(capsys: pytest.CaptureFixture[str], seed_folder: Path) -> None:
+    shutil.copy(SEED.with_name("office-faq.zh-CN.yml"), seed_folder)
+    assert linli("kb", "search", "--lang", "zh-CN", "电梯卡住了，人出不来，怎么办") == 0
+    out = capsys.readouterr().out
+    assert "lift-stuck ← would be answered" in out
+    assert "Answer: 按电梯里的报警按钮" in out
