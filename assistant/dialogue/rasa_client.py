@@ -17,7 +17,6 @@ import httpx
 
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import Button, Reply, StartIntent
-
 from foundation.language import normalise, script_language
 
 from .wire import decode_custom, intent_message, turn_metadata

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
