@@ -341,6 +341,7 @@ class VoiceSession:
                 self._emit(event)
             return
         text = join_cjk(event.text)
+        event = Transcript(text, final=True)
         if not self._awake():
             rest = self._after_wake_phrase(text)
             if rest is None:
