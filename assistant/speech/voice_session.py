@@ -228,18 +228,19 @@ class VoiceSession:
         self.synthesizer.volume = min(1.0, max(0.1, volume))
         return self.synthesizer.volume
 
-    def set_language(self, language: str) -> str | None:
+    def set_language(self, language: str, *, hear: bool = True) -> str | None:
         """The conversation is in ``language`` now (the kiosk's 中文 button, Chinese words typed or heard):
         the session's own words and the voice follow at once, the speech model when it is installed. Returns
         ``None``, or what to tell the resident when the model is missing (they can still type; the old model
-        keeps listening). Blocks while a model loads: call it off the UI thread."""
+        keeps listening). Blocks while a model loads: call it off the UI thread (``hear=False``: the words and
+        the voice only, at once; the model in a second call)."""
         self.language = language
         if self.settings.voice is None or language != self.settings.locale:  # an operator's voice, for its locale
             try:
                 self.synthesizer.voice = VOICE_FOR_LOCALE.get(language, VOICE_FOR_LOCALE["en"])
             except LinliError as e:  # the voice is not installed: keep speaking with the one we have
                 log.warning("no %s voice: %s", language, e.message)
-        if self._recognizer_for is None or language == self._heard_language:
+        if not hear or self._recognizer_for is None or language == self._heard_language:
             return None
         try:
             recognizer = self._recognizer_for(language)
