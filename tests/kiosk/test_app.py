@@ -310,3 +310,20 @@ def test_a_long_chinese_answer_wraps_inside_its_bubble(app: Any) -> None:
     assert bubble.texture_size[0] <= bubble.width, "the answer runs off the bubble's right edge"
     assert bubble.texture_size[1] > 2.5 * bubble.font_size, "a long Chinese answer on one clipped line"
     app.set_language("en")
+
+
+def test_the_kiosk_font_draws_chinese_and_no_home_label_is_clipped_in_chinese(app: Any) -> None:
+    from kivy.base import EventLoop
+
+    from kiosk_app.control import MISSING_GLYPH, clipped, tofu
+
+    assert tofu(MISSING_GLYPH + "A") == [MISSING_GLYPH]  # the check itself: a lacking character is caught
+    assert tofu("您好报修紧急求助预约门诊垃圾分类幺三八两点半") == []
+    app.set_language("zh-CN")
+    try:
+        app.show("home")
+        for _ in range(5):
+            EventLoop.idle()
+        assert clipped(app) == []
+    finally:
+        app.set_language("en")
