@@ -48,6 +48,7 @@ from assistant.shared.events import (
     navigate,
     show_card,
 )
+from foundation.language import normalise
 from kiosk_app import theme
 from kiosk_app.backend import Backend
 from kiosk_app.guide_feed import FeedSettings, GuideFeed
@@ -129,7 +130,10 @@ class KioskApp(App):
     text_step = StringProperty("normal")
     theme_name = StringProperty("standard")
     language = StringProperty("en")
+    """The conversation's language: the screen's words, every turn's ``locale``, the voice, the speech model."""
     tx = DictProperty(texts("en"))
+    other_language = StringProperty("")
+    """The home screen's language button: the next offered language, named in itself ("中文")."""
 
     def __init__(self, settings: Settings, *, voice: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -153,6 +157,10 @@ class KioskApp(App):
         self.handoff: str | None = None
         """The handoff a person from the office is in (docs/handoff.md): the "Back to the assistant" button
         stays among the options while it is set."""
+        self.languages = settings.language_list
+        """``LINLI_LANGUAGES``: the languages this kiosk offers, the default among them."""
+        self.default_language = normalise(settings.default_language) or self.languages[0]
+        self.set_language(self.default_language)
 
     # building ------------------------------------------------------------------------------------------
     def build(self) -> KioskRoot:
@@ -169,7 +177,7 @@ class KioskApp(App):
         return root
 
     def on_start(self) -> None:
-        self.backend = Backend(self.settings, self._from_backend_thread)
+        self.backend = Backend(self.settings, self._from_backend_thread, on_language=self._from_words_thread)
         self.backend.language = self.language
         self.backend.start_heartbeat()
         self.backend.start_broadcasts()
@@ -241,8 +249,12 @@ class KioskApp(App):
         self.apply_style()
 
     def set_language(self, language: str) -> None:
+        """The 中文 / English button, Chinese words typed, or the idle reset: the whole conversation follows
+        (the backend sends it as every turn's ``locale``; the voice and the speech model switch too)."""
         self.language = language
         self.tx = texts(language)
+        following = self._next_language()
+        self.other_language = texts(following)["language_name"] if following != language else ""
         view = self.notice_view
         if view is not None and int(view.notice_id) in self.urgent_notices:  # its words in the new language
             seen = int(view.notice_id) not in self.unseen_notices
@@ -251,6 +263,19 @@ class KioskApp(App):
                 self.unseen_notices.discard(int(view.notice_id))
         if self.backend is not None:  # what the backend says by itself ("Do you need help right now?")
             self.backend.language = language
+
+    def _next_language(self) -> str:
+        offered = self.languages
+        at = offered.index(self.language) if self.language in offered else -1
+        return offered[(at + 1) % len(offered)]
+
+    def next_language(self) -> None:
+        """The home screen's language button."""
+        self.set_language(self._next_language())
+
+    def _from_words_thread(self, language: str) -> None:
+        """The resident typed words in another offered language (a backend thread): the screen follows."""
+        Clock.schedule_once(lambda _dt: self.set_language(language) if language != self.language else None, 0)
 
     # resident actions (every screen) -------------------------------------------------------------------
     def start_conversation(self, command: StartIntent, shown: str) -> None:
@@ -556,6 +581,7 @@ class KioskApp(App):
         self.handoff = None  # the backend tells the office the resident left
         if self.backend is not None:
             self.backend.new_conversation()
+        self.set_language(self.default_language)  # the next resident is greeted in the community's language
         self.show("home")
         if self.urgent_notices and self.notice_view is None:  # still in force: shown again for the next resident
             newest = max(self.urgent_notices)

@@ -28,6 +28,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,6 +61,7 @@ from assistant.speech.audio_io import AudioSource, ClipSource, MicrophoneSource,
 from assistant.speech.settings import SpeechSettings, load_speech_settings
 from assistant.speech.speaker import FileSpeaker
 from assistant.speech.voice_app import VoiceParts, open_voice
+from foundation.language import normalise
 
 from .emergency import raise_emergency
 from .texts import texts
@@ -69,11 +71,12 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = words("en")["dialogue_down"]
 NO_ANSWER = words("en")["no_reply"]
 """A turn the dialogue answered with nothing (its action server was down): never silence."""
-FAILED = "Sorry, something went wrong. Please try again, or ask at the reception."
-VOICE_OFF = "Voice is switched off on this kiosk. Please type or tap instead."
-VOICE_NOT_STARTED = "Voice is not switched on. Please type or tap instead."
-VOICE_GETTING_READY = "Voice is still getting ready. Please wait a moment, or type or tap instead."
-VOICE_BROKEN = "Voice could not start. Please type or tap instead."
+FAILED = texts("en")["turn_failed"]
+VOICE_OFF = texts("en")["voice_off"]
+VOICE_NOT_STARTED = texts("en")["voice_not_started"]
+VOICE_GETTING_READY = texts("en")["voice_getting_ready"]
+VOICE_BROKEN = texts("en")["voice_broken"]
+"""The English of what the backend says by itself; the words it uses are the screen language's (texts.yml)."""
 TRACKER_TIMEOUT = 2.0
 """The idle timer asks about forms; it must get a quick answer or none."""
 
@@ -122,8 +125,8 @@ class _KindDialogue:
              metadata: dict[str, Any] | None = None) -> list[Reply]:
         try:
             replies = self._client.send(sender_id, message, metadata)
-        except DialogueUnavailable as e:
-            raise DialogueUnavailable(UNAVAILABLE) from e
+        except DialogueUnavailable as e:  # in the conversation's language, as the client knows it now
+            raise DialogueUnavailable(words(self._client.language or "en")["dialogue_down"]) from e
         return replies
 
     def understand(self, text: str) -> tuple[str, float] | None:
@@ -137,16 +140,21 @@ def new_sender_id(settings: Settings) -> str:
 class Backend:
     def __init__(self, settings: Settings, on_event: Callable[[Event], None], *,
                  speech: SpeechSettings | None = None, voice: bool = True,
-                 confirm_seconds: float | None = None) -> None:
+                 confirm_seconds: float | None = None, on_language: Callable[[str], None] | None = None) -> None:
         """``confirm_seconds``: how long "Do you need help right now?" waits before the alert is sent (``None``:
-        what the question says, 15 s; the tests use 1 s)."""
+        what the question says, 15 s; the tests use 1 s); ``on_language(code)``: the resident's own words
+        switched the conversation's language (typed Chinese); called from a backend thread."""
         self.settings = settings
-        self.language = "en"
-        """The screen's language (the app sets it): the words this backend says by itself."""
+        self.default_language = normalise(settings.default_language) or "en"
+        """``LINLI_DEFAULT_LANGUAGE``: the language of a new conversation (after the idle reset)."""
         self._on_event = on_event
+        self._on_language = on_language
         self._speech = speech
         self._voice_enabled = voice
-        self._client = ConversationClient(settings.rasa_url, settings.rasa_token)
+        # the one client every turn goes through (typed, tapped, spoken, the safety net's): it puts the
+        # conversation's language in each turn's metadata and notices words in another offered language
+        self._client = ConversationClient(settings.rasa_url, settings.rasa_token, language=self.default_language,
+                                          languages=settings.language_list, on_language=self._words_switched)
         self._probe = ConversationClient(settings.rasa_url, settings.rasa_token, timeout=TRACKER_TIMEOUT)
         self._lock = threading.Lock()
         self._sender = new_sender_id(settings)
@@ -174,6 +182,45 @@ class Backend:
         self._mic: AudioSource | None = None
         self._mic_thread: threading.Thread | None = None
         self._voice_problem: str | None = None
+
+    # language -----------------------------------------------------------------------------------------
+    @property
+    def language(self) -> str:
+        """The conversation's language: sent as every turn's ``locale``, the words this backend says by itself,
+        the voice and the speech model."""
+        return self._client.language or self.default_language
+
+    @language.setter
+    def language(self, code: str) -> None:
+        """The screen's 中文 / English button (the app), or the idle reset."""
+        chosen = normalise(code) or self.default_language
+        if chosen == self._client.language:
+            return
+        self._client.language = chosen
+        self._voice_follows(chosen)
+
+    def _words_switched(self, code: str) -> None:
+        """The resident typed (or said) words in another offered language: the conversation is in it now (the
+        client has switched before sending the turn); the voice and the screen follow."""
+        self._voice_follows(code)
+        if self._on_language is not None:
+            try:
+                self._on_language(code)
+            except Exception:  # a broken UI handler must not stop the turn
+                log.exception("kiosk language handler failed")
+
+    def _voice_follows(self, code: str) -> None:
+        parts = self._parts
+        if parts is None:
+            return
+        parts.session.set_language(code, hear=False)  # the words and the voice at once: the next answer is in it
+
+        def load_model() -> None:  # a model takes seconds to load: off the UI and the turns' threads
+            problem = parts.session.set_language(code)
+            if problem is not None:
+                self._publish(VoiceState("unavailable", problem))
+
+        self._controls.submit(load_model)
 
     # events -------------------------------------------------------------------------------------------
     def _publish(self, event: Event) -> None:
@@ -284,7 +331,7 @@ class Backend:
             outcome = self._net.turn(sender, message, source)
         except Exception:  # the net never raises for the dialogue; this is belt and braces
             log.exception("kiosk dialogue turn failed")
-            outcome = Outcome([], Error("dialogue_failed", FAILED))
+            outcome = Outcome([], Error("dialogue_failed", texts(self.language)["turn_failed"]))
         self._present(outcome, sender)
 
     def _present(self, outcome: Outcome, sender: str | None = None) -> None:
@@ -336,6 +383,7 @@ class Backend:
             old, self._sender = self._sender, new_sender_id(self.settings)
             self._last_replies = []
             new = self._sender
+        self.language = self.default_language  # the next resident is greeted in the community's language
         parts = self._parts
         if parts is not None:
             parts.session.sender_id = new  # at once: a turn typed right after belongs to the new conversation
@@ -362,8 +410,8 @@ class Backend:
     def start_voice(self) -> None:
         """Load the speech model and open the microphone in the background; typing works meanwhile."""
         if not self._voice_enabled:
-            self._voice_problem = VOICE_OFF
-            self._publish(VoiceState("unavailable", VOICE_OFF))
+            self._voice_problem = texts(self.language)["voice_off"]
+            self._publish(VoiceState("unavailable", self._voice_problem))
             return
         if self._voice_thread is not None or self._closed.is_set():
             return
@@ -371,19 +419,24 @@ class Backend:
         self._voice_thread.start()
 
     def _open_voice(self) -> None:
-        self._publish(VoiceState("idle", "Getting ready…"))
+        self._publish(VoiceState("idle", texts(self.language)["voice_getting_ready_short"]))
         try:
+            # the speech model and the voice of the conversation's language (a locale of LINLI_SPEECH_LOCALE
+            # the kiosk does not offer, e.g. "ko" on a test kiosk, is kept as configured)
             speech = self._speech or load_speech_settings()
+            if normalise(speech.locale) in self.settings.language_list and speech.locale != self.language:
+                speech = replace(speech, locale=self.language, model=None)
             speaker: bool | FileSpeaker = True
             if self.settings.speech_output is not None:  # the hardware edge as files (tests, demos)
                 speaker = FileSpeaker(self.settings.speech_output)
             parts = open_voice(self.settings, speech, _KindDialogue(self._client), self._publish, speaker=speaker,
                                net=self._net)
         except LinliError as e:  # no model, no espeak, bad settings: the hint names the fix
-            self._voice_unavailable(f"Voice is not available: {e.message} {e.hint or ''}".strip(), e)
+            reason = f"{e.message} {e.hint or ''}".strip()
+            self._voice_unavailable(texts(self.language)["voice_not_available"].format(reason=reason), e)
             return
         except Exception as e:
-            self._voice_unavailable(VOICE_BROKEN, e)
+            self._voice_unavailable(texts(self.language)["voice_broken"], e)
             return
         parts.session.sender_id = self._sender
         self._parts = parts
@@ -394,7 +447,7 @@ class Backend:
         try:
             mic = self._audio_source(speech, self.settings.speech_input)
         except LinliError as e:  # replies are still spoken; only the talk button explains itself
-            self._voice_unavailable(f"{e.message} Please type or tap instead.", e)
+            self._voice_unavailable(texts(self.language)["microphone_missing"].format(reason=e.message), e)
             return
         self._mic = mic
         self._mic_thread = threading.Thread(target=self._listen, args=(parts, mic), name="kiosk-mic", daemon=True)
@@ -418,7 +471,7 @@ class Backend:
             return  # the file is over; that is not a broken microphone
         if not self._closed.is_set():  # the stream ended by itself: unplugged, or a device error
             self._mic = None
-            self._voice_unavailable("The microphone stopped working. Please type or tap instead.",
+            self._voice_unavailable(texts(self.language)["microphone_stopped"],
                                     problem or RuntimeError("microphone stream ended"))
 
     def _voice_unavailable(self, message: str, error: BaseException) -> None:
@@ -435,9 +488,9 @@ class Backend:
         if self._voice_problem is not None:
             message = self._voice_problem
         elif self._voice_thread is not None:
-            message = VOICE_GETTING_READY
+            message = texts(self.language)["voice_getting_ready"]
         else:
-            message = VOICE_NOT_STARTED
+            message = texts(self.language)["voice_not_started"]
         self._publish(VoiceState("unavailable", message))
 
     def repeat(self) -> None:

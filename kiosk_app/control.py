@@ -81,8 +81,44 @@ def state(app: Any) -> dict[str, Any]:
             "overlays": [type(w).__name__ for w in Window.children if w is not app.root],
             "guide": {"picture": guide.picture_mode, "to": guide.route_to, "step_free_offer": guide.step_free_offer,
                       "qr": guide.qr_path},
-            "body_px": app.body_px, "text_step": app.text_step, "theme": app.theme_name,
+            "body_px": app.body_px, "text_step": app.text_step, "theme": app.theme_name, "language": app.language,
             "interactive_s": (app.interactive_at - app.started_at) if app.interactive_at else None}
+
+
+MISSING_GLYPH = "\U0010fffd"
+"""A private-use character no font has: drawn as the font's "missing" box (tofu), or as nothing."""
+
+
+def tofu(text: str) -> list[str]:
+    """The characters of ``text`` the kiosk's default font draws exactly like a character it lacks (tofu)."""
+    from kivy.core.text import Label as CoreLabel
+
+    def drawn(chars: str) -> tuple[tuple[int, int], bytes]:
+        label = CoreLabel(text=chars, font_size=48)
+        label.refresh()
+        width, height = label.texture.size
+        return (int(width), int(height)), bytes(label.texture.pixels)
+
+    box = drawn(MISSING_GLYPH)
+    return [c for c in dict.fromkeys(text) if not c.isspace() and drawn(c) == box]
+
+
+def clipped(app: Any) -> list[dict[str, Any]]:
+    """Labels on screen (the current screen, the bars, overlays) whose text is drawn larger than the label:
+    cut off at the edge, or running over its neighbour."""
+    from kivy.core.window import Window
+
+    current = app.root.ids.sm.current_screen
+    visible = [current, app.root.children[0]] + [w for w in Window.children if w is not app.root]
+    found = []
+    for top in visible:
+        for w in _widgets(top):
+            if not isinstance(w, Label) or not w.text or w.opacity == 0 or w.width <= 1:
+                continue
+            tw, th = w.texture_size
+            if tw > w.width + 1 or th > w.height + 1:
+                found.append({"text": w.text[:80], "texture": [tw, th], "size": [w.width, w.height]})
+    return found
 
 
 def tap(app: Any, widget_id: str) -> None:
@@ -234,6 +270,10 @@ class _Handler(BaseHTTPRequestHandler):
             elif self.path == "/screenshot":
                 target = shot_path(self.shots, body.get("name"))
                 result = on_ui_thread(lambda: screenshot(str(target)))
+            elif self.path == "/tofu":
+                result = on_ui_thread(lambda: tofu(str(body.get("text", ""))))
+            elif self.path == "/clipped":
+                result = on_ui_thread(lambda: clipped(app))
             elif self.path == "/call" and body.get("name") in ALLOWED_CALLS:
                 result = on_ui_thread(lambda: call(app, body["name"], body.get("args", [])))
             elif self.path == "/bench_scroll":

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
 from assistant.shared.errors import DialogueUnavailable, InputError, LinliError
 from assistant.shared.events import Button, Reply, StartIntent
+from foundation.language import normalise, script_language
 
-from .wire import decode_custom, intent_message
+from .wire import decode_custom, intent_message, turn_metadata
 
 MAX_TEXT_CHARS = 1000
 """Longer than any spoken request; a paste of 20 kB is refused kindly instead of parsed slowly."""
@@ -62,10 +64,18 @@ def _replies(messages: Any) -> list[Reply]:
 
 class ConversationClient:
     def __init__(self, base_url: str, token: str, *, timeout: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, language: str | None = None,
+                 languages: Sequence[str] = (), on_language: Callable[[str], None] | None = None) -> None:
+        """``language``: the conversation's language, sent as every turn's ``locale`` (``None``: none is sent
+        and Rasa goes by the script of the words); ``languages``: the ones the community offers — words the
+        resident types or says in one of them (Chinese characters, Latin letters) switch ``language`` to it
+        before the turn is sent, and ``on_language(code)`` is told (the screen, the voice follow)."""
         self.base_url = base_url.rstrip("/")
         self._token = token
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self.language = normalise(language) if language else None
+        self.languages = tuple(c for c in (normalise(code) for code in languages) if c)
+        self.on_language = on_language
 
     def close(self) -> None:
         self._http.close()
@@ -91,7 +101,10 @@ class ConversationClient:
         """One resident turn through the REST channel: their words, or a command such as a tapped tile's;
         returns the assistant's replies in order."""
         text = intent_message(message) if isinstance(message, StartIntent) else clean_text(message)
-        body = {"sender": check_sender(sender_id), "message": text, "metadata": metadata or {}}
+        if not isinstance(message, StartIntent):
+            self.follow_words(text)
+        body = {"sender": check_sender(sender_id), "message": text,
+                "metadata": turn_metadata(metadata, self.language)}
         response = self._request("POST", "/webhooks/rest/webhook", json=body)
         if response.status_code != 200:
             raise DialogueUnavailable(UNAVAILABLE)
@@ -99,6 +112,16 @@ class ConversationClient:
             return _replies(response.json())
         except ValueError as e:
             raise DialogueUnavailable("The assistant sent an answer I could not read. Please try again.") from e
+
+    def follow_words(self, text: str) -> str | None:
+        """The resident's own words say which language they speak (a payload or digits say nothing): the
+        conversation switches to it when the community offers it. Returns the language now in use."""
+        said = script_language(text)
+        if said is not None and said in self.languages and said != self.language:
+            self.language = said
+            if self.on_language is not None:
+                self.on_language(said)
+        return self.language
 
     def health(self) -> bool:
         try:

@@ -1,4 +1,5 @@
-"""Rasa's wire formats, in one place: an action's ``custom`` payload in, an intent message out.
+"""Rasa's wire formats, in one place: an action's ``custom`` payload in, an intent message and a turn's
+metadata out.
 
 Front ends see only typed events: :func:`decode_custom` turns a reply's ``custom`` dict into
 :class:`Alert` / :class:`ConfirmEmergency` / :class:`ShowRoute` / :class:`SpeechRate` once, here, and
@@ -30,6 +31,17 @@ from assistant.shared.events import (
 log = logging.getLogger(__name__)
 
 INTENT_RE = re.compile(r"[A-Za-z0-9_]+")
+
+
+def turn_metadata(metadata: Mapping[str, Any] | None, locale: str | None) -> dict[str, Any]:
+    """A REST turn's ``metadata``: what the front end says of the turn (``{"source": "voice"}``) with the
+    conversation's language as ``locale`` (docs/languages.md: front ends send it on every turn, and the turn's
+    language is decided from it before the script of the words). ``None``: no locale, Rasa goes by the script.
+    A locale the front end set explicitly in ``metadata`` is kept."""
+    built = dict(metadata or {})
+    if locale and not built.get("locale"):
+        built["locale"] = locale
+    return built
 
 
 def intent_message(intent: str | StartIntent, entities: Mapping[str, str] | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -232,3 +233,47 @@ class Recognizer:
             events.extend(self.accept(pcm[i : i + step]))
         events.extend(self.finish())
         return events
+
+
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]) +"
+                      r"(?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef])")
+
+
+def join_cjk(text: str) -> str:
+    """Vosk's Chinese models put a space between words ("我 家 厨房 漏水 了"); Chinese is written without
+    them, so the resident sees their words as typed and the dialogue gets the same text from speech as from
+    the keyboard. Spaces next to Latin letters or digits stay ("三号楼 502")."""
+    return _CJK_GAP.sub("", text)
+
+
+class NoRecognizer(Recognizer):
+    """No speech model for the language (not installed): nothing is heard, typing still works. The terminal
+    says so with the command that installs the model; the microphone is not opened."""
+
+    def __init__(self, reason: str) -> None:  # no model to load: Recognizer.__init__ is not called
+        self.reason = reason
+        self.model_dir = Path()
+        self.last_recognition = None
+        self.heard_speech = False
+
+    def knows(self, word: str) -> bool:
+        return False
+
+    def set_grammar(self, phrases: Iterable[str] | None) -> int:
+        return 0
+
+    @property
+    def grammar(self) -> tuple[str, ...] | None:
+        return None
+
+    def accept(self, pcm: bytes) -> list[Transcript]:
+        return []
+
+    def finish(self) -> list[Transcript]:
+        return []
+
+    def reset(self) -> None:
+        self.heard_speech = False
+
+    def transcribe(self, clip: AudioClip, block_seconds: float = 0.05) -> list[Transcript]:
+        return []

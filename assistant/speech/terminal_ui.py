@@ -7,17 +7,18 @@ from typing import TextIO
 
 from assistant.shared.events import Error, Event, Reply, Transcript, VoiceState
 
-_STATE_TEXT = {
-    "listening": "(listening — speak now)",
-    "thinking": "(thinking…)",
-    "idle": "(press Enter to talk)",
-}
+from .words import speech_words
+
+_STATES = ("listening", "thinking", "idle")
 
 
 class TerminalUI:
     """Renders voice events. On a terminal the partial line is rewritten in place; in a log, finals only."""
 
-    def __init__(self, out: TextIO | None = None, *, live: bool | None = None, show_states: bool = True) -> None:
+    def __init__(self, out: TextIO | None = None, *, live: bool | None = None, show_states: bool = True,
+                 language: str = "en") -> None:
+        self.language = language
+        """The terminal's own words (``assets/speech/words.yml``) follow the conversation's language."""
         self.out = out or sys.stdout
         self.live = self.out.isatty() if live is None else live
         self.show_states = show_states
@@ -36,7 +37,7 @@ class TerminalUI:
     def handle(self, event: Event) -> None:
         if isinstance(event, Transcript):
             if event.final:
-                self._line(f"You said: {event.text}")
+                self._line(speech_words(self.language)["you_said"].format(text=event.text))
             elif self.live:
                 self._clear_partial()
                 self.out.write(f"\r\033[K  … {event.text}")
@@ -52,7 +53,7 @@ class TerminalUI:
         elif isinstance(event, VoiceState):
             if event.state == "unavailable":
                 self._line(f"Linli: {event.detail}")
-            elif self.show_states and self.live and event.state in _STATE_TEXT and not self._partial_shown:
-                self.out.write(f"\r\033[K{_STATE_TEXT[event.state]}")
+            elif self.show_states and self.live and event.state in _STATES and not self._partial_shown:
+                self.out.write(f"\r\033[K{speech_words(self.language)[event.state]}")
                 self.out.flush()
                 self._partial_shown = True

@@ -6,13 +6,14 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from assistant.dialogue.rasa_client import ConversationClient
 from assistant.safety.direct_alert import raise_emergency
 from assistant.safety.net import SafetyNet
 from assistant.shared.config import Settings
-from assistant.shared.errors import LinliError, SpeechError
+from assistant.shared.errors import LinliError, SpeechError, SpeechModelError
 from assistant.shared.events import (
     Alert,
     Error,
@@ -29,8 +30,9 @@ from assistant.shared.events import (
 from assistant.skill_runtime.handoff_watch import HandoffWatch
 from assistant.skill_runtime.handoff_watch import spoken as handoff_spoken
 from assistant.skill_runtime.help_watch import HELP_COMING_SPOKEN, HelpWatch
+from foundation.language import normalise
 
-from .asr import Recognizer
+from .asr import NoRecognizer, Recognizer
 from .audio_io import AudioSource, ClipSource, MicrophoneSource, read_audio, to_asr_clip
 from .model_files import resolve_model
 from .settings import SpeechSettings
@@ -39,6 +41,7 @@ from .terminal_ui import TerminalUI
 from .tts import Synthesizer
 from .vocabulary import skill_phrases
 from .voice_session import Dialogue, VoiceSession
+from .words import speech_words
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,22 @@ WARM_UP = {
 def make_recognizer(settings: Settings, speech: SpeechSettings) -> Recognizer:
     model_dir = resolve_model(speech.locale, speech.model, settings)
     return Recognizer(model_dir, speech.endpoint, settings.models_dir / "speech" / "tuned")
+
+
+def recognizer_for(settings: Settings, speech: SpeechSettings) -> Callable[[str], Recognizer]:
+    """Loads the speech model of another language (the catalogue's default for it, ``assets/speech/models.yml``);
+    an operator's ``--model`` is kept for its own locale."""
+
+    def load(language: str) -> Recognizer:
+        return make_recognizer(settings, replace(speech, locale=language,
+                                                 model=speech.model if language == speech.locale else None))
+
+    return load
+
+
+def missing_model_words(language: str, error: SpeechModelError) -> str:
+    """What the terminal tells the resident (and the staff: the command) when the model is not installed."""
+    return speech_words(language)["no_speech_model"].format(command=error.hint or error.message)
 
 
 def warm_up(recognizer: Recognizer, synthesizer: Synthesizer, locale: str) -> None:
@@ -105,8 +124,11 @@ def open_voice(
     warm: bool = True,
     net: SafetyNet | None = None,
     confirm_seconds: float | None = None,
+    typing_without_model: bool = False,
 ) -> VoiceParts:
-    """Load the model, the voice and the speaker. Raises SpeechError with the fixing command if one is missing.
+    """Load the model, the voice and the speaker. Raises SpeechError with the fixing command if one is missing
+    (``typing_without_model``: a missing speech model does not raise, the session hears nothing and answers
+    typed words; ``session.recognizer`` is then a :class:`NoRecognizer` whose ``reason`` says why).
 
     ``net``: the kiosk's turn logic, shared with its typed turns; else the session makes its own, raising an
     emergency the dialogue cannot raise on the direct path (services API, else the outbox)."""
@@ -114,7 +136,13 @@ def open_voice(
     def raise_alert(details: str, kind: str) -> Alert:
         return raise_emergency(settings, details, kind)
 
-    recognizer = make_recognizer(settings, speech)
+    recognizer: Recognizer
+    try:
+        recognizer = make_recognizer(settings, speech)
+    except SpeechModelError as e:
+        if not typing_without_model:
+            raise
+        recognizer = NoRecognizer(missing_model_words(speech.locale, e))
     synthesizer = Synthesizer(speech)
     try:
         if warm:
@@ -131,6 +159,7 @@ def open_voice(
             raise_alert=raise_alert,
             net=net,
             confirm_seconds=confirm_seconds,
+            recognizer_for=recognizer_for(settings, speech),
         )
     except BaseException:
         synthesizer.close()
@@ -138,8 +167,25 @@ def open_voice(
     return VoiceParts(session, synthesizer)
 
 
-KEYS_HELP = ("Enter: talk / stop talking · 1, 2…: press a button · r: repeat · s: slower · q: quit · "
-             "or type a question")
+KEYS_HELP = speech_words("en")["keys_help"]
+
+
+def follow_language(dialogue: Dialogue, session: VoiceSession, settings: Settings, ui: TerminalUI) -> None:
+    """The terminal's conversation language: ``--locale`` first, sent as every turn's ``locale``; Chinese (or
+    English) words typed or recognised switch it — the voice, the speech model and the terminal's own words
+    follow before the answer is spoken (the client calls back on the turn's thread, ahead of the speech)."""
+    if not isinstance(dialogue, ConversationClient):
+        return
+    dialogue.language = normalise(session.language)
+    dialogue.languages = settings.language_list
+
+    def switched(language: str) -> None:
+        ui.language = language
+        problem = session.set_language(language)
+        if problem is not None:
+            ui.handle(VoiceState("unavailable", problem))
+
+    dialogue.on_language = switched
 
 
 def keyboard_loop(session: VoiceSession, stop: threading.Event, read: Callable[[], str] = input) -> None:
@@ -177,18 +223,19 @@ def run_voice_terminal(
     read: Callable[[], str] = input,
     confirm_seconds: float | None = None,
 ) -> int:
-    ui = ui or TerminalUI()
+    ui = ui or TerminalUI(language=speech.locale)
     if input_file is not None:
         # a file is someone speaking: listen all the time, no wake phrase
         from dataclasses import replace
 
         speech = replace(speech, mode="always", wake_phrase=None)
         clip = read_audio(input_file)  # bad files fail here, before any model is loaded
-    ui.handle(VoiceState("idle", "Getting ready…"))
+    ui.handle(VoiceState("idle", speech_words(speech.locale)["getting_ready"]))
     announce: list[Callable[[str], None]] = []
 
     def tell_help_coming(event: HelpComing) -> None:
-        words = HELP_COMING_SPOKEN.get(speech.locale, HELP_COMING_SPOKEN["en"]).format(name=event.staff_name)
+        language = sessions[0].language if sessions else speech.locale  # the conversation's, as it is now
+        words = HELP_COMING_SPOKEN.get(language, HELP_COMING_SPOKEN["en"]).format(name=event.staff_name)
         ui.handle(Reply(words))  # printed as the assistant's line
         for say in announce:
             say(words)
@@ -198,7 +245,7 @@ def run_voice_terminal(
     def from_handoff(event: Event) -> None:
         """A person from the office talks through this terminal (docs/handoff.md): say their words."""
         if isinstance(event, HandoffJoined | HandoffMessage):
-            words = handoff_spoken(event, speech.locale)
+            words = handoff_spoken(event, sessions[0].language if sessions else speech.locale)
             ui.handle(Reply(words))
             for say in announce:
                 say(words)
@@ -217,8 +264,9 @@ def run_voice_terminal(
             handoff_watch.watch(event.reference)
 
     parts = open_voice(settings, speech, dialogue, handle, speaker=speaker, output_dir=output_dir,
-                       confirm_seconds=confirm_seconds)
+                       confirm_seconds=confirm_seconds, typing_without_model=input_file is None)
     session = parts.session
+    follow_language(dialogue, session, settings, ui)
     announce.append(session.announce)
     sessions.append(session)
     stop = threading.Event()
@@ -226,18 +274,20 @@ def run_voice_terminal(
         if input_file is not None:
             session.run(ClipSource(clip, block_seconds=speech.block_seconds, realtime=realtime))
             return 0
-        source: AudioSource | None
-        try:
-            source = MicrophoneSource(block_seconds=speech.block_seconds)
-        except SpeechError as e:
-            ui.handle(VoiceState("unavailable", e.message))
-            ui.handle(VoiceState("unavailable", "Type your question instead and press Enter; q quits."))
-            source = None
+        source: AudioSource | None = None
+        if isinstance(session.recognizer, NoRecognizer):  # nothing to hear with: typing only, said plainly
+            ui.handle(VoiceState("unavailable", session.recognizer.reason))
+        else:
+            try:
+                source = MicrophoneSource(block_seconds=speech.block_seconds)
+            except SpeechError as e:
+                ui.handle(VoiceState("unavailable", e.message))
+                ui.handle(VoiceState("unavailable", speech_words(session.language)["no_microphone"]))
         if source is None:
             keyboard_loop(session, stop, read)
             session.wait_idle()
             return 0
-        print(KEYS_HELP, flush=True)
+        print(speech_words(session.language)["keys_help"], flush=True)
         feeder = threading.Thread(target=session.run, args=(source, stop), name="linli-mic", daemon=True)
         feeder.start()
         keyboard_loop(session, stop, read)

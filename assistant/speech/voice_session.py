@@ -24,7 +24,7 @@ import numpy as np
 from assistant.dialogue.wire import intent_message
 from assistant.safety.net import Outcome, SafetyNet
 from assistant.safety.words import words
-from assistant.shared.errors import LinliError
+from assistant.shared.errors import LinliError, SpeechModelError
 from assistant.shared.events import (
     Alert,
     Button,
@@ -42,13 +42,14 @@ from assistant.shared.events import (
     VoiceState,
 )
 
-from .asr import Recognizer
+from .asr import Recognizer, join_cjk
 from .audio_io import AudioSource, write_wav
 from .clip import AudioClip
-from .settings import SLOWER_STEP, SpeechSettings
+from .settings import SLOWER_STEP, VOICE_FOR_LOCALE, SpeechSettings
 from .speaker import Speaker
 from .tts import Synthesizer, split_sentences
 from .vocabulary import button_phrases
+from .words import speech_words
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,11 @@ class VoiceSession:
         raise_alert: Callable[[str, str], Alert] | None = None,
         net: SafetyNet | None = None,
         confirm_seconds: float | None = None,
+        recognizer_for: Callable[[str], Recognizer] | None = None,
     ) -> None:
-        """``raise_alert(details, kind)``: the direct alert path for an emergency the dialogue cannot raise
+        """``recognizer_for(language)``: loads the speech model of another language when the conversation
+        switches to it (raises ``SpeechModelError`` when it is not installed); ``None``: the recogniser stays.
+        ``raise_alert(details, kind)``: the direct alert path for an emergency the dialogue cannot raise
         (``None``: none, the resident is told to call 120); ``net``: a front end's own turn logic to share (the
         kiosk's), else one is made here; ``confirm_seconds``: overrides the 15 s of "Do you need help right now?"."""
         self.recognizer = recognizer
@@ -125,7 +129,11 @@ class VoiceSession:
         self._closed = False
         self._last_buttons: tuple[Button, ...] = ()
         self.language = settings.locale
-        """The words this session says by itself (``assistant/safety/words.py``)."""
+        """The words this session says by itself (``assistant/safety/words.py``, ``assets/speech/words.yml``),
+        the voice it speaks with and the speech model it listens with (:meth:`set_language`)."""
+        self._recognizer_for = recognizer_for
+        self._heard_language = settings.locale
+        """The language of the recogniser loaded now."""
         self.net = net or SafetyNet(dialogue, raise_alert=raise_alert, present=self._present_later,
                                     words=lambda: words(self.language), confirm_seconds=confirm_seconds)
         self._worker = threading.Thread(target=self._work, name="linli-voice-turns", daemon=True)
@@ -220,6 +228,30 @@ class VoiceSession:
         self.synthesizer.volume = min(1.0, max(0.1, volume))
         return self.synthesizer.volume
 
+    def set_language(self, language: str, *, hear: bool = True) -> str | None:
+        """The conversation is in ``language`` now (the kiosk's 中文 button, Chinese words typed or heard):
+        the session's own words and the voice follow at once, the speech model when it is installed. Returns
+        ``None``, or what to tell the resident when the model is missing (they can still type; the old model
+        keeps listening). Blocks while a model loads: call it off the UI thread (``hear=False``: the words and
+        the voice only, at once; the model in a second call)."""
+        self.language = language
+        if self.settings.voice is None or language != self.settings.locale:  # an operator's voice, for its locale
+            try:
+                self.synthesizer.voice = VOICE_FOR_LOCALE.get(language, VOICE_FOR_LOCALE["en"])
+            except LinliError as e:  # the voice is not installed: keep speaking with the one we have
+                log.warning("no %s voice: %s", language, e.message)
+        if not hear or self._recognizer_for is None or language == self._heard_language:
+            return None
+        try:
+            recognizer = self._recognizer_for(language)
+        except SpeechModelError as e:
+            log.warning("no %s speech model: %s %s", language, e.message, e.hint or "")
+            return speech_words(language)["no_speech_model"].format(command=e.hint or e.message)
+        with self._asr:  # between two blocks of audio: nothing half heard in the old language is kept
+            self.recognizer, self._heard_language = recognizer, language
+            self._grammar_asked = None
+        return None
+
     def new_conversation(self, sender_id: str | None = None) -> None:
         """Privacy reset (the kiosk's idle timer): a new dialogue id, the normal rate, nothing half heard."""
         self.stop_speaking()
@@ -309,7 +341,8 @@ class VoiceSession:
                     self.stop_speaking()
                 self._emit(event)
             return
-        text = event.text
+        text = join_cjk(event.text)
+        event = Transcript(text, final=True)
         if not self._awake():
             rest = self._after_wake_phrase(text)
             if rest is None:
@@ -369,7 +402,7 @@ class VoiceSession:
                     self._turn(text, source, shown)
             except Exception:  # the loop must survive anything one turn does
                 log.exception("voice turn failed")
-                self._emit(Error("voice_turn_failed", "Sorry, something went wrong. Please try again."))
+                self._emit(Error("voice_turn_failed", speech_words(self.language)["turn_failed"]))
             finally:
                 if self._jobs.empty():
                     self._idle.set()

@@ -239,3 +239,45 @@ def test_a_command_is_sent_in_rasas_intent_syntax() -> None:
         client.send("kiosk-1", navigate("community-clinic", step_free=True))
     assert [json.loads(r.content)["message"] for r in seen] == [
         "/report_repair", '/navigate_to{"facility": "community-clinic", "access": "step-free"}']
+
+
+# --- the conversation's language ------------------------------------------------------------------------------
+
+def sent_bodies(client_kwargs: dict[str, Any], turns: list[str | StartIntent]) -> tuple[list[dict[str, Any]],
+                                                                                     list[str]]:
+    seen: list[dict[str, Any]] = []
+    switched: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json=[])
+
+    with ConversationClient("http://rasa.test/", "secret", transport=httpx.MockTransport(handler),
+                            on_language=switched.append, **client_kwargs) as client:
+        for turn in turns:
+            client.send("kiosk-1", turn, {"source": "text"})
+    return seen, switched
+
+
+def test_every_turn_carries_the_conversations_locale() -> None:
+    bodies, switched = sent_bodies({"language": "zh-CN", "languages": ("en", "zh-CN")},
+                                   ["3", StartIntent("report_repair"), "/affirm"])
+    assert [b["metadata"] for b in bodies] == [{"source": "text", "locale": "zh-CN"}] * 3
+    assert switched == []  # digits, a command, a payload say nothing about the language
+
+
+def test_typed_chinese_switches_the_conversation_before_the_turn_is_sent() -> None:
+    bodies, switched = sent_bodies({"language": "en", "languages": ("en", "zh-CN")},
+                                   ["hello", "请问那个诊所几点开门", "/affirm", "I want to book"])
+    assert [b["metadata"].get("locale") for b in bodies] == ["en", "zh-CN", "zh-CN", "en"]
+    assert switched == ["zh-CN", "en"]
+
+
+def test_a_language_the_community_does_not_offer_does_not_switch() -> None:
+    bodies, switched = sent_bodies({"language": "en", "languages": ("en",)}, ["我家厨房漏水了"])
+    assert bodies[0]["metadata"]["locale"] == "en" and switched == []
+
+
+def test_no_language_sends_no_locale() -> None:
+    bodies, _ = sent_bodies({}, ["我家厨房漏水了"])
+    assert bodies[0]["metadata"] == {"source": "text"}

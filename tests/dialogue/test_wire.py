@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from assistant.dialogue.wire import decode_custom, intent_message
+from assistant.dialogue.wire import decode_custom, intent_message, turn_metadata
 from assistant.shared.events import (
     Alert,
     ConfirmEmergency,
@@ -168,3 +168,23 @@ def test_an_emergency_question_is_never_dropped_for_its_timeout(value: object,
     with caplog.at_level(logging.ERROR):
         assert decode_custom({"confirm_emergency": value}) == (ConfirmEmergency(timeout=15.0),)
     assert "timeout" in caplog.text
+
+
+# --- a turn's metadata ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("metadata", "locale", "expected"), [
+    ({"source": "voice"}, "zh-CN", {"source": "voice", "locale": "zh-CN"}),
+    (None, "en", {"locale": "en"}),
+    ({"source": "text"}, None, {"source": "text"}),  # no language chosen yet: Rasa goes by the script
+    ({"source": "text", "locale": "en"}, "zh-CN", {"source": "text", "locale": "en"}),  # an explicit one wins
+])
+def test_turn_metadata_carries_the_locale(metadata: dict[str, Any] | None, locale: str | None,
+                                          expected: dict[str, Any]) -> None:
+    assert turn_metadata(metadata, locale) == expected
+
+
+def test_turn_metadata_leaves_the_callers_dict_alone() -> None:
+    # the safety net passes the same TIMEOUT_METADATA dict every time: a locale must not stick to it
+    given = {"source": "system"}
+    turn_metadata(given, "zh-CN")
+    assert given == {"source": "system"}

@@ -269,3 +269,61 @@ def test_scrolling_is_a_screen_call_of_the_control_channel(app: Any) -> None:
     call(app, "conversation.scroll_messages", [1])  # a short conversation does not scroll: no error
     call(app, "show", ["settings"])
     assert app.root.ids.sm.current == "settings"
+
+
+# --- the conversation's language (docs/languages.md) ------------------------------------------------------------
+
+LONG_ZH = ("我跟你说，那个三号楼五零二的水龙头漏水了，麻烦你下礼拜三下午两点半派人来看看，"
+           "有事打我电话幺三八幺二三四五六七八，嗯，谢谢你啊。") * 2
+
+
+def test_the_home_language_button_switches_the_whole_screen_and_the_backend(app: Any) -> None:
+    home = app.screen("home")
+    assert app.language == "en" and home.ids.language_button.text == "中文"
+    tap(app, "language_button")
+    assert app.language == "zh-CN" and app.backend.language == "zh-CN"
+    assert home.ids.tile_repair.text == "报修" and home.ids.language_button.text == "English"
+    tap(app, "language_button")
+    assert app.language == "en" and home.ids.tile_repair.text == "Report a repair"
+
+
+def test_typed_chinese_switches_the_screen_and_the_idle_reset_returns_to_the_default(app: Any) -> None:
+    from kivy.clock import Clock
+
+    app._from_words_thread("zh-CN")  # the backend noticed Chinese words in a typed turn
+    Clock.tick()
+    assert app.language == "zh-CN" and app.screen("home").ids.tile_repair.text == "报修"
+    app.reset_conversation()
+    assert app.language == app.default_language == "en" and app.backend.language == "en"
+
+
+def test_a_long_chinese_answer_wraps_inside_its_bubble(app: Any) -> None:
+    from kivy.base import EventLoop
+
+    app.set_language("zh-CN")
+    app.show("conversation")
+    app.on_event(Reply(LONG_ZH))
+    for _ in range(5):
+        EventLoop.idle()
+    [bubble] = [b for b in app.conversation.ids.messages.children if b.text == LONG_ZH]
+    assert bubble.font_size >= 30
+    assert bubble.texture_size[0] <= bubble.width, "the answer runs off the bubble's right edge"
+    assert bubble.texture_size[1] > 2.5 * bubble.font_size, "a long Chinese answer on one clipped line"
+    app.set_language("en")
+
+
+def test_the_kiosk_font_draws_chinese_and_no_home_label_is_clipped_in_chinese(app: Any) -> None:
+    from kivy.base import EventLoop
+
+    from kiosk_app.control import MISSING_GLYPH, clipped, tofu
+
+    assert tofu(MISSING_GLYPH + "A") == [MISSING_GLYPH]  # the check itself: a lacking character is caught
+    assert tofu("您好报修紧急求助预约门诊垃圾分类幺三八两点半") == []
+    app.set_language("zh-CN")
+    try:
+        app.show("home")
+        for _ in range(5):
+            EventLoop.idle()
+        assert clipped(app) == []
+    finally:
+        app.set_language("en")
