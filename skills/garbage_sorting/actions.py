@@ -117,7 +117,7 @@ class ActionSortGarbage(Action):
             if asked_bin is not None:
                 lines.append(describe_bin(asked_bin))
             elif not asks_when(text):
-                lines.append((FOUR_BINS, {}))
+                lines.extend(FOUR_BINS)
         if asks_when(text):
             lines.extend(collection_times())
         # say each answer once, in order (two unknown items need the four bins once)

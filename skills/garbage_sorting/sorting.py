@@ -20,11 +20,12 @@ import yaml
 ITEMS_FILE = Path(__file__).with_name("items.yml")
 BINS = ("recyclable", "hazardous", "kitchen", "residual", "large")
 CHECK_POSTER = "utter_garbage_check_poster"
-FOUR_BINS = "utter_garbage_four_bins"
-COLLECTION_TIMES = ("utter_garbage_station_place", "utter_garbage_collection", "utter_garbage_hazardous_open")
-SOURCE_LANGUAGE = "en"
 Said = tuple[str, dict[str, Any]]
 """A response name and the values that fill it."""
+FOUR_BINS: tuple[Said, ...] = (("utter_garbage_four_bins", {}), ("utter_garbage_four_bins_more", {}))
+"""The four bins with examples: two responses, so each stays short enough to say in one go."""
+COLLECTION_TIMES = ("utter_garbage_station_place", "utter_garbage_collection", "utter_garbage_hazardous_open")
+SOURCE_LANGUAGE = "en"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _STOPWORDS = frozenset({
     "a", "an", "the", "some", "my", "our", "his", "her", "their", "this", "that", "these", "those", "of",
@@ -261,7 +262,7 @@ def answer_for(match: Match, g: Guide | None = None, language: str = SOURCE_LANG
     if item is None:
         first: Said = ("utter_garbage_not_sure", {"item": match.said}) if match.said else (
             "utter_garbage_not_sure_that", {})
-        return [first, (FOUR_BINS, {}), (CHECK_POSTER, {})]
+        return [first, *FOUR_BINS, (CHECK_POSTER, {})]
     bin_ = g.bins[item.bin]
     words = item.languages.get(language)
     like = words.name if words else item.name

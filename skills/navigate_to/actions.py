@@ -32,7 +32,7 @@ from assistant.skill_runtime.facilities import (
 )
 from assistant.skill_runtime.wayfinding import Wayfinder, wants_step_free, wayfinder
 from assistant.skill_runtime.words import language_of
-from community_services.client import ServicesError
+from community_services.client import ServicesClient, ServicesError
 from community_services.schemas import Facility
 from wayfinding.route import Route
 from wayfinding.routing import NoRoute, UnknownPlace
@@ -89,11 +89,16 @@ def lookup(value: str) -> Facility | None:
 
 
 def in_language(facility: Facility, language: str) -> Facility:
-    """The facility with its name, location, directions and notes as the office wrote them in ``language``."""
-    if language == SOURCE_LANGUAGE:
+    """The facility with its name, location, directions and notes as the office wrote them in ``language``.
+
+    The services client takes ``lang=`` once another helper's change to it is merged; until then the
+    office's English words are used.
+    """
+    if language == SOURCE_LANGUAGE or "lang" not in inspect.signature(ServicesClient.get_facility).parameters:
         return facility
+    lang: dict[str, Any] = {"lang": language}
     try:
-        return services().get_facility(facility.slug, lang=language)
+        return services().get_facility(facility.slug, **lang)
     except ServicesError:
         return facility
 

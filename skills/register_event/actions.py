@@ -133,7 +133,7 @@ def spoken_when(event: Event, language: str) -> str:
                                                        time=spoken_clock(event.start, language))
 
 
-def _lang(language: str) -> dict[str, str]:
+def _lang(language: str) -> dict[str, Any]:
     """``lang=`` for the services' read methods: titles and places come back in the resident's language.
 
     The client takes ``lang=`` once another helper's change to it is merged; until then it is left out.

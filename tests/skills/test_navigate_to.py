@@ -116,7 +116,7 @@ def test_stairs_come_with_the_offer_of_a_way_without_them(skill_context: context
 @pytest.mark.parametrize("asked", [
     {"text": "I use a wheelchair, how do I get to the central garden"},
     {"text": "is there a way without stairs"},
-    pytest.param({"text": "我坐轮椅"}, marks=NEEDS_LANG),
+    {"text": "我坐轮椅"},
     {"entities": [{"entity": "access", "value": "step-free"}]},  # the "Way without steps" button
 ])
 def test_a_way_without_steps(skill_context: context.SkillContext, asked: dict[str, Any]) -> None:
