@@ -165,7 +165,7 @@ class ValidateNavigateForm(FormValidationAction):
             return []
         if building_out_of_range(text) is not None:
             return [SlotSet(SLOT, text)]  # validation says there is no such building
-        found = facility_named_in(text)
+        found = facility_named_in(building_words(text))  # "三号楼怎么走": Building 3
         return [SlotSet(SLOT, found.slug)] if found is not None else []
 
     def validate_route_facility(

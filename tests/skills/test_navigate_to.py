@@ -167,6 +167,8 @@ def test_plural_places(skill_context: context.SkillContext) -> None:
 
 def test_a_place_named_in_the_question_is_used(skill_context: context.SkillContext) -> None:
     assert validate(text="how do I get to the garbage station")[0] == {nav.SLOT: "garbage-station"}
+    assert validate(text="３号楼怎麼走😊")[0] == {nav.SLOT: "building-3"}
+    assert validate(text="去十二号楼怎么走")[0] == {nav.SLOT: "building-12"}
     assert validate(text="show me the way please")[0] == {}
 
 
