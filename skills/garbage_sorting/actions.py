@@ -12,14 +12,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.skill_runtime.words import language_of
+
 from .sorting import (
+    FOUR_BINS,
+    Said,
     answer_for,
     asks_when,
     bin_asked_about,
     collection_times,
     describe_bin,
     find_item,
-    four_bins,
     has_content,
     split_items,
     tidy_item,
@@ -90,8 +93,7 @@ class ValidateGarbageForm(FormValidationAction):
             return {SLOT: None}
         item = tidy_item(str(value)[:MAX_ITEM])
         if not item or not any(ch.isalnum() for ch in item):
-            dispatcher.utter_message(text="Sorry, I did not catch the item. Please say what it is, for "
-                                          "example batteries or a banana peel.")
+            dispatcher.utter_message(response="utter_garbage_item_sorry")
             return {SLOT: None}
         return {SLOT: item}
 
@@ -106,22 +108,23 @@ class ActionSortGarbage(Action):
         slot_value = tracker.get_slot(SLOT)
         if not items and isinstance(slot_value, str) and slot_value.strip():
             items = split_items(slot_value[:MAX_ITEM])
-        lines: list[str] = []
+        language = language_of(tracker)
+        lines: list[Said] = []
         for item in items:
-            lines.extend(answer_for(find_item(item)))
+            lines.extend(answer_for(find_item(item), language=language))
         if not items:
             asked_bin = bin_asked_about(text)
             if asked_bin is not None:
                 lines.append(describe_bin(asked_bin))
             elif not asks_when(text):
-                lines.append(four_bins())
+                lines.extend(FOUR_BINS)
         if asks_when(text):
             lines.extend(collection_times())
-        # say each sentence group once, in order
-        said: list[str] = []
+        # say each answer once, in order (two unknown items need the four bins once)
+        said: list[Said] = []
         for line in lines:
             if line not in said:
                 said.append(line)
-        for line in said:
-            dispatcher.utter_message(text=line)
+        for response, values in said:
+            dispatcher.utter_message(response=response, **values)
         return [SlotSet(SLOT, None)]

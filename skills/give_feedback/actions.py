@@ -28,11 +28,10 @@ MIN_TEXT = 3
 MAX_TEXT = 2000
 READ_BACK_CHARS = 200
 REPLIES = SubmitReplies(
-    what="feedback",
-    saved="feedback",
-    ask_instead="Please give it at the Community Service Centre reception.",
-    delivered=("Thank you. Your feedback has been sent to the Community Service Centre. "
-               "Your reference is {reference}. Ask me with it later to hear the office's answer.",),
+    refused="utter_feedback_refused",
+    unsaved="utter_feedback_unsaved",
+    queued="utter_feedback_queued",
+    delivered=("utter_feedback_sent",),
 )
 
 _FILLERS = re.compile(r"^(?:(?:hello|hi|excuse me|sorry|um+|uh+|er+|erm|well|so|oh|yes|dear|please|ok|okay)"
@@ -50,11 +49,15 @@ _LEAD_INS = re.compile(
 
 _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("suggestion", ("suggest", "suggestion", "idea", "it would be nice", "would be good", "could you",
-                    "could the", "should", "i wish", "please add", "maybe", "instead")),
+                    "could the", "should", "i wish", "please add", "maybe", "instead",
+                    "建议", "提个建议", "能不能", "可不可以", "要是能", "最好", "希望", "多放", "多搞", "多安")),
     ("complaint", ("complain", "complaint", "not happy", "unhappy", "dirty", "noisy", "noise", "loud", "rude",
-                   "terrible", "awful", "bad", "mess", "smell", "annoyed", "angry", "never", "too")),
+                   "terrible", "awful", "bad", "mess", "smell", "annoyed", "angry", "never", "too",
+                   "投诉", "意见", "不满意", "脏", "吵", "太响", "态度不好", "凶", "臭", "乱",
+                   "没人管", "太咸", "气人")),
     ("praise", ("thank", "thanks", "great", "good job", "wonderful", "excellent", "praise", "compliment",
-                "lovely", "kind", "helpful", "patient", "good value", "well done", "happy with")),
+                "lovely", "kind", "helpful", "patient", "good value", "well done", "happy with",
+                "表扬", "谢谢", "感谢", "夸夸", "好得很", "真好", "热心", "耐心", "辛苦", "负责", "不错")),
 )
 
 
@@ -70,7 +73,20 @@ def guess_category(text: str) -> str:
 
 
 def _has(text: str, phrase: str) -> bool:
+    if _HAN.search(phrase):
+        return phrase in text  # Chinese has no spaces between words
     return re.search(rf"(?<![a-z]){re.escape(phrase)}", text) is not None
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# "你好，我想提个意见：" / "麻烦你帮我跟物业说一下" — the words before the feedback itself
+_ZH_LEAD_INS = re.compile(
+    r"^(?:(?:喂|你好|您好|请问|那个|嗯+|啊|哎|唉|我跟你说|麻烦你|麻烦您|小助手)[\s,，。!！、]*)*"
+    r"(?:我)?(?:想|要|得|来)?(?:给|跟|向)?(?:你们|物业|社区|居委会|办公室|服务中心|领导)?"
+    r"(?:帮我)?(?:提|反映|投诉|表扬|说|讲|留|转达|提提)?(?:一下|一个|个|点|几句|条)?"
+    r"(?:意见|建议|问题|情况|表扬|反馈|话)?[\s,，。:：!！、]*")
+ZH_MIN_CHARS = 6
+"""A Chinese first sentence holds the feedback when this many characters are left after the lead-in."""
 
 
 def feedback_from_first_sentence(text: str) -> str | None:
@@ -81,6 +97,9 @@ def feedback_from_first_sentence(text: str) -> str | None:
     raw = tidy(text, multiline=True)
     if not raw or raw.startswith("/"):
         return None
+    if _HAN.search(raw):
+        rest = _ZH_LEAD_INS.sub("", raw, count=1).strip(" ,.:;!?，。：；！？")
+        return raw[:MAX_TEXT] if len(re.findall(r"[^\W_]", rest)) >= ZH_MIN_CHARS else None
     body = _FILLERS.sub("", raw).strip()
     rest = _LEAD_INS.sub("", body, count=1).strip(" ,.:;!?")
     if len(re.findall(r"[^\W_]+", rest)) < 4:
@@ -105,8 +124,7 @@ class ValidateFeedbackForm(SpokenConfirm, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return free_text_answer("feedback_text", value, dispatcher, shortest=MIN_TEXT, longest=MAX_TEXT,
-                                sorry="Please tell me your feedback in a sentence, for example: the stairs in "
-                                      "Building 4 need cleaning.",
+                                sorry="utter_feedback_text_sorry",
                                 multiline=True)
 
 
@@ -115,11 +133,8 @@ class ActionAskFeedbackFormConfirm(Action):
         return "action_ask_feedback_form_confirm"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        said = speakable(str(tracker.get_slot("feedback_text") or ""), READ_BACK_CHARS).rstrip(".!?")
-        return ask_to_confirm(
-            dispatcher, f"I will send this feedback to the Community Service Centre: {said}. Shall I send it?",
-            yes="Yes, send it",
-        )
+        said = speakable(str(tracker.get_slot("feedback_text") or ""), READ_BACK_CHARS).rstrip(".!?。！？")
+        return ask_to_confirm(dispatcher, "utter_feedback_read_back", feedback=said)
 
 
 class ActionSubmitFeedback(Action):
@@ -129,11 +144,11 @@ class ActionSubmitFeedback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset = clear_slots(SLOTS)
         if tracker.get_slot("confirm") is not True:
-            dispatcher.utter_message(text="All right, I have not sent it. Nothing was sent.")
+            dispatcher.utter_message(response="utter_feedback_not_sent")
             return reset
         text = tidy(tracker.get_slot("feedback_text"), multiline=True)[:MAX_TEXT]
         if len(text) < MIN_TEXT:
-            dispatcher.utter_message(text="Sorry, the feedback was empty, so nothing was sent.")
+            dispatcher.utter_message(response="utter_feedback_empty")
             return reset
         if submit_and_tell(dispatcher, "feedback", {"text": text, "category": guess_category(text)}, REPLIES) is None:
             return reset

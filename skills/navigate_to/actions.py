@@ -7,7 +7,9 @@ carry it to a phone. Without a usable map the office's written directions are sa
 
 from __future__ import annotations
 
+import inspect
 import re
+import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from assistant.dialogue.wire import intent_message
 from assistant.shared.events import navigate
+from assistant.skill_runtime.context import services
 from assistant.skill_runtime.facilities import (
     facility_answer,
     facility_named_in,
@@ -28,27 +31,53 @@ from assistant.skill_runtime.facilities import (
     the_name,
 )
 from assistant.skill_runtime.wayfinding import Wayfinder, wants_step_free, wayfinder
-from community_services.client import ServicesError
+from assistant.skill_runtime.words import language_of
+from community_services.client import ServicesClient, ServicesError
 from community_services.schemas import Facility
 from wayfinding.route import Route
+from wayfinding.routing import NoRoute, UnknownPlace
 
 SLOT = "route_facility"
-SERVICES_DOWN = ("The office system is not answering right now, so I cannot look up the way. "
-                 "Please ask at the Property Management Office, here on the ground floor.")
-KNOWN_EXAMPLES = ("I can show you the way to the Community Clinic, the Library, the Canteen, "
-                  "the Garbage Station, the Central Garden, the gates, or Buildings 1 to 12.")
-STEPS_AND_RAMP = "The square is reached by three steps on the west side, or by the ramp on the east side."
-LIBRARY_ACCESS = "The Library is on the first floor: take the stairs or the Service Centre lift."
-STEP_FREE_OFFER = "If you cannot use steps, I can show you a way without them."
-STEP_FREE_BUTTON = "Way without steps"
-NO_STEP_FREE_WAY = "I am sorry, I do not know a way there without steps. Please ask at the Property Management Office."
-STEP_FREE_SAID = "This way has no steps."
+SERVICES_DOWN = "utter_navigate_services_down"
+PLACE_UNKNOWN = "utter_navigate_place_unknown"
+NOT_KNOWN = "utter_navigate_not_known"
+NO_SUCH_BUILDING = "utter_navigate_no_such_building"
+STEPS_AND_RAMP = "utter_navigate_steps_and_ramp"
+LIBRARY_ACCESS = "utter_navigate_library_access"
+STEP_FREE_OFFER = "utter_navigate_step_free_offer"
+NO_STEP_FREE_WAY = "utter_navigate_no_step_free_way"
+STEP_FREE_SAID = "utter_navigate_step_free_said"
+SOURCE_LANGUAGE = "en"
+Said = tuple[str, dict[str, Any]]
+"""A response name and the values that fill it."""
 _BUILDING = re.compile(r"\b(?:building|block|bldg)\s*(?:no\.?|number)?\s*(\d{1,3})\b", re.I)
+# A building said in Chinese, the number as digits or as a word: 3号楼, 三号楼, 十二栋, ３号楼
+_BUILDING_ZH = re.compile(r"(\d{1,3}|[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九])"
+                          r"\s*(?:号楼|栋|幢)")
+_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _zh_number(word: str) -> int:
+    """三 -> 3, 十二 -> 12, 二十 -> 20. A minimal local reading of a number said as a word: the shared
+    Chinese number helpers (assistant/skill_runtime/parsing_zh.py) are not on main yet."""
+    if word.isdigit():
+        return int(word)
+    if "十" in word:
+        tens, _, ones = word.partition("十")
+        return _ZH_DIGITS.get(tens, 1) * 10 + _ZH_DIGITS.get(ones, 0)
+    return _ZH_DIGITS[word]
+
+
+def building_words(text: str) -> str:
+    """"三号楼" / "３号楼" -> "Building 3", so a building said in Chinese is found like "Building 3"."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    match = _BUILDING_ZH.search(plain)
+    return f"Building {_zh_number(match.group(1))}" if match else text
 
 
 def building_out_of_range(text: str) -> int | None:
-    """"Building 15": a building number the community does not have."""
-    match = _BUILDING.search(text)
+    """"Building 15" (or "十五号楼"): a building number the community does not have."""
+    match = _BUILDING.search(building_words(text))
     if match and not 1 <= int(match.group(1)) <= 12:
         return int(match.group(1))
     return None
@@ -56,16 +85,36 @@ def building_out_of_range(text: str) -> int | None:
 
 def lookup(value: str) -> Facility | None:
     """By slug (a button or an earlier answer) or by the resident's words. Raises ``ServicesError``."""
-    return lookup_facility(value, not_here=lambda text: building_out_of_range(text) is not None)
+    return lookup_facility(building_words(value), not_here=lambda text: building_out_of_range(text) is not None)
 
 
-def where_sentence(facility: Facility) -> str:
-    """"The Community Clinic is on the west side of Garden Lane, next to Building 2."."""
-    location = (facility.location or "").strip().rstrip(".")
-    verb = "are" if is_plural(facility) else "is"
-    subject = the_name(facility, start=True)
+def in_language(facility: Facility, language: str) -> Facility:
+    """The facility with its name, location, directions and notes as the office wrote them in ``language``.
+
+    The services client takes ``lang=`` once another helper's change to it is merged; until then the
+    office's English words are used.
+    """
+    if language == SOURCE_LANGUAGE or "lang" not in inspect.signature(ServicesClient.get_facility).parameters:
+        return facility
+    lang: dict[str, Any] = {"lang": language}
+    try:
+        return services().get_facility(facility.slug, **lang)
+    except ServicesError:
+        return facility
+
+
+def where(facility: Facility, language: str) -> Said | None:
+    """Where it is: ``utter_navigate_where`` with the place's name and the office's location words.
+
+    English words from the office ("West side of Garden Lane") get the "on the"/"at the" they need to follow
+    "is"; other languages' words are used as the office wrote them.
+    """
+    location = (facility.location or "").strip().rstrip(".。")
     if not location:
-        return ""
+        return None
+    if language != SOURCE_LANGUAGE:
+        name = facility.name_zh if language.startswith("zh") and facility.name_zh else facility.name
+        return "utter_navigate_where", {"place": name, "location": location}
     head, _, rest = location.partition(". ")
     low = head.lower()
     if re.match(r"(west|east|north|south) end\b", low):
@@ -74,27 +123,29 @@ def where_sentence(facility: Facility) -> str:
         phrase = f"on the {lower_first(head)}"
     else:
         phrase = lower_first(head)
-    sentence = f"{subject} {verb} {phrase}."
-    return f"{sentence} {rest}." if rest else sentence
+    location = f"{phrase}. {rest}" if rest else phrase
+    response = "utter_navigate_where_plural" if is_plural(facility) else "utter_navigate_where"
+    return response, {"place": the_name(facility, start=True), "location": location}
 
 
-def access_notes(facility: Facility) -> list[str]:
+def access_notes(facility: Facility) -> list[Said]:
     """Steps, ramps and lifts, where the directions do not already say so."""
-    notes: list[str] = []
+    notes: list[Said] = []
     said = f"{facility.directions} {facility.location}".lower()
-    in_garden = facility.slug in ("central-garden", "fitness-corner") or "central garden" in said
-    if in_garden and "ramp" not in said:
-        notes.append(STEPS_AND_RAMP)
-    if facility.slug == "library" and "lift" not in said:
-        notes.append(LIBRARY_ACCESS)
+    in_garden = facility.slug in ("central-garden", "fitness-corner") or "central garden" in said or "中心花园" in said
+    if in_garden and "ramp" not in said and "坡" not in said:
+        notes.append((STEPS_AND_RAMP, {}))
+    if facility.slug == "library" and "lift" not in said and "电梯" not in said:
+        notes.append((LIBRARY_ACCESS, {}))
     note = building_note(facility)
     if note:
-        notes.append(note)
+        notes.append(("utter_navigate_note", {"note": note}))
     return notes
 
 
 def building_note(facility: Facility) -> str | None:
-    """"It has six floors and no lift. The Garbage Station is behind it." for a residential building."""
+    """"It has six floors and no lift. The Garbage Station is behind it." for a residential building: the
+    office's note (in the conversation's language), the English one made to read as a sentence."""
     if facility.kind != "building" or not facility.notes:
         return None
     text = facility.notes.replace("Six floors, with a lift.", "It has six floors and a lift.")
@@ -114,7 +165,7 @@ class ValidateNavigateForm(FormValidationAction):
             return []
         if building_out_of_range(text) is not None:
             return [SlotSet(SLOT, text)]  # validation says there is no such building
-        found = facility_named_in(text)
+        found = facility_named_in(building_words(text))  # "三号楼怎么走": Building 3
         return [SlotSet(SLOT, found.slug)] if found is not None else []
 
     def validate_route_facility(
@@ -122,9 +173,10 @@ class ValidateNavigateForm(FormValidationAction):
     ) -> dict[str, Any]:
         number = building_out_of_range(place_text(value))
         if number is not None:
-            dispatcher.utter_message(text=f"There is no Building {number} here. The buildings are numbered 1 to 12.")
+            dispatcher.utter_message(response=NO_SUCH_BUILDING, building=number)
             return {SLOT: None}
-        return facility_answer(SLOT, value, dispatcher, known_examples=KNOWN_EXAMPLES, lookup=lookup)
+        # the places the skill can show the way to are named in the response itself
+        return facility_answer(SLOT, value, dispatcher, unknown=PLACE_UNKNOWN, lookup=lookup)
 
 
 class ActionNavigateTo(Action):
@@ -136,22 +188,24 @@ class ActionNavigateTo(Action):
         message = tracker.latest_message or {}
         step_free = wants_step_free(message.get("text"), message.get("entities"))
         words = place_text(tracker.get_slot(SLOT))
+        language = language_of(tracker)
         try:
             facility = lookup(words) if words else None
         except ServicesError:  # the map is a file: the way can still be shown
-            if not answer_from_map_alone(dispatcher, words, step_free):
-                dispatcher.utter_message(text=SERVICES_DOWN)
+            if not answer_from_map_alone(dispatcher, words, step_free, language):
+                dispatcher.utter_message(response=SERVICES_DOWN)
             return reset
         if facility is None:
-            dispatcher.utter_message(text=f"Sorry, I do not know that place. {KNOWN_EXAMPLES}")
+            dispatcher.utter_message(response=NOT_KNOWN)
             return reset
-        where = where_sentence(facility)
-        if where:
-            dispatcher.utter_message(text=where)
+        facility = in_language(facility, language)
+        said = where(facility, language)
+        if said:
+            dispatcher.utter_message(response=said[0], **said[1])
         found = wayfinder()
-        route = found.plan(facility.slug, step_free=step_free) if found is not None else None
-        if route is None and step_free and found is not None and found.plan(facility.slug, step_free=False):
-            dispatcher.utter_message(text=NO_STEP_FREE_WAY)
+        route = plan(found, facility.slug, step_free, language) if found is not None else None
+        if route is None and step_free and found is not None and plan(found, facility.slug, False, language):
+            dispatcher.utter_message(response=NO_STEP_FREE_WAY)
             return reset
         if route is None or found is None:  # no usable map: the office's words, and the kiosk's map view
             say_office_directions(dispatcher, facility)
@@ -162,13 +216,30 @@ class ActionNavigateTo(Action):
         return reset
 
 
-def answer_from_map_alone(dispatcher: CollectingDispatcher, words: str, step_free: bool) -> bool:
-    """While the office system is down: the way from the map, if the map knows the place."""
+def plan(found: Wayfinder, place: str, step_free: bool, language: str) -> Route | None:
+    """The way from the kiosk with its steps in ``language`` (the map's Chinese names and route words).
+
+    The router takes ``lang=`` once the map's languages are merged (wayfinding, another helper's work); until
+    then, and for English, the way is planned as before.
+    """
+    if language == SOURCE_LANGUAGE or "lang" not in inspect.signature(found.router.route).parameters:
+        return found.plan(place, step_free=step_free)
+    try:
+        return found.router.route(place, step_free=step_free, lang=language)  # type: ignore[call-arg,unused-ignore]
+    except (UnknownPlace, NoRoute):
+        return None
+
+
+def answer_from_map_alone(dispatcher: CollectingDispatcher, words: str, step_free: bool,
+                          language: str = SOURCE_LANGUAGE) -> bool:
+    """While the office system is down: the way from the map, if the map knows the place (by any of its
+    names: the map holds the Chinese ones too)."""
     found = wayfinder()
     if found is None or not words:
         return False
+    words = building_words(words)
     place = found.map.place(words) or found.map.place(re.sub(r"^(the|a)\s+", "", words, flags=re.I))
-    route = found.plan(place.id, step_free=step_free) if place is not None else None
+    route = plan(found, place.id, step_free, language) if place is not None else None
     if place is None or route is None:
         return False
     say_route(dispatcher, route, note=None, slug=place.id)
@@ -183,18 +254,18 @@ def send_route(dispatcher: CollectingDispatcher, found: Wayfinder, route: Route,
 
 def say_office_directions(dispatcher: CollectingDispatcher, facility: Facility) -> None:
     if facility.directions:
-        dispatcher.utter_message(text=facility.directions)
-    for note in access_notes(facility):
-        dispatcher.utter_message(text=note)
+        dispatcher.utter_message(response="utter_navigate_directions", directions=facility.directions)
+    for response, values in access_notes(facility):
+        dispatcher.utter_message(response=response, **values)
 
 
 def say_route(dispatcher: CollectingDispatcher, route: Route, *, note: str | None, slug: str) -> None:
     """The steps in one message (spoken as one answer), then what matters for steps and lifts."""
-    dispatcher.utter_message(text=route.text())
+    dispatcher.utter_message(response="utter_navigate_route", steps=route.text())
     if note:
-        dispatcher.utter_message(text=note)
+        dispatcher.utter_message(response="utter_navigate_note", note=note)
     if route.step_free:
-        dispatcher.utter_message(text=STEP_FREE_SAID)
+        dispatcher.utter_message(response=STEP_FREE_SAID)
     elif route.uses_stairs:
-        payload = intent_message(navigate(slug, step_free=True))
-        dispatcher.utter_message(text=STEP_FREE_OFFER, buttons=[{"title": STEP_FREE_BUTTON, "payload": payload}])
+        # the button's title is in the response (per language); its payload names this place
+        dispatcher.utter_message(response=STEP_FREE_OFFER, payload=intent_message(navigate(slug, step_free=True)))

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,8 +21,9 @@ from rasa_sdk.types import DomainDict
 from assistant.skill_runtime import verification
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.form_helpers import checked_answer, form_starting, latest_text
-from assistant.skill_runtime.parsing import parse_reference, spoken_day
+from assistant.skill_runtime.parsing import parse_reference
 from assistant.skill_runtime.resident_text import speakable, tidy
+from assistant.skill_runtime.words import language_of
 from community_services.client import ServicesError, TooManyRequests
 from community_services.schemas import TicketStatus
 
@@ -26,30 +31,41 @@ log = logging.getLogger(__name__)
 
 SLOT = "ticket_number"
 FORM = "repair_status_form"
-EXAMPLE = "It starts with R and is on your slip, for example R 7K3M 9P2X."
-NOT_YOURS = "The details are told only to the household that reported it."
-STATUS_WORDS = {
-    "open": "has been received and is waiting for a worker.",
-    "assigned": "has been given to a worker, who will come to it.",
-    "in_progress": "is being worked on. A worker has it now.",
-    "waiting": "is waiting for something first, such as parts or a time to visit.",
-    "resolved": "has been finished.",
-    "cancelled": "was cancelled.",
-}
-PROBLEM_WORDS = {
-    "plumbing": "plumbing", "electrical": "electrical work", "lift": "the lift", "door_or_lock": "a door or lock",
-    "heating": "heating", "gas": "gas", "window": "a window", "other": "a repair",
-}
-SERVICES_DOWN = ("The office system is not answering right now, so I cannot check your repair. "
-                 "Please try again in a little while, or ask at the Property Management Office.")
+STATUSES = frozenset({"open", "assigned", "in_progress", "waiting", "resolved", "cancelled"})
+"""Each has its response ``utter_repair_status_<status>``; any other is ``utter_repair_status_handled``."""
 FINISHED = frozenset({"resolved", "cancelled"})
 NOTE_CHARS = 300
 """The office's public notes are at most this long (the services refuse longer ones)."""
-_NUMBER_WORDS = re.compile(r"\b(number|ticket|reference|ref)\b", re.I)
+WORDS_FILE = Path(__file__).with_name("status_words.yml")
+"""How problem types and dates are said in each language."""
+_NUMBER_WORDS = re.compile(r"\b(number|ticket|reference|ref)\b|单号|编号|号码|单子", re.I)
+Said = tuple[str, dict[str, Any]]
+"""A response name and the values that fill it."""
+
+
+@cache
+def _words() -> dict[str, Any]:
+    return dict(yaml.safe_load(WORDS_FILE.read_text("utf-8")))
+
+
+def spoken_problem(problem_type: str, language: str) -> str:
+    """A problem type in the words of ``language`` ("lift" -> "the lift", "电梯")."""
+    words = _words()["problems"]
+    entry = words.get(problem_type) or words["other"]
+    return str(entry.get(language) or entry["en"])
+
+
+def spoken_date(value: date, language: str) -> str:
+    """A date in the words of ``language`` (status_words.yml): "Thursday 26 November", "十一月26号，星期四"."""
+    days = _words()
+    lang = language if language in days["date"] else "en"
+    return str(days["date"][lang]).format(weekday=days["weekdays"][lang][value.weekday()], day=value.day,
+                                          month=days["months"][lang][value.month - 1])
 
 
 def _text(value: Any) -> str:
-    return tidy(value, limit=200)
+    # NFKC: "Ｒ１００１" typed on a Chinese keyboard is R1001
+    return unicodedata.normalize("NFKC", tidy(value, limit=200))
 
 
 def repair_number(value: Any) -> str | None:
@@ -68,32 +84,32 @@ def reference_in_first_sentence(text: str) -> str | None:
     return parse_reference(text, "R")
 
 
-def status_sentence(number: str, status: str, problem_type: str, created: date | None, today: date,
-                    note: str | None = None, note_at: datetime | None = None,
-                    updated_at: datetime | None = None) -> str:
-    """The status in words, then the office's latest public note ("A plumber comes on Thursday morning.").
+def status_answer(number: str, status: str, problem_type: str, created: date | None, today: date,
+                  note: str | None = None, note_at: datetime | None = None,
+                  updated_at: datetime | None = None, *, language: str = "en") -> list[Said]:
+    """The status (a response per status), when it was reported, then the office's latest public note
+    ("A plumber comes on Thursday morning."), as responses with their values.
 
     A note older than the change that finished the ticket is left out: "A plumber comes on Thursday" would
     mislead once the repair is done.
     """
-    problem = PROBLEM_WORDS.get(problem_type, problem_type or "a repair")
-    sentence = f"Repair {number}, for {problem}, {STATUS_WORDS.get(status, 'is being handled.')}"
+    said: list[Said] = [(f"utter_repair_status_{status}" if status in STATUSES else "utter_repair_status_handled",
+                         {"number": number, "problem": spoken_problem(problem_type, language)})]
     if created is not None:
-        when = "today" if created == today else f"on {spoken_day(created, today)}"
-        sentence += f" It was reported {when}."
-    said = speakable(note or "", NOTE_CHARS)
+        said.append(("utter_repair_status_reported_today", {}) if created == today
+                    else ("utter_repair_status_reported_on", {"day": spoken_date(created, language)}))
+    text = speakable(note or "", NOTE_CHARS).strip()
     stale = status in FINISHED and note_at is not None and updated_at is not None and note_at < updated_at
-    if said and not stale:
-        if note_at is not None:
-            when = "today" if note_at.date() == today else f"on {spoken_day(note_at.date(), today)}"
-            sentence += f" The office wrote {when}: {said}"
+    if text and not stale:
+        if note_at is None:
+            said.append(("utter_repair_status_note", {"note": text}))
+        elif note_at.date() == today:
+            said.append(("utter_repair_status_note_today", {"note": text}))
         else:
-            sentence += f" The office wrote: {said}"
-        if said[-1] not in ".!?":
-            sentence += "."
+            said.append(("utter_repair_status_note_on", {"note": text, "day": spoken_date(note_at.date(), language)}))
     if status == "cancelled":
-        sentence += " If the problem is still there, you can report it again."
-    return sentence
+        said.append(("utter_repair_status_report_again", {}))
+    return said
 
 
 class ValidateRepairStatusForm(verification.ResidentAnswers, FormValidationAction):
@@ -110,8 +126,7 @@ class ValidateRepairStatusForm(verification.ResidentAnswers, FormValidationActio
     def validate_ticket_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return checked_answer(SLOT, value, dispatcher, repair_number,
-                              f"Sorry, I did not catch a repair number. {EXAMPLE}")
+        return checked_answer(SLOT, value, dispatcher, repair_number, "utter_repair_status_number_sorry")
 
 
 class ActionRepairStatus(Action):
@@ -122,29 +137,30 @@ class ActionRepairStatus(Action):
         reset: list[EventType] = [SlotSet(SLOT, None), *(SlotSet(s, None) for s in verification.SLOTS)]
         number = repair_number(tracker.get_slot(SLOT))
         if number is None:
-            dispatcher.utter_message(text=f"I need the repair number to check it. {EXAMPLE}")
+            dispatcher.utter_message(response="utter_repair_status_number_needed")
             return reset
         token, events = verification.verified(tracker, dispatcher, FORM)
         if token is None:
             return events if verification.asks_again(events) else [*events, *reset]
         try:
             ticket = services().get_ticket_status(number, resident_token=token)
-        except TooManyRequests as e:
-            dispatcher.utter_message(text=e.message)
+        except TooManyRequests:
+            dispatcher.utter_message(response="utter_repair_status_busy")
             return [*events, *reset]
         except ServicesError:
-            dispatcher.utter_message(text=SERVICES_DOWN)
+            dispatcher.utter_message(response="utter_repair_status_services_down")
             return [*events, *reset]
         if ticket is None:
-            dispatcher.utter_message(
-                text=f"I could not find repair number {number}. Please check the number on your slip.")
+            dispatcher.utter_message(response="utter_repair_status_not_found", number=number)
             return [*events, *reset, FollowupAction("utter_offer_new_repair")]
         today = date.today()
+        language = language_of(tracker)
         if isinstance(ticket, TicketStatus):
-            said = status_sentence(ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(), today,
-                                   ticket.public_note, ticket.public_note_at, ticket.updated_at)
+            said = status_answer(ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(), today,
+                                 ticket.public_note, ticket.public_note_at, ticket.updated_at, language=language)
         else:
-            said = (status_sentence(ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(),
-                                    today) + " " + NOT_YOURS)
-        dispatcher.utter_message(text=said)
+            said = [*status_answer(ticket.number, ticket.status, ticket.problem_type, ticket.created_at.date(),
+                                   today, language=language), ("utter_repair_status_not_yours", {})]
+        for response, values in said:
+            dispatcher.utter_message(response=response, **values)
         return [*events, *reset]

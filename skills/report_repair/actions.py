@@ -7,6 +7,7 @@ ticket is sent later, exactly once.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -23,34 +24,33 @@ from assistant.skill_runtime.form_helpers import (
     latest_text,
 )
 from assistant.skill_runtime.outbox_submit import SubmitReplies, submit_and_tell
-from assistant.skill_runtime.parsing import mask_phone, parse_phone
+from assistant.skill_runtime.parsing import parse_phone
 from assistant.skill_runtime.resident_text import speakable, tidy
+from assistant.skill_runtime.words import language_of
 
 from .repair_text import (
     MAX_DESCRIPTION,
     MIN_DESCRIPTION,
     PROBLEM_TYPES,
-    SPOKEN_PROBLEM,
     description_from_first_sentence,
     normalise_problem_type,
     parse_place,
     place_from_first_sentence,
     problem_type_in,
+    spoken_place,
+    spoken_problem,
 )
 
 FORM = "repair_form"
 SLOTS = ("problem_type", "place", "description", "phone", "confirm")
-GAS_SAFETY = ("If you smell gas, open the windows, do not touch light switches or use any flame, "
-              "and leave the flat. Then call the 24-hour repair hotline of the Property Management Office.")
+GAS_SAFETY = "utter_repair_gas_safety"
 READ_BACK_CHARS = 160
 MAX_PHONE_ANSWER = 200
 REPLIES = SubmitReplies(
-    what="report",
-    saved="repair request",
-    ask_instead="Please ask at the Property Management Office on the ground floor.",
-    delivered=("Thank you. Your repair number is {reference}. Please keep it, "
-               "so you can ask me how the repair is going.",
-               "The Property Management Office will call you about it."),
+    refused="utter_repair_refused",
+    unsaved="utter_repair_unsaved",
+    queued="utter_repair_queued",
+    delivered=("utter_repair_sent", "utter_repair_office_will_call"),
 )
 
 
@@ -61,13 +61,9 @@ def _entity(tracker: Tracker, name: str) -> str | None:
     return None
 
 
-def _sentence(text: str) -> str:
-    text = text.strip().rstrip(".!?;:, ")
-    return f"{text}." if text else ""
-
-
 def _phone_answer(value: Any) -> str | None:
-    return parse_phone(tidy(value, limit=MAX_PHONE_ANSWER))
+    # NFKC: full-width digits typed on a Chinese keyboard ("１３８…") are digits too
+    return parse_phone(unicodedata.normalize("NFKC", tidy(value, limit=MAX_PHONE_ANSWER)))
 
 
 class ValidateRepairForm(SpokenConfirm, FormValidationAction):
@@ -96,13 +92,11 @@ class ValidateRepairForm(SpokenConfirm, FormValidationAction):
         text = str(value)
         problem = text if text in PROBLEM_TYPES else normalise_problem_type(text)
         if problem is None:
-            dispatcher.utter_message(
-                text="Sorry, I did not catch what is broken. Please say it in a few words, "
-                     "for example: the kitchen tap is leaking.")
+            dispatcher.utter_message(response="utter_repair_what_sorry")
             return {"problem_type": None}
         result: dict[str, Any] = {"problem_type": problem}
         if problem == "gas":
-            dispatcher.utter_message(text=GAS_SAFETY)
+            dispatcher.utter_message(response=GAS_SAFETY)
         asked = tracker.get_slot("requested_slot") == "problem_type"
         if asked and not tracker.get_slot("description"):
             # "the toilet is blocked again" answers both questions
@@ -118,31 +112,33 @@ class ValidateRepairForm(SpokenConfirm, FormValidationAction):
             return {"place": None}
         result = parse_place(str(value))
         if result.place is None:
-            dispatcher.utter_message(text=result.problem or "Sorry, I did not catch the place.")
+            dispatcher.utter_message(response=result.problem or "utter_repair_place_ask", **result.values)
         return {"place": result.place}
 
     def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return free_text_answer("description", value, dispatcher, shortest=MIN_DESCRIPTION, longest=MAX_DESCRIPTION,
-                                sorry="Please tell me a little more about the problem, "
-                                      "for example: the tap drips all night.")
+                                sorry="utter_repair_description_sorry")
 
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return checked_answer("phone", value, dispatcher, _phone_answer,
-                              "Sorry, that did not sound like a phone number. "
-                              "Please say all the digits, for example 138 0013 8000.")
+        return checked_answer("phone", value, dispatcher, _phone_answer, "utter_repair_phone_sorry")
 
 
-def read_back(tracker: Tracker) -> str:
-    problem = str(tracker.get_slot("problem_type") or "other")
-    place = str(tracker.get_slot("place") or "")
-    description = _sentence(speakable(str(tracker.get_slot("description") or ""), READ_BACK_CHARS))
+def read_back(tracker: Tracker) -> dict[str, str]:
+    """The values of the read-back response, the problem and place as said in the conversation's language."""
+    language = language_of(tracker)
     phone = str(tracker.get_slot("phone") or "")
-    return (f"I will report: {SPOKEN_PROBLEM.get(problem, problem)}, at {place}: {description} "
-            f"Phone {mask_phone(phone)}. Shall I send it?")
+    return {
+        "problem": spoken_problem(str(tracker.get_slot("problem_type") or "other"), language),
+        "place": spoken_place(str(tracker.get_slot("place") or ""), language),
+        "description": speakable(str(tracker.get_slot("description") or ""), READ_BACK_CHARS).strip()
+        .rstrip(".!?;:, 。！？；：，"),
+        # the last four digits only, one by one: the resident recognises them, a passer-by learns little
+        "phone_end": " ".join(phone[-4:]),
+    }
 
 
 class ActionAskRepairFormConfirm(Action):
@@ -150,7 +146,7 @@ class ActionAskRepairFormConfirm(Action):
         return "action_ask_repair_form_confirm"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return ask_to_confirm(dispatcher, read_back(tracker), yes="Yes, send it")
+        return ask_to_confirm(dispatcher, "utter_repair_read_back", **read_back(tracker))
 
 
 class ActionSubmitRepair(Action):
@@ -160,18 +156,15 @@ class ActionSubmitRepair(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset = clear_slots(SLOTS)
         if tracker.get_slot("confirm") is not True:
-            dispatcher.utter_message(
-                text="All right, I have not sent it. Nothing was reported. "
-                     "If you want to report it again, just tell me what is broken.")
+            dispatcher.utter_message(response="utter_repair_not_sent")
             return reset
         payload = {slot: tracker.get_slot(slot) for slot in ("problem_type", "place", "description", "phone")}
         if not all(isinstance(v, str) and v for v in payload.values()):
-            dispatcher.utter_message(
-                text="Sorry, some details were missing, so nothing was sent. Please start again.")
+            dispatcher.utter_message(response="utter_repair_details_missing")
             return reset
         if submit_and_tell(dispatcher, "ticket", payload, REPLIES) is None:
             return reset
         if payload["problem_type"] == "gas":
-            dispatcher.utter_message(text=GAS_SAFETY)
+            dispatcher.utter_message(response=GAS_SAFETY)
         dispatcher.utter_message(response="utter_anything_else")
         return reset
