@@ -27,14 +27,16 @@ FALLBACK_KIOSK_ID = "kiosk"
 # Checked in this order: fire first (it changes the advice), then a fall, then illness.
 _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("fire", ("fire", "smoke", "smoky", "burning", "flames", "flame", "on fire", "着火", "起火", "失火", "冒烟",
-              "烟", "火")),
+              "烟", "火", "著火", "煙")),
     ("medical", ("collapsed", "collapse", "unconscious", "not breathing", "can't breathe", "cannot breathe",
                  "can not breathe", "breathe", "breathing", "breath", "chest", "heart", "stroke", "faint",
                  "fainted", "dizzy", "bleeding", "blood", "choking", "choke", "seizure", "fit", "ambulance",
                  "pain", "hurts", "burned", "burnt", "sick", "diabetic", "not moving", "won't wake",
                  "will not wake", "doctor", "shaking", "120", "晕", "昏", "胸口", "心脏", "心口", "喘不", "呼吸",
                  "气都", "救护车", "急救", "流血", "出血", "血", "中风", "抽", "噎", "叫不醒", "不动", "不省人事",
-                 "疼", "痛", "烫", "医生", "一二零", "幺二零")),
+                 "疼", "痛", "烫", "医生", "一二零", "幺二零",
+                 # traditional characters, as some residents type them
+                 "救護車", "暈", "昏迷", "醫生", "流血", "呼吸")),
     ("fall", ("fell", "fallen", "fall", "falling", "slipped", "tripped", "can't get up", "cannot get up",
               "on the floor", "on the ground", "摔", "跌", "滑倒", "起不来", "倒在地上", "站不起来")),
 )
