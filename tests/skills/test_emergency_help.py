@@ -59,6 +59,8 @@ def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
     ("我胸口疼得厉害", "medical"),
     ("隔壁着火了，全是烟", "fire"),
     ("救命", "other"),
+    ("快叫救護車", "medical"),
+    ("家裡著火了", "fire"),
 ])
 def test_kind_is_guessed_from_the_residents_words(text: str, kind: str) -> None:
     assert guess_kind(text) == kind
