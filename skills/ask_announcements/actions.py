@@ -2,12 +2,14 @@
 
 Only the notices for this kiosk's buildings (``LINLI_KIOSK_BUILDINGS``) and for the buildings the resident names
 ("is there a notice for Building 3"), besides those for every building; a kiosk serving the whole community with
-no building named hears them all. Urgent ones say so.
+no building named hears them all. Urgent ones say so. The notices are asked for in the conversation's language;
+every sentence around them is a response (skill.yml, locale/zh-CN.yml).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,13 +18,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.skill_runtime.context import services, settings
+from assistant.skill_runtime.words import language_of
 from community_services.client import ServicesError
 from community_services.schemas import Announcement, clean_text
 
 MAX_NOTICES = 4
 MAX_CHARS = 300
-SERVICES_DOWN = ("The office system is not answering right now, so I cannot read the notices. "
-                 "Please look at the notice board in the Service Centre lobby, or try again later.")
+SERVICES_DOWN = "utter_notices_services_down"
 _STOPWORDS = frozenset({
     "a", "an", "the", "is", "are", "was", "be", "to", "of", "in", "on", "at", "for", "and", "or", "any",
     "there", "what", "which", "when", "will", "it", "its", "this", "that", "these", "those", "about",
@@ -31,17 +33,37 @@ _STOPWORDS = frozenset({
     "know", "should", "happening", "happen", "community", "office", "hello", "hi", "can", "could", "would",
     "there's", "whats", "what's", "some"
 })
-NUMBERS = ("First", "Second", "Third", "Fourth")
 _BUILDINGS = re.compile(r"\b(?:buildings?|blocks?|bldgs?)\s+((?:\d{1,2}(?:\s*(?:,|and|&|or|to)\s*)?)+)"
-                        r"|(\d{1,2})\s*(?:号楼|栋)", re.I)
+                        r"|(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号楼|號樓|号|栋|棟|幢)", re.I)
+_CHINESE_DIGITS = {ch: i for i, ch in enumerate("零一二三四五六七八九")}
+# Two-character words that say nothing about which notice is meant ("有没有通知").
+_ZH_STOPWORDS = frozenset({
+    "通知", "公告", "有没", "没有", "什么", "请问", "一下", "我们", "你们", "小区", "最近", "今天", "明天", "这个",
+    "那个", "告诉", "听说", "是不", "不是", "知道", "物业", "社区", "消息", "新闻", "有什", "么通", "么事", "事情",
+    "麻烦", "帮我", "念念", "一念", "念一", "看看", "号楼", "近有", "天有", "有啥", "啥通", "么新", "新的", "的通",
+})
+
+
+def _building_number(word: str) -> int:
+    """"3", "三", "十二" → 3, 3, 12 (building numbers are 1 to 12)."""
+    if word.isdigit():
+        return int(word)
+    if word == "十":
+        return 10
+    if word.startswith("十"):
+        return 10 + _CHINESE_DIGITS.get(word[1:], 0)
+    if "十" in word:
+        tens, _, ones = word.partition("十")
+        return _CHINESE_DIGITS.get(tens, 0) * 10 + _CHINESE_DIGITS.get(ones, 0)
+    return _CHINESE_DIGITS.get(word, 0) if len(word) == 1 else 0
 
 
 def buildings_named(text: str) -> tuple[str, ...]:
-    """Building numbers (1-12) the resident named: "Building 3", "buildings 7, 8 and 9", "3号楼"."""
-    found: list[str] = []
-    for listed, chinese in _BUILDINGS.findall(text or ""):
-        found += re.findall(r"\d{1,2}", listed) if listed else [chinese]
-    return tuple(dict.fromkeys(str(int(n)) for n in found if 1 <= int(n) <= 12))
+    """Building numbers (1-12) the resident named: "Building 3", "buildings 7, 8 and 9", "3号楼", "三号楼", "３号楼"."""
+    found: list[int] = []
+    for listed, chinese in _BUILDINGS.findall(unicodedata.normalize("NFKC", text or "")):
+        found += [int(n) for n in re.findall(r"\d{1,2}", listed)] if listed else [_building_number(chinese)]
+    return tuple(dict.fromkeys(str(n) for n in found if 1 <= n <= 12))
 
 
 def buildings_for(question: str) -> tuple[str, ...]:
@@ -58,7 +80,12 @@ def _stem(word: str) -> str:
 
 
 def _keywords(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", (text or "").lower()) if w not in _STOPWORDS}
+    """English words, and two-character pieces of Chinese ("停水", "电梯"), that may say what a notice is about."""
+    low = unicodedata.normalize("NFKC", text or "").lower()
+    words = {_stem(w) for w in re.findall(r"[a-z0-9]+", low) if w not in _STOPWORDS}
+    for run in re.findall(r"[\u4e00-\u9fff]+", low):
+        words |= {run[i:i + 2] for i in range(len(run) - 1)} - _ZH_STOPWORDS
+    return words
 
 
 def order_notices(notices: list[Announcement], question: str) -> tuple[list[Announcement], int]:
@@ -80,7 +107,9 @@ def notice_text(notice: Announcement) -> str:
     text = clean_text(notice.body or notice.title)
     text = text if isinstance(text, str) and text else str(notice.title)
     if len(text) > MAX_CHARS:
-        text = text[:MAX_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+        cut = text[:MAX_CHARS]
+        cut = cut.rsplit(" ", 1)[0] if " " in cut[MAX_CHARS // 2:] else cut  # Chinese has no spaces to cut at
+        text = cut.rstrip(",;:，；：") + " ..."
     return text
 
 
@@ -92,30 +121,33 @@ class ActionReadAnnouncements(Action):
         question: Any = (tracker.latest_message or {}).get("text") or ""
         question = "" if str(question).startswith("/") else str(question)[:500]
         try:
-            notices = services().list_announcements(buildings_for(question))
+            notices = services().list_announcements(buildings_for(question), lang=language_of(tracker))
         except ServicesError:
-            dispatcher.utter_message(text=SERVICES_DOWN)
+            dispatcher.utter_message(response=SERVICES_DOWN)
             return []
         if not notices:
-            dispatcher.utter_message(text="There are no notices at the moment.")
+            dispatcher.utter_message(response="utter_no_notices")
             return []
         ordered, about = order_notices(notices, question)
         chosen = ordered[:MAX_NOTICES]
         count = len(notices)
         if count == 1:
-            intro = "There is one notice."
+            dispatcher.utter_message(response="utter_notices_one")
         else:
-            intro = f"There are {count} notices."
+            dispatcher.utter_message(response="utter_notices_count", count=count)
             if about and about < count:
-                intro += " The one about that comes first." if about == 1 else " The ones about that come first."
+                dispatcher.utter_message(response="utter_notices_about_first" if about == 1
+                                         else "utter_notices_about_first_many")
             else:
-                intro += " Here they are, newest first."
+                dispatcher.utter_message(response="utter_notices_newest_first")
             if count > MAX_NOTICES:
-                intro += f" I will read {MAX_NOTICES} of them."
-        dispatcher.utter_message(text=intro)
-        for position, notice in enumerate(chosen):
-            prefix = f"{NUMBERS[position]}: " if len(chosen) > 1 else ""
-            prefix += "Urgent. " if notice.urgent else ""
-            dispatcher.utter_message(text=f"{prefix}{notice_text(notice)}")
-        dispatcher.utter_message(text="Say repeat to hear them again.")
+                dispatcher.utter_message(response="utter_notices_reading_some", shown=MAX_NOTICES)
+        for position, notice in enumerate(chosen, start=1):
+            urgent = "_urgent" if notice.urgent else ""
+            if len(chosen) > 1:
+                dispatcher.utter_message(response=f"utter_notice_numbered{urgent}", position=position,
+                                         notice=notice_text(notice))
+            else:
+                dispatcher.utter_message(response=f"utter_notice{urgent}", notice=notice_text(notice))
+        dispatcher.utter_message(response="utter_notices_repeat_hint")
         return []

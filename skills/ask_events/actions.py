@@ -1,8 +1,11 @@
 """What is on in the community: up to four events, on the day the resident names or coming up soon.
 
 One call to the services API gives every upcoming event; the day asked for ("tomorrow", "Saturday",
-"this weekend") is picked out of that list, and series seen more than once are described as such
-("It is every Tuesday."). Events that need a sign-up get a "Sign me up for ..." button.
+"this weekend", "明天", "这个周末") is picked out of that list, and series seen more than once are described as
+such ("It is every Tuesday."). Events that need a sign-up get a button that signs the resident up.
+
+Every sentence is a response (skill.yml, locale/zh-CN.yml); titles and places come from the office in the
+conversation's language, days and times are said with ``spoken_when`` (when_words.yml).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -18,16 +22,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.skill_runtime.context import services
-from assistant.skill_runtime.parsing import parse_day, spoken_day, spoken_list, spoken_time
+from assistant.skill_runtime.parsing import parse_day
 from assistant.skill_runtime.resident_text import one_line
+from assistant.skill_runtime.words import language_of
 from community_services.client import ServicesError
 from community_services.schemas import Event
 
+from . import spoken_when
+
 MAX_LISTED = 4
 MAX_INPUT = 300
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_WEEKEND = re.compile(r"\bweek-?ends?\b|周末")
-_NEXT_WEEKEND = re.compile(r"\bnext week-?end\b")
+_WEEKEND = re.compile(r"\bweek-?ends?\b|周末|礼拜六礼拜天|星期六星期天")
+_NEXT_WEEKEND = re.compile(r"\bnext week-?end\b|下个?周末|下礼拜的?周末|下星期的?周末")
+Said = tuple[str, dict[str, Any]]
+"""A response's name and the values that fill it."""
 
 
 def today() -> date:
@@ -50,50 +58,62 @@ def days_asked(text: str, now: date) -> list[date]:
     return [day] if day is not None and day >= now else []
 
 
-def recurrence(occurrences: list[Event]) -> str | None:
-    """"every day" or "every Wednesday and Friday" for a series seen more than once; else None."""
-    days = sorted({e.start.weekday() for e in occurrences})
+def recurrence(occurrences: list[Event], language: str) -> str | None:
+    """"every day" or "every Wednesday and Friday" ("每天", "每个礼拜三和礼拜五") for a series seen more than once."""
     if len(occurrences) < 2:
         return None
-    if len(days) == 7:
-        return "every day"
-    return "every " + spoken_list([DAY_NAMES[d] for d in days])
+    return spoken_when.every([e.start.weekday() for e in occurrences], language)
 
 
-def signup_sentence(event: Event) -> str:
+def signup_said(event: Event) -> Said:
     if not event.signup_required:
-        return "No need to sign up."
+        return "utter_event_no_signup", {}
     if event.capacity is None:
-        return "Sign-up needed."
+        return "utter_event_signup_needed", {}
     left = max(event.capacity - event.registered, 0)
     if left == 0:
-        return "It is full."
-    return f"Sign-up needed, {left} place{'s' if left != 1 else ''} left."
+        return "utter_event_full", {}
+    return ("utter_event_one_place_left", {}) if left == 1 else ("utter_event_places_left", {"left": left})
 
 
-def describe(event: Event, now: date, series: dict[str, list[Event]], *, with_day: bool) -> str:
-    """"Calligraphy class. Tuesday 24 November at 2 pm, Elderly Activity Room. It is every Tuesday. ..." """
-    repeats = recurrence(series.get(event.title, []))
-    if repeats == "every day" and not event.signup_required:
-        when = f"Every day at {spoken_time(event.start)}"
-        repeats = None
+def describe(event: Event, now: date, series: dict[str, list[Event]], *, with_day: bool, language: str,
+             words: Event | None = None) -> list[Said]:
+    """"Calligraphy class: Tuesday 24 November at 2 pm, Elderly Activity Room." "It is every Tuesday." and the
+    sign-up, as responses. ``words`` is the same event as the office writes it in ``language`` (title, place)."""
+    shown = words or event
+    title, place = shown.title.rstrip(".。"), shown.place
+    every_day = spoken_when.every(list(range(7)), language)
+    repeats = recurrence(series.get(event.title, []), language)
+    time = spoken_when.clock(event.start, language)
+    said: list[Said]
+    if repeats == every_day and not event.signup_required:
+        said = [("utter_event_every_day", {"title": title, "time": time, "place": place})]
     elif with_day:
-        when = f"{spoken_day(event.start.date(), now)} at {spoken_time(event.start)}"
-        when = when[0].upper() + when[1:]
+        said = [("utter_event_on_day", {"title": title, "day": spoken_when.day(event.start.date(), now, language),
+                                        "time": time, "place": place})]
+        if repeats:
+            said.append(("utter_event_repeats", {"repeats": repeats}))
     else:
-        when = f"At {spoken_time(event.start)}"
-    parts = [f"{event.title.rstrip('.')}.", f"{when}, {event.place}."]
-    if repeats and with_day:
-        parts.append(f"It is {repeats}.")
-    parts.append(signup_sentence(event))
-    return " ".join(parts)
+        said = [("utter_event_at", {"title": title, "time": time, "place": place})]
+    return [*said, signup_said(event)]
 
 
-def signup_button(event: Event, next_of_series: Event) -> dict[str, str]:
-    """Registers for this occurrence: the day is added when it is not the next one of its series."""
+def signup_button(event: Event, next_of_series: Event, words: Event | None = None) -> dict[str, str]:
+    """Registers for this occurrence: the day is added when it is not the next one of its series. The title is the
+    event's own (in the conversation's language); the payload names it as the office does (English)."""
     name = event.title if event.id == next_of_series.id else f"{event.title} on {event.start.date().isoformat()}"
-    return {"title": f"Sign me up for {event.title}"[:60],
-            "payload": "/register_event" + json.dumps({"event_name": name})}
+    return {"title": (words or event).title[:60], "payload": "/register_event" + json.dumps({"event_name": name})}
+
+
+def events_in(language: str) -> dict[int, Event]:
+    """The upcoming events as the office writes them in ``language``, by id; empty in English or when the
+    office cannot say (the English words are used)."""
+    if language == spoken_when.SOURCE:
+        return {}
+    try:
+        return {e.id: e for e in services().list_events(lang=language)}
+    except ServicesError:
+        return {}
 
 
 class ActionListEvents(Action):
@@ -118,16 +138,17 @@ class ActionListEvents(Action):
         for event in upcoming:
             series[event.title].append(event)
 
-        lines: list[str] = []
+        language = language_of(tracker)
+        words = events_in(language)
         chosen = [e for e in upcoming if e.start.date() in days] if days else []
+        named_days = spoken_when.listed([spoken_when.day(d, now, language) for d in days], language)
         if days and not chosen:
-            lines.append(f"There is nothing on {spoken_list([spoken_day(d, now) for d in days])}.")
+            dispatcher.utter_message(response="utter_events_nothing_on", days=named_days)
         if chosen:
-            intro = spoken_list([spoken_day(d, now) for d in days])
-            lines.append(f"Here is what is on {intro}.")
+            dispatcher.utter_message(response="utter_events_on", days=named_days)
         else:
             chosen = upcoming
-            lines.append("Here is what is coming up soon.")
+            dispatcher.utter_message(response="utter_events_soon")
         single_day = len(days) == 1 and chosen is not upcoming
         listed: list[Event] = []
         for event in chosen:
@@ -135,10 +156,14 @@ class ActionListEvents(Action):
                 listed.append(event)
             if len(listed) == MAX_LISTED:
                 break
-        lines += [describe(e, now, series, with_day=not single_day) for e in listed]
+        for event in listed:
+            for response, values in describe(event, now, series, with_day=not single_day, language=language,
+                                             words=words.get(event.id)):
+                dispatcher.utter_message(response=response, **values)
         if len({e.title for e in chosen}) > len(listed):
-            lines.append("You can also ask me about one day, like Saturday.")
-        buttons = [signup_button(e, series[e.title][0]) for e in listed
+            dispatcher.utter_message(response="utter_events_ask_one_day")
+        buttons = [signup_button(e, series[e.title][0], words.get(e.id)) for e in listed
                    if e.signup_required and (e.capacity is None or e.registered < e.capacity)]
-        dispatcher.utter_message(text=" ".join(lines), buttons=buttons)
+        if buttons:
+            dispatcher.utter_message(response="utter_events_signup_buttons", buttons=buttons)
         return [day_slot]

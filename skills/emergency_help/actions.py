@@ -26,16 +26,22 @@ FALLBACK_KIOSK_ID = "kiosk"
 
 # Checked in this order: fire first (it changes the advice), then a fall, then illness.
 _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("fire", ("fire", "smoke", "smoky", "burning", "flames", "flame", "on fire", "着火", "火")),
+    ("fire", ("fire", "smoke", "smoky", "burning", "flames", "flame", "on fire", "着火", "起火", "失火", "冒烟",
+              "烟", "火", "著火", "煙")),
     ("medical", ("collapsed", "collapse", "unconscious", "not breathing", "can't breathe", "cannot breathe",
                  "can not breathe", "breathe", "breathing", "breath", "chest", "heart", "stroke", "faint",
                  "fainted", "dizzy", "bleeding", "blood", "choking", "choke", "seizure", "fit", "ambulance",
                  "pain", "hurts", "burned", "burnt", "sick", "diabetic", "not moving", "won't wake",
-                 "will not wake", "doctor", "shaking", "120")),
+                 "will not wake", "doctor", "shaking", "120", "晕", "昏", "胸口", "心脏", "心口", "喘不", "呼吸",
+                 "气都", "救护车", "急救", "流血", "出血", "血", "中风", "抽", "噎", "叫不醒", "不动", "不省人事",
+                 "疼", "痛", "烫", "医生", "一二零", "幺二零",
+                 # traditional characters, as some residents type them
+                 "救護車", "暈", "昏迷", "醫生", "流血", "呼吸")),
     ("fall", ("fell", "fallen", "fall", "falling", "slipped", "tripped", "can't get up", "cannot get up",
-              "on the floor", "on the ground", "摔")),
+              "on the floor", "on the ground", "摔", "跌", "滑倒", "起不来", "倒在地上", "站不起来")),
 )
-_FALL_FIRST = ("fell", "fallen", "slipped", "tripped", "can't get up", "cannot get up")
+_FALL_FIRST = ("fell", "fallen", "slipped", "tripped", "can't get up", "cannot get up", "摔", "跌", "滑倒", "起不来",
+               "站不起来")
 
 
 def guess_kind(text: str) -> str:
@@ -71,14 +77,18 @@ def details_from(text: str | None) -> str:
     return cleaned[:MAX_DETAILS]
 
 
-PHONE_ADVICE = ("If it is life-threatening, please also call 120 for an ambulance. "
-                "Call 119 for fire, or 110 for the police.")
-FIRE_ADVICE = ("If there is fire or smoke, leave by the stairs if you can, do not use the lift, and call 119. "
-               "For an ambulance call 120.")
-STAY = "Please stay where you are. Someone will come to you."
-POLICE_OFFICE = "The Community Police Office beside the North Gate is staffed day and night."
+# What the resident hears is in skill.yml (English) and locale/zh-CN.yml: these are response names.
+ALERT_SENT = "utter_alert_sent"
+ALERT_QUEUED = "utter_alert_queued"
+ALERT_NOT_SENT = "utter_alert_not_sent"
+PHONE_ADVICE = "utter_phone_advice"
+FIRE_ADVICE = "utter_fire_advice"
+STAY = "utter_stay_where_you_are"
+POLICE_OFFICE = "utter_police_office"
+ANYTHING_ELSE = "utter_anything_else"
+"""Core response (nlu_data/domain.yml)."""
 
-
+# Staff read the details of an alert (the office works in English); the resident never hears this.
 NO_ANSWER = "No answer to \"Do you need help right now?\" within the time; the kiosk sent the alert."
 
 
@@ -104,15 +114,21 @@ def resident_words(tracker: Tracker) -> str:
 
 
 QUESTION = "utter_confirm_emergency"
-QUESTION_TEXT = "Do you need help right now?"
-ANYTHING_ELSE = "Is there anything else I can do for you?"
+CONFIRM_PAYLOAD = "/emergency_confirmed"
 
 
-def last_bot_text(tracker: Tracker) -> str:
+def last_bot_asked(tracker: Tracker) -> bool:
+    """Whether Linli's last words were "Do you need help right now?" — in any language, so it is recognised by
+    the response's name (Rasa's ``utter_action``) or by its "Yes, send help" button, never by its wording."""
     for event in reversed(tracker.events or []):
-        if event.get("event") == "bot":
-            return str(event.get("text") or "")
-    return ""
+        if event.get("event") != "bot":
+            continue
+        metadata = event.get("metadata") or {}
+        if isinstance(metadata, dict) and metadata.get("utter_action") == QUESTION:
+            return True
+        buttons = (event.get("data") or {}).get("buttons") or []
+        return any(isinstance(b, dict) and b.get("payload") == CONFIRM_PAYLOAD for b in buttons)
+    return False
 
 
 def needs_the_question(tracker: Tracker) -> bool:
@@ -138,8 +154,8 @@ class ActionRaiseEmergency(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "affirm":  # a plain "yes": to our question it is "send help"; otherwise nothing to do
-            if last_bot_text(tracker) != QUESTION_TEXT:
-                dispatcher.utter_message(text=ANYTHING_ELSE)
+            if not last_bot_asked(tracker):
+                dispatcher.utter_message(response=ANYTHING_ELSE)
                 return []
         else:
             try:
@@ -181,22 +197,19 @@ class ActionRaiseEmergency(Action):
             log.exception("emergency alert could not be stored or sent")
 
         if sent and not queued:
-            dispatcher.utter_message(
-                text="Help is coming. I have alerted the staff at the Community Service Centre.")
+            dispatcher.utter_message(response=ALERT_SENT)
         elif sent:
-            dispatcher.utter_message(
-                text="Help is being called. Your call for help is saved, and I keep sending it to the staff.")
+            dispatcher.utter_message(response=ALERT_QUEUED)
         else:
-            dispatcher.utter_message(
-                text="Please ask someone near you to help, or call 120 for an ambulance now.")
-            dispatcher.utter_message(text=POLICE_OFFICE)
+            dispatcher.utter_message(response=ALERT_NOT_SENT)
+            dispatcher.utter_message(response=POLICE_OFFICE)
         if kind == "fire":
-            dispatcher.utter_message(text=FIRE_ADVICE)
+            dispatcher.utter_message(response=FIRE_ADVICE)
         else:
             if sent:
-                dispatcher.utter_message(text=STAY)
-            dispatcher.utter_message(text=PHONE_ADVICE)
+                dispatcher.utter_message(response=STAY)
+            dispatcher.utter_message(response=PHONE_ADVICE)
         if sent and queued:
-            dispatcher.utter_message(text=POLICE_OFFICE)
+            dispatcher.utter_message(response=POLICE_OFFICE)
         dispatcher.utter_message(json_message={"alert": {"reference": reference, "queued": queued, "kind": kind}})
         return []

@@ -1,11 +1,14 @@
 """Opening hours of a place in the community, from the services' facility list.
 
-"Is it open now?" and "today" get one more sentence worked out from the opening hours.
+"Is it open now?" and "today" get one more answer worked out from the opening hours. The place's name and its
+hours come from the office in the conversation's language; the sentences around them are responses (skill.yml,
+locale/zh-CN.yml), and clock times are said with ``spoken_when`` (when_words.yml).
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.skill_runtime.context import services
 from assistant.skill_runtime.facilities import (
     facility_answer,
     facility_named_in,
@@ -21,40 +25,56 @@ from assistant.skill_runtime.facilities import (
     is_plural,
     lower_first,
     opening_question,
+    place_examples,
     the_name,
 )
+from assistant.skill_runtime.words import language_of
+from community_services.client import ServicesError
 from community_services.schemas import Facility
 
+from . import spoken_when
+
 SLOT = "hours_facility"
-SERVICES_DOWN = ("The office system is not answering right now, so I cannot look up the opening hours. "
-                 "Please try again in a little while, or ask at the Property Management Office.")
-KNOWN_EXAMPLES = ("I know the opening hours of the Community Clinic, the Library, the Canteen, "
-                  "the Property Management Office and the Elderly Activity Room.")
+SERVICES_DOWN = "utter_hours_services_down"
 DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_NOW = re.compile(r"\b(now|today|tonight|at the moment|right now|still open|this (morning|afternoon|evening))\b",
-                  re.I)
+_NOW = re.compile(r"\b(now|today|tonight|at the moment|right now|still open|this (morning|afternoon|evening))\b"
+                  r"|现在|今天|今儿|这会儿|眼下|还开着|开着吗|开着没|开门了吗|开门没|关门了吗|关门没|关了没", re.I)
+_HOTLINE = re.compile(r"hotline|热线|报修电话", re.I)
 
 
-def hours_sentence(facility: Facility) -> str:
+def place_name(facility: Facility, language: str, *, start: bool = False) -> str:
+    """"The Community Clinic" in English, the office's Chinese name ("社区卫生服务站") in Chinese."""
+    if language != spoken_when.SOURCE and facility.name_zh:
+        return facility.name_zh
+    return the_name(facility, start=start)
+
+
+def hours_answer(facility: Facility, language: str) -> list[tuple[str, dict[str, Any]]]:
+    """The responses (name, values) that say ``facility``'s opening hours, as the office wrote them.
+
+    English hours texts ("Tuesday to Sunday, 9 am to 8 pm", "Open 24 hours") are fitted into a sentence by their
+    shape; any other text (the office's Chinese) is read as it is after the place's name.
+    """
     text = (facility.hours_text or "").strip()
-    subject = the_name(facility, start=True)
-    verb = "are" if is_plural(facility) else "is"
+    place = place_name(facility, language, start=True)
+    plural = "_plural" if is_plural(facility) and language == spoken_when.SOURCE else ""
     if not text:
-        return f"I do not have opening hours for {the_name(facility)}."
+        return [("utter_hours_none", {"place": place_name(facility, language)})]
     first = text.split(" ", 1)[0].rstrip(",")
     if first in DAY_NAMES or text.startswith("Every day"):
-        sentence = f"{subject} {verb} open {text if first in DAY_NAMES else lower_first(text)}"
+        said = (f"utter_hours_open{plural}", {"place": place, "hours": text if first in DAY_NAMES
+                                               else lower_first(text)})
     elif text.startswith("Open air"):
-        sentence = f"{subject} {verb} in the open air{text[len('Open air'):]}"
+        said = (f"utter_hours_open_air{plural}", {"place": place, "hours": text[len("Open air"):].lstrip(" ,")})
     elif text.startswith("Open "):
-        sentence = f"{subject} {verb} open {text[len('Open '):]}"
+        said = (f"utter_hours_open{plural}", {"place": place, "hours": text[len("Open "):]})
     elif text.startswith(("A ", "An ")):
-        sentence = f"{subject} {verb} {lower_first(text)}"
+        said = (f"utter_hours_is{plural}", {"place": place, "hours": lower_first(text)})
     else:
-        sentence = f"At {the_name(facility)}: {lower_first(text)}"
-    notes = [s.strip() for s in re.split(r"(?<=\.)\s+", facility.notes or "") if "hotline" in s.lower()]
-    return " ".join([sentence, *notes])
+        said = ("utter_hours_at", {"place": place_name(facility, language), "hours": lower_first(text)})
+    notes = [s.strip() for s in re.split(r"(?<=[.。])\s*", facility.notes or "") if _HOTLINE.search(s)]
+    return [said, *[("utter_hours_note", {"note": note}) for note in notes]]
 
 
 def _days(spec: str) -> set[int]:
@@ -69,18 +89,9 @@ def _days(spec: str) -> set[int]:
     return days
 
 
-def _spoken(hhmm: str) -> str:
-    hour, minute = (int(p) for p in hhmm.split(":"))
-    if hour in (0, 24) and minute == 0:
-        return "midnight"
-    if hour == 12 and minute == 0:
-        return "12 noon"
-    suffix = "am" if hour < 12 else "pm"
-    return f"{hour % 12 or 12}{f':{minute:02d}' if minute else ''} {suffix}"
-
-
-def open_now_sentence(facility: Facility, now: datetime) -> str | None:
-    """"It is open now, until 5:30 pm." / "It is closed now. It opens today at 2 pm." / None (no hours)."""
+def open_now_answer(facility: Facility, now: datetime, language: str) -> tuple[str, dict[str, Any]] | None:
+    """"It is open now, until 5:30 pm." / "It is closed now. It opens today at 2 pm." as a response and its
+    values; ``None`` when the office has no opening hours for the place."""
     if not facility.hours:
         return None
     today = now.weekday()
@@ -89,12 +100,17 @@ def open_now_sentence(facility: Facility, now: datetime) -> str | None:
     for opens, closes in windows:
         if opens <= clock < closes:
             if opens == "00:00" and closes == "24:00":
-                return "It is open now, day and night."
-            return f"It is open now, until {_spoken(closes)}."
+                return "utter_open_day_and_night", {}
+            return "utter_open_until", {"time": spoken_when.clock(closes, language)}
     later = [opens for opens, _ in windows if opens > clock]
     if later:
-        return f"It is closed right now. It opens today at {_spoken(later[0])}."
-    return "It is closed today." if not windows else "It has closed for today."
+        return "utter_closed_opens_at", {"time": spoken_when.clock(later[0], language)}
+    return ("utter_closed_today", {}) if not windows else ("utter_closed_for_today", {})
+
+
+def examples(language: str) -> str:
+    """Places the office has opening hours for, for "I know the opening hours of ..."."""
+    return place_examples(language, wanted=lambda f: bool(f.hours))
 
 
 def recent_user_texts(tracker: Tracker, count: int = 2) -> list[str]:
@@ -122,7 +138,7 @@ class ValidateFacilityHoursForm(FormValidationAction):
     def validate_hours_facility(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return facility_answer(SLOT, value, dispatcher, known_examples=KNOWN_EXAMPLES)
+        return facility_answer(SLOT, value, dispatcher, examples=examples(language_of(tracker)))
 
 
 class ActionFacilityHours(Action):
@@ -131,13 +147,20 @@ class ActionFacilityHours(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset: list[EventType] = [SlotSet(SLOT, None)]
+        language = language_of(tracker)
         facility = facility_to_answer(dispatcher, tracker.get_slot(SLOT), services_down=SERVICES_DOWN,
-                                      known_examples=KNOWN_EXAMPLES)
+                                      examples=examples(language))
         if facility is None:
             return reset
-        dispatcher.utter_message(text=hours_sentence(facility))
+        if language != spoken_when.SOURCE:
+            # the place's hours as the office wrote them in the resident's language; the English ones are
+            # better than none
+            with suppress(ServicesError):
+                facility = services().get_facility(facility.slug, lang=language)
+        for response, values in hours_answer(facility, language):
+            dispatcher.utter_message(response=response, **values)
         if any(_NOW.search(t) for t in recent_user_texts(tracker)):
-            now_sentence = open_now_sentence(facility, datetime.now())
-            if now_sentence:
-                dispatcher.utter_message(text=now_sentence)
+            now_answer = open_now_answer(facility, datetime.now(), language)
+            if now_answer:
+                dispatcher.utter_message(response=now_answer[0], **now_answer[1])
         return reset

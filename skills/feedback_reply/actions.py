@@ -4,6 +4,7 @@ office's reply, or say where the feedback stands. Every sentence is a response i
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,14 +21,19 @@ from community_services.client import ServicesError
 SLOT = "feedback_reference"
 ENTITY = "feedback_reference"
 PREFIX = "F"
-_NUMBER_WORDS = re.compile(r"\b(number|reference|ref|slip)\b", re.I)
+_NUMBER_WORDS = re.compile(r"\b(number|reference|ref|slip)\b|编号|号码|单号|回执|条子上", re.I)
 REPLY_CHARS = 1000
 """The office's replies are at most this long (the services refuse longer ones)."""
 
 
 def feedback_reference(value: Any) -> str | None:
     """"F1002" from "f 1002", "F-1002", "one zero zero two" or "it is F1002 I think"; else ``None``."""
-    return parse_reference(tidy(value, limit=200), PREFIX)
+    return parse_reference(_plain(tidy(value, limit=200)), PREFIX)
+
+
+def _plain(text: str) -> str:
+    """Full-width letters and digits as plain ones ("Ｆ１００３" typed on a Chinese keyboard is F1003)."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def reference_in_first_sentence(text: str, entities: list[dict[str, Any]] | None = None) -> str | None:
@@ -37,7 +43,7 @@ def reference_in_first_sentence(text: str, entities: list[dict[str, Any]] | None
             found = feedback_reference(entity.get("value"))
             if found:
                 return found
-    text = tidy(text, limit=200)
+    text = _plain(tidy(text, limit=200))
     if not text or text.startswith("/"):
         return None
     explicit = parse_reference(text, PREFIX, explicit=True)

@@ -16,10 +16,21 @@ from skills.ask_announcements import actions as notices
 from tests.conftest import RunningServices
 
 
-def read(text: str) -> list[str]:
+def said(text: str) -> list[dict[str, object]]:
+    """The messages (a response's name and its values): no sentence is written in Python."""
     events, dispatcher = perform(notices.ActionReadAnnouncements(), message_tracker(text, "ask_announcements"), {})
     assert events == []
-    return [m["text"] for m in dispatcher.messages]
+    assert all("text" not in m or not m["text"] for m in dispatcher.messages)
+    return dispatcher.messages
+
+
+def read(text: str) -> list[str]:
+    """The notices read out (their text, with the response that frames each one)."""
+    return [f'{m["response"]}: {m["notice"]}' for m in said(text) if "notice" in m]
+
+
+def names(text: str) -> list[str]:
+    return [str(m["response"]) for m in said(text)]
 
 
 def notice(i: int, title: str, body: str, day: int) -> Announcement:
@@ -27,18 +38,48 @@ def notice(i: int, title: str, body: str, day: int) -> Announcement:
 
 
 def test_the_seeded_notices_are_read_newest_first(skill_context: context.SkillContext) -> None:
-    lines = read("any news")
-    assert lines[0] == "There are 4 notices. Here they are, newest first."
-    assert lines[1].startswith("First: The water supply to Buildings 7, 8 and 9")
-    assert lines[4].startswith("Fourth: Reminder: square dancing")
-    assert lines[-1] == "Say repeat to hear them again."
-    assert len(lines) == 6
+    messages = said("any news")
+    assert [m["response"] for m in messages[:2]] == ["utter_notices_count", "utter_notices_newest_first"]
+    assert messages[0]["count"] == 4
+    numbered = [m for m in messages if m["response"] == "utter_notice_numbered"]
+    assert [m["position"] for m in numbered] == [1, 2, 3, 4]
+    assert str(numbered[0]["notice"]).startswith("The water supply to Buildings 7, 8 and 9")
+    assert str(numbered[3]["notice"]).startswith("Reminder: square dancing")
+    assert messages[-1]["response"] == "utter_notices_repeat_hint"
+    assert len(messages) == 7
 
 
 def test_the_notice_about_the_question_comes_first(skill_context: context.SkillContext) -> None:
-    lines = read("will the lift be stopped for maintenance")
-    assert lines[0] == "There are 4 notices. The one about that comes first."
-    assert lines[1].startswith("First: The lift in Building 3")
+    messages = said("will the lift be stopped for maintenance")
+    assert [m["response"] for m in messages[:2]] == ["utter_notices_count", "utter_notices_about_first"]
+    assert str(messages[2]["notice"]).startswith("The lift in Building 3")
+
+
+def test_a_chinese_question_puts_its_notice_first() -> None:
+    items = [notice(1, "七到九号楼停水", "七号楼、八号楼、九号楼礼拜四停水。", 3),
+             notice(2, "三号楼电梯维修", "三号楼的电梯礼拜五下午维修。", 2),
+             notice(3, "消防演习", "全小区消防演习。", 5)]
+    ordered, about = notices.order_notices(items, "请问是不是要停水啊")
+    assert ordered[0].id == 1 and about == 1
+    ordered, about = notices.order_notices(items, "电梯要修吗")
+    assert ordered[0].id == 2 and about == 1
+    ordered, about = notices.order_notices(items, "最近有什么通知")
+    assert [n.id for n in ordered] == [3, 1, 2] and about == 0
+
+
+def test_the_notices_are_asked_for_in_the_conversations_language(skill_context: context.SkillContext,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+    real = skill_context.services.list_announcements
+
+    def spy(*args: object, **kwargs: object) -> list[Announcement]:
+        asked.append(kwargs.get("lang"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(skill_context.services, "list_announcements", spy)
+    said("有什么通知")
+    said("any news")
+    assert asked == ["zh-CN", "en"]
 
 
 def test_ordering_and_limits() -> None:
@@ -50,22 +91,28 @@ def test_ordering_and_limits() -> None:
     assert ordered[0].id == 9 and about == 1
     long = notice(10, "Long", "word " * 200, 1)
     assert len(notices.notice_text(long)) <= notices.MAX_CHARS + 4
+    chinese = notices.notice_text(notice(11, "长", "停水" * 400, 1))
+    assert chinese.endswith(" ...") and 200 < len(chinese) <= notices.MAX_CHARS + 4
 
 
 @pytest.mark.parametrize("bad", BAD_INPUTS)
 def test_bad_input(skill_context: context.SkillContext, bad: str) -> None:
-    lines = read(bad)
-    assert lines[-1] == "Say repeat to hear them again."
+    assert names(bad)[-1] == "utter_notices_repeat_hint"
 
 
 def test_services_down(services_down: context.SkillContext) -> None:
-    assert read("any news") == [notices.SERVICES_DOWN]
+    assert names("any news") == [notices.SERVICES_DOWN] == ["utter_notices_services_down"]
+    assert names("有通知吗") == ["utter_notices_services_down"]
 
 
 def test_buildings_named_in_the_question() -> None:
     assert notices.buildings_named("is there a notice for Building 3") == ("3",)
     assert notices.buildings_named("what about buildings 7, 8 and 9?") == ("7", "8", "9")
     assert notices.buildings_named("3号楼有通知吗") == ("3",)
+    assert notices.buildings_named("三号楼电梯有通知吗") == ("3",)
+    assert notices.buildings_named("３号楼、十二号楼呢") == ("3", "12")
+    assert notices.buildings_named("九號樓停水嗎") == ("9",)
+    assert notices.buildings_named("十五号楼") == ()
     assert notices.buildings_named("building 13, or block 0") == ()
     assert notices.buildings_named("any news") == ()
 
@@ -83,8 +130,9 @@ def test_a_notice_for_one_building_is_read_where_it_belongs(skill_context: conte
             session.commit()
         try:
             assert not any("Building 5 are painted" in line for line in read("any news for building 3"))
-            assert any("Urgent. The stairs of Building 5" in line for line in
+            assert any(line.startswith("utter_notice_numbered_urgent: The stairs of Building 5") for line in
                        read("is there a notice for Building 5"))
+            assert any("Building 5 are painted" in line for line in read("五号楼有通知吗"))
             context.configure(replace(skill_context, settings=replace(skill_context.settings, kiosk_buildings="5")))
             assert any("Building 5 are painted" in line for line in read("any news"))
             context.configure(replace(skill_context, settings=replace(skill_context.settings, kiosk_buildings="3")))

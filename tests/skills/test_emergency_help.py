@@ -20,9 +20,11 @@ BAD_INPUTS = ["", "   ", "x" * 20_000, "😀🙏🎉", "\x00\x07\x1b[2J help", "
 def run(text: str) -> tuple[list[str], list[dict[str, Any]]]:
     events, dispatcher = perform(ActionRaiseEmergency(), message_tracker(text, "emergency_help"), {})
     assert events == []
-    texts = [m["text"] for m in dispatcher.messages if m.get("text")]
+    # the responses named, in order (the words are in skill.yml and locale/zh-CN.yml)
+    names = [m["response"] for m in dispatcher.messages if m.get("response")]
     customs = [m["custom"] for m in dispatcher.messages if m.get("custom")]
-    return texts, customs
+    assert not [m for m in dispatcher.messages if m.get("text")], "no sentence is written in Python"
+    return names, customs
 
 
 def staff_alerts(services_server: Any) -> list[dict[str, Any]]:
@@ -50,6 +52,15 @@ def services_down(tmp_path: Path) -> Iterator[context.SkillContext]:
     ("help help", "other"),
     ("please call the police, someone is breaking in", "other"),
     ("", "other"),
+    ("我摔倒了起不来", "fall"),
+    ("我在卫生间滑倒了，腰疼", "fall"),
+    ("我老伴晕倒了", "medical"),
+    ("快叫救护车", "medical"),
+    ("我胸口疼得厉害", "medical"),
+    ("隔壁着火了，全是烟", "fire"),
+    ("救命", "other"),
+    ("快叫救護車", "medical"),
+    ("家裡著火了", "fire"),
 ])
 def test_kind_is_guessed_from_the_residents_words(text: str, kind: str) -> None:
     assert guess_kind(text) == kind
@@ -64,12 +75,8 @@ def test_details_are_tidied_and_cut_to_500_characters() -> None:
 
 
 def test_alert_is_raised_with_the_kiosk_location(skill_context: context.SkillContext, services_server: Any) -> None:
-    texts, customs = run("I fell and cannot get up")
-    said = " ".join(texts)
-    assert "Help is coming" in said
-    assert "Community Service Centre" in said
-    assert "stay where you are" in said
-    assert "120" in said and "119" in said and "110" in said
+    names, customs = run("I fell and cannot get up")
+    assert names == ["utter_alert_sent", "utter_stay_where_you_are", "utter_phone_advice"]
     assert len(customs) == 1
     alert = customs[0]["alert"]
     assert alert["queued"] is False
@@ -83,10 +90,28 @@ def test_alert_is_raised_with_the_kiosk_location(skill_context: context.SkillCon
 
 
 def test_fire_gets_the_fire_advice(skill_context: context.SkillContext) -> None:
-    texts, customs = run("there is smoke and fire in the stairwell")
-    said = " ".join(texts)
-    assert "119" in said and "do not use the lift" in said
+    names, customs = run("there is smoke and fire in the stairwell")
+    assert names == ["utter_alert_sent", "utter_fire_advice"]
     assert customs[0]["alert"]["kind"] == "fire"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("我摔倒了起不来", "fall"), ("救命", "other"), ("快叫救护车", "medical"), ("我老伴晕倒了", "medical"),
+    ("楼道里着火了", "fire"),
+])
+def test_a_clear_emergency_in_chinese_raises_the_alert_at_once(text: str, kind: str,
+                                                               skill_context: context.SkillContext,
+                                                               services_server: Any) -> None:
+    names, customs = run(text)
+    assert names[0] == "utter_alert_sent"
+    assert customs[0]["alert"]["kind"] == kind
+    stored = next(a for a in staff_alerts(services_server) if a["reference"] == customs[0]["alert"]["reference"])
+    assert stored["details"] == text
+
+
+def test_feeling_unwell_in_chinese_is_asked_about(skill_context: context.SkillContext) -> None:
+    events, dispatcher = perform(ActionRaiseEmergency(), message_tracker("我有点不舒服", "emergency_help"), {})
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_confirm_emergency"]
 
 
 @pytest.mark.parametrize("text", BAD_INPUTS)
@@ -95,15 +120,14 @@ def test_bad_input_still_raises_the_alert(text: str, skill_context: context.Skil
     """Odd words the model took for an emergency are asked about (two keys); yes (or silence) then raises the
     alert with the words cleaned."""
     events, dispatcher = perform(ActionRaiseEmergency(), message_tracker(text, "emergency_help"), {})
-    said = [m.get("response") or m.get("text") for m in dispatcher.messages]
+    said = [m.get("response") for m in dispatcher.messages if m.get("response")]
     if text.startswith("/") or not text:  # a button (or nothing at all): no words to weigh
-        assert any("Help is coming" in (t or "") for t in said)
+        assert said[0] == "utter_alert_sent"
     else:
         assert said == ["utter_confirm_emergency"]
     events, dispatcher = perform(ActionRaiseEmergency(), confirm_tracker(text), {})
-    texts = [m["text"] for m in dispatcher.messages if m.get("text")]
     customs = [m["custom"] for m in dispatcher.messages if m.get("custom")]
-    assert "Help is coming" in " ".join(texts)
+    assert dispatcher.messages[0]["response"] == "utter_alert_sent"
     reference = customs[0]["alert"]["reference"]
     stored = next(a for a in staff_alerts(services_server) if a["reference"] == reference)
     assert 0 < len(stored["details"]) <= MAX_DETAILS
@@ -111,11 +135,8 @@ def test_bad_input_still_raises_the_alert(text: str, skill_context: context.Skil
 
 
 def test_services_down_queues_the_alert_and_still_says_help_is_called(services_down: context.SkillContext) -> None:
-    texts, customs = run("my husband collapsed")
-    said = " ".join(texts)
-    assert "Help is being called" in said
-    assert "120" in said
-    assert "fail" not in said.lower() and "error" not in said.lower()
+    names, customs = run("my husband collapsed")
+    assert names == ["utter_alert_queued", "utter_stay_where_you_are", "utter_phone_advice", "utter_police_office"]
     alert = customs[0]["alert"]
     assert alert["queued"] is True
     assert re.fullmatch(r"Q\d{5}", alert["reference"])
@@ -126,20 +147,42 @@ def test_services_down_queues_the_alert_and_still_says_help_is_called(services_d
 
 def test_no_context_at_all_still_tells_the_resident_what_to_do() -> None:
     context.configure(None)
-    texts, customs = run("help help")
-    said = " ".join(texts)
-    assert "call 120" in said and "Police Office" in said
+    names, customs = run("help help")
+    assert names == ["utter_alert_not_sent", "utter_police_office", "utter_phone_advice"]
     assert customs[0]["alert"] == {"reference": None, "queued": False, "kind": "other"}
 
 
-def confirm_tracker(earlier: str, metadata: dict[str, Any] | None = None) -> Any:
+def confirm_tracker(earlier: str, metadata: dict[str, Any] | None = None, *, answer: str = "/emergency_confirmed",
+                    intent: str = "emergency_confirmed", asked: dict[str, Any] | None = None) -> Any:
+    """The resident said ``earlier``, Linli asked the question (``asked``: the bot event), the resident answered."""
     from rasa_sdk import Tracker
 
-    message = {"text": "/emergency_confirmed", "intent": {"name": "emergency_confirmed", "confidence": 1.0},
+    message = {"text": answer, "intent": {"name": intent, "confidence": 1.0},
                "entities": [], "metadata": metadata or {}}
-    events = [{"event": "user", "text": earlier}, {"event": "bot", "text": "Do you need help right now?"},
-              {"event": "user", "text": "/emergency_confirmed"}]
+    question = asked or {"event": "bot", "text": "您现在需要帮助吗？",
+                         "metadata": {"utter_action": "utter_confirm_emergency"}}
+    events = [{"event": "user", "text": earlier}, question, {"event": "user", "text": answer}]
     return Tracker("tester", {}, message, events, False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize("asked", [
+    {"event": "bot", "text": "您现在需要帮助吗？", "metadata": {"utter_action": "utter_confirm_emergency"}},
+    {"event": "bot", "text": "Do you need help right now?",
+     "data": {"buttons": [{"title": "Yes, send help", "payload": "/emergency_confirmed"}]}},
+])
+def test_a_plain_yes_to_the_question_in_any_language_raises_the_alert(asked: dict[str, Any],
+                                                                       skill_context: Any) -> None:
+    events, dispatcher = perform(ActionRaiseEmergency(),
+                                 confirm_tracker("我头晕得厉害", answer="要", intent="affirm", asked=asked), {})
+    assert dispatcher.messages[0]["response"] == "utter_alert_sent"
+    assert [m["custom"]["alert"]["kind"] for m in dispatcher.messages if m.get("custom")] == ["medical"]
+
+
+def test_a_plain_yes_to_something_else_raises_nothing(skill_context: Any) -> None:
+    other = {"event": "bot", "text": "还有别的事吗？", "metadata": {"utter_action": "utter_anything_else"}}
+    events, dispatcher = perform(ActionRaiseEmergency(),
+                                 confirm_tracker("谢谢", answer="好", intent="affirm", asked=other), {})
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_anything_else"]
 
 
 def test_yes_to_the_question_sends_the_words_that_led_to_it(skill_context: Any, services_server: Any) -> None:

@@ -58,6 +58,12 @@ def feedback_reference(skill_context: context.SkillContext) -> str:
     ("they gave me a slip with an F number, has anyone got back to me", [], None),
     ("I complained about flat 302", [], None),
     ('/feedback_reply{"x": 1}', [], None),
+    ("我的编号是F1003，有回复吗", [], "F1003"),
+    ("我的编号是幺零零三，有回复吗", [], "F1003"),
+    ("回执上写的Ｆ１０２１，有回音没有", [], "F1021"),
+    ("我的意見有reply嗎，編號F1022", [], "F1022"),
+    ("我前些天提了个意见，有人回我没有", [], None),
+    ("我住三号楼五零二，投诉过噪音", [], None),
 ])
 def test_a_reference_said_with_the_question(text: str, entities: list[dict[str, Any]], reference: str | None) -> None:
     assert reply.reference_in_first_sentence(text, entities) == reference
@@ -70,7 +76,7 @@ def test_start_uses_a_reference_in_the_question_and_forgets_an_old_one() -> None
 
 @pytest.mark.parametrize(("said", "reference"), [
     ("F1002", "F1002"), ("f-1002", "F1002"), ("one zero zero two", "F1002"), ("it is F 1004 I think", "F1004"),
-    ("I have lost the slip", None),
+    ("I have lost the slip", None), ("Ｆ１００２", "F1002"), ("F幺零零二", "F1002"), ("条子弄丢了😅", None),
 ])
 def test_the_answer_to_the_question(said: str, reference: str | None) -> None:
     result, messages = validate(requested_slot=reply.SLOT, candidates={reply.SLOT: said})
@@ -125,3 +131,15 @@ def test_services_down(services_down: context.SkillContext) -> None:
 def test_every_response_the_actions_use_is_in_skill_yml() -> None:
     used = set(re.findall(r'response="(utter_\w+)"', inspect.getsource(reply)))
     assert used and used <= set(DOMAIN["responses"])
+
+
+def test_the_chinese_words_have_every_response_with_the_same_placeholders() -> None:
+    import yaml
+    from helpers import SKILLS
+
+    zh = yaml.safe_load((SKILLS / "feedback_reply" / "locale" / "zh-CN.yml").read_text("utf-8"))
+    assert set(zh["responses"]) == set(DOMAIN["responses"])
+    for name, variants in zh["responses"].items():
+        english = set(re.findall(r"{(\w+)}", DOMAIN["responses"][name][0]["text"]))
+        assert set(re.findall(r"{(\w+)}", variants[0]["text"])) == english, name
+    assert len(zh["intents"]["feedback_reply"]["examples"]) >= 15
