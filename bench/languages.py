@@ -171,11 +171,10 @@ def training_examples(root: Path = PROJECT_ROOT) -> list[str]:
     for item in _yaml(root / "nlu_data" / "nlu.yml").get("nlu") or []:
         if isinstance(item, dict) and "intent" in item:
             examples += _examples(item.get("examples"))
-    locale_files = sorted((root / "nlu_data" / "locale").glob("*.yml"))
     for skill in sorted((root / "skills").glob("*/skill.yml")):
         examples += _intent_examples(_yaml(skill).get("intents"))
-        locale_files += sorted((skill.parent / "locale").glob("*.yml"))
-    for path in locale_files:
+    for path in [*sorted((root / "nlu_data" / "locale").glob("*.yml")),
+                 *sorted((root / "skills").glob("*/locale/*.yml"))]:
         examples += _intent_examples(_yaml(path).get("intents"))
     knowledge = root / "knowledge"
     if knowledge.is_dir():
