@@ -445,6 +445,36 @@ def test_only_the_speech_package_touches_speech_libraries() -> None:
     assert not bad, "Only assistant/speech/ may import speech libraries:\n" + "\n".join(bad)
 
 
+# --- words are data -------------------------------------------------------------------------------
+
+SENTENCE_SCANNED = ("skills", "assistant/skill_runtime", "assistant/dialogue")
+
+
+def _is_written_sentence(node: ast.expr) -> bool:
+    """A sentence written in Python: a string or f-string literal, or a constant NAMED_LIKE_THIS."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(node.value.strip())
+    if isinstance(node, ast.BinOp):
+        return _is_written_sentence(node.left) or _is_written_sentence(node.right)
+    return isinstance(node, ast.Name) and node.id.isupper()
+
+
+def test_what_residents_hear_is_not_written_in_python() -> None:
+    """Actions name a response (YAML, per language) instead of writing a sentence (docs/languages.md): a
+    ``utter_message(text=...)`` may pass data through (a staff member's words), never a sentence."""
+    bad = []
+    for path in python_files(*SENTENCE_SCANNED):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "utter_message":
+                for kw in node.keywords:
+                    if kw.arg in ("text", "buttons") and _is_written_sentence(kw.value):
+                        bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: utter_message({kw.arg}=...)")
+    assert not bad, "Say it with a response in YAML, dispatcher.utter_message(response=...):\n" + "\n".join(bad)
+
+
 # --- measuring ------------------------------------------------------------------------------------
 
 def report(root: Path = ROOT) -> str:

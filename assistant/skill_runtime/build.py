@@ -129,7 +129,9 @@ def build_project(root: Path, out_dir: Path, *, skills_dir: Path | None = None,
     skills = load_skills(skills_dir or root / "skills", nlu_data)
     core_locales = load_core_locales(nlu_data)
     try:
-        knowledge = [q for e in load_knowledge(knowledge_dir or default_knowledge_dir(root)) for q in e.questions]
+        # every language's questions: a Chinese office question must not be taken for a skill's intent
+        entries = load_knowledge(knowledge_dir or default_knowledge_dir(root))
+        knowledge = [q for e in entries for q in e.questions_in(None)]
     except KnowledgeError as e:
         raise BuildError(e.message, hint=e.hint or "`linli kb validate` shows every problem.") from e
     out_dir.parent.mkdir(parents=True, exist_ok=True)

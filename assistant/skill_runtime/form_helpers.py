@@ -19,6 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from . import parsing_zh
 from .parsing import parse_phone
 from .resident_text import one_line, tidy
 
@@ -48,11 +49,6 @@ _NOT_IN_NAMES = frozenset({
 _YES = re.compile(r"\b(yes|yeah|yep|ok|okay|sure|send|correct|right|go ahead|please do|fine)\b|好|是|对", re.I)
 _NO = re.compile(r"\b(no|nope|not|don't|dont|do not|wrong|stop)\b|不", re.I)
 _NOT_YES = re.compile(r"\b(don't|dont|do not|not|never)\s+(?:\w+\s+)?(send|do|go ahead|want)\b", re.I)
-# Mandarin: a no word wins over the yes inside it ("不是" holds 是, "不好" holds 好, "别发" holds 发), so the no
-# words are looked for first; "没错"/"没问题"/"不错" are yes although they start like a no.
-_ZH_YES_DESPITE_NO = re.compile(r"没错|没问题|不错|可不是|那还用说")
-_ZH_NO = re.compile(r"不|别|没|算了|取消|甭")
-_ZH_YES = re.compile(r"是|对|好|行|可以|要|嗯|发吧|发|确认|没错|同意|中|成")
 
 
 # --- reading answers ---------------------------------------------------------------------------
@@ -69,6 +65,8 @@ def read_name(value: Any, lead_ins: re.Pattern[str]) -> str | None:
     text = one_line(value)
     if not text or len(text) > MAX_INPUT:
         return None
+    if parsing_zh.has_chinese(text):
+        return parsing_zh.zh_name(text)  # 我叫王秀英 → 王秀英; English lead-ins do not fit Chinese
     text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("S"))
     text = lead_ins.sub("", text.strip()).strip(" .,!?;:'\"-")
     text = " ".join(w for w in text.split() if w.lower().strip(".,!?") not in _POLITE)
@@ -100,26 +98,14 @@ def yes_or_no(value: Any) -> bool | None:
     text = tidy(value)
     if not text:
         return None
+    if parsing_zh.has_chinese(text):
+        return parsing_zh.zh_yes_or_no(text)  # 好的不要发 is a no, 不错 a yes (parsing_zh)
     if _NOT_YES.search(text):
         return False  # "don't send it"
-    zh = _chinese_yes_or_no(text)
-    if zh is not None:
-        return zh
     no, yes = bool(_NO.search(text)), bool(_YES.search(text))
     if no != yes:
         return yes
     return None  # neither, or both ("no problem, send it"): ask again
-
-
-def _chinese_yes_or_no(text: str) -> bool | None:
-    """Yes or no in Mandarin ("对对对"、"好的发吧" / "不要"、"算了"); ``None`` without a Chinese answer in it."""
-    if not re.search(r"[\u4e00-\u9fff]", text):
-        return None
-    if _ZH_YES_DESPITE_NO.search(text):
-        return True
-    if _ZH_NO.search(text):
-        return False
-    return True if _ZH_YES.search(text) else None
 
 
 def checked_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, read: Callable[[Any], Any],

@@ -32,11 +32,20 @@ def language_gaps(nlu_data: Path, skills: Iterable[LoadedSkill], core_locales: M
 
 def _core_gaps(code: str, src: LinedYaml, responses: list[str], intents: list[str], locale: LoadedLocale | None,
                nlu_data: Path) -> list[str]:
-    # the core's intents are listed in domain.yml without a key per intent: point at the intents list
-    spoken = [i for i in intents if i not in CORE_ONLY_INTENTS]
+    # only intents residents say in English need examples in another language: a button's or a card's
+    # (resident_card, knowledge_confirm) have none, and knowledge_question's come from the knowledge base
+    said = _said_intents(nlu_data)
+    spoken = [i for i in intents if i not in CORE_ONLY_INTENTS and i in said]
     have = set(locale.spec.intents) if locale else set()
     target = nlu_data / LOCALE_FOLDER / f"{code}.yml"
     out = gaps(code, locale, src, [], responses, target)
     out += [f"{src.where(('intents',))}: intent {name!r} has no {code} examples (add them to {target})"
             for name in spoken if name not in have]
     return out
+
+
+def _said_intents(nlu_data: Path) -> set[str]:
+    import yaml
+
+    items = (yaml.safe_load((nlu_data / "nlu.yml").read_text("utf-8")) or {}).get("nlu") or []
+    return {str(item["intent"]) for item in items if isinstance(item, dict) and item.get("intent")}

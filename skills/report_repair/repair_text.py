@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from assistant.skill_runtime import parsing_zh
 from assistant.skill_runtime.parsing import spoken_digits
 from assistant.skill_runtime.resident_text import tidy
 
@@ -184,6 +185,10 @@ def _check_flat(building: int, flat: str) -> PlaceResult:
 
 
 def _building_and_flat(low: str) -> tuple[int | None, str | None]:
+    if parsing_zh.has_chinese(low):
+        building, flat = parsing_zh.zh_building_and_flat(low)  # 三号楼三单元五零二, 五楼二号
+        if building is not None or flat is not None:
+            return building, flat
     short = _SHORT.match(low) or _SHORT_IN_TEXT.search(low)
     if short:
         return int(short.group(1)), short.group(2)
