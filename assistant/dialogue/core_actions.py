@@ -94,10 +94,6 @@ class ActionSpeakSlower(Action):
         return [SlotSet("speech_rate", "slower")]
 
 
-PERSON_BUTTONS = [{"title": "Yes, a person please", "payload": "/human_handoff"},
-                  {"title": "No, thank you", "payload": "/deny"}]
-"""Only for knowledge_action.py until it says ``utter_fallback_offer_person`` (whose YAML holds these buttons in
-every language); nothing in this module uses it."""
 MISS_ACTIONS = frozenset({"action_fallback_ladder", "action_knowledge_answer"})
 KNOWLEDGE_HIT_SLOT = "knowledge_hit"
 """Set (not influencing the conversation) when the knowledge base answered a turn."""

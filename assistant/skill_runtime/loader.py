@@ -226,7 +226,13 @@ def cross_check(skills: list[LoadedSkill], core: CoreDomain) -> list[str]:
         entities.update(s.spec.entities)
         slots.update(s.spec.slots)
     actions = set(core.actions) | set(core.responses) | RASA_DEFAULT_ACTIONS
+    said_by: dict[str, LoadedSkill] = {}
     for s in skills:
+        for name, variants in s.spec.responses.items():
+            other = said_by.setdefault(name, s)
+            if other is not s and other.spec.responses[name] != variants:
+                problems.append(f"{s.source.where(('responses', name))}: response {name!r} is also defined, with "
+                                f"other words, in skill {other.name!r}; give one of them another name.")
         actions.update(s.spec.actions, s.spec.responses, s.spec.forms)
     for s in skills:
         problems.extend(_check_one(s, intents, entities, slots, actions))

@@ -67,12 +67,12 @@ def recurrence(occurrences: list[Event], language: str) -> str | None:
 
 def signup_said(event: Event) -> Said:
     if not event.signup_required:
-        return "utter_event_no_signup", {}
+        return "utter_event_status_no_signup", {}
     if event.capacity is None:
         return "utter_event_signup_needed", {}
     left = max(event.capacity - event.registered, 0)
     if left == 0:
-        return "utter_event_full", {}
+        return "utter_event_status_full", {}
     return ("utter_event_one_place_left", {}) if left == 1 else ("utter_event_places_left", {"left": left})
 
 

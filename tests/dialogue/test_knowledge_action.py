@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.dialogue import knowledge_action
-from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, intent_title
+from assistant.dialogue.core_actions import KNOWLEDGE_HIT_SLOT, register_skills, skill_help
 from assistant.dialogue.knowledge_action import (
     ANSWER,
     ANSWER_SOURCED,
@@ -80,9 +80,6 @@ BETWEEN = "can I keep a cat in my flat"
 """Near the dog entry, but not near enough to answer: a "did you mean" (0.64 with all-MiniLM-L6-v2)."""
 UNRELATED = "what is the weather tomorrow"
 
-LADDER_SORRY = "Sorry, I did not quite understand. Did you mean one of these? You can also say it in other words."
-LADDER_PERSON = "I am sorry, I still do not understand. Shall I ask a person from the office to help you?"
-SOMETHING_ELSE = {"title": "Something else", "payload": "/out_of_scope"}
 RANKING = [
     {"name": "nlu_fallback", "confidence": 0.7},
     {"name": "greet", "confidence": 0.4},
@@ -213,8 +210,22 @@ def confirm_button(entry_id: str, title: str) -> dict[str, str]:
     return {"title": title, "payload": f'/knowledge_confirm{{"knowledge_entry": "{entry_id}"}}'}
 
 
-def guess_buttons(intents: list[str]) -> list[dict[str, str]]:
-    return [{"title": intent_title(i), "payload": f"/{i}"} for i in intents]
+@pytest.fixture(autouse=True)
+def skills_loaded() -> Iterator[None]:
+    """The skills the action server would have registered: the ladder guesses them by their intents."""
+    register_skills([{"name": name, "intents": [name]} for name in (*GUESSES, "ask_events")])
+    yield
+    register_skills([])
+
+
+def ladder(messages: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[str]]:
+    """The fallback ladder as said: the entries offered first (buttons of its opening response) and the skills
+    guessed (one help response each, with its own button), between its opening and its "something else"."""
+    names = [m.get("response") for m in messages]
+    assert names[0] == "utter_fallback_guess" and names[-1] == "utter_fallback_something_else", names
+    guessed = [str(n).removeprefix("utter_skill_help_") for n in names[1:-1]]
+    assert all(skill_help(g) == n for g, n in zip(guessed, names[1:-1], strict=True)), names
+    return list(messages[0].get("buttons") or []), guessed
 
 
 @pytest.fixture
@@ -339,20 +350,14 @@ def test_an_expired_entry_is_gone_when_confirmed(knowledge_dir: Path) -> None:
 @pytest.mark.usefixtures("kiosk")
 def test_no_hit_goes_down_the_ladder() -> None:
     events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING)
-    said = only(messages)
-    assert said["text"] == LADDER_SORRY
-    assert said["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+    assert ladder(messages) == ([], GUESSES)
     assert events == []
 
 
 @pytest.mark.usefixtures("kiosk")
 def test_a_suggestion_comes_first_on_the_ladder() -> None:
     events, messages = ask(BETWEEN, "nlu_fallback", ranking=RANKING)
-    said = only(messages)
-    assert said["text"] == LADDER_SORRY
-    assert said["buttons"][0] == confirm_button("pets", "Can I keep a dog?")
-    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?"), *guess_buttons(GUESSES[:2]),
-                               SOMETHING_ELSE]
+    assert ladder(messages) == ([confirm_button("pets", "Can I keep a dog?")], GUESSES[:2])
     assert events == []
 
 
@@ -367,10 +372,7 @@ def test_a_confident_hit_answers_instead_of_the_ladder() -> None:
 @pytest.mark.usefixtures("kiosk")
 def test_a_second_miss_in_a_row_offers_a_person() -> None:
     events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING, before=missed_turn())
-    said = only(messages)
-    assert said["text"] == LADDER_PERSON
-    assert said["buttons"] == [{"title": "Yes, a person please", "payload": "/human_handoff"},
-                               {"title": "No, thank you", "payload": "/deny"}]
+    assert only(messages)["response"] == "utter_fallback_offer_person"  # its YAML holds the person buttons
     assert events == []
 
 
@@ -378,9 +380,8 @@ def test_a_second_miss_in_a_row_offers_a_person() -> None:
 def test_a_second_miss_closer_to_an_entry_still_offers_it_with_a_person() -> None:
     events, messages = ask(BETWEEN, "nlu_fallback", ranking=RANKING, before=missed_turn())
     said = only(messages)
-    assert said["text"].startswith("I am still not sure.")
-    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?"),
-                               {"title": "Yes, a person please", "payload": "/human_handoff"}]
+    assert said["response"] == "utter_fallback_still_unsure"  # with the person button of its YAML
+    assert said["buttons"] == [confirm_button("pets", "Can I keep a dog?")]
     assert events == []
 
 
@@ -390,20 +391,18 @@ def test_a_question_the_model_routes_here_is_answered_or_offered(intent: str) ->
     events, messages = ask("Can I keep a dog?", intent)
     assert only(messages)["answer"] == PETS_ANSWER and events == [SlotSet(KNOWLEDGE_HIT_SLOT, True)]
     _, near = ask(BETWEEN, intent, ranking=RANKING)
-    said = only(near)
-    assert said["buttons"][0] == confirm_button("pets", "Can I keep a dog?")
     if intent == "out_of_scope":
+        said = only(near)
         assert said["response"] == NOT_SURE
+        assert said["buttons"][0] == confirm_button("pets", "Can I keep a dog?")
     else:  # the model may have mistaken a skill's phrasing for a knowledge question: its guesses come too
-        assert said["text"] == LADDER_SORRY and said["buttons"][1:] == [*guess_buttons(GUESSES[:2]), SOMETHING_ELSE]
+        assert ladder(near) == ([confirm_button("pets", "Can I keep a dog?")], GUESSES[:2])
 
 
 @pytest.mark.usefixtures("kiosk")
 def test_a_turn_the_knowledge_base_answered_is_not_a_miss() -> None:
     events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING, before=[*missed_turn(), *answered_turn()])
-    said = only(messages)
-    assert said["text"] == LADDER_SORRY
-    assert said["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+    assert ladder(messages) == ([], GUESSES)
     assert events == []
 
 
@@ -412,7 +411,7 @@ def test_a_miss_two_turns_back_is_not_in_a_row() -> None:
     events, messages = ask(UNRELATED, "nlu_fallback", ranking=RANKING,
                            before=[*missed_turn(), user_turn("hello"), {"event": "action", "name": "utter_greet"},
                                    {"event": "action", "name": "action_listen"}])
-    assert only(messages)["text"] == LADDER_SORRY
+    assert ladder(messages)[1] == GUESSES
 
 
 # --- 6. entries outside their dates ---------------------------------------------------------------
@@ -432,9 +431,7 @@ def test_entries_outside_their_dates_are_never_answered(knowledge_dir: Path) -> 
 
         assert_not_found(*ask(question))
         events, messages = ask(question, "nlu_fallback", ranking=RANKING)
-        said = only(messages)
-        assert said["text"] == LADDER_SORRY
-        assert said["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+        assert ladder(messages) == ([], GUESSES)
         assert events == []
 
 
@@ -478,7 +475,7 @@ def test_a_broken_folder_offers_a_person(knowledge_dir: Path) -> None:
     assert base is not None and base.problem is not None and "faq.yml" in base.problem
     assert base.entries == ()
     events, messages = ask("Can I keep a dog?", "nlu_fallback", ranking=RANKING)
-    assert only(messages)["text"] == LADDER_SORRY
+    assert ladder(messages)[1] == GUESSES
 
     (knowledge_dir / "faq.yml").write_text(FAQ, "utf-8")  # the admin fixes the file: no restart needed
     events, messages = ask("Can I keep a dog?")
@@ -493,7 +490,7 @@ def test_a_missing_model_offers_a_person(kiosk: context.SkillContext, tmp_path: 
     assert_not_found(*ask("Can I keep a dog?"))
     assert knowledge_action.knowledge_base() is None
     events, messages = ask("Can I keep a dog?", "nlu_fallback", ranking=RANKING)
-    assert only(messages)["buttons"] == [*guess_buttons(GUESSES), SOMETHING_ELSE]
+    assert ladder(messages) == ([], GUESSES)
     events, messages = confirm("pets")
     assert only(messages)["response"] == GONE
 

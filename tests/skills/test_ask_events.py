@@ -208,4 +208,4 @@ def test_a_series_is_said_with_its_weekdays() -> None:
     said = events_skill.describe(series["Singing group"][0], date(2026, 11, 23), series, with_day=True,
                                  language="zh-CN")
     assert said[1] == ("utter_event_repeats", {"repeats": "每个礼拜三和礼拜五"})
-    assert said[0][1]["time"] == "下午3点" and said[-1] == ("utter_event_no_signup", {})
+    assert said[0][1]["time"] == "下午3点" and said[-1] == ("utter_event_status_no_signup", {})
