@@ -186,9 +186,9 @@ def _check_flat(building: int, flat: str) -> PlaceResult:
 
 def _building_and_flat(low: str) -> tuple[int | None, str | None]:
     if parsing_zh.has_chinese(low):
-        zh_building, zh_flat = parsing_zh.zh_building_and_flat(low)  # 三号楼三单元五零二, 五楼二号
-        if zh_building is not None or zh_flat is not None:
-            return zh_building, zh_flat
+        said_building, said_flat = parsing_zh.zh_building_and_flat(low)  # 三号楼三单元五零二, 五楼二号
+        if said_building is not None or said_flat is not None:
+            return said_building, said_flat
     short = _SHORT.match(low) or _SHORT_IN_TEXT.search(low)
     if short:
         return int(short.group(1)), short.group(2)
