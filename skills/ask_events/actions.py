@@ -21,14 +21,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.skill_runtime import spoken_when
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.parsing import parse_day
 from assistant.skill_runtime.resident_text import one_line
 from assistant.skill_runtime.words import language_of
 from community_services.client import ServicesError
 from community_services.schemas import Event
-
-from . import spoken_when
 
 MAX_LISTED = 4
 MAX_INPUT = 300

@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.skill_runtime import spoken_when
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.form_helpers import (
     MAX_INPUT,
@@ -43,8 +44,6 @@ from assistant.skill_runtime.resident_text import one_line
 from assistant.skill_runtime.words import language_of
 from community_services.client import NotFound, ServicesError, ServicesRejected, ServicesUnavailable, TooManyRequests
 from community_services.schemas import AppointmentCreate, Slot
-
-from . import spoken_when
 
 FORM = "appointment_form"
 FORM_SLOTS = ("department", "appointment_day", "slot_time", "slot_id", "appointment_doctor", "patient_name",

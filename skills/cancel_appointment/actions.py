@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from assistant.skill_runtime import verification
+from assistant.skill_runtime import spoken_when, verification
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.form_helpers import (
     MAX_INPUT,
@@ -35,8 +35,6 @@ from assistant.skill_runtime.resident_text import one_line
 from assistant.skill_runtime.words import language_of
 from community_services.client import NotFound, ServicesError, ServicesRejected, TooManyRequests
 from community_services.schemas import Appointment
-
-from . import spoken_when
 
 FORM = "cancel_appointment_form"
 FORM_SLOTS = ("appointment_reference", "confirm", *verification.SLOTS)

@@ -17,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.skill_runtime import spoken_when
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.facilities import (
     facility_answer,
@@ -31,8 +32,6 @@ from assistant.skill_runtime.facilities import (
 from assistant.skill_runtime.words import language_of
 from community_services.client import ServicesError
 from community_services.schemas import Facility
-
-from . import spoken_when
 
 SLOT = "hours_facility"
 SERVICES_DOWN = "utter_hours_services_down"

@@ -11,9 +11,8 @@ from helpers import BAD_INPUTS, message_tracker, perform, skill_spec
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.skill_runtime import context
+from assistant.skill_runtime import context, spoken_when
 from skills.ask_events import actions as events_skill
-from skills.ask_events import spoken_when
 
 RESPONSES = skill_spec("ask_events")["responses"]
 

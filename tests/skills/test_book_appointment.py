@@ -13,10 +13,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.skill_runtime import context, form_helpers
+from assistant.skill_runtime import context, form_helpers, spoken_when
 from community_services.schemas import AppointmentCreate
 from skills.book_appointment import actions as book
-from skills.book_appointment import spoken_when
 
 DOMAIN = skill_domain("book_appointment")
 
