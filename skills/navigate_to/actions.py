@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from assistant.dialogue.wire import intent_message
 from assistant.shared.events import navigate
+from assistant.skill_runtime import parsing_zh
 from assistant.skill_runtime.context import services
 from assistant.skill_runtime.facilities import (
     facility_answer,
@@ -54,25 +55,14 @@ _BUILDING = re.compile(r"\b(?:building|block|bldg)\s*(?:no\.?|number)?\s*(\d{1,3
 # A building said in Chinese, the number as digits or as a word: 3号楼, 三号楼, 十二栋, ３号楼
 _BUILDING_ZH = re.compile(r"(\d{1,3}|[一二两三四五六七八九]?十[一二三四五六七八九]?|[一二两三四五六七八九])"
                           r"\s*(?:号楼|栋|幢)")
-_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def _zh_number(word: str) -> int:
-    """三 -> 3, 十二 -> 12, 二十 -> 20. A minimal local reading of a number said as a word: the shared
-    Chinese number helpers (assistant/skill_runtime/parsing_zh.py) are not on main yet."""
-    if word.isdigit():
-        return int(word)
-    if "十" in word:
-        tens, _, ones = word.partition("十")
-        return _ZH_DIGITS.get(tens, 1) * 10 + _ZH_DIGITS.get(ones, 0)
-    return _ZH_DIGITS[word]
 
 
 def building_words(text: str) -> str:
     """"三号楼" / "３号楼" -> "Building 3", so a building said in Chinese is found like "Building 3"."""
     plain = unicodedata.normalize("NFKC", text or "")
     match = _BUILDING_ZH.search(plain)
-    return f"Building {_zh_number(match.group(1))}" if match else text
+    number = parsing_zh.zh_number(match.group(1)) if match else None
+    return f"Building {number}" if number is not None else text
 
 
 def building_out_of_range(text: str) -> int | None:
