@@ -150,6 +150,7 @@ def test_build_writes_the_project_files(built: BuildResult, project_root: Path) 
     assert files == [
         "config.yml",
         "data/core/nlu.yml",
+        "data/core/nlu.zh-CN.yml",
         "data/core/rules.yml",
         "data/generated/form_rules.yml",
         "data/knowledge/nlu.yml",
