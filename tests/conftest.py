@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,7 +73,9 @@ def skill_context(services_server: RunningServices, tmp_path: Path) -> Iterator[
     """Skills' view of the world, wired to the real services API and a fresh outbox file."""
     client = services_server.kiosk()
     ctx = context.SkillContext(
-        settings=Settings(kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN, var_dir=tmp_path),
+        # a kiosk of its own per test: the server keeps wrong-PIN counts per kiosk for the whole session
+        settings=Settings(kiosk_token=KIOSK_TOKEN, staff_token=STAFF_TOKEN, var_dir=tmp_path,
+                          kiosk_id=f"kiosk-test-{uuid.uuid4().hex[:8]}"),
         services=client,
         outbox=Outbox(tmp_path / "outbox.db", client),
     )

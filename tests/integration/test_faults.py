@@ -381,7 +381,7 @@ def test_a_full_disk_tells_the_resident_to_ask_and_the_queued_item_is_delivered_
     from rasa_sdk.executor import CollectingDispatcher
 
     from assistant.skill_runtime import context
-    from assistant.skill_runtime.outbox_submit import SubmitReplies, submit_and_tell
+    from assistant.skill_runtime.outbox_submit import submit_and_tell
 
     faults.ready()
     marker = f"faults-full-{uuid.uuid4().hex[:8]}"
@@ -397,11 +397,10 @@ def test_a_full_disk_tells_the_resident_to_ask_and_the_queued_item_is_delivered_
         # what the resident hears from a skill (report_repair, give_feedback) when the outbox cannot store it
         context.configure(context.SkillContext(settings=faults.settings, services=client, outbox=outbox))
         dispatcher = CollectingDispatcher()
-        replies = SubmitReplies(what="feedback", saved="feedback", delivered=("Thanks: {reference}.",),
-                                ask_instead="Please ask at the Property Management Office.")
-        assert submit_and_tell(dispatcher, "feedback", {"text": f"Not stored {marker}-c"}, replies) is None
-        said = " ".join(m.get("text") or "" for m in dispatcher.messages)
-        assert "could not save" in said and "Property Management Office" in said
+        from skills.give_feedback.actions import REPLIES
+        assert submit_and_tell(dispatcher, "feedback", {"text": f"Not stored {marker}-c"}, REPLIES) is None
+        # the response that says it could not be saved and where to go instead (its words are in skill.yml)
+        assert [m.get("response") for m in dispatcher.messages] == [REPLIES.unsaved]
 
         with pytest.raises(OutboxUnavailable):  # the sender thread logs this and tries again later
             outbox.flush()  # (in WAL mode even reading the file needs a little space)
