@@ -2,7 +2,7 @@
 English-only pipeline it replaced, both built, trained and served by the project's own code in one run.
 
     .venv/bin/python -m bench.languages                  # held-out sets, both models (about 10 min on 2 cores)
-    .venv/bin/python -m bench.languages --validation     # the Chinese validation set instead (to choose settings)
+    .venv/bin/python -m bench.languages --validation     # the validation sets instead (to choose settings)
 
 Measures, per model: training time (forced, one after the other so each has both cores), Rasa's memory
 (process group RSS after the model is loaded and one parse), intent accuracy on the English held-out set and,
@@ -54,6 +54,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "languages.json"
 HOLDOUT_ZH = PROJECT_ROOT / "tests" / "data" / "nlu_holdout_zh.yml"
 HOLDOUT_EN = PROJECT_ROOT / "tests" / "data" / "nlu_holdout.yml"
 VALIDATION_ZH = Path(__file__).resolve().parent / "data" / "nlu_validation_zh.yml"
+VALIDATION_EN = Path(__file__).resolve().parent / "data" / "nlu_validation_en.yml"
 ENGLISH_ONLY_CONFIG_REF = "a1660d8"
 """The commit whose ``nlu_data/config.yml`` is the English-only pipeline (main before the languages issue)."""
 
@@ -366,7 +367,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--zh", type=Path, default=HOLDOUT_ZH, help="Chinese labelled set (Rasa NLU YAML)")
     p.add_argument("--en", type=Path, default=HOLDOUT_EN, help="English labelled set (Rasa NLU YAML)")
     p.add_argument("--validation", action="store_true",
-                   help=f"score Chinese on {VALIDATION_ZH.relative_to(PROJECT_ROOT)} (for choosing settings)")
+                   help=f"score Chinese on {VALIDATION_ZH.relative_to(PROJECT_ROOT)} and English on "
+                        f"{VALIDATION_EN.relative_to(PROJECT_ROOT)} (for choosing settings)")
     p.add_argument("--config-ref", default=ENGLISH_ONLY_CONFIG_REF, help="commit of the English-only config.yml")
     p.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON results")
     p.add_argument("--keep-var", action="store_true", help="keep the temporary folder (builds, logs)")
@@ -383,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     b = Bench(args)
     root = args.root.resolve()
     zh = VALIDATION_ZH if args.validation else args.zh
-    sets = {"en": args.en, "zh": zh}
+    en = VALIDATION_EN if args.validation else args.en
+    sets = {"en": en, "zh": zh}
     b.results["meta"] = {"started": now_iso(), "root": str(root), "git": git_revision(root), "machine": machine(),
                          "targets": TARGETS, "sets": {k: str(v) for k, v in sets.items()},
                          "english_only_config": f"{args.config_ref}:nlu_data/config.yml",

@@ -1,5 +1,5 @@
 """bench/languages.py without training: folding and near-copies, scoring, the table, the English-only sources,
-and the Chinese labelled sets themselves (every intent covered, held-out and validation kept apart)."""
+and the labelled sets themselves (every intent covered, held-out and validation kept apart, in both languages)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import yaml
 
 from assistant.shared.config import PROJECT_ROOT
 from bench.languages import (
+    HOLDOUT_EN,
     HOLDOUT_ZH,
+    VALIDATION_EN,
     VALIDATION_ZH,
     english_holds,
     english_only_sources,
@@ -167,4 +169,16 @@ def test_the_validation_set_covers_every_intent_and_shares_nothing_with_the_held
     assert all(counts.get(i, 0) >= 5 for i in english_intents()), counts
     assert counts["out_of_scope"] >= 20
     copies = near_copies([t for t, _ in validation], [t for t, _ in labelled(HOLDOUT_ZH)])
+    assert not copies, "\n".join(map(str, copies))
+
+
+def test_the_english_validation_set_covers_every_intent_and_shares_nothing_with_the_held_out_set() -> None:
+    validation = labelled(VALIDATION_EN)
+    counts: dict[str, int] = {}
+    for _, label in validation:
+        counts[str(label)] = counts.get(str(label), 0) + 1
+    assert all(counts.get(i, 0) >= 5 for i in english_intents()), counts
+    assert set(counts) <= english_intents(), "a validation label the project does not have"
+    assert counts["out_of_scope"] >= 20
+    copies = near_copies([t for t, _ in validation], [t for t, _ in labelled(HOLDOUT_EN)])
     assert not copies, "\n".join(map(str, copies))

@@ -1,7 +1,7 @@
-"""The NLU held-out sets stay held out: no item of the English or the Chinese held-out set (nor of the Chinese
-validation set, which chooses settings) is a near-copy of a sentence the built project trains on. The training
-files are read now, so an example added later to a skill, a locale file or the knowledge base that copies a
-held-out item fails here. Run as a script to print the closest pairs:
+"""The NLU held-out sets stay held out: no item of the English or the Chinese held-out set (nor of the English
+or the Chinese validation set, which choose settings) is a near-copy of a sentence the built project trains
+on. The training files are read now, so an example added later to a skill, a locale file or the knowledge base
+that copies a held-out item fails here. Run as a script to print the closest pairs:
 
     python -m tests.dialogue.test_nlu_holdout_separation
 """
@@ -14,6 +14,7 @@ from assistant.shared.config import PROJECT_ROOT
 from bench.languages import (
     HOLDOUT_EN,
     HOLDOUT_ZH,
+    VALIDATION_EN,
     VALIDATION_ZH,
     bigrams,
     fold,
@@ -23,7 +24,7 @@ from bench.languages import (
     training_examples,
 )
 
-HELD_OUT = (HOLDOUT_EN, HOLDOUT_ZH, VALIDATION_ZH)
+HELD_OUT = (HOLDOUT_EN, HOLDOUT_ZH, VALIDATION_EN, VALIDATION_ZH)
 
 
 def held_out_items(paths: tuple[Path, ...] = HELD_OUT) -> list[str]:
