@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
