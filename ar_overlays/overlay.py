@@ -42,7 +42,7 @@ class OverlayPipeline:
         self.map = community_map
         self.posts = {p.aruco: p for p in community_map.markers}
         self.calibration = calibration
-        self.detector = detector or MarkerDetector()
+        self.detector = detector or MarkerDetector(dictionary=community_map.marker_dictionary)
         self.remember_s = remember_s
         """How long the last pose still shows as "you are here" on the map after the marker left the view."""
         self.clock = clock

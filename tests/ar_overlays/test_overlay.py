@@ -119,3 +119,11 @@ def test_from_a_still_image_camera(tmp_path: Path) -> None:
     p = pipeline()
     assert all(p.process(camera.read(), ROUTE).mode == "ar" for _ in range(3))
     camera.close()
+
+
+def test_a_map_with_another_dictionary_uses_it() -> None:
+    five = tiny_map((POST,)).model_copy(update={"marker_dictionary": "DICT_5X5_100"})
+    p = OverlayPipeline(five, clock=Clock())
+    shot = render_marker(POST, (0.3, -2.5, 1.5), 15.0, -8.0, dictionary="DICT_5X5_100")
+    assert p.process(shot.frame, ROUTE).mode == "ar"
+    assert p.process(marker_frame(), ROUTE).mode == "map"  # its 4×4 twin is not one of this map's markers
