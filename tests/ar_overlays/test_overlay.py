@@ -1,3 +1,4 @@
+import math
 from pathlib import Path
 
 import cv2
@@ -7,6 +8,7 @@ import pytest
 from ar_overlays.camera import CameraError, default_calibration, open_camera
 from ar_overlays.overlay import OverlayPipeline
 from ar_overlays.testing import occlude, post_at, render_marker, textured_background
+from ar_overlays.turns import Turn
 from wayfinding.testing import route_through, tiny_map
 
 POST = post_at(aruco=5, at=(1.5, 0.0), facing=200.0, post_id="post-lane")
@@ -130,10 +132,6 @@ def test_a_map_with_another_dictionary_uses_it() -> None:
 
 
 # --- which way, always (docs/ar.md): generated frames, the way to the left, the right, behind ------------------
-
-import math  # noqa: E402
-
-from ar_overlays.turns import Turn  # noqa: E402
 
 CAM = (0.0, -20.0, 1.5)
 """The camera stands here; four marker posts around it, 3 m away, each facing it, so turning the camera to a post
