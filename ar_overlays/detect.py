@@ -14,15 +14,40 @@ Bad frames (None, empty, not uint8, wrong shape, huge) raise ``CameraError`` in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import cv2
 import numpy as np
 
 from ar_overlays.camera import check_frame
+from assistant.shared.errors import LinliError
+from wayfinding.community_map import DEFAULT_MARKER_DICTIONARY, MARKER_DICTIONARIES
 
 SEARCH_WIDTH = 640
 """Frames wider than this are searched downscaled (the speed/size trade-off measured in bench/ar.py)."""
 _SUBPIX_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 20, 0.01)
+
+
+class MarkerDictionaryError(LinliError):
+    """A marker dictionary name OpenCV does not know (the map's validation catches it first; this is for code)."""
+
+    code = "marker_dictionary_error"
+
+
+@cache
+def aruco_dictionary(name: str = DEFAULT_MARKER_DICTIONARY) -> cv2.aruco.Dictionary:
+    """OpenCV's predefined dictionary of that name (the map's ``marker_dictionary``)."""
+    if name not in MARKER_DICTIONARIES or not hasattr(cv2.aruco, name):
+        raise MarkerDictionaryError(f"Unknown ArUco dictionary {name!r}; valid: {', '.join(MARKER_DICTIONARIES)}.")
+    return cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, name))
+
+
+def marker_cells(name: str = DEFAULT_MARKER_DICTIONARY) -> int:
+    """Cells across a printed marker of the dictionary: its bits plus a one-cell black border each side
+    (6 for 4×4, 7 for 5×5)."""
+    if name not in MARKER_DICTIONARIES:
+        raise MarkerDictionaryError(f"Unknown ArUco dictionary {name!r}; valid: {', '.join(MARKER_DICTIONARIES)}.")
+    return MARKER_DICTIONARIES[name][0] + 2
 
 
 @dataclass(frozen=True)
@@ -45,11 +70,11 @@ class QrDetection:
     """(4, 2) float32 image corners of the code."""
 
 
-def refine_by_edges(grey: np.ndarray, corners: np.ndarray, samples: int = 24) -> np.ndarray:
+def refine_by_edges(grey: np.ndarray, corners: np.ndarray, samples: int = 24, cells: int = 6) -> np.ndarray:
     """Corners as intersections of lines fitted to the square's four edges.
 
     A corner alone rests on a few pixels; an edge on a hundred. Along each side, grey profiles across the edge
-    (dark border inside, white quiet zone outside: one cell = side/6 each way) give the sub-pixel edge as the
+    (dark border inside, white quiet zone outside: one cell = side/``cells`` each way) give the sub-pixel edge as the
     centroid of the dark→light gradient (the whole step: also the middle of a long motion-blur ramp); a robust
     line through those points per side, intersected with its neighbours, gives corners within ≈ 0.06 px on the
     synthetic set (cornerSubPix alone: ≈ 0.1, worst 0.2). The pose's sideways error scales with that: for a
@@ -58,7 +83,7 @@ def refine_by_edges(grey: np.ndarray, corners: np.ndarray, samples: int = 24) ->
     side = float(np.mean(np.linalg.norm(c - np.roll(c, -1, axis=0), axis=1)))
     if side < 24:  # too few pixels per edge to beat cornerSubPix
         return corners
-    reach = max(2.0, side / 6 * 0.8)
+    reach = max(2.0, side / cells * 0.8)  # within the border cell and the one-cell quiet zone
     offsets = np.arange(-reach, reach + 1e-6, 0.25)
     mids = (offsets[:-1] + offsets[1:]) / 2
     ts = np.linspace(0.12, 0.88, samples)
@@ -104,16 +129,20 @@ def _grey(frame: np.ndarray) -> np.ndarray:
 
 
 class MarkerDetector:
-    """Finds DICT_4X4_50 markers; ``detect(frame)`` → detections with sub-pixel corners at full resolution."""
+    """Finds markers of one ArUco dictionary (the map's ``marker_dictionary``, default DICT_4X4_50);
+    ``detect(frame)`` → detections with sub-pixel corners at full resolution."""
 
-    def __init__(self, search_width: int = SEARCH_WIDTH, refine: bool = True) -> None:
-        dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    def __init__(self, search_width: int = SEARCH_WIDTH, refine: bool = True,
+                 dictionary: str = DEFAULT_MARKER_DICTIONARY) -> None:
+        self.dictionary_name = dictionary
+        self.cells = marker_cells(dictionary)
+        aruco = aruco_dictionary(dictionary)
 
         def detector(window: int) -> cv2.aruco.ArucoDetector:
             params = cv2.aruco.DetectorParameters()
             params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = window
             params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE  # refined at full resolution below
-            return cv2.aruco.ArucoDetector(dictionary, params)
+            return cv2.aruco.ArucoDetector(aruco, params)
 
         # one threshold window per pass instead of the default three (3, 13, 23): a 5 px window finds sharp
         # markers at half the cost; only when it finds nothing does a 15 px pass look again (blurred or very
@@ -142,12 +171,13 @@ class MarkerDetector:
                 pts = (pts + 0.5) / scale - 0.5
             if self.refine:
                 side = float(np.min(np.linalg.norm(pts - np.roll(pts, -1, axis=0), axis=1)))
-                # half a window up to side/8: inside the black border cell plus the quiet zone (a cell each,
-                # side/6), and wide enough to pull back a corner the coarse search put a few pixels off
-                win = int(np.clip(side / 8, 2, 30))
+                # half a window up to 3/4 of a cell (side/8 for 4×4): inside the black border cell plus the
+                # quiet zone (a cell each), and wide enough to pull back a corner the coarse search put a few
+                # pixels off
+                win = int(np.clip(side * 0.75 / self.cells, 2, 30))
                 pts = cv2.cornerSubPix(grey, pts.reshape(-1, 1, 2), (win, win), (-1, -1),
                                        _SUBPIX_CRITERIA).reshape(4, 2)
-                pts = refine_by_edges(grey, pts)
+                pts = refine_by_edges(grey, pts, cells=self.cells)
             out.append(MarkerDetection(int(i), pts))
         return out
 

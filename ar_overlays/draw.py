@@ -9,14 +9,20 @@ images are rendered once and cached. The 2D map picture and the labels live in `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
 
 import cv2
 import numpy as np
 
 from ar_overlays.camera import Calibration
 from ar_overlays.pose import CameraPose
-from wayfinding.map_picture import BLACK, YELLOW, Point, draw_destination_label
+from wayfinding.map_picture import BLACK, WHITE, YELLOW, Point, blit, draw_destination_label, label_image
 from wayfinding.route import Route
+
+TURN_TEXT_HEIGHT = 0.08
+"""The turn words' font size as a share of the frame height: 58 px at 720p, cap height ≈ 41 px (≥ 30 px at
+1080p-equivalent, the elderly-first rule, with room to spare)."""
 
 
 @dataclass(frozen=True)
@@ -181,3 +187,107 @@ def draw_route_ar(frame: np.ndarray, pose: CameraPose, calibration: Calibration,
     if label:
         draw_destination_label(frame, route.goal_name, remaining)
     return ArDrawing(arrow, remaining, visible)
+
+
+# ---------------------------------------------------------------- which way, always (docs/ar.md)
+
+
+@dataclass(frozen=True)
+class EdgeArrow:
+    """The big arrow drawn at the picture's edge when the next waypoint is out of view."""
+
+    side: Literal["left", "right", "around"]
+    """Left edge, right edge, or the "turn around" U-arrow at the bottom centre."""
+    outline: np.ndarray
+    """(N, 2) image points of the filled arrow."""
+    tip: Point
+    """Where the arrow points to (the left / right edge; for the U-arrow, the end of its head)."""
+    text_box: tuple[int, int, int, int] | None
+    """x0, y0, x1, y1 of the words next to it (None when there are no words)."""
+
+
+@lru_cache(maxsize=16)
+def _side_arrow(w: int, h: int, side: str) -> np.ndarray:
+    """A block arrow at the left or right edge, vertically centred: ≈ 0.34 h tall, 0.32 h long."""
+    m, head_len, head_half, shaft_len, shaft_half = 0.03 * h, 0.16 * h, 0.17 * h, 0.16 * h, 0.07 * h
+    cy = h / 2
+    pts = np.array([[m, cy], [m + head_len, cy - head_half], [m + head_len, cy - shaft_half],
+                    [m + head_len + shaft_len, cy - shaft_half], [m + head_len + shaft_len, cy + shaft_half],
+                    [m + head_len, cy + shaft_half], [m + head_len, cy + head_half]])
+    if side == "right":
+        pts[:, 0] = w - pts[:, 0]
+    return pts
+
+
+@lru_cache(maxsize=8)
+def _u_arrow(w: int, h: int) -> tuple[np.ndarray, int]:
+    """A "turn around" U at the bottom centre: up on the right, over the top, down on the left into a head."""
+    m, radius, thick, leg, head_len, head_extra = 0.03 * h, 0.1 * h, 0.08 * h, 0.06 * h, 0.1 * h, 0.06 * h
+    cx = w / 2
+    tip_y = h - m
+    head_base = tip_y - head_len
+    arc_y = head_base - leg
+    start_y = h - m  # the right leg starts at the bottom too
+    outer, inner = radius + thick / 2, radius - thick / 2
+    theta = np.linspace(0.0, np.pi, 25)
+    pts = [[cx + outer, start_y]]
+    pts += [[cx + outer * np.cos(t), arc_y - outer * np.sin(t)] for t in theta]
+    pts += [[cx - outer, head_base], [cx - outer - head_extra, head_base]]
+    tip_index = len(pts)
+    pts += [[cx - radius, tip_y], [cx - inner + head_extra, head_base], [cx - inner, head_base]]
+    pts += [[cx + inner * np.cos(t), arc_y - inner * np.sin(t)] for t in theta[::-1]]
+    pts += [[cx + inner, start_y]]
+    return np.array(pts), tip_index
+
+
+def _fill(frame: np.ndarray, outline: np.ndarray) -> None:
+    h = frame.shape[0]
+    poly = [np.round(outline * 16).astype(np.int32).reshape(-1, 1, 2)]
+    cv2.fillPoly(frame, poly, YELLOW, cv2.LINE_AA, shift=4)
+    cv2.polylines(frame, poly, True, BLACK, max(3, h // 120), cv2.LINE_AA, shift=4)
+
+
+def _words(frame: np.ndarray, words: str, x: int, y: int, anchor: str) -> tuple[int, int, int, int]:
+    """Blit the words (white on the dark label box, cached) with ``anchor`` = left / right / centre at x, and
+    vertically centred on y; returns the box."""
+    h, w = frame.shape[:2]
+    image = label_image(((words, WHITE),), max(12, round(h * TURN_TEXT_HEIGHT)), w - 2 * max(4, h // 60))
+    ih, iw = image.shape[:2]
+    x0 = x if anchor == "left" else x - iw if anchor == "right" else x - iw // 2
+    x0 = int(min(max(0, x0), w - iw))
+    y0 = int(min(max(0, y - ih // 2), h - ih))
+    blit(frame, image, x0, y0)
+    return x0, y0, x0 + iw, y0 + ih
+
+
+def draw_turn(frame: np.ndarray, turn: str, words: str) -> EdgeArrow | None:
+    """Draw the instruction onto ``frame`` (in place): ``left`` / ``right`` → a big arrow at that edge with the
+    words beside it; ``around`` → the U-arrow at the bottom centre with the words above it; anything else with
+    words (up / down the stairs) → the words at the bottom centre, the ribbon shows the way. Returns the edge
+    arrow's geometry (None when none was drawn). The shapes are cached per frame size: two small polygons and
+    one cached label blit per frame."""
+    h, w = frame.shape[:2]
+    gap = round(0.02 * h)
+    if turn in ("left", "right"):
+        outline = _side_arrow(w, h, turn)
+        _fill(frame, outline)
+        box = None
+        if words:
+            inner_x = int(outline[:, 0].max() + gap) if turn == "left" else int(outline[:, 0].min() - gap)
+            box = _words(frame, words, inner_x, h // 2, "left" if turn == "left" else "right")
+        tip = outline[0]
+        return EdgeArrow("left" if turn == "left" else "right", outline, (float(tip[0]), float(tip[1])), box)
+    if turn == "around":
+        outline, tip_index = _u_arrow(w, h)
+        _fill(frame, outline)
+        box = None
+        if words:
+            top = int(outline[:, 1].min())
+            text_px = max(12, round(h * TURN_TEXT_HEIGHT))
+            box = _words(frame, words, w // 2, top - gap - text_px, "centre")
+        tip = outline[tip_index]  # the end of the head, at the bottom of the left leg
+        return EdgeArrow("around", outline, (float(tip[0]), float(tip[1])), box)
+    if words:
+        text_px = max(12, round(h * TURN_TEXT_HEIGHT))
+        _words(frame, words, w // 2, h - round(0.03 * h) - text_px, "centre")
+    return None

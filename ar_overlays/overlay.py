@@ -2,6 +2,10 @@
 
     pipeline = OverlayPipeline(community_map)           # default calibration for whatever frame size comes
     result = pipeline.process(frame, route)             # result.frame to show; result.mode "ar" | "map"
+    if result.turn_changed and result.turn.words: say(result.turn.words)     # "Turn left", once
+
+In AR mode every frame also says which way to go (``ar_overlays/turns.py``): when the next waypoint is out of
+the picture a big arrow at the edge (left, right, or a U at the bottom for behind) and words; see docs/ar.md.
 """
 
 from __future__ import annotations
@@ -14,8 +18,20 @@ import numpy as np
 
 from ar_overlays.camera import Calibration, check_frame, default_calibration
 from ar_overlays.detect import MarkerDetector
-from ar_overlays.draw import draw_route_ar
+from ar_overlays.draw import EdgeArrow, draw_route_ar, draw_turn
 from ar_overlays.pose import CameraPose, best_pose
+from ar_overlays.turns import (
+    DEFAULT_LANGUAGE,
+    RouteFloors,
+    TurnInstruction,
+    TurnTracker,
+    bearing_to,
+    floor_turn,
+    next_waypoint,
+    route_floors,
+    turn_words,
+    view_edges,
+)
 from wayfinding.community_map import CommunityMap
 from wayfinding.map_picture import Point, draw_map
 from wayfinding.route import Route
@@ -33,22 +49,35 @@ class OverlayResult:
     arrow: tuple[Point, Point] | None
     """Image points (tail, tip) of the drawn arrow head (AR mode)."""
     remaining_m: float | None
+    turn: TurnInstruction | None = None
+    """Which way to go now (AR mode with a route, not yet at the destination); ``None`` otherwise."""
+    turn_changed: bool = False
+    """The instruction changed in this frame (after the hysteresis): say ``turn.words`` now, once."""
+    edge_arrow: EdgeArrow | None = None
+    """The big arrow drawn at the picture's edge (the waypoint is out of view), else ``None``."""
 
 
 class OverlayPipeline:
     def __init__(self, community_map: CommunityMap, calibration: Calibration | None = None, *,
                  detector: MarkerDetector | None = None, remember_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, language: str = DEFAULT_LANGUAGE,
+                 turns: TurnTracker | None = None) -> None:
         self.map = community_map
         self.posts = {p.aruco: p for p in community_map.markers}
         self.calibration = calibration
-        self.detector = detector or MarkerDetector()
+        self.detector = detector or MarkerDetector(dictionary=community_map.marker_dictionary)
         self.remember_s = remember_s
         """How long the last pose still shows as "you are here" on the map after the marker left the view."""
         self.clock = clock
         self.last_pose: CameraPose | None = None
         self.last_pose_at = -1e18
         self._calibrations: dict[tuple[int, int], Calibration] = {}
+        self.language = language
+        """The language of the turn words (the kiosk sets the conversation's language)."""
+        self.turns = turns or TurnTracker()
+        self._turn_route: Route | None = None
+        self._floors: RouteFloors | None = None
+        self._points = np.zeros((0, 2))
 
     def calibration_for(self, width: int, height: int) -> Calibration:
         cal = self._calibrations.get((width, height))
@@ -73,7 +102,9 @@ class OverlayPipeline:
             if route is None:
                 return OverlayResult(out, "ar", seen, pose, None, None)
             drawing = draw_route_ar(out, pose, cal, route)
-            return OverlayResult(out, "ar", seen, pose, drawing.arrow, drawing.remaining_m)
+            turn, changed = self._turn(pose, cal, route)
+            edge = draw_turn(out, turn.turn, turn.words) if turn is not None else None
+            return OverlayResult(out, "ar", seen, pose, drawing.arrow, drawing.remaining_m, turn, changed, edge)
         recent = self.last_pose if now - self.last_pose_at <= self.remember_s else None
         here = (recent.x, recent.y) if recent is not None else None
         image = draw_map(self.map, route, (w, h), you_are_here=here,
@@ -82,3 +113,18 @@ class OverlayPipeline:
             frame[:] = image
             image = frame
         return OverlayResult(image, "map", seen, None, None, route.length_m if route is not None else None)
+
+    def _turn(self, pose: CameraPose, cal: Calibration, route: Route) -> tuple[TurnInstruction | None, bool]:
+        """This frame's instruction and whether it changed (docs/ar.md "Which way, always")."""
+        if route is not self._turn_route:  # a new route starts afresh: its first instruction is said at once
+            self._turn_route = route
+            self._floors = route_floors(route, self.map)
+            self._points = np.asarray(route.points, np.float64).reshape(-1, 2)
+            self.turns.reset()
+        xy = (pose.x, pose.y)
+        k = next_waypoint(self._points, xy)
+        if k is None or self._floors is None:  # at the destination: nothing to turn to
+            return None, False
+        bearing = bearing_to(xy, pose.heading, self._points[k])
+        turn, changed = self.turns.update(bearing, view_edges(cal), floor_turn(self._floors, k))
+        return TurnInstruction(turn, turn_words(self.language).of(turn), bearing, k), changed

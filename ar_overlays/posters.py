@@ -25,8 +25,9 @@ import qrcode
 import yaml
 from PIL import Image, ImageDraw, ImageFont
 
+from ar_overlays.detect import aruco_dictionary, marker_cells
 from assistant.shared.errors import LinliError
-from wayfinding.community_map import CommunityMap, MarkerPost, Place
+from wayfinding.community_map import DEFAULT_MARKER_DICTIONARY, CommunityMap, MarkerPost, Place
 from wayfinding.guide_links import GuideLink
 from wayfinding.key_ring import KeyRing
 
@@ -47,7 +48,6 @@ MIN_QR_MM = 60
 QR_BORDER = 4
 """Quiet zone of the QR code, in modules (the standard's minimum)."""
 ALL_PDF = "all-posters.pdf"
-_ARUCO = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
 _CJK = r"\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
 _CLOSING = "，。、：；！？）」』》"
 _TOKENS = re.compile(rf"[{_CJK}][{_CLOSING}]?|[^\s{_CJK}]+|\s+")
@@ -183,9 +183,11 @@ def marker_side_px(size_m: float) -> int:
     return round(size_m * 1000 * MM)
 
 
-def marker_image(aruco: int, side_px: int) -> Image.Image:
-    """The marker's black square (6 cells with the border), exactly ``side_px`` wide; no quiet zone."""
-    cells = cv2.aruco.generateImageMarker(_ARUCO, aruco, 6, borderBits=1)
+def marker_image(aruco: int, side_px: int, dictionary: str = DEFAULT_MARKER_DICTIONARY) -> Image.Image:
+    """The marker's black square (its bits + a one-cell border: 6 cells for 4×4, 7 for 5×5) of the map's
+    dictionary, exactly ``side_px`` wide; no quiet zone."""
+    n = marker_cells(dictionary)
+    cells = cv2.aruco.generateImageMarker(aruco_dictionary(dictionary), aruco, n, borderBits=1)
     return Image.fromarray(cells).resize((side_px, side_px), Image.Resampling.NEAREST)
 
 
@@ -259,8 +261,8 @@ def marker_poster(community: CommunityMap, post: MarkerPost, url: str) -> Poster
         elif near:
             heres.append(words["here_near"].format(name=_with_article(near) if lang == "en" else near))
     side = marker_side_px(post.size)
-    quiet = math.ceil(side / 6)  # one marker cell of white paper around the black square
-    note = (f"Marker {post.id} · ArUco {post.aruco} · {post.size * 100:g} cm square. "
+    quiet = math.ceil(side / marker_cells(community.marker_dictionary))  # one marker cell of white paper around
+    note = (f"Marker {post.id} · ArUco {post.aruco} ({community.marker_dictionary}) · {post.size * 100:g} cm square. "
             "Print at 100 % (actual size, not 'fit to page').")
     for paper, (width, height) in PAPERS:
         inner = width - 2 * MARGIN
@@ -279,7 +281,7 @@ def marker_poster(community: CommunityMap, post: MarkerPost, url: str) -> Poster
         room = height - MARGIN - footer_h - 40 - y
         if room < MIN_QR_MM * MM:
             continue
-        page.paste(marker_image(post.aruco, side), ((width - side) // 2, marker_top))
+        page.paste(marker_image(post.aruco, side, community.marker_dictionary), ((width - side) // 2, marker_top))
         code = qr_image(url, min(room, round(90 * MM), inner // 2), qrcode.constants.ERROR_CORRECT_Q)
         page.paste(code, (MARGIN, y))
         text_x = MARGIN + code.width + 40

@@ -16,12 +16,14 @@ import cv2
 import numpy as np
 
 from ar_overlays.camera import Calibration, default_calibration
+from ar_overlays.detect import aruco_dictionary, marker_cells
 from ar_overlays.geometry import look_pose, marker_corners_world, marker_to_world
-from wayfinding.community_map import MarkerPost
+from wayfinding.community_map import DEFAULT_MARKER_DICTIONARY, MarkerPost
 
-ARUCO_DICT = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+ARUCO_DICT = aruco_dictionary(DEFAULT_MARKER_DICTIONARY)
 QUIET_CELLS = 1
-"""White border around the printed black square, in marker cells (a 4×4 marker is 6 cells wide with its border)."""
+"""White border around the printed black square, in marker cells (a 4×4 marker is 6 cells wide with its border,
+a 5×5 one 7)."""
 
 
 @dataclass
@@ -56,9 +58,10 @@ def textured_background(size: tuple[int, int], seed: int = 0) -> np.ndarray:
     return frame
 
 
-def marker_image(aruco: int, cell_px: int = 40) -> np.ndarray:
-    """The printed marker with a white quiet zone, grey uint8."""
-    inner = cv2.aruco.generateImageMarker(ARUCO_DICT, aruco, 6 * cell_px, borderBits=1)
+def marker_image(aruco: int, cell_px: int = 40, dictionary: str = DEFAULT_MARKER_DICTIONARY) -> np.ndarray:
+    """The printed marker of ``dictionary`` with a white quiet zone, grey uint8."""
+    cells = marker_cells(dictionary)
+    inner = cv2.aruco.generateImageMarker(aruco_dictionary(dictionary), aruco, cells * cell_px, borderBits=1)
     q = QUIET_CELLS * cell_px
     return cv2.copyMakeBorder(inner, q, q, q, q, cv2.BORDER_CONSTANT, value=255)
 
@@ -106,11 +109,13 @@ def warp_image_into_frame(image: np.ndarray, dst_corners: np.ndarray, frame: np.
 
 def render_marker(post: MarkerPost, camera_at: tuple[float, float, float], heading: float, pitch: float = 0.0,
                   size: tuple[int, int] = (1280, 720), calibration: Calibration | None = None, seed: int = 0,
-                  frame: np.ndarray | None = None) -> Shot:
-    """The post's marker as seen by an upright camera at ``camera_at`` looking towards compass ``heading``."""
+                  frame: np.ndarray | None = None, dictionary: str = DEFAULT_MARKER_DICTIONARY) -> Shot:
+    """The post's marker (of ``dictionary``, the map's ``marker_dictionary``) as seen by an upright camera at
+    ``camera_at`` looking towards compass ``heading``."""
     cal = calibration or default_calibration(*size)
     rvec, tvec = look_pose(camera_at, heading, pitch)
-    s = post.size / 2 * (6 + 2 * QUIET_CELLS) / 6  # the quiet zone around the black square
+    cells = marker_cells(dictionary)
+    s = post.size / 2 * (cells + 2 * QUIET_CELLS) / cells  # the quiet zone around the black square
     outer_local = np.array([[-s, s, 0], [s, s, 0], [s, -s, 0], [-s, -s, 0]], np.float64)
     outer = project(marker_to_world(post, outer_local), rvec, tvec, cal)
     corners = project(marker_corners_world(post), rvec, tvec, cal)
@@ -118,7 +123,7 @@ def render_marker(post: MarkerPost, camera_at: tuple[float, float, float], headi
     # the quad must be in front of the camera for the homography to mean anything
     cam_z = (cv2.Rodrigues(rvec)[0] @ marker_to_world(post, outer_local).T).T + tvec
     if np.all(cam_z[:, 2] > 0.05):
-        warp_image_into_frame(marker_image(post.aruco), outer, frame)
+        warp_image_into_frame(marker_image(post.aruco, dictionary=dictionary), outer, frame)
     return Shot(frame, corners.astype(np.float32), rvec, tvec, cal)
 
 

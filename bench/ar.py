@@ -1,4 +1,5 @@
-"""AR navigation benchmark: per-frame cost of marker detection + pose + drawing (the kiosk's camera loop), the 2D
+"""AR navigation benchmark: per-frame cost of marker detection + pose + drawing (the kiosk's camera loop), the same
+with the edge indicator ("Which way, always": the way is behind the camera) against the path without it, the 2D
 map fallback, QR decoding and route computation on a 1,000-node map.
 
     .venv/bin/python -m bench.ar [--frames 200] [--out bench/results/ar.json]
@@ -23,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ar_overlays.camera import default_calibration
+from ar_overlays.camera import check_frame, default_calibration
 from ar_overlays.detect import MarkerDetector, QrScanner
 from ar_overlays.draw import draw_route_ar
 from ar_overlays.overlay import OverlayPipeline
@@ -35,7 +36,7 @@ from bench.stats import now_iso, summary_ms
 from wayfinding.community_map import CommunityMap
 from wayfinding.route import Route
 
-TARGETS = {"ar_frame_p95_ms_1280x720": 10.0}
+TARGETS = {"ar_frame_p95_ms_1280x720": 10.0, "ar_edge_frame_p95_ms_1280x720": 10.0}
 POST_ID = "post-lane-45"
 
 
@@ -99,6 +100,56 @@ def measure_ar(b: Bench, m: CommunityMap, route: Route, size: tuple[int, int], n
           f"p95 ≤ {target:.0f} ms" if target else "", s["p95"] <= target if target else None)
     b.row(f"  of which detect / pose / draw p50 ({w}×{h})",
           f"{parts['detect']['p50']} / {parts['pose']['p50']} / {parts['draw']['p50']} ms")
+
+
+def measure_edge(b: Bench, m: CommunityMap, size: tuple[int, int], n: int) -> None:
+    """The per-frame path with the edge indicator (turn state + the U-arrow and its words) against the path before
+    it (detect + pose + ribbon drawing, exactly what ``process`` did), interleaved over the same frames in the same
+    run, so the ratio is not skewed by the machine's load drifting between two separate runs."""
+    from wayfinding.routing import Router
+
+    w, h = size
+    frames = marker_frames(m, size, n)
+    # the cameras stand north of post-lane-45 looking south; this way goes north: behind every one of them
+    route = Router(m).route("north-gate", start="post-lane-45")
+    pipeline = OverlayPipeline(m)
+    detector = MarkerDetector(dictionary=m.marker_dictionary)
+    posts = {p.aruco: p for p in m.markers}
+    cal = default_calibration(w, h)
+    turns: dict[str, int] = {}
+
+    def previous(frame: np.ndarray) -> None:
+        frame = check_frame(frame)
+        pose = best_pose(detector.detect(frame), posts, cal)
+        if pose is not None:
+            draw_route_ar(frame.copy(), pose, cal, route)
+
+    def with_edge(frame: np.ndarray) -> None:
+        result = pipeline.process(frame, route)
+        key = result.turn.turn.value if result.turn is not None else result.mode
+        turns[key] = turns.get(key, 0) + 1
+
+    for k in range(5):  # warm both (label images, cached arrow shapes)
+        previous(frames[k % n])
+        with_edge(frames[k % n])
+    turns.clear()
+    old: list[float] = []
+    new: list[float] = []
+    for k in range(n):
+        for fn, out in ((previous, old), (with_edge, new)) if k % 2 == 0 else ((with_edge, new), (previous, old)):
+            t0 = time.perf_counter()
+            fn(frames[k])
+            out.append(time.perf_counter() - t0)
+    s_old, s_new = summary_ms(old), summary_ms(new)
+    ratio = {q: round(s_new[q] / s_old[q], 2) if s_old[q] else None for q in ("p50", "p95")}
+    key = f"ar_edge_{w}x{h}"
+    b.results[key] = {"frame": s_new, "previous": s_old, "ratio": ratio, "turns": turns, "frames": n}
+    target = TARGETS["ar_edge_frame_p95_ms_1280x720"] if (w, h) == (1280, 720) else None
+    b.row(f"AR frame with the edge indicator at {w}×{h}, one core, p50 / p95",
+          f"{s_new['p50']} / {s_new['p95']} ms ({', '.join(f'{k} {v}' for k, v in sorted(turns.items()))})",
+          f"p95 ≤ {target:.0f} ms" if target else "", s_new["p95"] <= target if target else None)
+    b.row(f"  the path before it (detect + pose + ribbon), same frames, p50 / p95 ({w}×{h})",
+          f"{s_old['p50']} / {s_old['p95']} ms; ratio {ratio['p50']} / {ratio['p95']}")
 
 
 def measure_map_mode(b: Bench, m: CommunityMap, route: Route, size: tuple[int, int], n: int) -> None:
@@ -195,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         for size in ((1280, 720), (640, 480)):
             with b.section(f"AR {size[0]}x{size[1]}"):
                 measure_ar(b, m, route, size, args.frames)
+        with b.section("AR edge indicator 1280x720"):
+            measure_edge(b, m, (1280, 720), args.frames)
         for size in ((1280, 720), (640, 480)):
             with b.section(f"Map mode {size[0]}x{size[1]}"):
                 measure_map_mode(b, m, route, size, args.frames)

@@ -200,7 +200,9 @@ class KioskApp(App):
             on_frame=lambda rgb, mode: Clock.schedule_once(lambda _dt: self.guide.show_picture(rgb, mode), 0),
             on_poster=lambda link: Clock.schedule_once(lambda _dt: self._open_poster(link), 0),
             on_card=lambda code: Clock.schedule_once(lambda _dt: self.card_shown(code), 0),
+            on_turn=lambda turn: Clock.schedule_once(lambda _dt: self.say_turn(turn.words), 0),
         )
+        self.guide_feed.language = self.language
         self._kiosk_root.ids.sm.bind(current=self._on_screen_change)
         self.guide_feed.show(None)
 
@@ -263,6 +265,8 @@ class KioskApp(App):
                 self.unseen_notices.discard(int(view.notice_id))
         if self.backend is not None:  # what the backend says by itself ("Do you need help right now?")
             self.backend.language = language
+        if self.guide_feed is not None:  # the words on the camera picture ("Turn left", "向左转")
+            self.guide_feed.language = language
 
     def _next_language(self) -> str:
         offered = self.languages
@@ -413,6 +417,12 @@ class KioskApp(App):
         self.idle.activity()
         self.show("conversation")
         self.start(show_card(code), self.tx["card_shown"])
+
+    def say_turn(self, words: str) -> None:
+        """The camera guide's instruction changed ("Turn left"): say it once, while the Guide screen is shown
+        (the feed only draws then; a late one after leaving the screen is dropped)."""
+        if self.backend is not None and self._kiosk_root.ids.sm.current == "guide":
+            self.backend.announce(words)
 
     def _place_name(self, node: str) -> str:
         community_map = self.guide_feed.community_map() if self.guide_feed is not None else None

@@ -5,7 +5,8 @@ the route onto them while the Guide screen is shown, and looks for QR posters ev
 when it is not — a resident can hold a poster up to the kiosk at any time. A household card's code
 (``LINLI-CARD:…``, ``docs/resident-verification.md``) is handed on as it is: only the office can check it.
 Without a camera, the 2D map with the route is drawn once per route. A broken map or camera is logged
-and the words of the way stay on screen; nothing here may stop the kiosk.
+and the words of the way stay on screen; nothing here may stop the kiosk. When the camera's instruction
+changes ("Turn left", docs/ar.md "Which way, always") it is handed on once, to be said aloud.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from ar_overlays.camera import Calibration, CameraError, load_calibration, open_camera
 from ar_overlays.detect import QrScanner
 from ar_overlays.overlay import OverlayPipeline
+from ar_overlays.turns import TurnInstruction
 from assistant.places.community import default_map_path, keys_cache, load_map
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap
@@ -58,12 +60,17 @@ MAX_CARD = 200
 
 class GuideFeed:
     def __init__(self, settings: FeedSettings, on_frame: Callable[[np.ndarray, str], None],
-                 on_poster: Callable[[GuideLink], None], on_card: Callable[[str], None] | None = None) -> None:
-        """``on_frame(rgb, mode)``, ``on_poster(link)`` and ``on_card(code)`` are called from the feed's thread."""
+                 on_poster: Callable[[GuideLink], None], on_card: Callable[[str], None] | None = None,
+                 on_turn: Callable[[TurnInstruction], None] | None = None) -> None:
+        """``on_frame(rgb, mode)``, ``on_poster(link)``, ``on_card(code)`` and ``on_turn(instruction)`` are called
+        from the feed's thread; ``on_turn`` once per change of an instruction that has words."""
         self.settings = settings
         self._on_frame = on_frame
         self._on_poster = on_poster
         self._on_card = on_card
+        self._on_turn = on_turn
+        self.language = "en"
+        """The language of the words drawn on the camera picture (the app sets the conversation's)."""
         self._route: Route | None = None
         self._shown = 0
         """Counts ``show`` calls: a map drawn for an older route is not shown over a newer one."""
@@ -168,9 +175,13 @@ class GuideFeed:
                 with self._lock:
                     route = self._route
                 if self._active and pipeline is not None:
+                    pipeline.language = self.language
                     result = pipeline.process(frame, route)
                     self.mode = result.mode
                     self._on_frame(result.frame[:, :, ::-1].copy(), result.mode)
+                    turn = result.turn
+                    if result.turn_changed and turn is not None and turn.words and self._on_turn is not None:
+                        self._on_turn(turn)
                 self._stop.wait(max(0.0, period - (time.monotonic() - began)))
         except Exception:
             log.exception("the guide camera stopped")

@@ -38,6 +38,18 @@ LENGTH_TOLERANCE_M = 1.0
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_MAP_PATH = REPO_ROOT / "assets" / "maps" / "sunny-garden.yml"
 """The demo community's map (Sunny Garden), used when no map is configured."""
+DEFAULT_MARKER_DICTIONARY = "DICT_4X4_50"
+MARKER_DICTIONARIES: dict[str, tuple[int, int]] = {
+    **{f"DICT_{n}X{n}_{count}": (n, count) for n in (4, 5, 6, 7) for count in (50, 100, 250, 1000)},
+    "DICT_ARUCO_ORIGINAL": (5, 1024),
+    "DICT_APRILTAG_16h5": (4, 30),
+    "DICT_APRILTAG_25h9": (5, 35),
+    "DICT_APRILTAG_36h10": (6, 2320),
+    "DICT_APRILTAG_36h11": (6, 587),
+    "DICT_ARUCO_MIP_36h12": (6, 250),
+}
+"""OpenCV's predefined ArUco dictionaries: name → (bits per side, number of markers). Plain data, so the map
+can be checked without OpenCV (``tests/ar_overlays/test_detect.py`` checks the table against OpenCV)."""
 
 
 class MapError(WayfindingError):
@@ -80,9 +92,10 @@ class Place(Node):
 
 
 class MarkerPost(Node):
-    """A post or wall poster with a printed ArUco marker (``DICT_4X4_50``) the camera can see."""
+    """A post or wall poster with a printed ArUco marker (of the map's ``marker_dictionary``) the camera can see."""
 
-    aruco: int = Field(ge=0, lt=50)
+    aruco: int = Field(ge=0)
+    """The marker's id in the map's dictionary (checked against its size by ``check_map``)."""
     facing: float = Field(ge=0, lt=360)
     """Compass degrees the printed face looks towards (0 north, 90 east)."""
     height: float = Field(default=1.5, gt=0, le=5)
@@ -130,6 +143,9 @@ class CommunityMap(_Strict):
     """The place residents gather at in a fire or gas alarm (a place id); the kiosks show the way to it."""
     places: tuple[Place, ...]
     junctions: tuple[Junction, ...] = ()
+    marker_dictionary: str = DEFAULT_MARKER_DICTIONARY
+    """The ArUco dictionary of the printed markers (an OpenCV name, see ``MARKER_DICTIONARIES``): a community
+    whose walls already carry markers of another dictionary keeps them."""
     markers: tuple[MarkerPost, ...] = ()
     paths: tuple[MapPath, ...]
 
@@ -235,6 +251,7 @@ def check_map(m: CommunityMap) -> list[Problem]:
             problems.append(Problem((*loc, "id"), f"the id {node.id!r} is used twice (also by a {seen[node.id]})."))
         else:
             seen[node.id] = {"places": "place", "junctions": "junction", "markers": "marker post"}[str(loc[0])]
+    problems += _check_dictionary(m)
     arucos: dict[int, str] = {}
     for i, post in enumerate(m.markers):
         if post.aruco in arucos:
@@ -259,6 +276,21 @@ def check_map(m: CommunityMap) -> list[Problem]:
     if not problems:  # reachability only means something on an otherwise sound map
         problems += _check_reachable(m)
     return problems
+
+
+def _check_dictionary(m: CommunityMap) -> list[Problem]:
+    """The dictionary must be one OpenCV knows, and every post's id must exist in it (a 4×4_50 dictionary has
+    ids 0–49: id 60 would never be detected, and the poster could not be printed)."""
+    known = MARKER_DICTIONARIES.get(m.marker_dictionary)
+    if known is None:
+        close = [n for n in MARKER_DICTIONARIES if n.casefold() == m.marker_dictionary.casefold()]
+        hint = f" Did you mean {close[0]}?" if close else ""
+        return [Problem(("marker_dictionary",), f"unknown ArUco dictionary {m.marker_dictionary!r}.{hint} "
+                        f"Valid names: {', '.join(MARKER_DICTIONARIES)}.")]
+    count = known[1]
+    return [Problem(("markers", i, "aruco"),
+                    f"ArUco id {post.aruco} is not in {m.marker_dictionary}, which has ids 0 to {count - 1}.")
+            for i, post in enumerate(m.markers) if post.aruco >= count]
 
 
 def _check_words(m: CommunityMap) -> list[Problem]:

@@ -11,23 +11,37 @@ from __future__ import annotations
 import math
 import random
 
-from .community_map import Access, CommunityMap, Junction, MapPath, MarkerPost, Place, check_map, raise_problems
+from .community_map import (
+    DEFAULT_MARKER_DICTIONARY,
+    MARKER_DICTIONARIES,
+    Access,
+    CommunityMap,
+    Junction,
+    MapPath,
+    MarkerPost,
+    Place,
+    check_map,
+    raise_problems,
+)
 
 SPACING_M = 20.0
 JITTER_M = 3.0
 PLACE_EVERY = 10
 MARKER_EVERY = 100
-MAX_MARKERS = 50  # DICT_4X4_50
 VERTICAL_ACCESS: tuple[tuple[Access | None, float], ...] = (
     ("step-free", 0.55), ("stairs", 0.2), ("ramp", 0.1), (None, 0.15),
 )
 """How a north-south link (off the first column) is made; ``None``: no path there."""
 
 
-def grid_map(n_nodes: int, seed: int = 0) -> CommunityMap:
-    """A connected grid-like map of ``n_nodes`` nodes (places, junctions and marker posts), reproducible by seed."""
+def grid_map(n_nodes: int, seed: int = 0, dictionary: str = DEFAULT_MARKER_DICTIONARY) -> CommunityMap:
+    """A connected grid-like map of ``n_nodes`` nodes (places, junctions and marker posts), reproducible by seed.
+    Marker posts get ids 0, 1, … of ``dictionary`` (an OpenCV ArUco dictionary name), as many as it holds."""
     if n_nodes < 2:
         raise ValueError("a map needs at least two nodes")
+    if dictionary not in MARKER_DICTIONARIES:
+        raise ValueError(f"unknown ArUco dictionary {dictionary!r}")
+    max_markers = MARKER_DICTIONARIES[dictionary][1]
     rng = random.Random(seed)
     columns = max(2, math.ceil(math.sqrt(n_nodes)))
     places: list[Place] = []
@@ -40,7 +54,7 @@ def grid_map(n_nodes: int, seed: int = 0) -> CommunityMap:
         if k % PLACE_EVERY == PLACE_EVERY // 2:
             node_id = f"place-{k}"
             places.append(Place(id=node_id, at=at, name=f"Place {k}", aliases=(f"spot {k}",)))
-        elif k % MARKER_EVERY == MARKER_EVERY // 2 and len(markers) < MAX_MARKERS:
+        elif k % MARKER_EVERY == MARKER_EVERY // 2 and len(markers) < max_markers:
             node_id = f"post-{k}"
             markers.append(MarkerPost(id=node_id, at=at, aruco=len(markers), facing=0.0))
         else:
@@ -59,6 +73,7 @@ def grid_map(n_nodes: int, seed: int = 0) -> CommunityMap:
             if access is not None:
                 paths.append(MapPath(between=(ids[k - columns], node_id), access=access))
     community_map = CommunityMap(community="grid", name=f"Grid of {n_nodes}", start=ids[0], places=tuple(places),
-                                 junctions=tuple(junctions), markers=tuple(markers), paths=tuple(paths))
+                                 junctions=tuple(junctions), markers=tuple(markers), paths=tuple(paths),
+                                 marker_dictionary=dictionary)
     raise_problems(check_map(community_map), f"grid_map({n_nodes}, seed={seed})")
     return community_map

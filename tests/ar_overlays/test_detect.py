@@ -141,3 +141,36 @@ def test_qr_code_in_a_frame(quad: list[list[int]]) -> None:
 
 def test_no_qr_code() -> None:
     assert QrScanner().scan(textured_background((1280, 720))) == []
+
+
+# --- the map's marker dictionary (docs/ar.md "Marker dictionary") -------------------------------------------
+
+
+def test_the_dictionary_table_matches_opencv() -> None:
+    import cv2
+
+    from wayfinding.community_map import MARKER_DICTIONARIES
+
+    for name, (bits, count) in MARKER_DICTIONARIES.items():
+        d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, name))
+        assert (d.markerSize, d.bytesList.shape[0]) == (bits, count), name
+
+
+@pytest.mark.parametrize("aruco", [0, 42, 99])
+def test_a_5x5_detector_finds_its_own_markers_and_not_4x4_ones(aruco: int) -> None:
+    five = MarkerDetector(dictionary="DICT_5X5_100")
+    shot = render_marker(post_at(aruco=aruco), (0.2, -2.0, 1.45), 5.0, dictionary="DICT_5X5_100")
+    found = five.detect(shot.frame)
+    assert [d.aruco_id for d in found] == [aruco]
+    assert np.abs(found[0].corners - shot.corners).max() < 0.5  # the edge refinement uses 5×5's own cells
+    assert DETECTOR.detect(shot.frame) == []  # the 4×4 detector does not read a 5×5 marker
+    four = render_marker(post_at(aruco=aruco % 50), (0.2, -2.0, 1.45), 5.0).frame
+    assert five.detect(four) == []
+    assert [d.aruco_id for d in DETECTOR.detect(four)] == [aruco % 50]
+
+
+def test_an_unknown_dictionary_is_refused() -> None:
+    from ar_overlays.detect import MarkerDictionaryError
+
+    with pytest.raises(MarkerDictionaryError, match="DICT_4X4_50"):
+        MarkerDetector(dictionary="DICT_9X9_5")

@@ -78,3 +78,50 @@ def test_route_behind_the_camera_draws_no_ribbon_but_the_label() -> None:
     ys, xs = np.nonzero(changed)
     assert ys.max() < 720 * 0.2  # only the label at the top changed
     assert not any(is_yellow(frame[y, x]) for y, x in zip(ys[::50], xs[::50], strict=True) if frame[y, x, 0] > 100)
+
+
+# --- which way, always: the edge arrows and their words ---------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (640, 480)])
+def test_turn_words_are_large(size: tuple[int, int]) -> None:
+    from ar_overlays.draw import TURN_TEXT_HEIGHT
+    from wayfinding.map_picture import _font
+
+    w, h = size
+    font = _font(max(12, round(h * TURN_TEXT_HEIGHT)))
+    _, top, _, bottom = font.getbbox("T")
+    assert bottom - top >= 30 * h / 1080  # cap height ≥ 30 px at 1080p, in proportion at other sizes
+    _, top, _, bottom = font.getbbox("向")
+    assert bottom - top >= 30 * h / 1080
+
+
+@pytest.mark.parametrize(("turn", "side"), [("left", "left"), ("right", "right"), ("around", "around")])
+def test_edge_arrows(turn: str, side: str) -> None:
+    from ar_overlays.draw import draw_turn
+
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    edge = draw_turn(frame, turn, "Turn")
+    assert edge is not None and edge.side == side
+    yellow = np.argwhere((frame[..., 2] > 220) & (frame[..., 1] > 170) & (frame[..., 0] < 80))
+    ys, xs = yellow[:, 0], yellow[:, 1]
+    if turn == "left":
+        assert xs.min() < 40 and xs.max() < 260 and abs(ys.mean() - 360) < 10
+    elif turn == "right":
+        assert xs.max() > 1240 and xs.min() > 1020 and abs(ys.mean() - 360) < 10
+    else:
+        assert ys.max() > 680 and ys.min() > 450 and abs(xs.mean() - 640) < 60
+    assert edge.text_box is not None  # the words beside it, not over it
+    x0, y0, x1, y1 = edge.text_box
+    inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
+    assert not inside.any()
+
+
+def test_ahead_draws_nothing_and_floor_words_only_words() -> None:
+    from ar_overlays.draw import draw_turn
+
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    assert draw_turn(frame, "ahead", "") is None and not frame.any()
+    assert draw_turn(frame, "up_stairs", "Go up the stairs") is None
+    rows = np.argwhere(frame.any(axis=2))[:, 0]
+    assert rows.min() > 720 * 0.75  # at the bottom, out of the way of the ribbon's arrow head

@@ -187,3 +187,26 @@ def test_a_bad_out_dir_is_a_plain_error(community: CommunityMap, tmp_path: Path)
         make_posters(community, KEY, PUBLIC, blocker, ["library"])
     with pytest.raises(PosterError, match="Cannot write posters"):
         make_posters(community, KEY, PUBLIC, blocker / "below", ["library"])
+
+
+def test_a_map_with_another_dictionary_prints_its_own_markers(community: CommunityMap) -> None:
+    from ar_overlays.posters import marker_poster
+
+    five = community.model_copy(update={"marker_dictionary": "DICT_5X5_100"})
+    post = next(m for m in five.markers if m.id == "post-lobby")
+    image = np.asarray(marker_poster(five, post, "http://x/guide/sunny-garden?at=post-lobby").image)
+    own = MarkerDetector(dictionary="DICT_5X5_100").detect(cv2.resize(image, None, fx=0.25, fy=0.25,
+                                                                        interpolation=cv2.INTER_AREA))
+    assert [d.aruco_id for d in own] == [post.aruco]
+    assert MarkerDetector().detect(cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)) == []
+    # the quiet zone: one 5×5 cell (a seventh of the side) of white paper all round
+    detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_5X5_100))
+    corners, ids, _ = detector.detectMarkers(image)
+    assert ids is not None and ids.reshape(-1).tolist() == [post.aruco]
+    c = corners[0].reshape(4, 2)
+    x0, y0 = c.min(axis=0).astype(int)
+    x1, y1 = c.max(axis=0).astype(int)
+    cell = marker_side_px(post.size) // 7
+    ring = image[y0 - cell:y1 + cell + 1, x0 - cell:x1 + cell + 1].copy()
+    ring[cell:-cell, cell:-cell] = 255
+    assert ring.min() == 255

@@ -327,3 +327,30 @@ def test_the_kiosk_font_draws_chinese_and_no_home_label_is_clipped_in_chinese(ap
         assert clipped(app) == []
     finally:
         app.set_language("en")
+
+
+def test_the_camera_guides_turn_words_are_said_on_the_guide_screen_only(app: Any) -> None:
+    """docs/ar.md "Which way, always": the feed hands on a changed instruction once; the app says it."""
+    sm = app.root.ids.sm
+    sm.current = "guide"
+    try:
+        app.say_turn("Turn left")
+        assert app.backend.calls == [("announce", "Turn left")]
+        sm.current = "home"
+        app.say_turn("Turn right")  # came late, after the resident left the guide: not said
+        assert app.backend.calls == [("announce", "Turn left")]
+    finally:
+        sm.current = "home"
+
+
+def test_the_camera_guide_follows_the_language(app: Any) -> None:
+    from types import SimpleNamespace
+
+    feed = SimpleNamespace(language="en")
+    app.guide_feed = feed
+    try:
+        app.set_language("zh-CN")
+        assert feed.language == "zh-CN"
+    finally:
+        app.set_language("en")
+        app.guide_feed = None

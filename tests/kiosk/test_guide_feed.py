@@ -182,3 +182,29 @@ def test_a_household_card_is_handed_on_once_and_is_no_poster(tmp_path: Path) -> 
     assert got.cards == [code] and got.posters == []
     assert not got.wait_for(lambda: len(got.cards) > 1, timeout=1.0)  # held up still: handed on once
     guide.close()
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "Turn around"), ("zh-CN", "向后转")])
+def test_a_changed_instruction_is_handed_on_once(tmp_path: Path, community_map: CommunityMap, language: str,
+                                                 words: str) -> None:
+    """docs/ar.md "Which way, always": the way to the North Gate is behind someone looking south at the North
+    Gate's post; the still camera repeats the frame, the words come once."""
+    post = community_map.marker(1)
+    assert post is not None
+    shot = render_marker(post, camera_at=(post.at[0] - 0.3, post.at[1] + 2.5, 1.5), heading=180)
+    camera = tmp_path / "gate.png"
+    cv2.imwrite(str(camera), shot.frame)
+    got = Collected()
+    turns: list[object] = []
+    guide = GuideFeed(FeedSettings(camera=str(camera), var_dir=tmp_path, fps=20, scan_every=1000),
+                      on_frame=got.frame, on_poster=got.poster, on_turn=turns.append)
+    guide.language = language
+    guide.show(Router(community_map).route("north-gate"))
+    guide.set_active(True)
+    assert got.wait_for(lambda: len([m for _, m in got.frames if m == "ar"]) >= 10)
+    guide.close()
+    assert [getattr(t, "words", None) for t in turns] == [words]
+    rgb = got.frames[-1][0]
+    yellow = (rgb[:, :, 0] > 200) & (rgb[:, :, 1] > 180) & (rgb[:, :, 2] < 80)
+    h = rgb.shape[0]
+    assert yellow[int(h * 0.65):].sum() > 5 * yellow[: h // 2].sum()  # the U-arrow at the bottom

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from wayfinding.community_map import (
+    DEFAULT_MARKER_DICTIONARY,
+    MARKER_DICTIONARIES,
     CommunityMap,
     MapError,
     MarkerPost,
@@ -95,6 +97,9 @@ def test_the_small_fixture_is_valid() -> None:
     ("too-short.yml", 11, "shorter than the straight line"),
     ("unknown-start.yml", 9, "start 'lobby' is not"),
     ("bad-assembly-point.yml", 5, "assembly_point 'door' is not a place"),
+    ("unknown-dictionary.yml", 4, "unknown ArUco dictionary 'DICT_5x5_100'. Did you mean DICT_5X5_100? "
+                                  "Valid names: DICT_4X4_50, DICT_4X4_100,"),
+    ("aruco-beyond-dictionary.yml", 10, "ArUco id 50 is not in DICT_4X4_50, which has ids 0 to 49"),
 ])
 def test_each_mistake_names_the_file_and_line(name: str, line: int, words: str) -> None:
     path = FIXTURES / name
@@ -149,3 +154,29 @@ def test_a_missing_or_huge_file_is_a_map_error(tmp_path: Path) -> None:
     huge.write_bytes(b"# " + b"x" * 2_100_000 + b"\n")
     with pytest.raises(MapError, match="the limit is"):
         load_map(huge)
+
+
+def test_the_marker_dictionary_defaults_to_4x4_50(demo: CommunityMap) -> None:
+    assert DEFAULT_MARKER_DICTIONARY == "DICT_4X4_50"
+    assert demo.marker_dictionary == "DICT_4X4_50"  # the field is optional: existing maps are unchanged
+
+
+def test_an_unknown_dictionary_lists_every_valid_name() -> None:
+    path = FIXTURES / "unknown-dictionary.yml"
+    with pytest.raises(MapError) as err:
+        load_map(path)
+    assert all(name in err.value.message for name in MARKER_DICTIONARIES)
+
+
+def test_a_bigger_dictionary_allows_bigger_ids(tmp_path: Path) -> None:
+    text = (FIXTURES / "aruco-beyond-dictionary.yml").read_text(encoding="utf-8")
+    path = tmp_path / "big.yml"
+    path.write_text(text.replace("start: door\n", "start: door\nmarker_dictionary: DICT_5X5_100\n"), encoding="utf-8")
+    m = load_map(path)
+    assert m.marker_dictionary == "DICT_5X5_100" and m.marker(50) is not None
+    path.write_text(text.replace("start: door\n", "start: door\nmarker_dictionary: DICT_APRILTAG_16h5\n"),
+                    encoding="utf-8")
+    with pytest.raises(MapError) as err:
+        load_map(path)
+    assert err.value.message.startswith(f"{path}:11: ")
+    assert "ArUco id 50 is not in DICT_APRILTAG_16h5, which has ids 0 to 29" in err.value.message

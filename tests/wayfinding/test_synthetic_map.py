@@ -41,3 +41,13 @@ def test_small_and_odd_sizes(n: int) -> None:
 def test_too_small() -> None:
     with pytest.raises(ValueError):
         grid_map(1)
+
+
+def test_marker_ids_follow_the_dictionary() -> None:
+    small = grid_map(1000)
+    assert small.marker_dictionary == "DICT_4X4_50" and max(p.aruco for p in small.markers) < 50
+    m = grid_map(1000, dictionary="DICT_5X5_100")
+    assert m.marker_dictionary == "DICT_5X5_100"
+    assert [p.aruco for p in m.markers] == list(range(len(m.markers)))
+    with pytest.raises(ValueError, match="unknown ArUco dictionary"):
+        grid_map(100, dictionary="DICT_9X9_5")
