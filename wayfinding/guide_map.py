@@ -62,6 +62,9 @@ PLATES: dict[str, tuple[RGB, RGB]] = {
 MANDATORY: frozenset[str] = frozenset({"goal", "start", "route", "north"})
 INK_SLACK_PX = 4
 """Aim this much above the minimum: anti-aliasing makes the measured ink a pixel shorter or taller."""
+MIN_LEG_INKS = 2.5
+"""The yellow next leg is at least this many text heights long on the picture: a step too short to see (the
+few metres out of the door on a 300 m way) is highlighted together with the step after it."""
 MIN_SPAN_M = 40.0
 """A short way is not zoomed in further than this many metres across (a 5 m way would be a blur of badges)."""
 
@@ -95,6 +98,9 @@ class MapPicture:
     goal: tuple[int, int, int] | None = None
     next_leg: tuple[tuple[int, int], ...] = ()
     """Pixel points of the next leg (the thick yellow line)."""
+    next_steps: int = 0
+    """How many steps the yellow covers, from ``next_step`` on: one, or more when the first is too short to see
+    at this zoom (the Guide screen highlights as many step rows)."""
     rest: tuple[tuple[int, int], ...] = ()
     """Pixel points of the rest of the way after the next leg (muted)."""
     marks: dict[str, Box] = field(default_factory=dict)
@@ -270,6 +276,7 @@ def render_guide_map(m: CommunityMap, route: Route | None, size: tuple[int, int]
 
     # the way: the rest muted, the next leg bold on top
     next_leg: np.ndarray = np.zeros((0, 2))
+    next_steps = 0
     rest: np.ndarray = np.zeros((0, 2))
     keep_out: list[Box] = []
     route_samples: np.ndarray = np.zeros((0, 2))
@@ -277,6 +284,11 @@ def render_guide_map(m: CommunityMap, route: Route | None, size: tuple[int, int]
     if route is not None and len(route.points) >= 1:
         all_px = view.to_px(np.array(route.points, np.float64))
         begin, end = _leg_split(route, next_step)
+        next_steps = 1
+        while (_length(all_px[begin:end + 1]) < MIN_LEG_INKS * ink_px
+               and next_step + next_steps < len(route.steps)):
+            end = max(end, _leg_split(route, next_step + next_steps)[1])
+            next_steps += 1
         next_leg, rest = all_px[begin:end + 1], all_px[end:]
         before = all_px[:begin + 1]
         wide = max(10, int(ink_px * 0.42))
@@ -393,9 +405,13 @@ def render_guide_map(m: CommunityMap, route: Route | None, size: tuple[int, int]
     rgb = _draw_plates(image, labels, ink_px, wanted)
     return MapPicture(
         rgb=rgb, labels=tuple(labels), dropped=tuple(dropped), you_are_here=here_mark, goal=goal_mark,
-        next_leg=tuple(_pt(p) for p in next_leg), rest=tuple(_pt(p) for p in rest),
+        next_leg=tuple(_pt(p) for p in next_leg), next_steps=next_steps, rest=tuple(_pt(p) for p in rest),
         marks={f"k{i}": box for i, box in enumerate(keep_out)},
     )
+
+
+def _length(pts: np.ndarray) -> float:
+    return float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()) if len(pts) >= 2 else 0.0
 
 
 def _samples(pts: np.ndarray, step: float) -> np.ndarray:

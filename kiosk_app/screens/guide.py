@@ -183,3 +183,7 @@ class GuideScreen(Screen):
         # the text drawn into the picture, for the accessibility audit (kiosk_app/accessibility.py)
         image.linli_picture = picture
         self.picture_mode = mode
+        if picture is not None and picture.next_steps:  # the rows of the steps the yellow leg covers
+            rows = [c for c in reversed(self.ids.steps_box.children) if isinstance(c, StepRow)]
+            for n, row in enumerate(rows):
+                row.current = n < picture.next_steps

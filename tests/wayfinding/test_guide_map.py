@@ -97,11 +97,20 @@ def test_you_are_here_and_the_next_leg_stand_out(demo: CommunityMap) -> None:
     assert near(picture.rgb[gy, gx + int(gr * 0.85)], gm.GOAL_RED, 50)
 
 
-def test_the_first_step_is_the_next_leg_by_default(demo: CommunityMap) -> None:
-    route = Router(demo).route("clinic")
-    picture = render_guide_map(demo, route, GUIDE_MAP_1080)
+def test_the_next_leg_starts_here_and_is_long_enough_to_see(demo: CommunityMap) -> None:
+    """The first step is the next leg; one too short to see at this zoom (out of the door, on a 300 m way) is
+    highlighted with the step after it, and the picture says how many steps the yellow covers."""
+    library = Router(demo).route("library")  # a short way: its first step (the stairs) is long enough
+    picture = render_guide_map(demo, library, GUIDE_MAP_1080)
     assert picture.next_leg[0] == picture.you_are_here[:2]  # type: ignore[index]
-    assert len(picture.next_leg) == route.nodes.index(route.steps[0].node) + 1
+    assert picture.next_steps == 1
+    assert len(picture.next_leg) == library.nodes.index(library.steps[0].node) + 1
+    garbage = Router(demo).route("garbage")
+    picture = render_guide_map(demo, garbage, GUIDE_MAP_1080)
+    assert picture.next_steps == 2  # "leave by the main door" and "walk south along Garden Lane"
+    assert len(picture.next_leg) == garbage.nodes.index(garbage.steps[1].node) + 1
+    length = float(np.linalg.norm(np.diff(np.array(picture.next_leg), axis=0), axis=1).sum())
+    assert length >= gm.MIN_LEG_INKS * 30
 
 
 def crowded_map() -> CommunityMap:
