@@ -183,3 +183,18 @@ def test_home_tiles_have_their_pictograms(app: Any, kivy_window: Any, lang: str)
     assert len(tiles) == 6 and all(Path(t.icon).is_file() for t in tiles)
     assert audit(app.root, kivy_window.height, app.theme_name) == []
     shutil.move(kivy_window.screenshot(name=str(SHOTS / "guide-map-shot.png")), SHOTS / f"guide-map-home-{lang}.png")
+
+
+def test_high_contrast_theme_guide_passes_the_audit(app: Any, kivy_window: Any) -> None:
+    from kiosk_app.accessibility import audit
+
+    app.toggle_contrast()
+    try:
+        assert app.theme_name == "high_contrast"
+        show_way(app, "garbage", "en")
+        problems = audit(app.root, kivy_window.height, app.theme_name)
+        assert problems == [], [str(p) for p in problems]
+        shutil.move(kivy_window.screenshot(name=str(SHOTS / "guide-map-shot.png")),
+                    SHOTS / "guide-map-garbage-en-high-contrast.png")
+    finally:
+        app.toggle_contrast()
