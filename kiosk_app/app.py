@@ -197,14 +197,15 @@ class KioskApp(App):
                                      calibration=self.settings.camera_calibration)
         self.guide_feed = GuideFeed(
             feed_settings,
-            on_frame=lambda rgb, mode: Clock.schedule_once(lambda _dt: self.guide.show_picture(rgb, mode), 0),
+            on_frame=lambda rgb, mode, picture: Clock.schedule_once(
+                lambda _dt: self.guide.show_picture(rgb, mode, picture), 0),
             on_poster=lambda link: Clock.schedule_once(lambda _dt: self._open_poster(link), 0),
             on_card=lambda code: Clock.schedule_once(lambda _dt: self.card_shown(code), 0),
             on_turn=lambda turn: Clock.schedule_once(lambda _dt: self.say_turn(turn.words), 0),
         )
         self.guide_feed.language = self.language
         self._kiosk_root.ids.sm.bind(current=self._on_screen_change)
-        self.guide_feed.show(None)
+        self.guide_feed.show(None, self.guide.map_request())
 
     def _on_screen_change(self, _sm: Any, name: str) -> None:
         if self.guide_feed is not None:

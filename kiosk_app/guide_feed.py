@@ -4,9 +4,11 @@ With a camera (``LINLI_CAMERA``: an index, a video or an image file) one thread 
 the route onto them while the Guide screen is shown, and looks for QR posters every few frames even
 when it is not — a resident can hold a poster up to the kiosk at any time. A household card's code
 (``LINLI-CARD:…``, ``docs/resident-verification.md``) is handed on as it is: only the office can check it.
-Without a camera, the 2D map with the route is drawn once per route. A broken map or camera is logged
-and the words of the way stay on screen; nothing here may stop the kiosk. When the camera's instruction
-changes ("Turn left", docs/ar.md "Which way, always") it is handed on once, to be said aloud.
+Without a camera, the guide map (``wayfinding.guide_map``) is drawn once per route, at the size the Guide screen
+shows it and in the conversation's language, and handed on with the labels it drew (for the accessibility
+audit). A broken map or camera is logged and the words of the way stay on screen; nothing here may stop the kiosk.
+When the camera's instruction changes ("Turn left", docs/ar.md "Which way, always") it is handed on once, to be
+said aloud.
 """
 
 from __future__ import annotations
@@ -28,14 +30,24 @@ from assistant.places.community import default_map_path, keys_cache, load_map
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink, GuideLinkError, parse_guide_url
+from wayfinding.guide_map import MapPicture, render_guide_map
 from wayfinding.key_ring import RingCache
-from wayfinding.map_picture import draw_map
 from wayfinding.route import Route
 
 log = logging.getLogger(__name__)
 
 MAP_SIZE = (960, 720)
-"""Pixels of the map picture (the Guide screen scales it to fit)."""
+"""Pixels of the map picture until the Guide screen says the size it shows it at."""
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """How to draw the map: at the size shown, labels in the conversation's language, glyphs at least
+    ``text_px`` high (the screen's body text size: 30 px at 1080p by default)."""
+
+    size: tuple[int, int] = MAP_SIZE
+    lang: str | None = None
+    text_px: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -59,11 +71,12 @@ MAX_CARD = 200
 
 
 class GuideFeed:
-    def __init__(self, settings: FeedSettings, on_frame: Callable[[np.ndarray, str], None],
+    def __init__(self, settings: FeedSettings, on_frame: Callable[[np.ndarray, str, MapPicture | None], None],
                  on_poster: Callable[[GuideLink], None], on_card: Callable[[str], None] | None = None,
                  on_turn: Callable[[TurnInstruction], None] | None = None) -> None:
-        """``on_frame(rgb, mode)``, ``on_poster(link)``, ``on_card(code)`` and ``on_turn(instruction)`` are called
-        from the feed's thread; ``on_turn`` once per change of an instruction that has words."""
+        """``on_frame(rgb, mode, picture)``, ``on_poster(link)``, ``on_card(code)`` and ``on_turn(instruction)`` are
+        called from the feed's thread; ``picture`` is the guide map with its labels (``None`` for camera frames);
+        ``on_turn`` once per change of an instruction that has words."""
         self.settings = settings
         self._on_frame = on_frame
         self._on_poster = on_poster
@@ -72,6 +85,7 @@ class GuideFeed:
         self.language = "en"
         """The language of the words drawn on the camera picture (the app sets the conversation's)."""
         self._route: Route | None = None
+        self._request = MapRequest()
         self._shown = 0
         """Counts ``show`` calls: a map drawn for an older route is not shown over a newer one."""
         self._active = False
@@ -90,10 +104,12 @@ class GuideFeed:
             self._thread.start()
 
     # UI thread -----------------------------------------------------------------------------------------
-    def show(self, route: Route | None) -> None:
-        """The route to draw (``None``: the map without a route)."""
+    def show(self, route: Route | None, request: MapRequest | None = None) -> None:
+        """The route to draw (``None``: the map without a route); ``request``: how (else as last time)."""
         with self._lock:
             self._route = route
+            if request is not None:
+                self._request = request
             self._shown += 1
             shown = self._shown
         if self._map_only:
@@ -124,8 +140,11 @@ class GuideFeed:
         community_map = self.community_map()
         if community_map is None:
             return
+        with self._lock:
+            request = self._request
         try:
-            picture = draw_map(community_map, route, size=MAP_SIZE)
+            picture = render_guide_map(community_map, route, request.size, lang=request.lang,
+                                       min_text_px=request.text_px)
         except Exception:  # a drawing bug must not take the words of the way with it
             log.exception("could not draw the map")
             return
@@ -133,7 +152,7 @@ class GuideFeed:
             if shown != self._shown:
                 return
             self.mode = "map"
-            self._on_frame(picture[:, :, ::-1].copy(), "map")
+            self._on_frame(picture.rgb, "map", picture)
 
     def _camera_loop(self) -> None:
         community_map = self.community_map()
@@ -178,7 +197,7 @@ class GuideFeed:
                     pipeline.language = self.language
                     result = pipeline.process(frame, route)
                     self.mode = result.mode
-                    self._on_frame(result.frame[:, :, ::-1].copy(), result.mode)
+                    self._on_frame(result.frame[:, :, ::-1].copy(), result.mode, None)
                     turn = result.turn
                     if result.turn_changed and turn is not None and turn.words and self._on_turn is not None:
                         self._on_turn(turn)

@@ -7,6 +7,8 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 
+from wayfinding.icons import IconError, load_icons
+
 
 class BigButton(Button):
     """A plain, large button; ``linli_bg`` tells the accessibility audit what colour it paints."""
@@ -22,6 +24,15 @@ class Tile(BigButton):
     start theirs by payload), so a tap never depends on how the language model happens to read a sentence."""
 
     intent = StringProperty("")
+    icon = StringProperty("")
+    """Its pictogram (``assets/icons/icons.yml``, ``tiles``), from the intent; none if the list has none."""
+
+    def on_intent(self, _tile: Tile, intent: str) -> None:
+        try:
+            found = load_icons().tile(intent)
+        except IconError:  # a tile without its picture still has its words
+            found = None
+        self.icon = str(found) if found is not None else ""
 
 
 class EmergencyButton(BigButton):

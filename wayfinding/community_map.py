@@ -89,6 +89,9 @@ class Place(Node):
     """Another part of that place (the South Gate's parcel lockers are part of ``parcel-lockers``)."""
     plural: bool = False
     """The name is plural ("The Parcel Lockers *are* on your left")."""
+    kind: str | None = Field(default=None, pattern=NODE_ID)
+    """What sort of place (``clinic``, ``gate``, ``garbage``…): picks its pictogram on the guide map
+    (``assets/icons/icons.yml``); an unknown or missing kind gets the default pin."""
 
 
 class MarkerPost(Node):

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 StepKind = Literal["start", "walk", "turn", "ramp", "stairs", "lift", "arrive"]
+TurnSide = Literal["left", "right", "around"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,12 @@ class RouteStep:
     """Length walked in this step (0 for start/arrive)."""
     node: str
     """Node id where the step ends."""
+    turn: TurnSide | None = None
+    """Which way a ``turn`` step turns (the same turn its sentence names): picks the step's pictogram. ``None``
+    for other steps, and in routes from before this field existed."""
+
+
+_SIDES = ("left", "right", "around")
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class Route:
                 uses_stairs=bool(data["uses_stairs"]),
                 steps=tuple(
                     RouteStep(text=str(s["text"]), kind=s["kind"], distance_m=float(s["distance_m"]),
-                              node=str(s["node"]))
+                              node=str(s["node"]), turn=s.get("turn") if s.get("turn") in _SIDES else None)
                     for s in data["steps"]
                 ),
             )

@@ -17,7 +17,7 @@ import networkx as nx
 
 from .community_map import CommunityMap, MapPath, MarkerPost, Node, Place, fold, is_chinese, local_name
 from .errors import WayfindingError
-from .route import Route, RouteStep, StepKind
+from .route import Route, RouteStep, StepKind, TurnSide
 from .words import FEW_STEPS_M, RouteWords, words_for
 
 LIFT_WAIT_M = 15.0
@@ -305,7 +305,11 @@ def describe(walks: list[_Walk], goal: Node, lang: str | None = None) -> list[Ro
             few_steps_ahead = True
     for previous, leg in zip([None, *legs[:-1]], legs, strict=True):
         node = leg.walks[-1].b.id
-        steps.append(RouteStep(_leg_text(leg, previous, lang), _kind(leg, previous), leg.length, node))
+        kind = _kind(leg, previous)
+        turned = turn_word(turn_of(leg.before, leg.start_heading)) if kind == "turn" else None
+        side_of_turn: TurnSide | None = "left" if turned == "left" else "right" if turned == "right" else \
+            "around" if turned == "around" else None  # the same turn the sentence names: picks the pictogram
+        steps.append(RouteStep(_leg_text(leg, previous, lang), kind, leg.length, node, turn=side_of_turn))
     side_text = getattr(words.side, side) if side else ""
     if side and few_steps_ahead:
         text = say.ahead_side.format(goal=goal_words, verb=verb, side=side_text)

@@ -92,6 +92,8 @@ class RouteWords(_Strict):
     the_ramp: str
     the_path: str
     marker_post: str
+    you_are_here: str
+    """The guide map's label at the start of the way (where the kiosk stands)."""
     say: _Say
 
     def number(self, value: float) -> str:

@@ -24,6 +24,10 @@ class KioskShell(Protocol):
     """The words of the current language (a Kivy DictProperty)."""
     backend: Backend | None
     guide_feed: GuideFeed | None
+    language: str
+    """The conversation's language (``en``, ``zh-CN``)."""
+    body_px: float
+    """The body text size in px for this window and text step (30 px at 1080p by default)."""
 
     def start_conversation(self, command: StartIntent, shown: str) -> None: ...
 

@@ -1,5 +1,6 @@
-"""The guide screen: the way in words (one step a line), the camera or map picture with the way drawn on it,
-a QR code that opens the same way on a phone, and the offer of a way without steps."""
+"""The guide screen: the map (or the camera) with the way drawn on it gets most of the screen; beside it the
+goal, the way in words one step a row with its pictogram, a QR code that opens the same way on a phone, and the
+offer of a way without steps (design: docs/kiosk.md, "The guide map")."""
 
 from __future__ import annotations
 
@@ -9,20 +10,49 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.graphics.texture import Texture
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from assistant.shared.events import Reply, ShowRoute, navigate
+from kiosk_app.guide_feed import MapRequest
+from wayfinding.guide_map import MapPicture
+from wayfinding.icons import IconError, load_icons
+from wayfinding.map_picture import format_distance
 from wayfinding.route import Route
 
 from . import kiosk
 
 log = logging.getLogger(__name__)
 
+NEXT_STEP_BG = (1.0, 0.824, 0.0, 1.0)
+"""The step to do now: the yellow of the next leg on the map (``wayfinding.guide_map.NEXT_YELLOW``)."""
+NEXT_STEP_FG = (0.102, 0.102, 0.102, 1.0)
+"""Its text: near-black on that yellow is 13:1, in both themes."""
+
+
+class StepRow(BoxLayout):
+    """One step of the way: its pictogram and its sentence; the current one in the next leg's yellow."""
+
+    icon = StringProperty("")
+    text = StringProperty("")
+    current = BooleanProperty(False)
+    highlight = ListProperty(list(NEXT_STEP_BG))
+    highlight_fg = ListProperty(list(NEXT_STEP_FG))
+    linli_bg = ListProperty([1, 1, 1, 1])
+
 
 class GuideScreen(Screen):
     route_text = StringProperty("")
+    """The turn's words with the way one numbered step a line (what is said, and what tests read)."""
+    intro_text = StringProperty("")
+    """The words shown above the step rows: the reply without its steps (all of it when the way has no shape)."""
+    goal_text = StringProperty("")
+    """The goal and how far ("Community Clinic  110 m"), over the steps."""
+    steps = ListProperty([])
+    """(pictogram path, "1. sentence") per step of the way shown."""
     qr_path = StringProperty("")
     route_to = StringProperty("")
     """The place of the route shown (a facility slug)."""
@@ -35,6 +65,12 @@ class GuideScreen(Screen):
         super().__init__(**kwargs)
         self._turn_texts: list[str] = []
         self._turn_route: ShowRoute | None = None
+        self._route: Route | None = None
+        self._redraw = Clock.create_trigger(self._redraw_map, 0.15)
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        # the map is drawn at the size it is shown: a new size (window, layout) is a new drawing
+        self.ids.overlay.bind(size=lambda *_: self._redraw())
 
     # the dialogue's turn ---------------------------------------------------------------------------------
     def new_turn(self) -> None:
@@ -55,6 +91,7 @@ class GuideScreen(Screen):
 
     def show_route(self, text: str, route: ShowRoute) -> None:
         self.route_text = text
+        self.intro_text = text
         self.route_to = route.to
         parsed: Route | None = None
         if route.shape is not None:
@@ -62,13 +99,19 @@ class GuideScreen(Screen):
                 parsed = Route.from_dict(route.shape)
             except ValueError:
                 log.warning("a route without a usable shape came from the dialogue")
+        rows: list[tuple[str, str]] = []
         if parsed is not None and parsed.text() in text:  # one step a line: easier to follow while walking
-            steps = "\n".join(f"{n}. {step.text}" for n, step in enumerate(parsed.steps, 1))
-            self.route_text = text.replace(parsed.text(), steps)
+            numbered = [f"{n}. {step.text}" for n, step in enumerate(parsed.steps, 1)]
+            self.route_text = text.replace(parsed.text(), "\n".join(numbered))
+            self.intro_text = " ".join(text.replace(parsed.text(), "").split())
+            rows = [(self._step_icon(step), line) for step, line in zip(parsed.steps, numbered, strict=True)]
+        self.goal_text = f"{parsed.goal_name}   {format_distance(parsed.length_m)}" if parsed is not None else ""
+        self._show_steps(rows)
         self.step_free_offer = bool(parsed and parsed.uses_stairs and not parsed.step_free)
+        self._route = parsed
         feed = kiosk().guide_feed
         if feed is not None:
-            feed.show(parsed)
+            feed.show(parsed, self.map_request())
         try:
             import qrcode
 
@@ -82,11 +125,31 @@ class GuideScreen(Screen):
 
     def clear(self) -> None:
         """Privacy: no way of the last resident stays on screen."""
-        self.route_text, self.route_to, self.step_free_offer, self.qr_path = "", "", False, ""
+        self.route_text, self.intro_text, self.goal_text = "", "", ""
+        self.route_to, self.step_free_offer, self.qr_path = "", False, ""
+        self._show_steps([])
+        self._route = None
         self.new_turn()
         feed = kiosk().guide_feed
         if feed is not None:
-            feed.show(None)
+            feed.show(None, self.map_request())
+
+    @staticmethod
+    def _step_icon(step: Any) -> str:
+        try:
+            return str(load_icons().step(step))
+        except IconError:  # a step without its picture still has its words
+            log.exception("the step pictograms are not usable")
+            return ""
+
+    def _show_steps(self, rows: list[tuple[str, str]]) -> None:
+        """One row a step; the first is the one to do now (its leg is the yellow one on the map)."""
+        self.steps = rows
+        box = self.ids.steps_box
+        for child in [c for c in box.children if isinstance(c, StepRow)]:
+            box.remove_widget(child)
+        for n, (icon, line) in enumerate(rows):
+            box.add_widget(StepRow(icon=icon, text=line, current=n == 0))
 
     # resident actions ------------------------------------------------------------------------------------
     def ask_step_free(self) -> None:
@@ -95,7 +158,19 @@ class GuideScreen(Screen):
             app.start(navigate(self.route_to, step_free=True), app.tx["step_free"])
 
     # the picture (camera frames or the map, from kiosk_app/guide_feed.py) ---------------------------------
-    def show_picture(self, rgb: Any, mode: str) -> None:
+    def map_request(self) -> MapRequest:
+        """Draw the map at the picture's size on screen, in the conversation's language, glyphs ≥ body text."""
+        app = kiosk()
+        width, height = (max(64, int(v)) for v in self.ids.overlay.size)
+        return MapRequest(size=(width, height), lang=getattr(app, "language", None),
+                          text_px=float(getattr(app, "body_px", 30.0)))
+
+    def _redraw_map(self, _dt: float = 0) -> None:
+        feed = kiosk().guide_feed
+        if feed is not None and self.picture_mode != "ar":
+            feed.show(self._route, self.map_request())
+
+    def show_picture(self, rgb: Any, mode: str, picture: MapPicture | None = None) -> None:
         height, width = rgb.shape[:2]
         image = self.ids.overlay
         texture = image.texture
@@ -105,4 +180,10 @@ class GuideScreen(Screen):
         texture.blit_buffer(rgb.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
         image.texture = texture
         image.canvas.ask_update()
+        # the text drawn into the picture, for the accessibility audit (kiosk_app/accessibility.py)
+        image.linli_picture = picture
         self.picture_mode = mode
+        if picture is not None and picture.next_steps:  # the rows of the steps the yellow leg covers
+            rows = [c for c in reversed(self.ids.steps_box.children) if isinstance(c, StepRow)]
+            for n, row in enumerate(rows):
+                row.current = n < picture.next_steps

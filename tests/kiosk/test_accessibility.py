@@ -206,3 +206,39 @@ def test_empty_widget_screenshot_is_blank(tmp_path: Path) -> None:
     png = tmp_path / "blank.png"
     blank.export_to_png(str(png))
     assert is_blank(str(png))
+
+
+def test_text_drawn_into_a_picture_is_measured_on_the_picture() -> None:
+    """An Image carrying ``linli_picture`` (the guide map and the labels it drew) has each label's glyph ink
+    measured on the pixels, at the scale the picture is shown: big labels pass, small ones fail, and so do
+    big labels on a picture shown at half its size."""
+    from kivy.graphics.texture import Texture
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.image import Image
+
+    from wayfinding.community_map import DEMO_MAP_PATH, load_map
+    from wayfinding.guide_map import render_guide_map
+    from wayfinding.routing import Router
+
+    m = load_map(DEMO_MAP_PATH)
+    route = Router(m).route("clinic")
+
+    def shown(picture: Any, size: tuple[int, int]) -> Any:
+        box = BoxLayout(size=size)
+        box.linli_bg = (1, 1, 1, 1)
+        image = Image(fit_mode="contain", size_hint=(None, None), size=size)
+        texture = Texture.create(size=(picture.rgb.shape[1], picture.rgb.shape[0]), colorfmt="rgb")
+        texture.blit_buffer(picture.rgb.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+        image.texture = texture
+        image.linli_picture = picture
+        box.add_widget(image)
+        return box
+
+    good = render_guide_map(m, route, (800, 600))
+    assert audit(shown(good, (800, 600)), 1080, th.STANDARD) == []
+    small = render_guide_map(m, route, (800, 600), min_text_px=14)
+    problems = audit(shown(small, (800, 600)), 1080, th.STANDARD)
+    assert problems and {p.rule for p in problems} == {"picture_text_size"} and all(p.measured < 30 for p in problems)
+    halved = audit(shown(good, (400, 300)), 1080, th.STANDARD)  # the good picture shrunk to fit a small widget
+    assert halved and {p.rule for p in halved} == {"picture_text_size"}
+    assert audit(shown(good, (800, 600)), 540, th.STANDARD) == []  # 30 px at 1080p is 15 px at 540p

@@ -331,7 +331,11 @@ def test_the_kiosk_font_draws_chinese_and_no_home_label_is_clipped_in_chinese(ap
 
 def test_the_camera_guides_turn_words_are_said_on_the_guide_screen_only(app: Any) -> None:
     """docs/ar.md "Which way, always": the feed hands on a changed instruction once; the app says it."""
+    from kivy.uix.screenmanager import NoTransition
+
     sm = app.root.ids.sm
+    # no sliding between screens: a transition still running when this module ends upsets the next module's app
+    kept, sm.transition = sm.transition, NoTransition()
     sm.current = "guide"
     try:
         app.say_turn("Turn left")
@@ -341,16 +345,17 @@ def test_the_camera_guides_turn_words_are_said_on_the_guide_screen_only(app: Any
         assert app.backend.calls == [("announce", "Turn left")]
     finally:
         sm.current = "home"
+        sm.transition = kept
 
 
 def test_the_camera_guide_follows_the_language(app: Any) -> None:
     from types import SimpleNamespace
 
     feed = SimpleNamespace(language="en")
-    app.guide_feed = feed
+    kept, app.guide_feed = app.guide_feed, feed  # the real feed goes back after: later tests draw maps with it
     try:
         app.set_language("zh-CN")
         assert feed.language == "zh-CN"
     finally:
         app.set_language("en")
-        app.guide_feed = None
+        app.guide_feed = kept

@@ -16,9 +16,10 @@ import qrcode
 
 from ar_overlays.testing import render_marker, warp_image_into_frame
 from assistant.places.community import default_map_path, load_keys, load_map
-from kiosk_app.guide_feed import MAP_SIZE, FeedSettings, GuideFeed
+from kiosk_app.guide_feed import MAP_SIZE, FeedSettings, GuideFeed, MapRequest
 from wayfinding.community_map import CommunityMap
 from wayfinding.guide_links import GuideLink
+from wayfinding.guide_map import MapPicture
 from wayfinding.key_ring import retire_key, rotate_key
 from wayfinding.route import Route
 from wayfinding.routing import Router
@@ -31,12 +32,14 @@ class Collected:
 
     def __init__(self) -> None:
         self.frames: list[tuple[np.ndarray, str]] = []
+        self.pictures: list[object] = []
         self.posters: list[GuideLink] = []
         self.cards: list[str] = []
         self.changed = threading.Event()
 
-    def frame(self, rgb: np.ndarray, mode: str) -> None:
+    def frame(self, rgb: np.ndarray, mode: str, picture: object = None) -> None:
         self.frames.append((rgb, mode))
+        self.pictures.append(picture)
         self.changed.set()
 
     def poster(self, link: GuideLink) -> None:
@@ -85,6 +88,14 @@ def test_without_a_camera_the_map_is_drawn_for_each_route(tmp_path: Path, clinic
     rgb, mode = got.frames[-1]
     assert mode == "map" and rgb.shape == (MAP_SIZE[1], MAP_SIZE[0], 3) and rgb.dtype == np.uint8
     assert rgb.std() > 10  # a picture, not a blank
+    picture = got.pictures[-1]  # the guide map with the labels it drew (for the accessibility audit)
+    assert isinstance(picture, MapPicture) and picture.rgb is rgb
+    assert clinic_route.goal_name in {label.text for label in picture.labels}
+    # drawn at the size asked for (the Guide screen's picture size), labels in the language asked for
+    guide.show(Router(load_map(default_map_path())).route("clinic", lang="zh-CN"),
+               MapRequest(size=(800, 600), lang="zh-CN", text_px=30))
+    assert got.wait_for(lambda: got.frames[-1][0].shape == (600, 800, 3))
+    assert "您在这里" in {label.text for label in got.pictures[-1].labels}  # type: ignore[attr-defined]
     guide.close()
 
 

@@ -177,3 +177,17 @@ def test_merged_walks_along_the_lane_are_one_sentence(router: Router) -> None:
 def test_already_there(router: Router) -> None:
     route = router.route("service centre")
     assert texts(route) == ["You are at the Community Service Centre now."]
+
+
+def test_a_turn_step_says_which_way_for_its_pictogram(demo: CommunityMap) -> None:
+    """``RouteStep.turn`` is the turn the sentence names (the step's pictogram follows it); it survives the JSON
+    round trip, and a route from before the field existed reads as no side."""
+    route = Router(demo).route("garbage")
+    turns = [s for s in route.steps if s.kind == "turn"]
+    assert turns and all(s.turn in ("left", "right") and s.turn in s.text for s in turns)
+    assert all(s.turn is None for s in route.steps if s.kind != "turn")
+    assert Route.from_dict(route.to_dict()) == route
+    old = route.to_dict()
+    for step in old["steps"]:
+        del step["turn"]
+    assert all(s.turn is None for s in Route.from_dict(old).steps)
