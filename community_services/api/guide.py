@@ -15,6 +15,7 @@ import html
 import json
 import logging
 import math
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -65,8 +66,11 @@ _HEADERS = {
 }
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "guide"
 FONT_PATH = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "wqy-microhei.ttc"
-"""The kiosk's font (Latin and Chinese). Served whole: fontTools (to cut it to the page's characters) is not a
-dependency; the phone keeps it a year (the URL changes with the file)."""
+"""The kiosk's font (Latin and Chinese), a TrueType collection. Chromium refuses a collection in ``@font-face``
+(the face loads with status "error"), so the page gets the collection's first font as a plain TrueType file
+(:func:`first_font`); fontTools (to cut it to the page's characters) is not a dependency, so it is the whole
+face (about 5 MB, once: the phone keeps it a year, the URL changes with the file)."""
+FONT_NAME = "wqy-microhei.ttf"
 STATIC_FILES: dict[str, tuple[Path, str]] = {
     "guide-turns.js": (STATIC_DIR / "guide-turns.js", "text/javascript"),
     "guide-pose.js": (STATIC_DIR / "guide-pose.js", "text/javascript"),
@@ -75,7 +79,6 @@ STATIC_FILES: dict[str, tuple[Path, str]] = {
     "vendor/js-aruco2/aruco.js": (STATIC_DIR / "vendor" / "js-aruco2" / "aruco.js", "text/javascript"),
     "vendor/js-aruco2/aruco_4x4_1000.js": (STATIC_DIR / "vendor" / "js-aruco2" / "aruco_4x4_1000.js",
                                            "text/javascript"),
-    "wqy-microhei.ttc": (FONT_PATH, "font/collection"),
 }
 """Everything ``/guide/_static/`` serves (nothing else: no directory listing, no path from the request)."""
 PAGE_SCRIPTS = ("vendor/js-aruco2/cv.js", "vendor/js-aruco2/aruco.js", "vendor/js-aruco2/aruco_4x4_1000.js",
@@ -89,7 +92,36 @@ STATIC_CACHE = "public, max-age=31536000, immutable"
 @cache
 def static_version(name: str) -> str:
     """A short hash of a static file, put in its URL so a phone's year-long cache never keeps an old copy."""
-    return hashlib.sha256(STATIC_FILES[name][0].read_bytes()).hexdigest()[:12]
+    data = font_file() if name == FONT_NAME else STATIC_FILES[name][0].read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def first_font(collection: bytes) -> bytes:
+    """The first font of a TrueType collection (``ttcf``) as a file of its own: its table directory with the
+    offsets moved, then its tables, each 4-byte aligned (the tables' checksums do not depend on where they are).
+    A plain font file is returned as it is."""
+    if collection[:4] != b"ttcf":
+        return collection
+    start = struct.unpack_from(">I", collection, 12)[0]  # offset of font 0's table directory
+    version, count = struct.unpack_from(">IH", collection, start)
+    header = collection[start:start + 12]
+    records = [struct.unpack_from(">4sIII", collection, start + 12 + 16 * i) for i in range(count)]
+    offset = 12 + 16 * count
+    directory, tables = [header], []
+    for tag, checksum, at, length in records:
+        directory.append(struct.pack(">4sIII", tag, checksum, offset, length))
+        table = collection[at:at + length]
+        table += b"\0" * (-len(table) % 4)
+        tables.append(table)
+        offset += len(table)
+    del version
+    return b"".join(directory + tables)
+
+
+@cache
+def font_file() -> bytes:
+    """The page's font, made once from the bundled collection (kept in memory: one file, about 5 MB)."""
+    return first_font(FONT_PATH.read_bytes())
 
 
 def static_url(name: str) -> str:
@@ -100,7 +132,7 @@ def static_url(name: str) -> str:
 def _css() -> str:
     # unicode-range: the bundled face is used (and fetched) for Chinese characters only, Latin stays the phone's;
     # block: a Chinese line waits for the face (up to 3 s) rather than flashing empty boxes
-    return ('@font-face{font-family:"Linli";src:url("' + static_url("wqy-microhei.ttc") + '") format("collection");'
+    return ('@font-face{font-family:"Linli";src:url("' + static_url(FONT_NAME) + '") format("truetype");'
             "font-display:block;unicode-range:U+2E80-2FFF,U+3000-303F,U+3100-31FF,U+3400-4DBF,U+4E00-9FFF,"
             "U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF}" + _CSS)
 
@@ -456,9 +488,15 @@ def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLRe
 
 
 @router.get("/guide/_static/{name:path}")
-def guide_static(name: str) -> Response:
+def guide_static(request: Request, name: str) -> Response:
     """The page's scripts and font, by name from :data:`STATIC_FILES` only (a community id never starts with
     ``_``, so no community's page is shadowed). Cached for a year: the page's URLs carry the file's hash."""
+    if name == FONT_NAME and FONT_PATH.is_file():
+        tag = f'"{static_version(FONT_NAME)}"'
+        headers = {"Cache-Control": STATIC_CACHE, "ETag": tag, **_HEADERS}
+        if tag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(font_file(), media_type="font/ttf", headers=headers)
     found = STATIC_FILES.get(name)
     if found is None or not found[0].is_file():
         return Response("Not found", status_code=404, media_type="text/plain", headers=_HEADERS)
