@@ -23,9 +23,9 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,8 @@ DETECT_LOOP_JS = """async (seconds) => {
     const pixels = g.getImageData(0, 0, 640, 480);
     const t1 = performance.now();
     const markers = detector.detect(pixels);
-    if (markers.length && posts[markers[0].id] && LinliPose.cameraFromMarker(markers[0].corners, posts[markers[0].id], k)) seen += 1;
+    const post = markers.length ? posts[markers[0].id] : null;
+    if (post && LinliPose.cameraFromMarker(markers[0].corners, post, k)) seen += 1;
     const t2 = performance.now();
     times.push(t2 - t1); whole.push(t2 - t0);
   }

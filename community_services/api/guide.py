@@ -155,7 +155,7 @@ button.back{background:#fff}
 .ar-view{position:relative;margin:8px -16px}
 .ar-view video,.ar-view canvas{display:block;width:100%;height:auto}
 .ar-view canvas{position:absolute;left:0;top:0;height:100%}
-.ar-words{font-size:34px;font-weight:bold;text-align:center;margin:8px 0;min-height:1.5em}
+.ar-words{font-size:34px;font-weight:bold;text-align:center;margin:8px 0}.ar-words:empty{display:none}
 [hidden]{display:none!important}
 """
 
@@ -394,7 +394,7 @@ def _camera_section(guide: Guide, route: Route, lang: str | None) -> list[str]:
         '<div id="ar-view" class="ar-view" hidden>',
         '<video id="ar-video" playsinline muted autoplay></video><canvas id="ar-canvas"></canvas></div>',
         '<p id="ar-words" class="ar-words" aria-live="polite"></p>',
-        f'<p id="ar-message" class="note" hidden role="status"></p>',
+        '<p id="ar-message" class="note" hidden role="status"></p>',
         f'<button type="button" id="ar-stop" class="big back" hidden>{_e(w["stop"])}</button>',
         "</section>",
         f'<script type="application/json" id="guide-ar-data">{payload}</script>',

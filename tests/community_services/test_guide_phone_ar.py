@@ -1,9 +1,9 @@
 """The phone guide page's camera view (docs/ar.md "AR on the phone"), in Debian's chromium over HTTPS.
 
-A FAKE CAMERA plays a generated clip (``bench.phone_ar.marker_clip``: the Sunny Garden North Gate post seen from
-1.8 m, ``bench.phone_ar.AHEAD`` and ``SIDEWAYS``); the page must find the post, work out where the phone is, and show the
-kiosk's arrow for the way asked: ahead, left, right or around. A browser whose resident says no to the camera
-gets the step list and the map. Chinese is drawn with the served font (screenshots in /tmp/phone-ar-*.png).
+A FAKE CAMERA plays a generated clip (``bench.phone_ar.marker_clip``: the Sunny Garden North Gate post seen
+from 1.8 m, ``bench.phone_ar.AHEAD`` and ``SIDEWAYS``); the page must find the post, work out where the phone is,
+and show the kiosk's arrow for the way asked: ahead, left, right or around. A browser whose resident says no to the
+camera gets the step list and the map. Chinese is drawn with the served font (screenshots in /tmp/phone-ar-*.png).
 Nothing the page loads comes from anywhere but the guide listener.
 """
 
@@ -250,7 +250,7 @@ def test_the_page_references_only_its_own_origin(http: TestClient) -> None:
     for name in PAGE_SCRIPTS:
         text = STATIC_FILES[name][0].read_text(encoding="utf-8")
         code = re.sub(r"/\*.*?\*/|(?<![:\"'])//[^\n]*", "", text, flags=re.S)  # comments name their sources
-        code = code.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name (the library's marker maker), not a fetch
+        code = code.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name (its marker maker), not a fetch
         assert not re.search(r"https?://|wss?://|\bimportScripts\b|\bfetch\(|XMLHttpRequest", code), name
 
 
@@ -263,7 +263,8 @@ def test_static_files_are_served_with_long_caching_and_nothing_else(http: TestCl
                     ).status_code == 304
     script = http.get("/guide/_static/guide-ar.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
-    for bad in ("wqy-microhei.ttc", "../api/guide.py", "vendor/js-aruco2/package.json", "%2e%2e/guide.py", "nothing.js"):
+    for bad in ("wqy-microhei.ttc", "../api/guide.py", "vendor/js-aruco2/package.json", "%2e%2e/guide.py",
+                "nothing.js"):
         assert http.get(f"/guide/_static/{bad}").status_code == 404
 
 
@@ -279,8 +280,8 @@ def test_the_camera_data_is_the_maps_geometry(http: TestClient) -> None:
     assert data["route"]["points"] == [list(p) for p in route.points]
     assert 1 in data["route"]["floors"]["change"]  # the Library is upstairs
     post = next(p for p in m.markers if p.id == SIDEWAYS.post_id)
-    assert data["posts"][str(post.aruco)] == {"id": post.id, "at": list(post.at), "facing": post.facing, "height": post.height,
-                                  "size": post.size}
+    assert data["posts"][str(post.aruco)] == {"id": post.id, "at": list(post.at), "facing": post.facing,
+                                              "height": post.height, "size": post.size}
     assert data["dictionary"] == "DICT_4X4_50"
 
 
