@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .community_map import CommunityMap
 from .route import Route
+from .words import distance_label
 
 FONT_PATH = Path(__file__).resolve().parents[1] / "assets" / "fonts" / "wqy-microhei.ttc"
 YELLOW = (0, 215, 255)  # BGR
@@ -45,9 +46,9 @@ def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def format_distance(metres: float) -> str:
-    """"8 m", "45 m", "120 m": rounded the way a person says it (1 m near, 5 m mid, 10 m far)."""
-    step = 1 if metres < 20 else 5 if metres < 100 else 10
-    return f"{int(round(metres / step) * step)} m"
+    """"< 15 m", "50 m", "150 m", "1.2 km": the figure the words say ("about 150 metres"), one rounding for both
+    (``wayfinding.words.rounded_distance``): a map that says 145 m under a page that says 150 looks wrong."""
+    return distance_label(metres)
 
 
 @functools.lru_cache(maxsize=64)

@@ -123,6 +123,15 @@ def rounded_distance(metres: float) -> int | None:
     return int(math.floor(metres / step + 0.5)) * step  # half up: round() would say 40 for 45 m
 
 
+def distance_label(metres: float) -> str:
+    """The same rounded figure as the sentences, short for a picture label: "150 m", "1.2 km", and "< 15 m" for
+    "a few steps". The map under the phone page's "about 150 metres" must say 150 too, never 145 or 146."""
+    rounded = rounded_distance(metres)
+    if rounded is None:
+        return f"< {FEW_STEPS_M:g} m"
+    return f"{rounded} m" if rounded < 1000 else f"{rounded / 1000:g} km"
+
+
 def zh_number(value: float) -> str:
     """A number as Mandarin speakers say it: 150 一百五十, 200 两百, 1.2 一点二, 12 十二, 1000 一千."""
     if value != int(value):

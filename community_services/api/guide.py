@@ -1,15 +1,21 @@
 """The walking guide a phone opens from a QR code: ``GET /guide/{community}`` (HTML) and its map image.
 
-No app and no script: large text, high contrast, plain links. Every query must carry our signature
+No app, and no script needed: large text, high contrast, plain links. Where the phone has a camera and the page
+came over HTTPS, a small script (``static/guide/``, served from ``/guide/_static/``) adds the camera view with the
+kiosk's arrow (docs/ar.md "AR on the phone"); without it the page is the same. Chinese is drawn with the bundled
+font (``@font-face`` from ``/guide/_static/``), never the phone's. Every query must carry our signature
 (``wayfinding.guide_links``); the links the page makes are signed here. Not part of the JSON API (not
 in ``openapi.json``). Links are relative, so the page works under any host or path prefix.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
 import math
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -20,7 +26,7 @@ from typing import Any
 
 import yaml
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from wayfinding.community_map import CommunityMap, Junction, MarkerPost, Place, load_map
 from wayfinding.guide_links import GuideLink, GuideLinkError, verify_query
@@ -50,13 +56,89 @@ PER_ADDRESS_RATE, PER_ADDRESS_BURST = 1.0, 30
 WALK_M_PER_MIN = 50
 """An unhurried pace (≈ 0.8 m/s) for "about N minutes"."""
 _HEADERS = {
-    # no scripts, no frames, images only from here; nothing about the resident leaves with the Referer
-    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+    # scripts, fonts and images only from here (no inline script, no frames, nothing fetched); nothing about the
+    # resident leaves with the Referer; the camera only for this page itself
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'self'; "
+                               "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "guide"
+FONT_PATH = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "wqy-microhei.ttc"
+"""The kiosk's font (Latin and Chinese), a TrueType collection. Chromium refuses a collection in ``@font-face``
+(the face loads with status "error"), so the page gets the collection's first font as a plain TrueType file
+(:func:`first_font`); fontTools (to cut it to the page's characters) is not a dependency, so it is the whole
+face (about 5 MB, once: the phone keeps it a year, the URL changes with the file)."""
+FONT_NAME = "wqy-microhei.ttf"
+STATIC_FILES: dict[str, tuple[Path, str]] = {
+    "guide-turns.js": (STATIC_DIR / "guide-turns.js", "text/javascript"),
+    "guide-pose.js": (STATIC_DIR / "guide-pose.js", "text/javascript"),
+    "guide-ar.js": (STATIC_DIR / "guide-ar.js", "text/javascript"),
+    "vendor/js-aruco2/cv.js": (STATIC_DIR / "vendor" / "js-aruco2" / "cv.js", "text/javascript"),
+    "vendor/js-aruco2/aruco.js": (STATIC_DIR / "vendor" / "js-aruco2" / "aruco.js", "text/javascript"),
+    "vendor/js-aruco2/aruco_4x4_1000.js": (STATIC_DIR / "vendor" / "js-aruco2" / "aruco_4x4_1000.js",
+                                           "text/javascript"),
+}
+"""Everything ``/guide/_static/`` serves (nothing else: no directory listing, no path from the request)."""
+PAGE_SCRIPTS = ("vendor/js-aruco2/cv.js", "vendor/js-aruco2/aruco.js", "vendor/js-aruco2/aruco_4x4_1000.js",
+                "guide-turns.js", "guide-pose.js", "guide-ar.js")
+"""The page's scripts, in load order (the library, its dictionary, the kiosk's rule, the pose, the page)."""
+PHONE_DICTIONARY = "DICT_4X4_50"
+"""The marker dictionary the page's detector knows; a map with another one gets no camera button."""
+STATIC_CACHE = "public, max-age=31536000, immutable"
+
+
+@cache
+def static_version(name: str) -> str:
+    """A short hash of a static file, put in its URL so a phone's year-long cache never keeps an old copy."""
+    data = font_file() if name == FONT_NAME else STATIC_FILES[name][0].read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def first_font(collection: bytes) -> bytes:
+    """The first font of a TrueType collection (``ttcf``) as a file of its own: its table directory with the
+    offsets moved, then its tables, each 4-byte aligned (the tables' checksums do not depend on where they are).
+    A plain font file is returned as it is."""
+    if collection[:4] != b"ttcf":
+        return collection
+    start = struct.unpack_from(">I", collection, 12)[0]  # offset of font 0's table directory
+    version, count = struct.unpack_from(">IH", collection, start)
+    header = collection[start:start + 12]
+    records = [struct.unpack_from(">4sIII", collection, start + 12 + 16 * i) for i in range(count)]
+    offset = 12 + 16 * count
+    directory, tables = [header], []
+    for tag, checksum, at, length in records:
+        directory.append(struct.pack(">4sIII", tag, checksum, offset, length))
+        table = collection[at:at + length]
+        table += b"\0" * (-len(table) % 4)
+        tables.append(table)
+        offset += len(table)
+    del version
+    return b"".join(directory + tables)
+
+
+@cache
+def font_file() -> bytes:
+    """The page's font, made once from the bundled collection (kept in memory: one file, about 5 MB)."""
+    return first_font(FONT_PATH.read_bytes())
+
+
+def static_url(name: str) -> str:
+    """Relative to the page (``/guide/<community>``), like every link of the guide."""
+    return f"_static/{name}?v={static_version(name)}"
+
+
+def _css() -> str:
+    # unicode-range: the bundled face is used (and fetched) for Chinese characters only, Latin stays the phone's;
+    # block: a Chinese line waits for the face (up to 3 s) rather than flashing empty boxes
+    return ('@font-face{font-family:"Linli";src:url("' + static_url(FONT_NAME) + '") format("truetype");'
+            "font-display:block;unicode-range:U+2E80-2FFF,U+3000-303F,U+3100-31FF,U+3400-4DBF,U+4E00-9FFF,"
+            "U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF}" + _CSS)
+
+
 _CSS = """
-body{font:24px/1.5 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0 auto;padding:16px;
+body{font:24px/1.5 "Linli",system-ui,sans-serif;margin:0 auto;padding:16px;
 max-width:760px;color:#000;background:#fff}
 h1{font-size:34px;line-height:1.25;margin:8px 0}h2{font-size:28px;margin:24px 0 8px}
 .zh{display:block;font-size:28px}.muted{color:#333}
@@ -67,6 +149,14 @@ a.big .zh{display:inline;margin-left:12px;font-weight:normal}
 a.back{background:#fff}
 img{width:100%;height:auto;border:2px solid #000}
 .note{border-left:8px solid #000;padding:4px 12px;background:#f2f2f2}
+button.big{width:100%;min-height:72px;padding:8px 16px;margin:10px 0;border:3px solid #000;border-radius:10px;
+color:#000;background:#ffd700;font:inherit;font-weight:bold;text-align:left}
+button.back{background:#fff}
+.ar-view{position:relative;margin:8px -16px}
+.ar-view video,.ar-view canvas{display:block;width:100%;height:auto}
+.ar-view canvas{position:absolute;left:0;top:0;height:100%}
+.ar-words{font-size:34px;font-weight:bold;text-align:center;margin:8px 0}.ar-words:empty{display:none}
+[hidden]{display:none!important}
 """
 
 
@@ -213,7 +303,7 @@ def _page(title: str, body: Iterable[str], status: int = 200, community: Communi
     text = (
         f'<!doctype html>\n<html lang="{_e(page_words(lang)["html_lang"])}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{_e(title)}</title><style>{_css()}</style></head><body>"
         + (f'<p class="muted">{_e(head.rstrip(" ·"))}</p>' if head else "")
         + "".join(body)
         + "</body></html>\n"
@@ -271,6 +361,47 @@ def _switch(guide: Guide, link: GuideLink) -> str:
         for code in _languages() if code != current)
 
 
+def camera_data(guide: Guide, route: Route, lang: str | None) -> dict[str, Any]:
+    """What the page's camera view needs, as data (the kiosk's geometry, not a copy of its code): the route's
+    points (metres, x east, y north), per leg whether it changes floor and whether by lift, every marker post's
+    place, facing, height and printed size by ArUco id, and the words in the page's language."""
+    m = guide.map
+    levels = [getattr(m.node(n), "level", 0) for n in route.nodes]
+    lifts = {frozenset(p.between) for p in m.paths if p.access == "lift"}
+    change = [0] + [(b > a) - (b < a) for a, b in zip(levels, levels[1:], strict=False)]
+    lift = [False] + [frozenset(pair) in lifts for pair in zip(route.nodes, route.nodes[1:], strict=False)]
+    return {
+        "dictionary": PHONE_DICTIONARY,
+        "route": {"points": [list(p) for p in route.points], "floors": {"change": change, "lift": lift}},
+        "posts": {str(post.aruco): {"id": post.id, "at": list(post.at), "facing": post.facing,
+                                    "height": post.height, "size": post.size} for post in m.markers},
+        "words": page_words(lang)["camera"],
+    }
+
+
+def _camera_section(guide: Guide, route: Route, lang: str | None) -> list[str]:
+    """The camera view: hidden until the script finds a camera in a secure context, so a phone without either
+    (or without scripts) sees exactly the page it saw before. One big button; the arrow and the words above the
+    steps. ``data-direction`` holds the current decision (tests, and the one place to read it)."""
+    if getattr(guide.map, "marker_dictionary", PHONE_DICTIONARY) != PHONE_DICTIONARY:
+        return []  # markers the page's detector cannot read: better no button than a camera that finds nothing
+    w = page_words(lang)["camera"]
+    payload = json.dumps(camera_data(guide, route, lang), ensure_ascii=False, separators=(",", ":"))
+    payload = payload.replace("<", "\\u003c")  # a name with "</script>" cannot end the data block
+    return [
+        '<section id="ar" hidden data-state="off" data-direction="">',
+        f'<button type="button" id="ar-start" class="big">{_e(w["start"])}</button>',
+        '<div id="ar-view" class="ar-view" hidden>',
+        '<video id="ar-video" playsinline muted autoplay></video><canvas id="ar-canvas"></canvas></div>',
+        '<p id="ar-words" class="ar-words" aria-live="polite"></p>',
+        '<p id="ar-message" class="note" hidden role="status"></p>',
+        f'<button type="button" id="ar-stop" class="big back" hidden>{_e(w["stop"])}</button>',
+        "</section>",
+        f'<script type="application/json" id="guide-ar-data">{payload}</script>',
+        *(f'<script src="{_e(static_url(name))}" defer></script>' for name in PAGE_SCRIPTS),
+    ]
+
+
 def _route_page(guide: Guide, link: GuideLink, route: Route, query: str) -> HTMLResponse:
     m = guide.map
     lang = link.lang
@@ -284,6 +415,7 @@ def _route_page(guide: Guide, link: GuideLink, route: Route, query: str) -> HTML
         f"<p>{w['from'].format(start=_bi_in(start, start_other, lang))}<br>"
         + _e(w["length"].format(distance=distance, minutes=_minutes(route.length_m, lang)))
         + _e(w["no_steps"] if not route.uses_stairs else w["with_steps"]) + "</p>",
+        *_camera_section(guide, route, lang),
         "<ol>" + "".join(f"<li>{_e(step.text)}</li>" for step in route.steps) + "</ol>",
     ]
     if route.uses_stairs and not link.step_free:
@@ -353,6 +485,23 @@ def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLRe
         if node is not None and node not in guide.map.nodes:
             return _not_found(guide, node)
     return guide, link
+
+
+@router.get("/guide/_static/{name:path}")
+def guide_static(request: Request, name: str) -> Response:
+    """The page's scripts and font, by name from :data:`STATIC_FILES` only (a community id never starts with
+    ``_``, so no community's page is shadowed). Cached for a year: the page's URLs carry the file's hash."""
+    if name == FONT_NAME and FONT_PATH.is_file():
+        tag = f'"{static_version(FONT_NAME)}"'
+        headers = {"Cache-Control": STATIC_CACHE, "ETag": tag, **_HEADERS}
+        if tag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(font_file(), media_type="font/ttf", headers=headers)
+    found = STATIC_FILES.get(name)
+    if found is None or not found[0].is_file():
+        return Response("Not found", status_code=404, media_type="text/plain", headers=_HEADERS)
+    path, media_type = found
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": STATIC_CACHE, **_HEADERS})
 
 
 @router.get("/guide/{community}", response_class=HTMLResponse)

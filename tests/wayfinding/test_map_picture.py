@@ -15,9 +15,11 @@ def is_yellow(pixel: np.ndarray) -> bool:
     return r > 220 and g > 170 and b < 80
 
 
-@pytest.mark.parametrize("distance", [12.0, 40.0, 120.0])
-def test_format_distance(distance: float) -> None:
-    assert {12.0: "12 m", 40.0: "40 m", 120.0: "120 m"}[distance] == format_distance(distance)
+@pytest.mark.parametrize(("distance", "label"), [(12.0, "< 15 m"), (40.0, "40 m"), (46.8, "50 m"), (120.0, "120 m"),
+                                                 (145.0, "150 m"), (391.8, "400 m"), (1234.0, "1.2 km")])
+def test_format_distance_is_the_spoken_figure(distance: float, label: str) -> None:
+    """The map label and the words round alike (the words say "about 50 metres" for 46.8 m: so does the map)."""
+    assert format_distance(distance) == label
 
 
 def test_label_is_big_and_readable() -> None:
