@@ -3,7 +3,7 @@
  * The kiosk decides its instruction in ar_overlays/turns.py (classify, next_waypoint, TurnTracker, floor_turn,
  * bearing_to, view_edges); this file is the same rule, line for line, in plain JavaScript, because a phone runs
  * no Python. Keep the two alike: the constants below are the kiosk's, and
- * tests/community_services/test_guide_phone_ar.py runs both on the same inputs when ar_overlays.turns exists.
+ * tests/community_services/test_guide_turns_parity.py runs both on the same inputs (node), frame by frame.
  *
  *   ahead  — the next waypoint is in the picture            left / right — beyond that edge of the picture
  *   around — behind the camera plane (> 90° off the heading)
@@ -34,13 +34,21 @@
     return [Math.atan2(cx + 0.5, fx) * 180 / Math.PI, Math.atan2(width - 0.5 - cx, fx) * 180 / Math.PI];
   }
 
+  // Metres from xy to point p. Not Math.hypot: V8's is off in the last bit about a third of the time, enough to
+  // decide "reached" differently from the kiosk (numpy's hypot) exactly on the 2 m circle, e.g. 1.2 m and 1.6 m
+  // away; the plain square root agrees with the kiosk there (tests/community_services/test_guide_turns_parity.py).
+  function distance(p, xy) {
+    var dx = p[0] - xy[0], dy = p[1] - xy[1];
+    return Math.sqrt(dx * dx + dy * dy);
+  }
+
   // Index of the route point to head for: the end of the segment nearest xy, or the one after it once reached;
   // null at the destination.
   function nextWaypoint(points, xy, arriveM) {
     var arrive = arriveM === undefined ? ARRIVE_M : arriveM;
     var n = points.length, k, best = -1, bestD = Infinity;
     if (n === 0) return null;
-    if (n === 1) return Math.hypot(points[0][0] - xy[0], points[0][1] - xy[1]) < arrive ? null : 0;
+    if (n === 1) return distance(points[0], xy) < arrive ? null : 0;
     for (var i = 0; i < n - 1; i++) {
       var ax = points[i][0], ay = points[i][1];
       var abx = points[i + 1][0] - ax, aby = points[i + 1][1] - ay;
@@ -51,7 +59,7 @@
       if (d < bestD) { bestD = d; best = i; }  // first minimum wins, as numpy's argmin
     }
     k = best + 1;
-    while (k < n && Math.hypot(points[k][0] - xy[0], points[k][1] - xy[1]) < arrive) k++;
+    while (k < n && distance(points[k], xy) < arrive) k++;
     return k < n ? k : null;
   }
 
