@@ -101,7 +101,11 @@ def body_refused(response: Any) -> bool:
     """A request whose body could not even be read (not JSON, a form, too big): refused before anything else."""
     if response.status_code == 413:
         return True
-    detail = json.loads(response.text or "{}").get("detail")
+    try:
+        detail = json.loads(response.text or "{}").get("detail")
+    except ValueError:
+        # not JSON: the HTTP server refused the request line itself (a path it cannot parse), before any route
+        return response.status_code == 400 and response.text.startswith("Invalid HTTP request")
     if response.status_code == 400:
         return detail == "There was an error parsing the body"
     return isinstance(detail, list) and all(isinstance(e, dict) and e.get("loc", [""])[0] == "body" for e in detail)
