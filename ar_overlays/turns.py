@@ -19,13 +19,13 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ar_overlays.camera import Calibration
 from ar_overlays.geometry import heading_difference, heading_of
 from assistant.shared.errors import LinliError
 from foundation.language import normalise
-from foundation.yaml_lines import LinedYaml, more_problems, pydantic_problem, read_yaml
+from foundation.yaml_lines import LinedYaml, read_yaml
 from wayfinding.community_map import CommunityMap
 from wayfinding.route import Route
 
@@ -102,13 +102,7 @@ def load_turn_words(path: Path) -> TurnWords:
     doc: LinedYaml = read_yaml(path, TurnWordsError)
     if not isinstance(doc.data, dict) or "turn" not in doc.data:
         raise TurnWordsError(f"{doc.where(())}: the overlay words need a 'turn:' section (left, right, around, ...).")
-    try:
-        return TurnWords.model_validate(doc.data["turn"])
-    except ValidationError as e:
-        errors = e.errors()
-        first = errors[0]
-        raise TurnWordsError(f"{doc.where(('turn', *first['loc']))}: {pydantic_problem(first)}"
-                             f"{more_problems(len(errors) - 1)}.") from e
+    return doc.validate(TurnWords, TurnWordsError, at=("turn",))
 
 
 @cache

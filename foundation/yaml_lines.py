@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from .errors import ReadableError, YamlError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from pydantic_core import ErrorDetails
+
+    Model = TypeVar("Model", bound=BaseModel)
 
 MAX_FILE_BYTES = 2_000_000
 """An admin-written file larger than this is surely a mistake (a pasted log, a binary)."""
@@ -56,6 +59,22 @@ class LinedYaml:
 
     def where(self, loc: Sequence[str | int]) -> str:
         return f"{self.path}:{self.line_of(loc)}"
+
+    def validate(self, model: type[Model], error: type[ReadableError], at: tuple[str | int, ...] = ()) -> Model:
+        """``model`` from the data at ``at`` (a key path); the first problem raised as ``error``, ``file:line:``
+        first, as every checked YAML file of the project reports it."""
+        from pydantic import ValidationError
+
+        data = self.data
+        for key in at:
+            data = data[key]
+        try:
+            return model.model_validate(data)
+        except ValidationError as e:
+            errors = e.errors()
+            first = errors[0]
+            raise error(f"{self.where((*at, *first['loc']))}: {pydantic_problem(first)}"
+                        f"{more_problems(len(errors) - 1)}.") from e
 
 
 def _child(node: yaml.Node | None, key: str | int) -> tuple[yaml.Node, yaml.Node] | None:

@@ -14,9 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from foundation.yaml_lines import LinedYaml, loc_text, more_problems, pydantic_problem, read_yaml
+from foundation.yaml_lines import LinedYaml, loc_text, more_problems, read_yaml
 
 from .errors import WayfindingError
 
@@ -376,13 +376,7 @@ def load_map(path: Path) -> CommunityMap:
     doc: LinedYaml = read_yaml(path, MapError)
     if not isinstance(doc.data, dict):
         raise MapError(f"{doc.where(())}: the map must be a mapping of keys (community, name, start, places, ...).")
-    try:
-        community_map = CommunityMap.model_validate(doc.data)
-    except ValidationError as e:
-        errors = e.errors()
-        first = errors[0]
-        raise MapError(f"{doc.where(tuple(first['loc']))}: {pydantic_problem(first)}"
-                       f"{more_problems(len(errors) - 1)}.") from e
+    community_map = doc.validate(CommunityMap, MapError)
     problems = check_map(community_map)
     if problems:
         first_problem = problems[0]

@@ -12,10 +12,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from foundation.language import normalise
-from foundation.yaml_lines import LinedYaml, more_problems, pydantic_problem, read_yaml
+from foundation.yaml_lines import LinedYaml, read_yaml
 
 from .errors import WayfindingError
 
@@ -180,13 +180,7 @@ def load_words(path: Path) -> RouteWords:
     doc: LinedYaml = read_yaml(path, WordsError)
     if not isinstance(doc.data, dict):
         raise WordsError(f"{doc.where(())}: the route words must be a mapping (distance, compass, say, ...).")
-    try:
-        return RouteWords.model_validate(doc.data)
-    except ValidationError as e:
-        errors = e.errors()
-        first = errors[0]
-        raise WordsError(f"{doc.where(tuple(first['loc']))}: {pydantic_problem(first)}"
-                         f"{more_problems(len(errors) - 1)}.") from e
+    return doc.validate(RouteWords, WordsError)
 
 
 @cache
