@@ -358,15 +358,19 @@ def test_services_down_emergency_is_kept_and_delivered_later(live_stack: Stack, 
     outbox = Outbox(live_stack.settings.outbox_path, client=None)  # type: ignore[arg-type]
     item = outbox.get(local_ref)
     assert item is not None and item.kind == "alert", "the alert the screen named is in the action server's outbox"
-    details = item.payload.get("details")  # read while it waits: a delivered item's payload is cleared (privacy)
-    assert item.status == "pending" and details
+    # The running action server's sender may already have delivered it (it looks every few seconds, and closing
+    # the kiosk takes a while): then its payload is cleared (privacy) and the words are checked in the office.
+    assert item.status in ("pending", "delivered"), item
+    details = item.payload.get("details") if item.status == "pending" else None
+    assert item.status == "delivered" or details, "a waiting alert keeps what the resident said"
     deadline = time.monotonic() + 60
     while (item := outbox.get(local_ref)) is not None and item.status != "delivered" and time.monotonic() < deadline:
         time.sleep(0.5)
     assert item is not None and item.status == "delivered" and item.reference, f"not delivered in time: {item}"
     rows = [a for a in staff_list(live_stack, "alerts") if a["reference"] == item.reference]
     assert len(rows) == 1, rows
-    assert rows[0]["kiosk_id"] == live_stack.settings.kiosk_id and rows[0]["details"] == details
+    assert rows[0]["kiosk_id"] == live_stack.settings.kiosk_id and rows[0]["details"]
+    assert details is None or rows[0]["details"] == details
     assert item.payload == {}, "delivered: the resident's words are no longer kept on the kiosk"
 
 
