@@ -9,7 +9,6 @@ reads, the flat in large type, and a few words in English and 中文. Design: ``
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -17,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from . import households, models
+from .cli_support import read_secret, with_database
 from .console import audit
 from .db import Database
 from .households import HouseholdError
@@ -39,35 +37,11 @@ CARD_LINES = (
 
 
 def _read_pin(prompt: str) -> str:
-    if sys.stdin.isatty():
-        first = getpass.getpass(f"{prompt}: ")
-        second = getpass.getpass("The same PIN again: ")
-        if first != second:
-            raise HouseholdError("The two PINs are not the same; nothing was changed.")
-        return households.check_pin(first.strip())
-    line = sys.stdin.readline()
-    if not line:
-        raise HouseholdError("No PIN was given on standard input; nothing was changed.")
-    return households.check_pin(line.strip())
+    return households.check_pin(read_secret(prompt, noun="PIN", error=HouseholdError, strip=True))
 
 
 def _with_database(work: Callable[[Database], int]) -> int:
-    office = OfficeSettings.from_env()
-    shown = make_url(office.database_url).render_as_string(hide_password=True)
-    try:
-        database = Database(office.database_url)
-        try:
-            database.create_schema()
-            return work(database)
-        finally:
-            database.dispose()
-    except HouseholdError as e:
-        print(f"linli cards: {e.message}", file=sys.stderr)
-        return 1
-    except (SQLAlchemyError, OSError) as e:
-        print(f"linli cards: cannot use the database {shown}: {type(e).__name__}: {e}".splitlines()[0],
-              file=sys.stderr)
-        return 1
+    return with_database("linli cards", work, error=HouseholdError)
 
 
 def cmd_add(args: argparse.Namespace) -> int:

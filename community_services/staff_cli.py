@@ -15,14 +15,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-
+from .cli_support import read_secret, with_database
 from .console import accounts, audit
 from .console.accounts import StaffError
 from .console.auth import StaffMember
 from .db import Database
-from .settings import OfficeSettings
 
 
 def _actor() -> StaffMember:
@@ -34,35 +31,11 @@ def _actor() -> StaffMember:
 
 
 def _read_password(prompt: str) -> str:
-    if sys.stdin.isatty():
-        first = getpass.getpass(f"{prompt}: ")
-        second = getpass.getpass("The same password again: ")
-        if first != second:
-            raise StaffError("The two passwords are not the same; nothing was changed.")
-        return first
-    line = sys.stdin.readline()
-    if not line:
-        raise StaffError("No password was given on standard input; nothing was changed.")
-    return line.rstrip("\r\n")
+    return read_secret(prompt, noun="password", error=StaffError)
 
 
 def _with_database(work: Callable[[Database], int]) -> int:
-    office = OfficeSettings.from_env()
-    shown = make_url(office.database_url).render_as_string(hide_password=True)
-    try:
-        database = Database(office.database_url)
-        try:
-            database.create_schema()
-            return work(database)
-        finally:
-            database.dispose()
-    except StaffError as e:
-        print(f"linli staff: {e.message}", file=sys.stderr)
-        return 1
-    except (SQLAlchemyError, OSError) as e:
-        print(f"linli staff: cannot use the database {shown}: {type(e).__name__}: {e}".splitlines()[0],
-              file=sys.stderr)
-        return 1
+    return with_database("linli staff", work, error=StaffError)
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
