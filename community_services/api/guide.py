@@ -18,7 +18,7 @@ import math
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -357,14 +357,17 @@ def bilingual_in(primary: str, secondary: str | None, lang: str | None) -> str:
     return escape(primary) + tail
 
 
-def _switch(guide: Guide, link: GuideLink) -> str:
-    """Links to the same page in the other languages ("English" on the Chinese page, "中文" on the English)."""
-    current = link.lang or ENGLISH
+def language_switch(current: str | None, href: Callable[[str | None], str]) -> str:
+    """Links to the same page in the other languages ("English" on the Chinese page, "中文" on the English);
+    ``href(lang)`` is the page's own link in ``lang`` (``None``: English)."""
     return "".join(
         f'<p><a class="switch" lang="{escape(page_words(code)["html_lang"])}" '
-        f'href="{escape(guide.link(link.at, link.to, link.step_free, None if code == ENGLISH else code))}">'
-        f'{escape(page_words(code)["switch_label"])}</a></p>'
-        for code in languages() if code != current)
+        f'href="{escape(href(None if code == ENGLISH else code))}">{escape(page_words(code)["switch_label"])}</a></p>'
+        for code in languages() if code != (current or ENGLISH))
+
+
+def _switch(guide: Guide, link: GuideLink) -> str:
+    return language_switch(link.lang, lambda lang: guide.link(link.at, link.to, link.step_free, lang))
 
 
 def camera_data(guide: Guide, route: Route, lang: str | None) -> dict[str, Any]:

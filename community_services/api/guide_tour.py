@@ -15,7 +15,7 @@ import mimetypes
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from wayfinding.community_map import Tour, find_photo, photo_dirs
+from wayfinding.community_map import Tour, find_photo, is_chinese, photo_dirs
 from wayfinding.guide_links import GuideLink, GuideLinkError, TourLink, verify_tour_query
 from wayfinding.routing import NoRoute, UnknownPlace
 
@@ -26,6 +26,7 @@ from .guide import (
     bilingual_in,
     checked_request,
     escape,
+    language_switch,
     languages,
     page,
     page_words,
@@ -79,15 +80,6 @@ def _stop_href(guide: Guide, link: TourLink, n: int, lang: str | None = None) ->
     return f"{n}?{TourLink(link.community, link.tour, n, lang).query(guide.key)}"
 
 
-def _switch(guide: Guide, link: TourLink) -> str:
-    current = link.lang or "en"
-    return "".join(
-        f'<p><a class="switch" lang="{escape(page_words(code)["html_lang"])}" '
-        f'href="{escape(_stop_href(guide, link, link.stop, None if code == "en" else code))}">'
-        f'{escape(page_words(code)["switch_label"])}</a></p>'
-        for code in languages() if code != current)
-
-
 def _next_part(guide: Guide, link: TourLink, tour: Tour, tour_name: str) -> list[str]:
     """The way to the next stop and the link to it; on the last stop, the end of the walk."""
     lang, n, w = link.lang, link.stop, page_words(link.lang)["tour"]
@@ -112,12 +104,11 @@ def _stop_page(guide: Guide, link: TourLink, tour: Tour) -> HTMLResponse:
     lang, n = link.lang, link.stop
     w = page_words(lang)["tour"]
     stop = tour.stops[n - 1]
-    chinese = bool(lang and lang.startswith("zh"))
-    tour_name = (tour.name_zh or tour.name) if chinese else tour.name
+    tour_name = (tour.name_zh or tour.name) if is_chinese(lang) else tour.name
     name, name_other = guide.names(stop.at, lang)
     story_lang = page_words(lang)["html_lang"]
     body = [
-        _switch(guide, link),
+        language_switch(lang, lambda code: _stop_href(guide, link, n, code)),
         f'<p class="stop-no">{escape(tour_name)} · {escape(w["stop_of"].format(n=n, count=len(tour.stops)))}</p>',
         f"<h1>{bilingual_in(name, name_other, lang)}</h1>",
     ]
