@@ -18,7 +18,8 @@ def cmd_map_validate(args: argparse.Namespace) -> int:
     community_map = load_map(path)  # a MapError names the file and line; the CLI prints it
     _say(f"{path}: the map of {community_map.name} is valid: {len(community_map.places)} places, "
          f"{len(community_map.junctions)} junctions, {len(community_map.markers)} marker posts, "
-         f"{len(community_map.paths)} paths; every place can be reached from {community_map.start!r}.")
+         f"{len(community_map.paths)} paths, {len(community_map.tours)} tour"
+         f"{'s' if len(community_map.tours) != 1 else ''}; every place can be reached from {community_map.start!r}.")
     return 0
 
 

@@ -1,6 +1,7 @@
-"""Printable QR posters (``linli qr``): one per place and one per marker post, PNG + PDF at 300 dpi.
+"""Printable QR posters (``linli qr``): one per place, marker post and tour stop, PNG + PDF at 300 dpi.
 
-Place posters carry ``GuideLink(to=place)``; marker-post posters carry ``GuideLink(at=post)`` and the
+Place posters carry ``GuideLink(to=place)``; a tour stop's poster carries ``TourLink(tour, n)`` (the stop's
+story and the way on); marker-post posters carry ``GuideLink(at=post)`` and the
 ArUco marker printed at exactly its declared size (the AR pose depends on it), with a one-cell white
 quiet zone. A marker too big for A4 with its quiet zone moves to A3 (then A2). PNGs are greyscale;
 PDF pages are 1-bit (exact QR/marker edges, small files). Every file is written atomically.
@@ -27,8 +28,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ar_overlays.detect import aruco_dictionary, marker_cells
 from assistant.shared.errors import LinliError
-from wayfinding.community_map import DEFAULT_MARKER_DICTIONARY, CommunityMap, MarkerPost, Place
-from wayfinding.guide_links import GuideLink
+from wayfinding.community_map import DEFAULT_MARKER_DICTIONARY, CommunityMap, MarkerPost, Place, Tour
+from wayfinding.guide_links import GuideLink, TourLink
 from wayfinding.key_ring import KeyRing
 
 DPI = 300
@@ -243,6 +244,58 @@ def place_poster(community: CommunityMap, place: Place, url: str) -> Poster:
     return Poster(place.id, page, "A4")
 
 
+def tour_poster_id(tour: Tour, n: int) -> str:
+    """``heritage-walk-stop-2``: the files of stop ``n`` (1 for the first) of ``tour``."""
+    return f"{tour.id}-stop-{n}"
+
+
+def _stop_name(community: CommunityMap, node_id: str, lang: str, words: dict[str, Any]) -> str | None:
+    """A stop's name in ``lang``: the place's or post's own, else "near <the nearest place>"."""
+    node = community.node(node_id)
+    if isinstance(node, Place) or (isinstance(node, MarkerPost) and node.name):
+        return _name_in(lang, node.name or "", node.name_zh)
+    near = _nearest_place(community, node) if isinstance(node, MarkerPost) else None
+    name = _name_in(lang, near.name, near.name_zh) if near else None
+    return words["near"].format(name=_with_article(name) if lang == "en" else name) if name else None
+
+
+def tour_stop_poster(community: CommunityMap, tour: Tour, n: int, url: str) -> Poster:
+    """Stop ``n`` of ``tour``: in every language the walk's name and "stop n of N" over the stop's name, then a
+    big code (as on a place poster: read from a couple of metres) and what scanning it brings."""
+    width, height = PAPERS[0][1]
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    inner = width - 2 * MARGIN
+    y = _header(draw, community, width)
+    languages = poster_words()
+    stop = tour.stops[n - 1]
+    for index, (lang, words) in enumerate(languages):
+        tour_name = _name_in(lang, tour.name, tour.name_zh)
+        stop_name = _stop_name(community, stop.at, lang, words)
+        if tour_name is None or stop_name is None:
+            continue
+        font, lines = _fit(words["tour_stop"].format(tour=tour_name, n=n, count=len(tour.stops)), inner, 90, 1, 60)
+        y = _text_block(draw, lines, font, MARGIN, y, inner)
+        size = 150 if index == 0 else 130
+        font, lines = _fit(stop_name, inner, size, 1, 100)  # one line if it stays large, else two
+        if len(lines) > 1:
+            font, lines = _fit(stop_name, inner, size, 2, 80)
+        y = _text_block(draw, lines, font, MARGIN, y, inner) + 10
+    font = _font(68)
+    scan = [[w for line in words["tour_scan"] for w in _wrap(line, font, inner)] for _, words in languages]
+    scan_h = sum(_block_height(lines, font) + 16 for lines in scan)
+    footer = _address_lines(url)
+    footer_h = sum(_block_height(_wrap(line, _font(42), inner), _font(42)) for line in footer)
+    room = height - MARGIN - footer_h - 40 - scan_h - 60 - y  # the code takes what the words leave
+    code = qr_image(url, min(round(PLACE_QR_MM * MM), room), qrcode.constants.ERROR_CORRECT_Q)
+    page.paste(code, ((width - code.width) // 2, y + 30))
+    y += 30 + code.height + 30
+    for lines in scan:
+        y = _text_block(draw, lines, font, MARGIN, y, inner) + 16
+    _footer(draw, footer, width, height)
+    return Poster(tour_poster_id(tour, n), page, "A4")
+
+
 def _nearest_place(community: CommunityMap, post: MarkerPost) -> Place:
     def distance(place: Place) -> tuple[bool, float]:
         return place.level != post.level, math.dist(place.at, post.at)
@@ -327,8 +380,15 @@ def _prepare_out_dir(out_dir: Path) -> None:
 
 
 def poster_ids(community: CommunityMap) -> list[str]:
-    """Every poster this map makes: its places (parts included), then its marker posts."""
-    return [p.id for p in community.places] + [m.id for m in community.markers]
+    """Every poster this map makes: its places (parts included), its marker posts, then each tour's stops.
+    Raises ``PosterError`` if a tour stop's poster would have a place's or post's file name."""
+    ids = [p.id for p in community.places] + [m.id for m in community.markers]
+    stops = [tour_poster_id(t, n) for t in community.tours for n in range(1, len(t.stops) + 1)]
+    clash = sorted(set(ids) & set(stops))
+    if clash:
+        raise PosterError(f"The poster of a tour stop and a place or marker post would both be {clash[0]}.png: "
+                          "rename the tour or the place in the map.")
+    return ids + stops
 
 
 def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str, out_dir: Path,
@@ -346,7 +406,7 @@ def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str,
         if unknown:
             place = community.place(unknown[0])  # a name or alias: "clinic"
             close = [place.id] if place else difflib.get_close_matches(unknown[0], known, n=3, cutoff=0.5)
-            raise PosterError(f"There is no place or marker post {unknown[0]!r} in the map."
+            raise PosterError(f"There is no place, marker post or tour stop {unknown[0]!r} in the map."
                               + (f" Did you mean {', '.join(close)}?" if close else ""))
     wanted = set(only) if only else set(known)
     _prepare_out_dir(out_dir)
@@ -370,6 +430,11 @@ def make_posters(community: CommunityMap, key: bytes | KeyRing, public_url: str,
     for post in community.markers:
         if post.id in wanted:
             emit(marker_poster(community, post, url(at=post.id)))
+    for tour in community.tours:
+        for n in range(1, len(tour.stops) + 1):
+            if tour_poster_id(tour, n) in wanted:
+                link = TourLink(community.community, tour.id, n, lang=lang)
+                emit(tour_stop_poster(community, tour, n, link.to_url(public_url, key)))
     if not only and pages:
         path = out_dir / ALL_PDF
         _save_atomic(path, pages[0], "PDF", resolution=float(DPI), save_all=True, append_images=pages[1:],

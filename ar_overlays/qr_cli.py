@@ -1,4 +1,4 @@
-"""``linli qr``: print-ready QR posters for every place and marker post, ``--check`` for a scanned one, and
+"""``linli qr``: print-ready QR posters for every place, marker post and tour stop, ``--check`` for a scanned one, and
 the community's QR keys (``docs/ar.md``, "Rotating the QR key").
 
     linli qr                                  # var/posters/<id>.png + .pdf, all-posters.pdf
@@ -36,7 +36,8 @@ def add_qr_parser(subparsers: Any) -> argparse.ArgumentParser:
     qr.add_argument("--out", type=Path, metavar="DIR", help="where to write the posters (default: var/posters)")
     qr.add_argument("--public-url", metavar="URL",
                     help="the address phones reach the services at (default: $LINLI_PUBLIC_URL or the services URL)")
-    qr.add_argument("--only", nargs="+", metavar="ID", help="only these places or marker posts")
+    qr.add_argument("--only", nargs="+", metavar="ID",
+                    help="only these places, marker posts or tour stops (heritage-walk-stop-2)")
     qr.add_argument("--lang", metavar="CODE",
                     help="the language the phone page opens in (en, zh-CN; default: $LINLI_DEFAULT_LANGUAGE); "
                          "the page can switch, and the poster itself is always in every language")
@@ -127,12 +128,25 @@ def _record(var_dir: Path, key_id: str, posters: list[str]) -> None:
         print(f"linli qr: warning: the posters were made, but not recorded: {e.message}", file=sys.stderr)
 
 
+def _opens(text: str, key: KeyRing, community: str) -> str:
+    """What a genuine code opens, in an admin's words; ``GuideLinkError`` for a code that is not ours."""
+    from wayfinding.guide_links import is_tour_url, parse_guide_url, parse_tour_url
+
+    if is_tour_url(text):
+        stop = parse_tour_url(text, key, community)
+        return f"stop {stop.stop} of the tour {stop.tour} (its story and the way to the next stop)"
+    link = parse_guide_url(text, key, community)
+    what = f"the way to {link.to}" if link.to else "the list of places"
+    where = f"from {link.at}" if link.at else "from the kiosk (or a start the resident picks)"
+    return f"{what} {where}" + (", without steps" if link.step_free else "")
+
+
 def _check(path: Path, community: str, name: str, key: KeyRing, public_url: str) -> int:
     from urllib.parse import parse_qsl, urlsplit
 
     import cv2
 
-    from wayfinding.guide_links import GuideLinkError, parse_guide_url, signed_key_id
+    from wayfinding.guide_links import GuideLinkError, signed_key_id
 
     from .detect import QrScanner
 
@@ -148,15 +162,12 @@ def _check(path: Path, community: str, name: str, key: KeyRing, public_url: str)
     genuine = 0
     for detection in found:
         try:
-            link = parse_guide_url(detection.text, key, community)
+            opens = _opens(detection.text, key, community)
         except GuideLinkError as e:
             _say(f"REFUSED: {e.message} ({detection.text[:120]})")
             continue
         genuine += 1
-        what = f"the way to {link.to}" if link.to else "the list of places"
-        where = f"from {link.at}" if link.at else "from the kiosk (or a start the resident picks)"
-        _say(f"GENUINE {name} guide code: opens {what} {where}"
-             + (", without steps" if link.step_free else "") + ".")
+        _say(f"GENUINE {name} guide code: opens {opens}.")
         _say(f"  {detection.text}")
         key_id = signed_key_id(dict(parse_qsl(urlsplit(detection.text.strip()).query)))
         if key_id != key.current.id:

@@ -30,6 +30,7 @@ from .api import (
     events,
     facilities,
     feedback,
+    guide_tour,
     handoffs,
     health,
     kiosks,
@@ -161,6 +162,7 @@ def create_app(
     app.state.verify_limits = verify_limits or VerifyLimits()
     app.include_router(health.router)
     app.include_router(guide_pages.router)  # HTML for phones: no API prefix, no token, not in the spec
+    app.include_router(guide_tour.router)  # a tour stop's page (heritage walks), the same way
     for resource in _RESOURCES:
         app.include_router(resource.router, prefix=API_PREFIX)
     console.install(app)  # staff console pages (HTML, session cookie; not in the spec) and /console/static

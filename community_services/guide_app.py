@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from .api import guide as guide_pages
+from .api import guide_tour
 from .api.limits import MAX_BODY_BYTES, BodySizeLimit
 
 
@@ -21,5 +22,6 @@ def create_guide_app(guide: guide_pages.GuideSettings | None, *, max_body_bytes:
     app = FastAPI(title="Linli walking guide", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.guide = guide_pages.Guide(guide) if guide else None
     app.include_router(guide_pages.router)
+    app.include_router(guide_tour.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from foundation.language import KNOWN_LANGUAGES, normalise
 from foundation.yaml_lines import LinedYaml, loc_text, more_problems, read_yaml
 
 from .errors import WayfindingError
@@ -128,6 +129,42 @@ class MapPath(_Strict):
 
 
 AnyNode = Place | Junction | MarkerPost
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+"""What a stop's photo may be: pictures every phone shows."""
+ASSETS_DIR = REPO_ROOT / "assets"
+
+
+class TourStop(_Strict):
+    """One stop of a walk: where it is, the story read (and heard) there, and perhaps a photo."""
+
+    at: str
+    """A place id or a marker post id (a junction has no name to stand by)."""
+    story: dict[str, str]
+    """The story per language code (``en``, ``zh-CN``): every language of the community, checked at load.
+    A mapping, not ``story``/``story_zh`` fields like the names, so a third language is more data, not a new
+    field; the Chinese one must hold Chinese characters like every ``*_zh`` field."""
+    photo: str | None = None
+    """A picture file, relative to the map file's folder or to ``assets/`` (``photos/pavilion.jpg``)."""
+
+    def story_in(self, lang: str | None) -> str:
+        """The story in ``lang`` (``zh-CN``), else in English, else the first one written."""
+        code = normalise(lang) or "en"
+        for key, text in self.story.items():
+            if normalise(key) == code:
+                return text
+        return self.story.get("en") or next(iter(self.story.values()), "")
+
+
+class Tour(_Strict):
+    """A walk residents take stop by stop (a heritage walk): ordered stops, each with its story."""
+
+    id: str = Field(pattern=NODE_ID)
+    """Used in URLs and QR codes (``heritage-walk``)."""
+    name: str = Field(min_length=1)
+    name_zh: ChineseText | None = None
+    aliases: tuple[str, ...] = ()
+    """Other words residents use for it ("the culture walk", ``文化路线``): how the kiosk finds it."""
+    stops: tuple[TourStop, ...]
 
 
 def fold(text: str) -> str:
@@ -151,6 +188,8 @@ class CommunityMap(_Strict):
     whose walls already carry markers of another dictionary keeps them."""
     markers: tuple[MarkerPost, ...] = ()
     paths: tuple[MapPath, ...]
+    tours: tuple[Tour, ...] = ()
+    """Walks of several stops with a story at each (heritage walks); see ``docs/ar.md``."""
 
     # --- look-ups (built once per map; the model is frozen) --------------------------------------
 
@@ -199,6 +238,14 @@ class CommunityMap(_Strict):
         """The marker post that carries ArUco id ``aruco``."""
         return self._by_aruco.get(aruco)
 
+    def tour(self, query: str) -> Tour | None:
+        """The tour whose id, name, Chinese name or alias is ``query`` (case-insensitive, spaces trimmed)."""
+        key = fold(query)
+        for tour in self.tours:
+            if key in {fold(word) for word in (tour.id, tour.name, tour.name_zh or "", *tour.aliases)}:
+                return tour
+        return None
+
     def label(self, node_id: str, lang: str | None = None) -> str:
         """Words for a node: a place's or marker post's name (in ``lang`` if it has one), else its id with spaces."""
         node = self.nodes.get(node_id)
@@ -245,8 +292,12 @@ def _node_locs(m: CommunityMap) -> Iterator[tuple[tuple[str | int, ...], AnyNode
             yield (section, i), node
 
 
-def check_map(m: CommunityMap) -> list[Problem]:
-    """Everything pydantic cannot see: ids, path ends, lengths, parts, and that all is reachable."""
+def check_map(m: CommunityMap, *, languages: Sequence[str] = KNOWN_LANGUAGES,
+              photo_dirs: Sequence[Path] = (ASSETS_DIR,)) -> list[Problem]:
+    """Everything pydantic cannot see: ids, path ends, lengths, parts, tours, and that all is reachable.
+
+    ``languages``: the community's languages (``LINLI_LANGUAGES``), each needed in every tour story;
+    ``photo_dirs``: where a stop's photo may be (the map file's folder, then ``assets/``)."""
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for loc, node in _node_locs(m):
@@ -276,7 +327,9 @@ def check_map(m: CommunityMap) -> list[Problem]:
     if m.assembly_point is not None and not isinstance(m.nodes.get(m.assembly_point), Place):
         problems.append(Problem(("assembly_point",), f"assembly_point {m.assembly_point!r} is not a place."))
     problems += _check_paths(m)
+    problems += _check_tours(m, languages, photo_dirs)
     if not problems:  # reachability only means something on an otherwise sound map
+        problems += _check_tour_legs(m)
         problems += _check_reachable(m)
     return problems
 
@@ -339,18 +392,103 @@ def _check_paths(m: CommunityMap) -> list[Problem]:
     return problems
 
 
-def _check_reachable(m: CommunityMap) -> list[Problem]:
+def find_photo(photo: str, photo_dirs: Sequence[Path]) -> Path | None:
+    """The stop's picture file: ``photo`` under the first of ``photo_dirs`` that has it (never outside them:
+    ``..`` cannot reach another folder's files), and only a picture type phones show."""
+    if Path(photo).suffix.lower() not in PHOTO_SUFFIXES:
+        return None
+    for folder in photo_dirs:
+        root = folder.resolve()
+        candidate = (root / photo).resolve()
+        if candidate.is_relative_to(root) and candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_tours(m: CommunityMap, languages: Sequence[str], photo_dirs: Sequence[Path]) -> list[Problem]:
+    """Each tour once, of two stops or more, at places or marker posts, told in every language, photos there."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    wanted = [code for code in dict.fromkeys(normalise(c) for c in languages) if code]
+    for t, tour in enumerate(m.tours):
+        if tour.id in seen:
+            problems.append(Problem(("tours", t, "id"), f"the tour id {tour.id!r} is used twice."))
+        seen.add(tour.id)
+        if len(tour.stops) < 2:
+            count = f"{len(tour.stops)} stop{'s' if len(tour.stops) != 1 else ''}"
+            problems.append(Problem(("tours", t, "stops"),
+                                    f"the tour {tour.id!r} has {count}; a walk needs at least 2."))
+        for s, stop in enumerate(tour.stops):
+            where = ("tours", t, "stops", s)
+            if not isinstance(m.nodes.get(stop.at), Place | MarkerPost):
+                problems.append(Problem((*where, "at"),
+                                        f"the stop is at {stop.at!r}, which is not a place or marker post."))
+            problems += _check_story(stop, where, wanted)
+            if stop.photo is not None and find_photo(stop.photo, photo_dirs) is None:
+                folders = " or ".join(str(d.resolve()) for d in photo_dirs)
+                problems.append(Problem((*where, "photo"), f"the photo {stop.photo!r} is not a picture file "
+                                                           f"({', '.join(PHOTO_SUFFIXES)}) in {folders}."))
+    return problems
+
+
+def _check_story(stop: TourStop, where: tuple[str | int, ...], languages: Sequence[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    told: set[str] = set()  # languages written (well or not: a wrong one is reported once, not as missing too)
+    for key, text in stop.story.items():
+        code = normalise(key)
+        if code is None:
+            problems.append(Problem((*where, "story", key),
+                                    f"{key!r} is not a language code (use one of {', '.join(KNOWN_LANGUAGES)})."))
+            continue
+        told.add(code)
+        if not text.strip():
+            problems.append(Problem((*where, "story", key), f"the {key} story is empty."))
+        elif is_chinese(code) and not _CHINESE.search(text):
+            problems.append(Problem((*where, "story", key),
+                                    f"the {key} story has no Chinese characters; write it the way residents read it."))
+    missing = [code for code in languages if code not in told]
+    if missing:
+        problems.append(Problem((*where, "story"),
+                                f"the story is missing in {', '.join(missing)} (every community language needs it)."))
+    return problems
+
+
+def _neighbours(m: CommunityMap) -> dict[str, set[str]]:
     neighbours: dict[str, set[str]] = {node_id: set() for node_id in m.nodes}
     for path in m.paths:
         a, b = path.between
         neighbours[a].add(b)
         neighbours[b].add(a)
-    reached = {m.start}
-    todo = [m.start]
+    return neighbours
+
+
+def _reached_from(start: str, neighbours: dict[str, set[str]]) -> set[str]:
+    """Every node some path leads to from ``start``: the graph the router searches (all paths, stairs too)."""
+    reached = {start}
+    todo = [start]
     while todo:
         for nxt in neighbours[todo.pop()] - reached:
             reached.add(nxt)
             todo.append(nxt)
+    return reached
+
+
+def _check_tour_legs(m: CommunityMap) -> list[Problem]:
+    """Each stop must be reachable from the one before. The router cannot do this check: it imports this module,
+    and the map must be checked before a router is built on it; this is the same graph it searches."""
+    neighbours = _neighbours(m)
+    problems = []
+    for t, tour in enumerate(m.tours):
+        for s, (before, stop) in enumerate(zip(tour.stops, tour.stops[1:], strict=False), start=1):
+            if stop.at not in _reached_from(before.at, neighbours):
+                problems.append(Problem(("tours", t, "stops", s, "at"),
+                                        f"stop {s + 1} ({stop.at!r}) cannot be reached from stop {s} ({before.at!r}): "
+                                        "no path joins them. Add a path, or choose another stop."))
+    return problems
+
+
+def _check_reachable(m: CommunityMap) -> list[Problem]:
+    reached = _reached_from(m.start, _neighbours(m))
     problems = []
     for section, kind in (("places", "place"), ("markers", "marker post")):
         for i, node in enumerate(getattr(m, section)):
@@ -371,18 +509,25 @@ def default_map_path(configured: str | Path | None = None) -> Path:
     return Path(text) if text else DEMO_MAP_PATH
 
 
-def load_map(path: Path) -> CommunityMap:
-    """Read and validate a map file. Every problem is a :class:`MapError` starting ``file:line:``."""
+def load_map(path: Path, languages: Sequence[str] = KNOWN_LANGUAGES) -> CommunityMap:
+    """Read and validate a map file. Every problem is a :class:`MapError` starting ``file:line:``.
+
+    ``languages``: the community's languages (the caller's ``LINLI_LANGUAGES``); every tour story needs each."""
     doc: LinedYaml = read_yaml(path, MapError)
     if not isinstance(doc.data, dict):
         raise MapError(f"{doc.where(())}: the map must be a mapping of keys (community, name, start, places, ...).")
     community_map = doc.validate(CommunityMap, MapError)
-    problems = check_map(community_map)
+    problems = check_map(community_map, languages=languages, photo_dirs=photo_dirs(path))
     if problems:
         first_problem = problems[0]
         raise MapError(f"{doc.where(first_problem.loc)}: {first_problem.message.rstrip('.')}"
                        f"{more_problems(len(problems) - 1)}.")
     return community_map
+
+
+def photo_dirs(map_path: Path) -> tuple[Path, ...]:
+    """Where the photos of a map's tour stops are looked for: beside the map file, then in ``assets/``."""
+    return (map_path.parent, ASSETS_DIR)
 
 
 def raise_problems(problems: Sequence[Problem], source: str) -> None:

@@ -26,6 +26,7 @@ from assistant.shared.events import (
     ShowRoute,
     SpeechRate,
     StartIntent,
+    TourStep,
 )
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,14 @@ def decode_route(value: object) -> ShowRoute | None:
     # the shape is checked where it is drawn (the kiosk parses it with the wayfinding Route)
     shape: dict[str, Any] | None = None
     if "points" in value:
-        shape = {k: v for k, v in value.items() if k not in ("to", "guide_url")}
-    return ShowRoute(to=value["to"], shape=shape, guide_url=guide_url or "")
+        shape = {k: v for k, v in value.items() if k not in ("to", "guide_url", "tour")}
+    tour: TourStep | None = None
+    if value.get("tour") is not None:
+        try:
+            tour = TourStep.from_dict(value["tour"])
+        except ValueError as e:  # the way is still worth showing; only the walk around it is lost
+            log.warning("ignored a route's unreadable tour step (%s): %.200r", e, value["tour"])
+    return ShowRoute(to=value["to"], shape=shape, guide_url=guide_url or "", tour=tour)
 
 
 def decode_speech_rate(value: object) -> SpeechRate | None:

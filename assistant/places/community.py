@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.shared.config import current
+from assistant.shared.config import current, language_codes
 from assistant.shared.errors import ConfigError
 from wayfinding import community_map, key_ring
 from wayfinding.community_map import CommunityMap
@@ -23,10 +23,15 @@ def default_map_path() -> Path:
     return community_map.default_map_path(current("map_path_override"))
 
 
+def community_languages() -> tuple[str, ...]:
+    """``LINLI_LANGUAGES`` as known codes (every tour story on the map must be told in each)."""
+    return language_codes(str(current("languages")), str(current("default_language")))
+
+
 def load_map(path: Path) -> CommunityMap:
     """Read and validate a map file; a problem is a ``ConfigError`` starting ``file:line:``."""
     try:
-        return community_map.load_map(path)
+        return community_map.load_map(path, community_languages())
     except WayfindingError as e:
         raise ConfigError(e.message, hint=e.hint) from e
 

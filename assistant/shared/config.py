@@ -170,12 +170,7 @@ class Settings:
     @property
     def language_list(self) -> tuple[str, ...]:
         """``LINLI_LANGUAGES`` as known codes, the default language first if it was left out."""
-        from foundation.language import normalise
-
-        codes = [normalise(part) for part in self.languages.replace("，", ",").split(",")]
-        chosen = [c for c in dict.fromkeys(codes) if c]
-        default = normalise(self.default_language) or "en"
-        return tuple(chosen if default in chosen else [default, *chosen])
+        return language_codes(self.languages, self.default_language)
 
     @property
     def knowledge_dir(self) -> Path:
@@ -346,6 +341,16 @@ def _dev_tokens(var_dir: Path) -> dict[str, str]:
     os.chmod(tmp, 0o600)  # a left-over tmp file keeps its old mode on open
     tmp.replace(path)
     return data
+
+
+def language_codes(languages: str, default_language: str) -> tuple[str, ...]:
+    """``LINLI_LANGUAGES`` text (``"en,zh-CN"``) as known codes, the default language first if it was left out."""
+    from foundation.language import normalise
+
+    codes = [normalise(part) for part in languages.replace("，", ",").split(",")]
+    chosen = [c for c in dict.fromkeys(codes) if c]
+    default = normalise(default_language) or "en"
+    return tuple(chosen if default in chosen else [default, *chosen])
 
 
 def current(name: str) -> Any:

@@ -122,6 +122,36 @@ class UrgentNoticeEnded(Event):
 
 
 @dataclass(frozen=True)
+class TourStep:
+    """Where a walk of several stops (a heritage walk) has got to: the stop the way shown leads to."""
+
+    tour: str
+    """The tour's id on the map (``heritage-walk``): the "Next stop" button asks for its next stop."""
+    name: str
+    """The walk's name in the conversation's language ("Heritage Walk", ``文化漫步``)."""
+    stop: int
+    """This stop's number, 1 for the first."""
+    count: int
+    """How many stops the walk has: after the last one the walk is done."""
+    story: str
+    """The stop's story in the conversation's language (shown large; the reply says it)."""
+
+    @classmethod
+    def from_dict(cls, data: object) -> TourStep:
+        """Inverse of ``asdict``; ``ValueError`` for anything malformed (it came over a wire)."""
+        if not isinstance(data, dict):
+            raise ValueError("a tour step must be a mapping")
+        try:
+            step = cls(tour=str(data["tour"]), name=str(data["name"]), stop=int(data["stop"]),
+                       count=int(data["count"]), story=str(data["story"]))
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"not a tour step: {e}") from e
+        if not 1 <= step.stop <= step.count:
+            raise ValueError(f"stop {step.stop} of {step.count}")
+        return step
+
+
+@dataclass(frozen=True)
 class ShowRoute(Event):
     """Show the way to a place (the guide screen): the route drawn and as a QR code, or at least the place."""
 
@@ -133,6 +163,8 @@ class ShowRoute(Event):
     (no usable map): the screen then shows the office's words without a drawing."""
     guide_url: str = ""
     """A signed link that opens the same way on a phone; ``""``: the QR code carries the words instead."""
+    tour: TourStep | None = None
+    """On a walk of several stops: which stop this way leads to, and its story; ``None`` for a plain way."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +291,12 @@ def navigate(to: str, *, step_free: bool = False) -> StartIntent:
     return StartIntent("navigate_to", {"facility": to, **({"access": "step-free"} if step_free else {})})
 
 
+def take_tour(tour: str, stop: int = 1) -> StartIntent:
+    """Start the walk ``tour`` (a tour id) at stop ``stop``, or go on to it ("Next stop"); past the last stop,
+    the walk is done. Asked like a way (``navigate_to``) with the walk in its ``tour`` entity."""
+    return StartIntent("navigate_to", {"tour": tour, "tour_stop": str(stop)})
+
+
 def show_card(code: str) -> StartIntent:
     """A household card held up to the kiosk camera (its QR text, ``LINLI-CARD:…``): the dialogue takes it as the
     answer to "show your card or tell me your phone number" (``docs/resident-verification.md``)."""
@@ -280,6 +318,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         raise ValueError(f"unknown event type: {kind!r}")
     names = {f.name for f in fields(cls)}
     kwargs = {k: v for k, v in data.items() if k in names}
+    if cls is ShowRoute and kwargs.get("tour") is not None:
+        kwargs["tour"] = TourStep.from_dict(kwargs["tour"])
     if cls is Reply:
         kwargs["buttons"] = tuple(Button(**b) for b in kwargs.get("buttons", ()))
         kwargs["data"] = tuple(event_from_dict(d) for d in kwargs.get("data", ()))

@@ -17,7 +17,7 @@ from typing import Any
 from assistant.places.community import default_map_path, keys_cache, load_map
 from assistant.shared.errors import LinliError
 from wayfinding.community_map import CommunityMap
-from wayfinding.guide_links import GuideLink
+from wayfinding.guide_links import GuideLink, TourLink
 from wayfinding.key_ring import RingCache
 from wayfinding.route import Route
 from wayfinding.routing import NoRoute, Router, UnknownPlace
@@ -64,6 +64,12 @@ class Wayfinder:
         """A signed link that opens the same way on a resident's phone."""
         link = GuideLink(community=self.map.community, at=route.start, to=to, step_free=route.step_free)
         return link.to_url(self.public_url, self.keys.get())
+
+    def tour_url(self, tour: str, stop: int, lang: str | None = None) -> str:
+        """A signed link that opens stop ``stop`` of the walk ``tour`` on a phone (its story and the way on): the
+        resident takes the rest of the walk with them."""
+        language = None if lang in (None, "en") else lang
+        return TourLink(self.map.community, tour, stop, language).to_url(self.public_url, self.keys.get())
 
 
 @lru_cache(maxsize=4)

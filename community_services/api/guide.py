@@ -18,7 +18,7 @@ import math
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -55,7 +55,7 @@ PER_ADDRESS_RATE, PER_ADDRESS_BURST = 1.0, 30
 """Guide requests per phone (client address): a page and its map are two; 30 at once, then one a second."""
 WALK_M_PER_MIN = 50
 """An unhurried pace (≈ 0.8 m/s) for "about N minutes"."""
-_HEADERS = {
+HEADERS = {
     # scripts, fonts and images only from here (no inline script, no frames, nothing fetched); nothing about the
     # resident leaves with the Referer; the camera only for this page itself
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'self'; "
@@ -75,6 +75,7 @@ STATIC_FILES: dict[str, tuple[Path, str]] = {
     "guide-turns.js": (STATIC_DIR / "guide-turns.js", "text/javascript"),
     "guide-pose.js": (STATIC_DIR / "guide-pose.js", "text/javascript"),
     "guide-ar.js": (STATIC_DIR / "guide-ar.js", "text/javascript"),
+    "guide-read-aloud.js": (STATIC_DIR / "guide-read-aloud.js", "text/javascript"),
     "vendor/js-aruco2/cv.js": (STATIC_DIR / "vendor" / "js-aruco2" / "cv.js", "text/javascript"),
     "vendor/js-aruco2/aruco.js": (STATIC_DIR / "vendor" / "js-aruco2" / "aruco.js", "text/javascript"),
     "vendor/js-aruco2/aruco_4x4_1000.js": (STATIC_DIR / "vendor" / "js-aruco2" / "aruco_4x4_1000.js",
@@ -124,15 +125,16 @@ def font_file() -> bytes:
     return first_font(FONT_PATH.read_bytes())
 
 
-def static_url(name: str) -> str:
-    """Relative to the page (``/guide/<community>``), like every link of the guide."""
-    return f"_static/{name}?v={static_version(name)}"
+def static_url(name: str, up: str = "") -> str:
+    """Relative to the page (``/guide/<community>``), like every link of the guide; ``up`` leads from a deeper
+    page back to ``/guide/`` (``"../../../"`` from a tour stop's ``/guide/<community>/tour/<tour>/<n>``)."""
+    return f"{up}_static/{name}?v={static_version(name)}"
 
 
-def _css() -> str:
+def _css(up: str = "") -> str:
     # unicode-range: the bundled face is used (and fetched) for Chinese characters only, Latin stays the phone's;
     # block: a Chinese line waits for the face (up to 3 s) rather than flashing empty boxes
-    return ('@font-face{font-family:"Linli";src:url("' + static_url(FONT_NAME) + '") format("truetype");'
+    return ('@font-face{font-family:"Linli";src:url("' + static_url(FONT_NAME, up) + '") format("truetype");'
             "font-display:block;unicode-range:U+2E80-2FFF,U+3000-303F,U+3100-31FF,U+3400-4DBF,U+4E00-9FFF,"
             "U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF}" + _CSS)
 
@@ -157,6 +159,8 @@ button.back{background:#fff}
 .ar-view canvas{position:absolute;left:0;top:0;height:100%}
 .ar-words{font-size:34px;font-weight:bold;text-align:center;margin:8px 0}.ar-words:empty{display:none}
 [hidden]{display:none!important}
+.stop-no{font-size:28px;font-weight:bold;margin:4px 0}
+.story{font-size:30px;line-height:1.6;margin:12px 0}
 """
 
 
@@ -188,6 +192,8 @@ class Guide:
 
     def __init__(self, settings: GuideSettings) -> None:
         self.map: CommunityMap = load_map(settings.map_path)
+        self.map_path = settings.map_path
+        """The map file: a tour stop's photo is looked for beside it (then in ``assets/``)."""
         self._keys = settings.key
         self.router = Router(self.map)
         self.per_address = TokenBuckets(PER_ADDRESS_RATE, PER_ADDRESS_BURST)
@@ -280,57 +286,57 @@ def page_words(lang: str | None) -> dict[str, Any]:
     return words
 
 
-def _languages() -> list[str]:
+def languages() -> list[str]:
     return sorted((p.stem for p in GUIDE_WORDS.glob("*.yml")), key=lambda code: code != ENGLISH)
 
 
-def _e(text: object) -> str:
+def escape(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
 def _bi(en: str, zh: str | None) -> str:
     """English with the Chinese beside it."""
-    return _e(en) + (f' <span class="zh" lang="zh-Hans">{_e(zh)}</span>' if zh else "")
+    return escape(en) + (f' <span class="zh" lang="zh-Hans">{escape(zh)}</span>' if zh else "")
 
 
-def _button(href: str, en: str, zh: str | None = None, cls: str = "big") -> str:
-    return f'<a class="{cls}" href="{_e(href)}">{_bi(en, zh)}</a>'
+def big_button(href: str, en: str, zh: str | None = None, cls: str = "big") -> str:
+    return f'<a class="{cls}" href="{escape(href)}">{_bi(en, zh)}</a>'
 
 
-def _page(title: str, body: Iterable[str], status: int = 200, community: CommunityMap | None = None,
-          lang: str | None = None) -> HTMLResponse:
+def page(title: str, body: Iterable[str], status: int = 200, community: CommunityMap | None = None,
+          lang: str | None = None, up: str = "") -> HTMLResponse:
     head = f"{community.name} {community.name_zh or ''} · ".strip() if community else ""
     text = (
-        f'<!doctype html>\n<html lang="{_e(page_words(lang)["html_lang"])}"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{escape(page_words(lang)["html_lang"])}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_css()}</style></head><body>"
-        + (f'<p class="muted">{_e(head.rstrip(" ·"))}</p>' if head else "")
+        f"<title>{escape(title)}</title><style>{_css(up)}</style></head><body>"
+        + (f'<p class="muted">{escape(head.rstrip(" ·"))}</p>' if head else "")
         + "".join(body)
         + "</body></html>\n"
     )
-    return HTMLResponse(text, status_code=status, headers=_HEADERS)
+    return HTMLResponse(text, status_code=status, headers=HEADERS)
 
 
-def _refused(guide: Guide) -> HTMLResponse:
+def refused(guide: Guide) -> HTMLResponse:
     m = guide.map
-    return _page("Not our guide code", [
-        "<h1>This code is not one of " + _e(m.name) + "’s guide codes.</h1>",
+    return page("Not our guide code", [
+        "<h1>This code is not one of " + escape(m.name) + "’s guide codes.</h1>",
         "<p>Please tell the Property Management Office.</p>",
-        f'<p lang="zh-Hans">这不是{_e(m.name_zh or m.name)}的导航二维码。请告知物业办公室。</p>',
+        f'<p lang="zh-Hans">这不是{escape(m.name_zh or m.name)}的导航二维码。请告知物业办公室。</p>',
     ], 403, m)
 
 
 def _not_found(guide: Guide, what: str) -> HTMLResponse:
-    return _page("Place not found", [
-        f"<h1>We do not know this place: {_e(what)}</h1>",
+    return page("Place not found", [
+        f"<h1>We do not know this place: {escape(what)}</h1>",
         "<p>Please ask at the Property Management Office.</p>",
         '<p lang="zh-Hans">找不到这个地点，请到物业办公室询问。</p>',
-        _button(guide.link(None, None, False), "Choose a place", "选择地点", "big back"),
+        big_button(guide.link(None, None, False), "Choose a place", "选择地点", "big back"),
     ], 404, guide.map)
 
 
 def _unavailable() -> HTMLResponse:
-    return _page("Guide not available", [
+    return page("Guide not available", [
         "<h1>The walking guide is not available right now.</h1>",
         "<p>Please ask at the Property Management Office.</p>",
         '<p lang="zh-Hans">步行导航暂时不可用，请到物业办公室询问。</p>',
@@ -344,21 +350,24 @@ def _minutes(metres: float, lang: str | None = None) -> str:
                else minutes["many"].format(n=words_for(lang).number(n)))
 
 
-def _bi_in(primary: str, secondary: str | None, lang: str | None) -> str:
+def bilingual_in(primary: str, secondary: str | None, lang: str | None) -> str:
     """The name in the page's language, the other language's name beside it (marked for screen readers)."""
     other = "en" if lang and lang != ENGLISH else "zh-Hans"
-    tail = f' <span class="zh" lang="{other}">{_e(secondary)}</span>' if secondary and secondary != primary else ""
-    return _e(primary) + tail
+    tail = f' <span class="zh" lang="{other}">{escape(secondary)}</span>' if secondary and secondary != primary else ""
+    return escape(primary) + tail
+
+
+def language_switch(current: str | None, href: Callable[[str | None], str]) -> str:
+    """Links to the same page in the other languages ("English" on the Chinese page, "中文" on the English);
+    ``href(lang)`` is the page's own link in ``lang`` (``None``: English)."""
+    return "".join(
+        f'<p><a class="switch" lang="{escape(page_words(code)["html_lang"])}" '
+        f'href="{escape(href(None if code == ENGLISH else code))}">{escape(page_words(code)["switch_label"])}</a></p>'
+        for code in languages() if code != (current or ENGLISH))
 
 
 def _switch(guide: Guide, link: GuideLink) -> str:
-    """Links to the same page in the other languages ("English" on the Chinese page, "中文" on the English)."""
-    current = link.lang or ENGLISH
-    return "".join(
-        f'<p><a class="switch" lang="{_e(page_words(code)["html_lang"])}" '
-        f'href="{_e(guide.link(link.at, link.to, link.step_free, None if code == ENGLISH else code))}">'
-        f'{_e(page_words(code)["switch_label"])}</a></p>'
-        for code in _languages() if code != current)
+    return language_switch(link.lang, lambda lang: guide.link(link.at, link.to, link.step_free, lang))
 
 
 def camera_data(guide: Guide, route: Route, lang: str | None) -> dict[str, Any]:
@@ -379,7 +388,7 @@ def camera_data(guide: Guide, route: Route, lang: str | None) -> dict[str, Any]:
     }
 
 
-def _camera_section(guide: Guide, route: Route, lang: str | None) -> list[str]:
+def _camera_section(guide: Guide, route: Route, lang: str | None, up: str = "") -> list[str]:
     """The camera view: hidden until the script finds a camera in a secure context, so a phone without either
     (or without scripts) sees exactly the page it saw before. One big button; the arrow and the words above the
     steps. ``data-direction`` holds the current decision (tests, and the one place to read it)."""
@@ -390,47 +399,68 @@ def _camera_section(guide: Guide, route: Route, lang: str | None) -> list[str]:
     payload = payload.replace("<", "\\u003c")  # a name with "</script>" cannot end the data block
     return [
         '<section id="ar" hidden data-state="off" data-direction="">',
-        f'<button type="button" id="ar-start" class="big">{_e(w["start"])}</button>',
+        f'<button type="button" id="ar-start" class="big">{escape(w["start"])}</button>',
         '<div id="ar-view" class="ar-view" hidden>',
         '<video id="ar-video" playsinline muted autoplay></video><canvas id="ar-canvas"></canvas></div>',
         '<p id="ar-words" class="ar-words" aria-live="polite"></p>',
         '<p id="ar-message" class="note" hidden role="status"></p>',
-        f'<button type="button" id="ar-stop" class="big back" hidden>{_e(w["stop"])}</button>',
+        f'<button type="button" id="ar-stop" class="big back" hidden>{escape(w["stop"])}</button>',
         "</section>",
         f'<script type="application/json" id="guide-ar-data">{payload}</script>',
-        *(f'<script src="{_e(static_url(name))}" defer></script>' for name in PAGE_SCRIPTS),
+        *(f'<script src="{escape(static_url(name, up))}" defer></script>' for name in PAGE_SCRIPTS),
     ]
 
 
-def _route_page(guide: Guide, link: GuideLink, route: Route, query: str) -> HTMLResponse:
+def way_length(route: Route, lang: str | None) -> str:
+    """"About 200 metres in all, about 4 minutes on foot · with steps" (escaped)."""
+    w = page_words(lang)
+    distance = words_for(lang).distance_text(route.length_m)
+    return (escape(w["length"].format(distance=distance, minutes=_minutes(route.length_m, lang)))
+            + escape(w["no_steps"] if not route.uses_stairs else w["with_steps"]))
+
+
+def way_section(guide: Guide, link: GuideLink, route: Route, *, up: str = "") -> list[str]:
+    """The way itself, as the route page shows it and a tour stop's page shows the way to the next stop: the
+    camera view, the steps, the offer of the way without steps (or the note that this is one), the map.
+    ``up`` leads from the page to ``/guide/`` (empty on the route page itself)."""
+    lang = link.lang
+    w = page_words(lang)
+    goal, _ = guide.names(route.goal, lang)
+    start, _ = guide.names(route.start, lang)
+    route_page = f"{up}{guide.map.community}" if up else ""  # the route page, from a deeper page
+    body = [
+        *_camera_section(guide, route, lang, up),
+        "<ol>" + "".join(f"<li>{escape(step.text)}</li>" for step in route.steps) + "</ol>",
+    ]
+    if route.uses_stairs and not link.step_free:
+        body.append(big_button(route_page + guide.link(link.at, link.to, True, lang), w["step_free_button"]))
+    elif link.step_free:
+        body.append(f'<p class="note">{escape(w["step_free_note"])}</p>')
+    alt = w["map_alt"].format(start=start, goal=goal)
+    body.append(f'<img src="{escape(up + guide.map.community)}/map.png?{escape(link.query(guide.key))}" '
+                f'width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" alt="{escape(alt)}">')
+    return body
+
+
+def _route_page(guide: Guide, link: GuideLink, route: Route) -> HTMLResponse:
     m = guide.map
     lang = link.lang
     w = page_words(lang)
     goal, goal_other = guide.names(route.goal, lang)
     start, start_other = guide.names(route.start, lang)
-    distance = words_for(lang).distance_text(route.length_m)
     body = [
         _switch(guide, link),
-        f"<h1>{w['way_to'].format(goal=_bi_in(goal, goal_other, lang))}</h1>",
-        f"<p>{w['from'].format(start=_bi_in(start, start_other, lang))}<br>"
-        + _e(w["length"].format(distance=distance, minutes=_minutes(route.length_m, lang)))
-        + _e(w["no_steps"] if not route.uses_stairs else w["with_steps"]) + "</p>",
-        *_camera_section(guide, route, lang),
-        "<ol>" + "".join(f"<li>{_e(step.text)}</li>" for step in route.steps) + "</ol>",
+        f"<h1>{w['way_to'].format(goal=bilingual_in(goal, goal_other, lang))}</h1>",
+        f"<p>{w['from'].format(start=bilingual_in(start, start_other, lang))}<br>" + way_length(route, lang) + "</p>",
+        *way_section(guide, link, route),
     ]
-    if route.uses_stairs and not link.step_free:
-        body.append(_button(guide.link(link.at, link.to, True, lang), w["step_free_button"]))
-    elif link.step_free:
-        body.append(f'<p class="note">{_e(w["step_free_note"])}</p>')
-    body.append(f'<img src="{_e(m.community)}/map.png?{_e(query)}" width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" '
-                f'alt="{_e(w["map_alt"].format(start=start, goal=goal))}">')
-    body.append(_button(guide.link(link.at, None, link.step_free, lang), w["back"], None, "big back"))
+    body.append(big_button(guide.link(link.at, None, link.step_free, lang), w["back"], None, "big back"))
     if link.at is None:
-        body.append(f"<h2>{_e(w['start_elsewhere'])}</h2>")
+        body.append(f"<h2>{escape(w['start_elsewhere'])}</h2>")
         starts = [*(p.id for p in m.places), *(post.id for post in m.markers)]
-        body.extend(_button(guide.link(s, link.to, link.step_free, lang), *guide.names(s, lang), "big back")
+        body.extend(big_button(guide.link(s, link.to, link.step_free, lang), *guide.names(s, lang), "big back")
                     for s in starts if s not in (link.to, route.goal))
-    return _page(w["way_to"].format(goal=goal), body, community=m, lang=lang)
+    return page(w["way_to"].format(goal=goal), body, community=m, lang=lang)
 
 
 def _choose_page(guide: Guide, link: GuideLink) -> HTMLResponse:
@@ -440,30 +470,32 @@ def _choose_page(guide: Guide, link: GuideLink) -> HTMLResponse:
     body = [_switch(guide, link)]
     if link.at:
         here, here_other = guide.names(link.at, lang)
-        body += [f"<h1>{w['you_are_at'].format(place=_bi_in(here, here_other, lang))}</h1>",
-                 f"<p>{_e(w['where_to'])}</p>",
-                 f'<img src="{_e(m.community)}/map.png?{_e(link.query(guide.key))}" '
-                 f'width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" alt="{_e(w["map_here_alt"])}">']
+        body += [f"<h1>{w['you_are_at'].format(place=bilingual_in(here, here_other, lang))}</h1>",
+                 f"<p>{escape(w['where_to'])}</p>",
+                 f'<img src="{escape(m.community)}/map.png?{escape(link.query(guide.key))}" '
+                 f'width="{MAP_SIZE[0]}" height="{MAP_SIZE[1]}" alt="{escape(w["map_here_alt"])}">']
     else:
-        body.append(f"<h1>{_e(w['where_to'])}</h1>")
-    body.extend(_button(guide.link(link.at, p.id, link.step_free, lang), *guide.names(p.id, lang))
+        body.append(f"<h1>{escape(w['where_to'])}</h1>")
+    body.extend(big_button(guide.link(link.at, p.id, link.step_free, lang), *guide.names(p.id, lang))
                 for p in m.places if p.id != link.at)
-    return _page(w["where_to"], body, community=m, lang=lang)
+    return page(w["where_to"], body, community=m, lang=lang)
 
 
 # --- routes -------------------------------------------------------------------------------------
 
 
 def _slow_down(wait: float, guide: Guide) -> HTMLResponse:
-    response = _page("Please wait a moment", [
+    response = page("Please wait a moment", [
         "<h1>Please wait a moment, then try again.<span class='zh'>请稍等片刻再试。</span></h1>",
     ], status=429, community=guide.map)
     response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
 
 
-def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLResponse:
-    """The verified link of a request (with any key of the ring that is not retired), or the refusal page."""
+def checked_request(request: Request, community: str) -> tuple[Guide, dict[str, str]] | HTMLResponse:
+    """The guide and a request's query, if the guide is up, the phone not too fast, the community ours and no
+    field given twice; else the page that says why. The signature is the caller's to check (a route's or a tour
+    stop's)."""
     guide: Guide | None = request.app.state.guide
     if guide is None:
         return _unavailable()
@@ -471,16 +503,25 @@ def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLRe
     if wait is not None:
         return _slow_down(wait, guide)
     if community != guide.map.community:
-        return _refused(guide)
+        return refused(guide)
     params: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
         if name in params:  # a second value for a signed field: which would count? refuse
-            return _refused(guide)
+            return refused(guide)
         params[name] = value
+    return guide, params
+
+
+def _check(request: Request, community: str) -> tuple[Guide, GuideLink] | HTMLResponse:
+    """The verified link of a request (with any key of the ring that is not retired), or the refusal page."""
+    checked = checked_request(request, community)
+    if isinstance(checked, HTMLResponse):
+        return checked
+    guide, params = checked
     try:
         link = verify_query(community, params, guide.key)
     except GuideLinkError:
-        return _refused(guide)
+        return refused(guide)
     for node in (link.at, link.to):
         if node is not None and node not in guide.map.nodes:
             return _not_found(guide, node)
@@ -493,15 +534,15 @@ def guide_static(request: Request, name: str) -> Response:
     ``_``, so no community's page is shadowed). Cached for a year: the page's URLs carry the file's hash."""
     if name == FONT_NAME and FONT_PATH.is_file():
         tag = f'"{static_version(FONT_NAME)}"'
-        headers = {"Cache-Control": STATIC_CACHE, "ETag": tag, **_HEADERS}
+        headers = {"Cache-Control": STATIC_CACHE, "ETag": tag, **HEADERS}
         if tag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return Response(font_file(), media_type="font/ttf", headers=headers)
     found = STATIC_FILES.get(name)
     if found is None or not found[0].is_file():
-        return Response("Not found", status_code=404, media_type="text/plain", headers=_HEADERS)
+        return Response("Not found", status_code=404, media_type="text/plain", headers=HEADERS)
     path, media_type = found
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": STATIC_CACHE, **_HEADERS})
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": STATIC_CACHE, **HEADERS})
 
 
 @router.get("/guide/{community}", response_class=HTMLResponse)
@@ -518,12 +559,12 @@ def guide_page(request: Request, community: str) -> Response:
         return _not_found(guide, link.to)
     except NoRoute:
         en, zh = guide.names(link.to)
-        return _page("No way without steps", [
+        return page("No way without steps", [
             f"<h1>There is no way without steps to {_bi(en, zh)}.</h1>",
             "<p>Please ask at the Property Management Office for help.</p>",
-            _button(guide.link(link.at, link.to, False), "Show the usual way", "显示普通路线"),
+            big_button(guide.link(link.at, link.to, False), "Show the usual way", "显示普通路线"),
         ], community=guide.map)
-    return _route_page(guide, link, route, link.query(guide.key))
+    return _route_page(guide, link, route)
 
 
 @router.get("/guide/{community}/map.png")
@@ -540,4 +581,4 @@ def guide_map(request: Request, community: str) -> Response:
         busy = _unavailable()
         busy.headers["Retry-After"] = "5"
         return busy
-    return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600", **_HEADERS})
+    return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600", **HEADERS})

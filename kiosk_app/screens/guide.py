@@ -1,6 +1,10 @@
 """The guide screen: the map (or the camera) with the way drawn on it gets most of the screen; beside it the
 goal, the way in words one step a row with its pictogram, a QR code that opens the same way on a phone, and the
-offer of a way without steps (design: docs/kiosk.md, "The guide map")."""
+offer of a way without steps (design: docs/kiosk.md, "The guide map").
+
+On a walk of several stops (a heritage walk, ``ShowRoute.tour``) the stop's story stands above the way to it, the
+QR code opens the stop's phone page (the walk goes on on the phone), and a big "Next stop" button asks the dialogue
+for the next stop; after the last one it is "Finish the walk", and the dialogue's closing words stay here."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-from assistant.shared.events import Reply, ShowRoute, navigate
+from assistant.shared.events import Reply, ShowRoute, TourStep, navigate, take_tour
 from kiosk_app.guide_feed import MapRequest
 from wayfinding.guide_map import MapPicture
 from wayfinding.icons import IconError, load_icons
@@ -60,12 +64,19 @@ class GuideScreen(Screen):
     """The way shown uses stairs: offer the way without steps."""
     picture_mode = StringProperty("none")
     """What the picture shows: ``ar`` (camera + route), ``map`` or ``none``."""
+    story_text = StringProperty("")
+    """On a walk: the stop's story (the reply says it too), over the way; after the last stop, the closing words."""
+    tour_button = StringProperty("")
+    """The walk's button: "Next stop", "Finish the walk" on the last stop; ``""``: no walk, no button."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._turn_texts: list[str] = []
         self._turn_route: ShowRoute | None = None
         self._route: Route | None = None
+        self._tour: TourStep | None = None
+        self._finishing = False
+        """The resident pressed "Finish the walk": the next answer without a way is the walk's closing words."""
         self._redraw = Clock.create_trigger(self._redraw_map, 0.15)
 
     def on_kv_post(self, base_widget: Any) -> None:
@@ -88,11 +99,14 @@ class GuideScreen(Screen):
                 self.manager.current = self.name
         if self._turn_route is not None:
             self.show_route("\n\n".join(self._turn_texts), self._turn_route)
+        elif self._finishing and self._turn_texts:
+            self._show_walk_done("\n\n".join(self._turn_texts))
 
     def show_route(self, text: str, route: ShowRoute) -> None:
         self.route_text = text
         self.intro_text = text
         self.route_to = route.to
+        self._show_tour(route.tour)
         parsed: Route | None = None
         if route.shape is not None:
             try:
@@ -105,9 +119,12 @@ class GuideScreen(Screen):
             self.route_text = text.replace(parsed.text(), "\n".join(numbered))
             self.intro_text = " ".join(text.replace(parsed.text(), "").split())
             rows = [(self._step_icon(step), line) for step, line in zip(parsed.steps, numbered, strict=True)]
+        if route.tour is not None and route.tour.story:  # shown on its own, large, above the way
+            self.intro_text = " ".join(self.intro_text.replace(route.tour.story, "").split())
         self.goal_text = f"{parsed.goal_name}   {format_distance(parsed.length_m)}" if parsed is not None else ""
         self._show_steps(rows)
-        self.step_free_offer = bool(parsed and parsed.uses_stairs and not parsed.step_free)
+        # a walk's leg starts at the stop before, not at the kiosk: the kiosk's way without steps would not fit it
+        self.step_free_offer = bool(parsed and parsed.uses_stairs and not parsed.step_free and route.tour is None)
         self._route = parsed
         feed = kiosk().guide_feed
         if feed is not None:
@@ -127,6 +144,7 @@ class GuideScreen(Screen):
         """Privacy: no way of the last resident stays on screen."""
         self.route_text, self.intro_text, self.goal_text = "", "", ""
         self.route_to, self.step_free_offer, self.qr_path = "", False, ""
+        self._show_tour(None)
         self._show_steps([])
         self._route = None
         self.new_turn()
@@ -150,6 +168,33 @@ class GuideScreen(Screen):
             box.remove_widget(child)
         for n, (icon, line) in enumerate(rows):
             box.add_widget(StepRow(icon=icon, text=line, current=n == 0))
+
+    # a walk of several stops ----------------------------------------------------------------------------
+    def _show_tour(self, step: TourStep | None) -> None:
+        self._tour, self._finishing = step, False
+        self.story_text = step.story if step is not None else ""
+        tx = kiosk().tx
+        self.tour_button = "" if step is None else tx["tour_finish" if step.stop >= step.count else "tour_next"]
+
+    def _show_walk_done(self, text: str) -> None:
+        """The dialogue's closing words of the walk, where its stories were; the way and the button go."""
+        self._show_tour(None)
+        self.story_text = text
+        self.route_text, self.intro_text, self.goal_text, self.route_to, self.step_free_offer = text, "", "", "", False
+        self._show_steps([])
+        self._route = None
+        feed = kiosk().guide_feed
+        if feed is not None:
+            feed.show(None, self.map_request())
+
+    def next_stop(self) -> None:
+        """The walk's button: the next stop's way and story (or, after the last, the end of the walk)."""
+        step = self._tour
+        if step is None:
+            return
+        app = kiosk()
+        app.start(take_tour(step.tour, step.stop + 1), self.tour_button)
+        self._finishing = step.stop >= step.count
 
     # resident actions ------------------------------------------------------------------------------------
     def ask_step_free(self) -> None:

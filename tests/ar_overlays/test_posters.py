@@ -76,7 +76,7 @@ def test_every_place_and_post_gets_a_png_and_a_pdf(community: CommunityMap,
                                                    all_posters: tuple[Path, list[Path]]) -> None:
     out, written = all_posters
     ids = poster_ids(community)
-    assert len(ids) == len(community.places) + len(community.markers)
+    assert len(ids) == len(community.places) + len(community.markers) + sum(len(t.stops) for t in community.tours)
     assert {p.name for p in written} == {f"{i}.{ext}" for i in ids for ext in ("png", "pdf")} | {ALL_PDF}
     assert all(p.parent == out and p.stat().st_size > 0 for p in written)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left

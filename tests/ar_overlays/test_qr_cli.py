@@ -95,7 +95,8 @@ def test_check_without_a_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 @pytest.mark.parametrize("argv, message", [
     (["--check", "missing.png"], "Cannot read the image"),
-    (["--only", "clinic"], "There is no place or marker post 'clinic' in the map. Did you mean community-clinic?"),
+    (["--only", "clinic"],
+     "There is no place, marker post or tour stop 'clinic' in the map. Did you mean community-clinic?"),
     (["--public-url", "192.168.1.20:8700"], "must start with http:// or https://"),
     (["--map", "nowhere.yml"], "nowhere.yml"),
 ])

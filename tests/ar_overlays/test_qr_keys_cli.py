@@ -106,7 +106,7 @@ def test_keys_before_any_key(env: Path, capsys: pytest.CaptureFixture[str]) -> N
     (["retire-key", "2"], "There is no QR key 2 (the keys: 1)"),  # a fresh install: no legacy key
     (["retire-key", "1"], "Key 1 is the current key"),
     (["retire-key", "0x1"], "'0x1' is not a QR key id"),
-    (["--only", "library", "keys"], "no place or marker post 'keys'"),  # --only took "keys" as an id
+    (["--only", "library", "keys"], "no place, marker post or tour stop 'keys'"),  # --only took "keys" as an id
     (["--out", "x", "rotate-key"], "--out is for making or checking posters, not for `linli qr rotate-key`"),
 ])
 def test_bad_key_commands_are_one_plain_line(argv: list[str], message: str | None,

@@ -70,3 +70,13 @@ def test_a_broken_ring_key_is_a_config_error_with_file_and_line(tmp_path: Path,
     (tmp_path / "qr-keys" / "1").write_text("created: 2025-01-01T00:00:00+00:00\nkey: short\n")
     with pytest.raises(ConfigError, match=r"qr-keys/1:2: this QR key is not usable"):
         load_keys(tmp_path)
+
+
+def test_tour_stories_are_needed_in_the_languages_linli_languages_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    only_english_story = ROOT / "tests" / "fixtures" / "maps" / "tour-story-missing-language.yml"
+    monkeypatch.setenv("LINLI_LANGUAGES", "en,zh-CN")
+    with pytest.raises(ConfigError, match=r"tour-story-missing-language\.yml:23: the story is missing in zh-CN"):
+        load_map(only_english_story)
+    monkeypatch.setenv("LINLI_LANGUAGES", "en")
+    monkeypatch.setenv("LINLI_DEFAULT_LANGUAGE", "en")
+    assert load_map(only_english_story).tours[0].id == "tiny-walk"
